@@ -1,0 +1,232 @@
+/* Generated from schemas/config.schema.json by scripts/generate-types.ts (npm run generate). Do not edit. */
+
+/**
+ * What migbench measures (suites of scenarios with thresholds) and where (targets).
+ */
+export interface MigbenchConfig {
+  $schema?: string;
+  schemaVersion?: 1;
+  defaults?: Defaults;
+  /**
+   * Named places to migrate on. The name 'lab' is the embedded lab and always exists.
+   */
+  targets?: {
+    [k: string]: Target;
+  };
+  /**
+   * Scenarios per suite; a suite file under suites/ reads the entry of its own name.
+   */
+  suites: {
+    [k: string]: Suite;
+  };
+}
+/**
+ * This interface was referenced by `MigbenchConfig`'s JSON-Schema
+ * via the `definition` "Defaults".
+ */
+export interface Defaults {
+  target?: string;
+  probe?: ProbeSettings;
+  migrationTimeoutMs?: number;
+  bootTimeoutMs?: number;
+}
+/**
+ * This interface was referenced by `MigbenchConfig`'s JSON-Schema
+ * via the `definition` "ProbeSettings".
+ */
+export interface ProbeSettings {
+  tool?: 'migbench-probe' | 'ping';
+  intervalMs?: number;
+  /**
+   * Gaps longer than this are listed in the record.
+   */
+  gapThresholdMs?: number;
+  /**
+   * Probing before the migration starts (the noise floor).
+   */
+  leadInMs?: number;
+  /**
+   * How long to wait after completion for the guest to answer again.
+   */
+  settleTimeoutMs?: number;
+  /**
+   * Guest agent heartbeat period.
+   */
+  heartbeatMs?: number;
+  /**
+   * How long to keep watching the guest after it answers again, before verifying its memory (late crashes show here).
+   */
+  observeAfterMs?: number;
+}
+/**
+ * This interface was referenced by `MigbenchConfig`'s JSON-Schema
+ * via the `definition` "Target".
+ */
+export interface Target {
+  hypervisor: 'qemu';
+  /**
+   * Use the embedded lab's hosts (source, destination, observer come from `migbench lab up`).
+   */
+  lab?: boolean;
+  source?: HostConnection;
+  destination?: HostConnection;
+  observer?: Observer;
+  guestNetwork?: GuestNetwork;
+  qemu?: QemuSettings;
+}
+/**
+ * This interface was referenced by `MigbenchConfig`'s JSON-Schema
+ * via the `definition` "HostConnection".
+ */
+export interface HostConnection {
+  /**
+   * SSH address of the hypervisor host.
+   */
+  address: string;
+  port?: number;
+  user: string;
+  /**
+   * Private key file; never printed.
+   */
+  identityFile: string;
+  /**
+   * Pinned host keys (ssh-keygen -lf format). A host whose key is not listed is refused.
+   */
+  hostKeyFingerprints?: string[];
+  /**
+   * known_hosts file to verify the host key against, instead of fingerprints.
+   */
+  knownHostsFile?: string;
+  /**
+   * argv whose stdin/stdout carry the SSH connection, like OpenSSH's ProxyCommand.
+   *
+   * @minItems 1
+   */
+  proxyCommand?: [string, ...string[]];
+  /**
+   * Address the migration stream uses on this host.
+   */
+  migrationAddress: string;
+  /**
+   * Interface whose counters give the bytes on the wire.
+   */
+  migrationInterface: string;
+  /**
+   * Where VM sockets and logs live on the host.
+   */
+  workDir?: string;
+}
+/**
+ * This interface was referenced by `MigbenchConfig`'s JSON-Schema
+ * via the `definition` "Observer".
+ */
+export interface Observer {
+  /**
+   * Network namespace on the machine running migbench from which probes are sent.
+   */
+  netns?: string;
+}
+/**
+ * This interface was referenced by `MigbenchConfig`'s JSON-Schema
+ * via the `definition` "GuestNetwork".
+ */
+export interface GuestNetwork {
+  /**
+   * The guest's IPv4 address with prefix length.
+   */
+  address: string;
+  /**
+   * Bridge on each host the guest's tap joins.
+   */
+  bridge: string;
+}
+/**
+ * This interface was referenced by `MigbenchConfig`'s JSON-Schema
+ * via the `definition` "QemuSettings".
+ */
+export interface QemuSettings {
+  binary?: string;
+  accel?: 'auto' | 'kvm' | 'tcg';
+  machine?: string;
+}
+/**
+ * This interface was referenced by `MigbenchConfig`'s JSON-Schema
+ * via the `definition` "Suite".
+ */
+export interface Suite {
+  description?: string;
+  /**
+   * @minItems 1
+   */
+  scenarios: [Scenario, ...Scenario[]];
+}
+/**
+ * This interface was referenced by `MigbenchConfig`'s JSON-Schema
+ * via the `definition` "Scenario".
+ */
+export interface Scenario {
+  name: string;
+  description?: string;
+  /**
+   * Overrides defaults.target.
+   */
+  target?: string;
+  guest: Guest;
+  workload?: Workload;
+  migration: Migration;
+  probe?: ProbeSettings;
+  thresholds?: Thresholds;
+  repeat?: number;
+}
+/**
+ * This interface was referenced by `MigbenchConfig`'s JSON-Schema
+ * via the `definition` "Guest".
+ */
+export interface Guest {
+  memoryMiB: number;
+  vcpus?: number;
+}
+/**
+ * This interface was referenced by `MigbenchConfig`'s JSON-Schema
+ * via the `definition` "Workload".
+ */
+export interface Workload {
+  kind: 'idle' | 'memory';
+  workingSetMiB?: number;
+  /**
+   * 10^6 bytes per second.
+   */
+  dirtyRateMBps?: number;
+  pattern?: 'sequential' | 'random';
+}
+/**
+ * This interface was referenced by `MigbenchConfig`'s JSON-Schema
+ * via the `definition` "Migration".
+ */
+export interface Migration {
+  kind: 'memory';
+  downtimeLimitMs?: number;
+  maxBandwidthMiBps?: number;
+  multifdChannels?: number;
+  autoConverge?: boolean;
+  xbzrleCacheMiB?: number;
+  timeoutMs?: number;
+}
+/**
+ * Upper bounds the suite asserts; every metric is smaller-is-better.
+ *
+ * This interface was referenced by `MigbenchConfig`'s JSON-Schema
+ * via the `definition` "Thresholds".
+ */
+export interface Thresholds {
+  totalTimeMs?: number;
+  wallTimeMs?: number;
+  downtimeMs?: number;
+  observedDowntimeMs?: number;
+  guestPauseMs?: number;
+  setupTimeMs?: number;
+  transferredBytes?: number;
+  wireBytes?: number;
+  iterations?: number;
+  stopToResumeMs?: number;
+}

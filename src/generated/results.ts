@@ -1,0 +1,355 @@
+/* Generated from schemas/results.schema.json by scripts/generate-types.ts (npm run generate). Do not edit. */
+
+/**
+ * This interface was referenced by `ResultsFile`'s JSON-Schema
+ * via the `definition` "HypervisorKind".
+ */
+export type HypervisorKind = 'qemu' | 'libvirt' | 'xenserver' | 'vsphere' | 'hyperv';
+/**
+ * This interface was referenced by `ResultsFile`'s JSON-Schema
+ * via the `definition` "MigrationKind".
+ */
+export type MigrationKind = 'memory' | 'storage';
+
+/**
+ * A migbench results file: every migration measured in one run. The only input of tables, comparisons and plots.
+ */
+export interface ResultsFile {
+  $schema?: string;
+  /**
+   * Version of this schema; readers refuse versions they do not know.
+   */
+  schemaVersion: 1;
+  migbenchVersion: string;
+  /**
+   * Commit of migbench that measured, null outside a git checkout.
+   */
+  gitSha: string | null;
+  startedAt: string;
+  updatedAt: string;
+  config: {
+    path: string;
+    sha256: string;
+  };
+  records: MigrationRecord[];
+}
+/**
+ * One migration, as measured. Metrics that could not be measured are null, never guessed.
+ *
+ * This interface was referenced by `ResultsFile`'s JSON-Schema
+ * via the `definition` "MigrationRecord".
+ */
+export interface MigrationRecord {
+  id: string;
+  suite: string;
+  /**
+   * Full name of the vitest test that measured it.
+   */
+  test: string;
+  scenario: string;
+  repetition: number;
+  target: string;
+  hypervisor: HypervisorKind;
+  kind: MigrationKind;
+  startedAt: string;
+  status: 'completed' | 'failed' | 'cancelled';
+  error: null | RecordError;
+  guest: GuestSummary;
+  workload: WorkloadSummary;
+  metrics: Metrics;
+  metricSources: MetricSources;
+  probe: null | ProbeSummary;
+  heartbeat: null | HeartbeatSummary;
+  wire: null | WireCounters;
+  parameters: MigrationParameters;
+  /**
+   * Migration capabilities enabled on the source, as the hypervisor reported them.
+   */
+  capabilities: string[];
+  timeline: ProgressSample[];
+  events: HypervisorEvent[];
+  integrity: Integrity;
+  environment: Environment;
+}
+/**
+ * This interface was referenced by `ResultsFile`'s JSON-Schema
+ * via the `definition` "RecordError".
+ */
+export interface RecordError {
+  /**
+   * Stable machine-readable code, e.g. MB_QMP_ERROR.
+   */
+  code: string;
+  message: string;
+  /**
+   * Where it happened: start-guest, prepare, migrate, verify, teardown.
+   */
+  phase?: string;
+  host?: string;
+  command?: string;
+}
+/**
+ * This interface was referenced by `ResultsFile`'s JSON-Schema
+ * via the `definition` "GuestSummary".
+ */
+export interface GuestSummary {
+  memoryMiB: number;
+  vcpus: number;
+}
+/**
+ * This interface was referenced by `ResultsFile`'s JSON-Schema
+ * via the `definition` "WorkloadSummary".
+ */
+export interface WorkloadSummary {
+  kind: 'idle' | 'memory';
+  workingSetMiB: number;
+  /**
+   * Requested dirty rate, 10^6 bytes per second.
+   */
+  dirtyRateMBps: number;
+  pattern: 'sequential' | 'random';
+}
+/**
+ * The record's figures. null means not measured (never estimated).
+ *
+ * This interface was referenced by `ResultsFile`'s JSON-Schema
+ * via the `definition` "Metrics".
+ */
+export interface Metrics {
+  /**
+   * Total migration time as the hypervisor reports it.
+   */
+  totalTimeMs: number | null;
+  /**
+   * Runner's clock from the migrate command to seeing completion.
+   */
+  wallTimeMs: number | null;
+  /**
+   * Downtime as the hypervisor reports it.
+   */
+  downtimeMs: number | null;
+  /**
+   * Largest gap between probe replies seen from the observer.
+   */
+  observedDowntimeMs: number | null;
+  /**
+   * Largest gap between guest heartbeats, timestamped on arrival at the hosts.
+   */
+  guestPauseMs: number | null;
+  setupTimeMs: number | null;
+  /**
+   * Bytes the hypervisor says it sent.
+   */
+  transferredBytes: number | null;
+  /**
+   * Bytes counted on the source's migration link, both directions.
+   */
+  wireBytes: number | null;
+  /**
+   * Memory passes (dirty sync count).
+   */
+  iterations: number | null;
+  /**
+   * Largest dirty page rate the hypervisor observed.
+   */
+  dirtyRatePagesPerSec: number | null;
+  /**
+   * From the source's STOP event to the destination's RESUME event (two host clocks).
+   */
+  stopToResumeMs: number | null;
+}
+/**
+ * Where each non-null metric came from.
+ *
+ * This interface was referenced by `ResultsFile`'s JSON-Schema
+ * via the `definition` "MetricSources".
+ */
+export interface MetricSources {
+  [k: string]: 'hypervisor' | 'probe' | 'guest' | 'wire' | 'runner';
+}
+/**
+ * This interface was referenced by `ResultsFile`'s JSON-Schema
+ * via the `definition` "ProbeSummary".
+ */
+export interface ProbeSummary {
+  tool: 'migbench-probe' | 'ping';
+  /**
+   * Address probed.
+   */
+  target: string;
+  intervalMs: number;
+  sent: number;
+  received: number;
+  lossCount: number;
+  gapThresholdMs: number;
+  /**
+   * Largest gap during the migration window (null when it never closed).
+   */
+  largestGapMs: number | null;
+  /**
+   * Largest gap before the migration started: the probe's noise floor.
+   */
+  baselineLargestGapMs: number | null;
+  gaps: Gap[];
+}
+/**
+ * This interface was referenced by `ResultsFile`'s JSON-Schema
+ * via the `definition` "Gap".
+ */
+export interface Gap {
+  /**
+   * Last signal before the gap, ms after the migrate command.
+   */
+  startMs: number;
+  /**
+   * First signal after the gap (or end of observation when open).
+   */
+  endMs: number;
+  durationMs: number;
+  /**
+   * Sequence numbers never received inside the gap.
+   */
+  missing: number;
+  /**
+   * True when no signal came back before observation ended.
+   */
+  open: boolean;
+}
+/**
+ * This interface was referenced by `ResultsFile`'s JSON-Schema
+ * via the `definition` "HeartbeatSummary".
+ */
+export interface HeartbeatSummary {
+  periodMs: number;
+  received: number;
+  largestGapMs: number | null;
+  /**
+   * How far the guest's own clock advanced across the largest gap: its clock stops while paused, so this shows what the guest can tell by itself.
+   */
+  guestClockGapMs: number | null;
+  gapThresholdMs: number;
+  gaps: Gap[];
+}
+/**
+ * This interface was referenced by `ResultsFile`'s JSON-Schema
+ * via the `definition` "WireCounters".
+ */
+export interface WireCounters {
+  host: string;
+  interface: string;
+  txBytes: number;
+  rxBytes: number;
+  txPackets: number;
+  rxPackets: number;
+}
+/**
+ * Migration parameters in force on the source when the migration started, as the hypervisor reported them.
+ *
+ * This interface was referenced by `ResultsFile`'s JSON-Schema
+ * via the `definition` "MigrationParameters".
+ */
+export interface MigrationParameters {
+  downtimeLimitMs?: number;
+  maxBandwidthMiBps?: number;
+  multifdChannels?: number;
+  xbzrleCacheMiB?: number;
+  cpuThrottleInitialPercent?: number;
+  cpuThrottleIncrementPercent?: number;
+  maxCpuThrottlePercent?: number;
+  announceInitialMs?: number;
+  announceMaxMs?: number;
+  announceRounds?: number;
+  announceStepMs?: number;
+}
+/**
+ * This interface was referenced by `ResultsFile`'s JSON-Schema
+ * via the `definition` "ProgressSample".
+ */
+export interface ProgressSample {
+  /**
+   * ms after the migrate command.
+   */
+  tMs: number;
+  status: string;
+  transferredBytes: number | null;
+  remainingBytes: number | null;
+  totalBytes: number | null;
+  dirtyRatePagesPerSec: number | null;
+  /**
+   * Throughput the hypervisor reports, 10^6 bits per second.
+   */
+  bandwidthMbps: number | null;
+  iteration: number | null;
+  expectedDowntimeMs: number | null;
+}
+/**
+ * This interface was referenced by `ResultsFile`'s JSON-Schema
+ * via the `definition` "HypervisorEvent".
+ */
+export interface HypervisorEvent {
+  side: 'source' | 'destination';
+  name: string;
+  /**
+   * ms after the migrate command, from the host's own timestamp.
+   */
+  tMs: number;
+  detail?: string;
+}
+/**
+ * This interface was referenced by `ResultsFile`'s JSON-Schema
+ * via the `definition` "Integrity".
+ */
+export interface Integrity {
+  /**
+   * Where the guest runs after the attempt.
+   */
+  location: 'source' | 'destination';
+  /**
+   * The migrated guest instance still runs and answers at the end: not restarted, not panicked, heartbeats and probe replies flowing.
+   */
+  guestAlive: boolean;
+  /**
+   * The guest agent started again after the migration: the migrated instance died and what answers is a fresh boot.
+   */
+  restarted: boolean;
+  /**
+   * null when the guest has no migbench agent to ask.
+   */
+  memoryIntact: boolean | null;
+  pagesChecked: number | null;
+  badPages: number | null;
+  /**
+   * What was wrong with the guest afterwards (panic, restart, silence, damaged pages), in words.
+   */
+  problem: string | null;
+}
+/**
+ * This interface was referenced by `ResultsFile`'s JSON-Schema
+ * via the `definition` "Environment".
+ */
+export interface Environment {
+  migbenchVersion: string;
+  gitSha: string | null;
+  nodeVersion: string;
+  source: HostEnvironment;
+  destination: HostEnvironment;
+}
+/**
+ * This interface was referenced by `ResultsFile`'s JSON-Schema
+ * via the `definition` "HostEnvironment".
+ */
+export interface HostEnvironment {
+  host: string;
+  kernel: string;
+  cpuModel: string;
+  cpuCount: number;
+  hypervisorVersion: string;
+  /**
+   * kvm or tcg for QEMU; the vendor's name elsewhere.
+   */
+  accel: string;
+  /**
+   * Why this accelerator was chosen.
+   */
+  accelReason?: string;
+}
