@@ -1,0 +1,242 @@
+// Runs argv on a remote host over one SSH connection (ssh2): exec channels for
+// commands, streamlocal forwarding for unix sockets (QMP, the agent channel).
+import { spawn as spawnChild } from 'node:child_process';
+import { Duplex, PassThrough } from 'node:stream';
+import { Client, type ClientChannel, type ConnectConfig } from 'ssh2';
+import { CommandError, MigbenchError } from '../errors.js';
+import { verifyHostKey, type HostKeyPolicy } from './hostkey.js';
+import { shellQuote } from './quote.js';
+import type { CommandResult, CommandRunner, RunningCommand, RunOptions, SpawnOptions } from './runner.js';
+
+export interface SshTarget {
+  /** Label for errors and records, e.g. "source". */
+  readonly label: string;
+  readonly address: string;
+  readonly port: number;
+  readonly user: string;
+  /** Private key material; kept out of every message and log. */
+  readonly privateKey: Buffer;
+  readonly hostKeys: HostKeyPolicy;
+  /** argv whose stdin/stdout carry the connection (OpenSSH's ProxyCommand). */
+  readonly proxyCommand?: readonly string[];
+  /** @default 15000 */
+  readonly connectTimeoutMs?: number;
+}
+
+export class SshRunner implements CommandRunner {
+  readonly host: string;
+  private closed = false;
+  private lastError: Error | undefined;
+
+  private constructor(
+    private readonly client: Client,
+    readonly target: SshTarget,
+  ) {
+    this.host = `${target.label} (${target.user}@${target.address}:${target.port})`;
+    client.on('error', (error) => {
+      this.lastError = error;
+    });
+    client.on('close', () => {
+      this.closed = true;
+    });
+  }
+
+  static connect(target: SshTarget): Promise<SshRunner> {
+    const host = `${target.label} (${target.user}@${target.address}:${target.port})`;
+    return new Promise((resolve, reject) => {
+      const client = new Client();
+      let refusal: string | undefined;
+      const config: ConnectConfig = {
+        host: target.address,
+        port: target.port,
+        username: target.user,
+        privateKey: target.privateKey,
+        readyTimeout: target.connectTimeoutMs ?? 15000,
+        keepaliveInterval: 5000,
+        keepaliveCountMax: 3,
+        hostVerifier: (key: Buffer) => {
+          const verdict = verifyHostKey(target.hostKeys, target.address, target.port, key);
+          if (!verdict.accepted) refusal = verdict.reason;
+          return verdict.accepted;
+        },
+      };
+      let proxy: ReturnType<typeof spawnChild> | undefined;
+      if (target.proxyCommand?.length) {
+        const [command, ...args] = target.proxyCommand;
+        proxy = spawnChild(command!, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+        let proxyStderr = '';
+        proxy.stderr!.on('data', (chunk: Buffer) => (proxyStderr += chunk.toString()));
+        proxy.on('error', (error) => {
+          refusal ??= `proxy command ${target.proxyCommand!.join(' ')} failed: ${error.message}`;
+        });
+        proxy.on('close', (code) => {
+          if (code) refusal ??= `proxy command exited with status ${code}: ${proxyStderr.trim()}`;
+        });
+        config.sock = Duplex.from({ readable: proxy.stdout!, writable: proxy.stdin! }) as unknown as ConnectConfig['sock'];
+        client.on('close', () => proxy?.kill());
+      }
+      const onError = (error: Error) => {
+        client.removeListener('ready', onReady);
+        proxy?.kill();
+        if (refusal && /verif|denied/i.test(error.message)) {
+          reject(new MigbenchError('MB_SSH_HOST_KEY', `${host}: refused: ${refusal}`, { cause: error, context: { host } }));
+        } else {
+          const detail = refusal ? `${error.message} (${refusal})` : error.message;
+          reject(new MigbenchError('MB_SSH_CONNECT', `${host}: SSH connection failed: ${detail}`, { cause: error, context: { host } }));
+        }
+      };
+      const onReady = () => {
+        client.removeListener('error', onError);
+        resolve(new SshRunner(client, target));
+      };
+      client.once('error', onError);
+      client.once('ready', onReady);
+      client.connect(config);
+    });
+  }
+
+  private ensureOpen(argv: readonly string[]): void {
+    if (this.closed) {
+      throw new CommandError('MB_COMMAND_START', {
+        host: this.host,
+        argv,
+        exitCode: null,
+        signal: null,
+        stderr: '',
+        reason: `SSH connection is closed${this.lastError ? ` (${this.lastError.message})` : ''}`,
+      });
+    }
+  }
+
+  private exec(argv: readonly string[]): Promise<ClientChannel> {
+    this.ensureOpen(argv);
+    return new Promise((resolve, reject) => {
+      this.client.exec(shellQuote(argv), (error, channel) => {
+        if (error) {
+          reject(new CommandError('MB_COMMAND_START', { host: this.host, argv, exitCode: null, signal: null, stderr: '', reason: `could not start over SSH: ${error.message}` }, error));
+        } else resolve(channel);
+      });
+    });
+  }
+
+  async run(argv: readonly string[], options: RunOptions = {}): Promise<CommandResult> {
+    const started = performance.now();
+    const channel = await this.exec(argv);
+    return new Promise((resolve, reject) => {
+      const stdout: Buffer[] = [];
+      const stderr: Buffer[] = [];
+      let exitCode: number | null = null;
+      let signal: string | null = null;
+      let timedOut = false;
+      const timer =
+        options.timeoutMs === undefined
+          ? undefined
+          : setTimeout(() => {
+              timedOut = true;
+              channel.signal('KILL');
+              channel.close();
+            }, options.timeoutMs);
+      channel.on('data', (chunk: Buffer) => stdout.push(chunk));
+      channel.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
+      channel.on('exit', (code: number | null, sig?: string) => {
+        exitCode = code ?? null;
+        signal = sig ? `SIG${sig}` : null;
+      });
+      channel.on('close', () => {
+        if (timer) clearTimeout(timer);
+        const result: CommandResult = {
+          host: this.host,
+          argv,
+          exitCode,
+          signal,
+          stdout: Buffer.concat(stdout).toString('utf8'),
+          stderr: Buffer.concat(stderr).toString('utf8'),
+          durationMs: performance.now() - started,
+          ok: exitCode === 0,
+        };
+        if (timedOut) reject(new CommandError('MB_COMMAND_TIMEOUT', { ...result, reason: `timed out after ${options.timeoutMs} ms` }));
+        else if (exitCode === null && signal === null)
+          reject(new CommandError('MB_COMMAND_FAILED', { ...result, reason: `ended without an exit status (connection lost${this.lastError ? `: ${this.lastError.message}` : ''})` }));
+        else if ((options.check ?? true) && !result.ok) reject(new CommandError('MB_COMMAND_FAILED', result));
+        else resolve(result);
+      });
+      if (options.stdin !== undefined) channel.end(options.stdin);
+      else channel.end();
+    });
+  }
+
+  spawn(argv: readonly string[], options: SpawnOptions = {}): RunningCommand {
+    const started = performance.now();
+    const stdout = new PassThrough();
+    const stderrStream = new PassThrough();
+    const limit = options.stderrLimitBytes ?? 65536;
+    let stderr = '';
+    let channel: ClientChannel | undefined;
+    const pending: Array<(c: ClientChannel) => void> = [];
+    const host = this.host;
+    const done = new Promise<CommandResult>((resolve, reject) => {
+      this.exec(argv).then(
+        (opened) => {
+          channel = opened;
+          let exitCode: number | null = null;
+          let signal: string | null = null;
+          opened.pipe(stdout);
+          opened.stderr.on('data', (chunk: Buffer) => {
+            if (stderr.length < limit) stderr += chunk.toString('utf8');
+            stderrStream.write(chunk);
+          });
+          opened.on('exit', (code: number | null, sig?: string) => {
+            exitCode = code ?? null;
+            signal = sig ? `SIG${sig}` : null;
+          });
+          opened.on('close', () => {
+            stderrStream.end();
+            resolve({ host, argv, exitCode, signal, stdout: '', stderr, durationMs: performance.now() - started, ok: exitCode === 0 });
+          });
+          for (const action of pending.splice(0)) action(opened);
+        },
+        (error) => {
+          stdout.end();
+          stderrStream.end();
+          reject(error);
+        },
+      );
+    });
+    done.catch(() => undefined);
+    const withChannel = (action: (c: ClientChannel) => void) => (channel ? action(channel) : pending.push(action));
+    return {
+      host,
+      argv,
+      stdout,
+      stderr: stderrStream,
+      write: (data) => withChannel((c) => c.write(data)),
+      endInput: () => withChannel((c) => c.end()),
+      kill: (sig = 'SIGTERM') =>
+        withChannel((c) => {
+          c.signal(sig.replace(/^SIG/, ''));
+          c.close();
+        }),
+      done,
+    };
+  }
+
+  openUnixSocket(path: string): Promise<Duplex> {
+    this.ensureOpen(['connect', path]);
+    return new Promise((resolve, reject) => {
+      this.client.openssh_forwardOutStreamLocal(path, (error, channel) => {
+        if (error) {
+          reject(new CommandError('MB_COMMAND_START', { host: this.host, argv: ['connect', path], exitCode: null, signal: null, stderr: '', reason: `cannot open unix socket over SSH: ${error.message}` }, error));
+        } else resolve(channel);
+      });
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    await new Promise<void>((resolve) => {
+      this.client.once('close', () => resolve());
+      this.client.end();
+      setTimeout(resolve, 2000).unref();
+    });
+  }
+}
