@@ -1,0 +1,21 @@
+// Where migbench keeps things: the project's own files, the build cache, lab state.
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const PROJECT_ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+export function projectPath(...parts: string[]): string {
+  return join(PROJECT_ROOT, ...parts);
+}
+
+/** Built guest images and tools; keyed by content hash, so safe to share between checkouts. */
+export function cacheDir(): string {
+  if (process.env.MIGBENCH_CACHE_DIR) return process.env.MIGBENCH_CACHE_DIR;
+  return join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'migbench');
+}
+
+/** State of the embedded lab (keys, sshd configs, pid files): gone after a reboot, like the lab. */
+export function labDir(): string {
+  return process.env.MIGBENCH_LAB_DIR || '/run/migbench/lab';
+}

@@ -1,0 +1,159 @@
+// Builds the guest image from Debian packages: Debian's kernel (extracted from its
+// .deb, so no initramfs trigger runs), busybox-static, the virtio modules in
+// dependency order and the migbench agent, packed into a gzip'd newc initramfs.
+import { createHash } from 'node:crypto';
+import { copyFile, mkdir, mkdtemp, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { MigbenchError } from '../errors.js';
+import type { LocalFile } from '../host.js';
+import { cacheDir, projectPath } from '../paths.js';
+import { LocalRunner } from '../runner/local.js';
+import type { CommandRunner } from '../runner/runner.js';
+import { writeCpio, type CpioEntry } from './cpio.js';
+import { resolveModules } from './kmod.js';
+
+/** Bump when the image layout changes, so cached images are rebuilt. */
+const IMAGE_FORMAT = 4;
+// pvpanic_pci makes a kernel panic a QMP GUEST_PANICKED event instead of a silent hang.
+const GUEST_MODULES = ['virtio_pci', 'virtio_net', 'virtio_blk', 'virtio_console', 'pvpanic_pci'] as const;
+const KERNEL_META_PACKAGE = 'linux-image-amd64';
+
+export interface GuestImage {
+  readonly dir: string;
+  readonly kernel: LocalFile;
+  readonly initrd: LocalFile;
+  readonly kernelPackage: string;
+  readonly kernelVersion: string;
+  readonly modules: readonly string[];
+}
+
+export type Log = (line: string) => void;
+
+async function exists(path: string): Promise<boolean> {
+  return stat(path).then(
+    () => true,
+    () => false,
+  );
+}
+
+function sha256(...parts: Array<string | Buffer>): string {
+  const hash = createHash('sha256');
+  for (const part of parts) hash.update(part);
+  return hash.digest('hex');
+}
+
+/** The concrete kernel package linux-image-amd64 points at, e.g. linux-image-6.1.0-56-amd64 6.1.192-2. */
+export async function resolveKernelPackage(runner: CommandRunner): Promise<{ name: string; version: string } | null> {
+  const depends = await runner.run(['apt-cache', 'depends', KERNEL_META_PACKAGE], { check: false });
+  const name = /Depends:\s*(linux-image-[\w.+-]+)/.exec(depends.stdout)?.[1];
+  if (!name) return null;
+  const show = await runner.run(['apt-cache', 'show', '--no-all-versions', name], { check: false });
+  const version = /^Version:\s*(\S+)/m.exec(show.stdout)?.[1];
+  return version ? { name, version } : null;
+}
+
+async function inputsHash(): Promise<string> {
+  const agent = await readFile(projectPath('fixtures/guest/agent.c'));
+  const init = await readFile(projectPath('fixtures/guest/init'));
+  return sha256(String(IMAGE_FORMAT), agent, init, GUEST_MODULES.join(','));
+}
+
+async function readManifest(dir: string): Promise<GuestImage | null> {
+  try {
+    const manifest = JSON.parse(await readFile(join(dir, 'manifest.json'), 'utf8')) as GuestImage;
+    if ((await exists(manifest.kernel.localPath)) && (await exists(manifest.initrd.localPath))) return manifest;
+  } catch {
+    // No manifest: not built (or a build was interrupted).
+  }
+  return null;
+}
+
+/**
+ * Returns the cached image for the current inputs, building it when missing. Without
+ * package lists (offline), an image built earlier from the same agent and init is reused.
+ */
+export async function ensureGuestImage(runner: CommandRunner, log: Log = console.log): Promise<GuestImage> {
+  const inputs = await inputsHash();
+  let kernel = await resolveKernelPackage(runner);
+  if (!kernel) {
+    const reuse = await findBuiltImage(inputs);
+    if (reuse) return reuse;
+    log('setup: no package lists for the guest kernel; running apt-get update');
+    await runner.run(['apt-get', 'update', '-qq'], { timeoutMs: 600_000 });
+    kernel = await resolveKernelPackage(runner);
+    if (!kernel) throw new MigbenchError('MB_SETUP', `cannot resolve ${KERNEL_META_PACKAGE} to a kernel package (apt-cache depends ${KERNEL_META_PACKAGE})`);
+  }
+  const key = sha256(inputs, kernel.name, kernel.version).slice(0, 16);
+  const dir = join(cacheDir(), 'guest', `${inputs.slice(0, 12)}-${key}`);
+  const cached = await readManifest(dir);
+  if (cached) return cached;
+
+  log(`setup: building guest image (${kernel.name} ${kernel.version}, busybox-static, migbench agent) in ${dir}`);
+  const started = Date.now();
+  await mkdir(join(cacheDir(), 'guest'), { recursive: true });
+  const work = await mkdtemp(join(cacheDir(), 'guest', 'build-'));
+  try {
+    // apt-get download writes into its working directory.
+    const downloader = new LocalRunner({ cwd: work });
+    await downloader
+      .run(['apt-get', 'download', '-q', '-o', 'APT::Sandbox::User=root', `${kernel.name}=${kernel.version}`], { timeoutMs: 600_000 })
+      .catch((error: unknown) => {
+        throw new MigbenchError('MB_SETUP', `downloading the guest kernel ${kernel.name} failed`, { cause: error });
+      });
+    const debs = (await readdir(work)).filter((f) => f.startsWith(`${kernel.name}_`) && f.endsWith('.deb'));
+    if (debs.length === 0) throw new MigbenchError('MB_SETUP', `apt-get download left no ${kernel.name} .deb`);
+    const deb = join(work, debs[0]!);
+    const root = join(work, 'pkg');
+    await runner.run(['dpkg-deb', '-x', deb, root], { timeoutMs: 300_000 });
+    const release = (await readdir(join(root, 'lib/modules')))[0];
+    if (!release) throw new MigbenchError('MB_SETUP', `${kernel.name} contains no /lib/modules`);
+    const modules = await resolveModules(join(root, 'lib/modules', release, 'kernel'), GUEST_MODULES);
+
+    const agentPath = join(work, 'migbench-agent');
+    await runner.run(['gcc', '-O2', '-static', '-pthread', '-Wall', '-o', agentPath, projectPath('fixtures/guest/agent.c')], { timeoutMs: 120_000 });
+    const busybox = await readFile('/bin/busybox');
+    if (!busybox.includes(Buffer.from('BusyBox'))) throw new MigbenchError('MB_SETUP', '/bin/busybox is not BusyBox (install busybox-static)');
+
+    const entries: CpioEntry[] = [
+      ...['bin', 'sbin', 'etc', 'proc', 'sys', 'dev', 'lib', 'lib/modules', 'tmp'].map((path) => ({ type: 'dir' as const, path })),
+      { type: 'chardev', path: 'dev/console', major: 5, minor: 1 },
+      { type: 'file', path: 'init', data: await readFile(projectPath('fixtures/guest/init')), mode: 0o755 },
+      { type: 'file', path: 'bin/busybox', data: busybox, mode: 0o755 },
+      { type: 'file', path: 'sbin/migbench-agent', data: await readFile(agentPath), mode: 0o755 },
+      { type: 'file', path: 'etc/modules.order', data: Buffer.from(modules.map((m) => `${m.name}\n`).join('')) },
+      ...(await Promise.all(modules.map(async (m) => ({ type: 'file' as const, path: `lib/modules/${m.name}.ko`, data: await readFile(m.path) })))),
+    ];
+    const out = `${dir}.tmp`;
+    await rm(out, { recursive: true, force: true });
+    await mkdir(out, { recursive: true });
+    await copyFile(join(root, 'boot', `vmlinuz-${release}`), join(out, 'vmlinuz'));
+    const initrd = gzipSync(writeCpio(entries), { level: 6 });
+    await writeFile(join(out, 'initrd.img'), initrd);
+    const image: GuestImage = {
+      dir,
+      kernel: { name: 'vmlinuz', localPath: join(dir, 'vmlinuz'), sha256: sha256(await readFile(join(out, 'vmlinuz'))) },
+      initrd: { name: 'initrd.img', localPath: join(dir, 'initrd.img'), sha256: sha256(initrd) },
+      kernelPackage: `${kernel.name} ${kernel.version}`,
+      kernelVersion: release,
+      modules: modules.map((m) => m.name),
+    };
+    await writeFile(join(out, 'manifest.json'), `${JSON.stringify({ ...image, inputs }, null, 2)}\n`);
+    await rm(dir, { recursive: true, force: true });
+    await rename(out, dir);
+    log(`setup: guest image ready in ${((Date.now() - started) / 1000).toFixed(1)} s (kernel ${release}; modules ${image.modules.join(' ')})`);
+    return image;
+  } finally {
+    await rm(work, { recursive: true, force: true });
+  }
+}
+
+async function findBuiltImage(inputs: string): Promise<GuestImage | null> {
+  const base = join(cacheDir(), 'guest');
+  const names = await readdir(base).catch(() => [] as string[]);
+  for (const name of names.filter((n) => n.startsWith(inputs.slice(0, 12))).sort().reverse()) {
+    const image = await readManifest(join(base, name));
+    if (image) return image;
+  }
+  return null;
+}
