@@ -1,0 +1,274 @@
+// `migbench lab up | down | status`: two hypervisor hosts and an observer made of
+// network namespaces on this machine, each host with its own sshd, so migbench
+// reaches them over SSH exactly as it reaches real hosts.
+import { readFileSync } from 'node:fs';
+import { chmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { errorMessage, MigbenchError, runCleanups } from '../errors.js';
+import { labDir } from '../paths.js';
+import { fingerprint } from '../runner/hostkey.js';
+import { LocalRunner } from '../runner/local.js';
+import type { CommandRunner } from '../runner/runner.js';
+import { SshRunner } from '../runner/ssh.js';
+import { labNamespaces, labPlan, networkCommands, sshdConfig, type LabPlan, type LabRole } from './topology.js';
+
+export interface LabHostState {
+  readonly name: string;
+  readonly netns: string;
+  readonly address: string;
+  readonly port: number;
+  readonly hostKeyFingerprint: string;
+  readonly migrationAddress: string;
+  readonly migrationInterface: string;
+  readonly bridge: string;
+  readonly dir: string;
+}
+
+export interface LabState {
+  readonly version: 1;
+  readonly prefix: string;
+  readonly createdAt: string;
+  readonly dir: string;
+  readonly clientKeyPath: string;
+  readonly hosts: Readonly<Record<LabRole, LabHostState>>;
+  readonly observer: { readonly netns: string; readonly address: string };
+  readonly guestAddress: string;
+}
+
+export interface LabOptions {
+  readonly prefix?: string;
+  readonly log?: (line: string) => void;
+}
+
+const root = new LocalRunner();
+
+function assertRoot(): void {
+  if (process.getuid?.() !== 0) throw new MigbenchError('MB_LAB', 'the embedded lab needs root (network namespaces, bridges, taps): run as root', { userError: true });
+}
+
+function statePath(): string {
+  return join(labDir(), 'state.json');
+}
+
+export async function readLabState(): Promise<LabState | null> {
+  try {
+    return JSON.parse(await readFile(statePath(), 'utf8')) as LabState;
+  } catch {
+    return null;
+  }
+}
+
+/** The proxy that carries SSH from this machine into the lab: a TCP relay run in the observer. */
+export function labProxyCommand(state: LabState, role: LabRole): string[] {
+  const host = state.hosts[role];
+  return ['ip', 'netns', 'exec', state.observer.netns, 'busybox', 'nc', host.address, String(host.port)];
+}
+
+export async function connectLabHost(state: LabState, role: LabRole): Promise<SshRunner> {
+  const host = state.hosts[role];
+  return SshRunner.connect({
+    label: `lab ${host.name}`,
+    address: host.address,
+    port: host.port,
+    user: 'root',
+    privateKey: await readFile(state.clientKeyPath),
+    hostKeys: { fingerprints: [host.hostKeyFingerprint] },
+    proxyCommand: labProxyCommand(state, role),
+  });
+}
+
+async function existingNamespaces(): Promise<Set<string>> {
+  const out = await root.run(['ip', 'netns', 'list'], { check: false });
+  return new Set(out.stdout.split('\n').map((l) => l.split(/\s+/)[0]!).filter(Boolean));
+}
+
+async function namespacePids(netns: string): Promise<number[]> {
+  const out = await root.run(['ip', 'netns', 'pids', netns], { check: false });
+  return out.stdout.split(/\s+/).filter(Boolean).map(Number).filter((n) => Number.isInteger(n) && n > 0);
+}
+
+/** Running, as opposed to gone or a zombie (this machine's PID 1 may be slow to reap). */
+export function alive(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return false;
+  }
+}
+
+async function killAll(pids: number[]): Promise<void> {
+  for (const pid of pids) {
+    try {
+      process.kill(pid, 'SIGTERM');
+    } catch {
+      // Already gone.
+    }
+  }
+  const deadline = Date.now() + 3000;
+  while (pids.some(alive) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  for (const pid of pids.filter(alive)) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // Gone meanwhile.
+    }
+  }
+}
+
+export interface LabStatus {
+  readonly up: boolean;
+  readonly problems: readonly string[];
+  readonly namespaces: ReadonlyArray<{ name: string; exists: boolean; processes: number }>;
+  readonly state: LabState | null;
+}
+
+export async function labStatus(options: { prefix?: string; checkSsh?: boolean } = {}): Promise<LabStatus> {
+  const plan = labPlan(options.prefix);
+  const present = await existingNamespaces();
+  const namespaces = await Promise.all(
+    labNamespaces(plan).map(async (name) => ({ name, exists: present.has(name), processes: present.has(name) ? (await namespacePids(name)).length : 0 })),
+  );
+  const problems: string[] = [];
+  for (const ns of namespaces) if (!ns.exists) problems.push(`namespace ${ns.name} is missing`);
+  const state = await readLabState();
+  if (!state) problems.push(`no lab state in ${statePath()}`);
+  else if (state.prefix !== plan.prefix) problems.push(`lab state is for prefix ${state.prefix}`);
+  if (state && problems.length === 0) {
+    for (const role of ['source', 'destination'] as const) {
+      const pid = Number((await readFile(join(state.hosts[role].dir, 'sshd.pid'), 'utf8').catch(() => '')).trim());
+      if (!pid || !alive(pid)) problems.push(`sshd of ${state.hosts[role].name} is not running`);
+    }
+    if (problems.length === 0 && (options.checkSsh ?? true)) {
+      for (const role of ['source', 'destination'] as const) {
+        try {
+          const ssh = await connectLabHost(state, role);
+          await ssh.run(['true'], { timeoutMs: 5000 }).finally(() => ssh.close());
+        } catch (error) {
+          problems.push(`cannot reach ${state.hosts[role].name} over SSH: ${errorMessage(error)}`);
+        }
+      }
+    }
+  }
+  return { up: problems.length === 0, problems, namespaces, state };
+}
+
+/** Removes every namespace, process and file of the lab. Idempotent; copes with half-built labs. */
+export async function labDown(options: LabOptions = {}): Promise<{ removedNamespaces: string[]; killedProcesses: number }> {
+  assertRoot();
+  const plan = labPlan(options.prefix);
+  const present = await existingNamespaces();
+  const removedNamespaces: string[] = [];
+  let killedProcesses = 0;
+  // Processes first: deleting a namespace's name does not stop what runs inside it.
+  for (const ns of labNamespaces(plan).filter((n) => present.has(n))) {
+    const pids = await namespacePids(ns);
+    killedProcesses += pids.length;
+    await killAll(pids);
+  }
+  for (const ns of labNamespaces(plan).filter((n) => present.has(n))) {
+    await root.run(['ip', 'netns', 'del', ns]);
+    removedNamespaces.push(ns);
+  }
+  await rm(labDir(), { recursive: true, force: true });
+  if (removedNamespaces.length || killedProcesses) {
+    options.log?.(`lab: removed ${removedNamespaces.length} namespaces (${removedNamespaces.join(', ')}) and stopped ${killedProcesses} processes`);
+  }
+  return { removedNamespaces, killedProcesses };
+}
+
+async function sshKeygen(path: string, comment: string): Promise<void> {
+  await root.run(['ssh-keygen', '-q', '-t', 'ed25519', '-N', '', '-C', comment, '-f', path]);
+}
+
+function publicKeyBlob(publicKeyLine: string): Buffer {
+  const base64 = publicKeyLine.trim().split(/\s+/)[1];
+  if (!base64) throw new MigbenchError('MB_LAB', `unreadable public key: ${publicKeyLine.slice(0, 40)}`);
+  return Buffer.from(base64, 'base64');
+}
+
+async function startSshd(plan: LabPlan, role: LabRole, dir: string, clientPublicKey: string): Promise<LabHostState> {
+  const host = plan.hosts.find((h) => h.role === role)!;
+  const hostDir = join(dir, host.name);
+  await mkdir(hostDir, { recursive: true, mode: 0o700 });
+  await sshKeygen(join(hostDir, 'ssh_host_ed25519_key'), `migbench-lab-${host.name}`);
+  await writeFile(join(hostDir, 'authorized_keys'), clientPublicKey, { mode: 0o600 });
+  await writeFile(join(hostDir, 'sshd_config'), sshdConfig(host, hostDir));
+  const hostPublic = await readFile(join(hostDir, 'ssh_host_ed25519_key.pub'), 'utf8');
+  await root.run(['ip', 'netns', 'exec', host.netns, '/usr/sbin/sshd', '-f', join(hostDir, 'sshd_config'), '-E', join(hostDir, 'sshd.log')]);
+  return {
+    name: host.name,
+    netns: host.netns,
+    address: host.address,
+    port: plan.sshPort,
+    hostKeyFingerprint: fingerprint(publicKeyBlob(hostPublic)),
+    migrationAddress: host.migrationAddress,
+    migrationInterface: host.migrationInterface,
+    bridge: host.bridge,
+    dir: hostDir,
+  };
+}
+
+async function waitReachable(state: LabState, role: LabRole, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      const ssh = await connectLabHost(state, role);
+      await ssh.run(['true'], { timeoutMs: 5000 }).finally(() => ssh.close());
+      return;
+    } catch (error) {
+      if (Date.now() > deadline) throw new MigbenchError('MB_LAB', `lab host ${state.hosts[role].name} did not answer over SSH within ${timeoutMs} ms`, { cause: error });
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+}
+
+/** Brings the lab up, or leaves it as it is when it is already up and healthy. */
+export async function labUp(options: LabOptions = {}): Promise<LabState> {
+  assertRoot();
+  const log = options.log ?? (() => undefined);
+  const status = await labStatus({ prefix: options.prefix });
+  if (status.up && status.state) {
+    log('lab: already up');
+    return status.state;
+  }
+  if (status.namespaces.some((n) => n.exists) || status.state) {
+    log(`lab: clearing stale state (${status.problems.join('; ')})`);
+  }
+  await labDown({ prefix: options.prefix, log });
+  const started = performance.now();
+  const plan = labPlan(options.prefix);
+  const dir = labDir();
+  try {
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+    await chmod(dir, 0o700);
+    for (const argv of networkCommands(plan)) await root.run(argv);
+    // sshd refuses to start without its privilege-separation directory.
+    await mkdir('/run/sshd', { recursive: true, mode: 0o755 });
+    const clientKeyPath = join(dir, 'client_ed25519');
+    await sshKeygen(clientKeyPath, 'migbench-lab-client');
+    const clientPublic = await readFile(`${clientKeyPath}.pub`, 'utf8');
+    const state: LabState = {
+      version: 1,
+      prefix: plan.prefix,
+      createdAt: new Date().toISOString(),
+      dir,
+      clientKeyPath,
+      hosts: {
+        source: await startSshd(plan, 'source', dir, clientPublic),
+        destination: await startSshd(plan, 'destination', dir, clientPublic),
+      },
+      observer: { netns: plan.observer.netns, address: plan.observer.address },
+      guestAddress: plan.guestAddress,
+    };
+    await Promise.all([waitReachable(state, 'source', 10_000), waitReachable(state, 'destination', 10_000)]);
+    await writeFile(`${statePath()}.tmp`, `${JSON.stringify(state, null, 2)}\n`);
+    await root.run(['mv', '-f', `${statePath()}.tmp`, statePath()]);
+    log(`lab: up in ${((performance.now() - started) / 1000).toFixed(1)} s (source ${state.hosts.source.address}, destination ${state.hosts.destination.address}, observer ${state.observer.address})`);
+    return state;
+  } catch (error) {
+    await runCleanups([['lab down after a failed lab up', () => labDown({ prefix: options.prefix })]], error);
+    throw error;
+  }
+}
+
