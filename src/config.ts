@@ -1,0 +1,196 @@
+// Loads a config file (YAML or JSON), validates it against schemas/config.schema.json
+// and resolves scenarios and targets with their defaults. Every problem is reported
+// with the file, the JSON path, the line, what was expected and what was found.
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { totalmem } from 'node:os';
+import { isAbsolute, resolve } from 'node:path';
+import { LineCounter, parseDocument, isNode } from 'yaml';
+import { InputFileError, type InputIssue } from './errors.js';
+import type { MigbenchConfig, Scenario as ScenarioConfig, Target as TargetConfig } from './generated/config.js';
+import { GUEST_OVERHEAD_MIB, PATTERN_MIB } from './hardware.js';
+import { DEFAULT_PROBE, IDLE, type Scenario, type WorkloadSpec } from './scenario.js';
+import { displayPath, schemaIssues, validateConfigSchema } from './schema.js';
+
+export const LAB_TARGET = 'lab';
+export const DEFAULT_MIGRATION_TIMEOUT_MS = 120_000;
+export const DEFAULT_BOOT_TIMEOUT_MS = 90_000;
+
+export interface LoadedConfig {
+  readonly path: string;
+  readonly sha256: string;
+  readonly config: MigbenchConfig;
+}
+
+export async function loadConfig(path: string): Promise<LoadedConfig> {
+  const absolute = isAbsolute(path) ? path : resolve(path);
+  let text: string;
+  try {
+    text = await readFile(absolute, 'utf8');
+  } catch (error) {
+    const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'file not found' : (error as Error).message;
+    throw new InputFileError('MB_CONFIG_READ', path, [{ path: '', message: `cannot read config: ${reason}` }], error);
+  }
+  return { path, sha256: createHash('sha256').update(text).digest('hex'), config: parseConfig(text, path) };
+}
+
+/** Parses and validates config text; `file` is only used in messages. */
+export function parseConfig(text: string, file: string): MigbenchConfig {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  if (doc.errors.length) {
+    throw new InputFileError(
+      'MB_CONFIG_INVALID',
+      file,
+      doc.errors.map((e) => {
+        const pos = lineCounter.linePos(e.pos[0]);
+        return { path: `(line ${pos.line}, column ${pos.col})`, message: e.message.split('\n')[0]! };
+      }),
+    );
+  }
+  const data: unknown = doc.toJS();
+  const locate = (segments: ReadonlyArray<string | number>): string => {
+    // The deepest node that exists: a missing key is reported at its parent.
+    for (let n = segments.length; n >= 0; n--) {
+      const node = doc.getIn(segments.slice(0, n), true);
+      if (isNode(node) && node.range) return `line ${lineCounter.linePos(node.range[0]).line}`;
+    }
+    return '';
+  };
+  if (!validateConfigSchema(data)) {
+    throw new InputFileError('MB_CONFIG_INVALID', file, schemaIssues(validateConfigSchema.errors, data, locate));
+  }
+  const config = data as MigbenchConfig;
+  const issues = semanticIssues(config).map((i) => {
+    const where = locate(i.segments);
+    return { path: where ? `${displayPath(i.segments)} (${where})` : displayPath(i.segments), message: i.message };
+  });
+  if (issues.length) throw new InputFileError('MB_CONFIG_INVALID', file, issues);
+  return config;
+}
+
+interface SemanticIssue {
+  readonly segments: ReadonlyArray<string | number>;
+  readonly message: string;
+}
+
+function targetNames(config: MigbenchConfig): string[] {
+  return [LAB_TARGET, ...Object.keys(config.targets ?? {})];
+}
+
+/** What a schema cannot say: references between parts, sizes that must fit together. */
+function semanticIssues(config: MigbenchConfig): SemanticIssue[] {
+  const issues: SemanticIssue[] = [];
+  const names = targetNames(config);
+  const defaultTarget = config.defaults?.target ?? LAB_TARGET;
+  if (!names.includes(defaultTarget)) {
+    issues.push({ segments: ['defaults', 'target'], message: `no target named "${defaultTarget}" (known: ${names.join(', ')})` });
+  }
+  for (const [name, target] of Object.entries(config.targets ?? {})) {
+    issues.push(...targetIssues(name, target));
+  }
+  const labMemoryMiB = Math.floor(totalmem() / (1024 * 1024));
+  for (const [suite, { scenarios }] of Object.entries(config.suites)) {
+    const seen = new Set<string>();
+    scenarios.forEach((scenario, index) => {
+      const at = (...rest: Array<string | number>) => ['suites', suite, 'scenarios', index, ...rest];
+      if (seen.has(scenario.name)) issues.push({ segments: at('name'), message: `duplicate scenario name "${scenario.name}" in suite ${suite}` });
+      seen.add(scenario.name);
+      const target = scenario.target ?? defaultTarget;
+      if (scenario.target !== undefined && !names.includes(scenario.target)) {
+        issues.push({ segments: at('target'), message: `no target named "${scenario.target}" (known: ${names.join(', ')})` });
+      }
+      const workload = scenario.workload;
+      if (workload?.kind === 'memory') {
+        if (workload.workingSetMiB === undefined) issues.push({ segments: at('workload', 'workingSetMiB'), message: 'a memory workload needs workingSetMiB' });
+        if (workload.dirtyRateMBps === undefined) issues.push({ segments: at('workload', 'dirtyRateMBps'), message: 'a memory workload needs dirtyRateMBps' });
+      } else if (workload && (workload.workingSetMiB !== undefined || workload.dirtyRateMBps !== undefined)) {
+        issues.push({ segments: at('workload', 'kind'), message: 'workingSetMiB and dirtyRateMBps need kind "memory"' });
+      }
+      const needed = (workload?.workingSetMiB ?? 0) + PATTERN_MIB + GUEST_OVERHEAD_MIB;
+      if (needed > scenario.guest.memoryMiB) {
+        issues.push({
+          segments: at('guest', 'memoryMiB'),
+          message: `${scenario.guest.memoryMiB} MiB cannot hold the working set (${workload?.workingSetMiB ?? 0} MiB) plus the agent's pattern (${PATTERN_MIB} MiB) and the guest itself (${GUEST_OVERHEAD_MIB} MiB): needs at least ${needed} MiB`,
+        });
+      }
+      const isLab = target === LAB_TARGET || config.targets?.[target]?.lab === true;
+      // The lab runs source and destination guests side by side on this machine.
+      if (isLab && scenario.guest.memoryMiB * 2 > labMemoryMiB * 0.8) {
+        issues.push({
+          segments: at('guest', 'memoryMiB'),
+          message: `${scenario.guest.memoryMiB} MiB is too large for the embedded lab on this machine (two guests must fit in 80% of ${labMemoryMiB} MiB)`,
+        });
+      }
+    });
+  }
+  return issues;
+}
+
+function targetIssues(name: string, target: TargetConfig): SemanticIssue[] {
+  const issues: SemanticIssue[] = [];
+  const at = (...rest: string[]) => ['targets', name, ...rest];
+  if (name === LAB_TARGET || target.lab) {
+    for (const key of ['source', 'destination', 'observer', 'guestNetwork'] as const) {
+      if (target[key] !== undefined) issues.push({ segments: at(key), message: `the embedded lab provides ${key}; remove it or set lab: false` });
+    }
+    return issues;
+  }
+  for (const key of ['source', 'destination', 'guestNetwork'] as const) {
+    if (target[key] === undefined) issues.push({ segments: at(key), message: `a target on real hosts needs ${key}` });
+  }
+  for (const side of ['source', 'destination'] as const) {
+    const host = target[side];
+    if (host && !host.hostKeyFingerprints?.length && !host.knownHostsFile) {
+      issues.push({ segments: at(side), message: 'pin the host key: set hostKeyFingerprints or knownHostsFile (unknown host keys are refused)' });
+    }
+    if (host?.workDir?.includes(',')) issues.push({ segments: at(side, 'workDir'), message: 'must not contain a comma (QEMU option syntax)' });
+  }
+  return issues;
+}
+
+function resolveWorkload(raw: ScenarioConfig['workload']): WorkloadSpec {
+  if (!raw || raw.kind === 'idle') return IDLE;
+  return { kind: 'memory', workingSetMiB: raw.workingSetMiB!, dirtyRateMBps: raw.dirtyRateMBps!, pattern: raw.pattern ?? 'sequential' };
+}
+
+export function suiteNames(config: MigbenchConfig): string[] {
+  return Object.keys(config.suites);
+}
+
+/** The suite's scenarios with every default applied. */
+export function resolveScenarios(config: MigbenchConfig, suite: string): Scenario[] {
+  const entry = config.suites[suite];
+  if (!entry) return [];
+  const defaults = config.defaults ?? {};
+  return entry.scenarios.map((raw) => ({
+    suite,
+    name: raw.name,
+    description: raw.description,
+    target: raw.target ?? defaults.target ?? LAB_TARGET,
+    guest: { memoryMiB: raw.guest.memoryMiB, vcpus: raw.guest.vcpus ?? 1 },
+    workload: resolveWorkload(raw.workload),
+    migration: {
+      kind: raw.migration.kind,
+      timeoutMs: raw.migration.timeoutMs ?? defaults.migrationTimeoutMs ?? DEFAULT_MIGRATION_TIMEOUT_MS,
+      ...(raw.migration.downtimeLimitMs !== undefined && { downtimeLimitMs: raw.migration.downtimeLimitMs }),
+      ...(raw.migration.maxBandwidthMiBps !== undefined && { maxBandwidthMiBps: raw.migration.maxBandwidthMiBps }),
+      ...(raw.migration.multifdChannels !== undefined && { multifdChannels: raw.migration.multifdChannels }),
+      ...(raw.migration.autoConverge !== undefined && { autoConverge: raw.migration.autoConverge }),
+      ...(raw.migration.xbzrleCacheMiB !== undefined && { xbzrleCacheMiB: raw.migration.xbzrleCacheMiB }),
+    },
+    probe: { ...DEFAULT_PROBE, ...defaults.probe, ...raw.probe },
+    thresholds: raw.thresholds ?? {},
+    repeat: raw.repeat ?? 1,
+    bootTimeoutMs: defaults.bootTimeoutMs ?? DEFAULT_BOOT_TIMEOUT_MS,
+  }));
+}
+
+export function resolveTargetConfig(config: MigbenchConfig, name: string): TargetConfig {
+  const target = config.targets?.[name];
+  if (name === LAB_TARGET) return { hypervisor: 'qemu', lab: true, ...target };
+  if (!target) throw new InputFileError('MB_CONFIG_INVALID', '(config)', [{ path: `targets.${name}`, message: 'no such target' }]);
+  return target;
+}
+
+export type { InputIssue };

@@ -1,0 +1,216 @@
+// Runs one migration end to end and returns its record: boot the guest, start the
+// probes (ICMP from the observer, the agent's heartbeat on both hosts, the migration
+// link's counters), migrate, wait for the guest to answer again, verify its memory,
+// tear down. Whatever fails, a record comes back and the guest is stopped.
+import { randomBytes } from 'node:crypto';
+import { errorMessage, MigbenchError, runCleanups } from './errors.js';
+import type { Environment, HypervisorEvent, MigrationRecord } from './generated/results.js';
+import { guestMac, PATTERN_MIB, addressOnly } from './hardware.js';
+import type { GuestHandle, GuestLaunch, MigrationOutcome } from './hypervisor.js';
+import { AgentTap, type Side } from './probe/agent.js';
+import { epochMs } from './probe/gaps.js';
+import { IcmpProbe, type ProbeTotals } from './probe/icmp.js';
+import { counterDelta, readInterfaceCounters, type InterfaceCounters } from './probe/wire.js';
+import { buildRecord, type HeartbeatData, type ProbeData } from './record.js';
+import { agentParameters, type Scenario } from './scenario.js';
+import type { ConnectedTarget } from './target.js';
+import { gitSha, MIGBENCH_VERSION } from './version.js';
+
+export interface RunRequest {
+  readonly scenario: Scenario;
+  readonly suite: string;
+  readonly test: string;
+  readonly repetition: number;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const VERIFY_TIMEOUT_MS = 60_000;
+
+const environments = new WeakMap<ConnectedTarget, Promise<Environment>>();
+
+export function targetEnvironment(target: ConnectedTarget): Promise<Environment> {
+  let env = environments.get(target);
+  if (!env) {
+    env = target.hypervisor.describe().then((hosts) => ({ migbenchVersion: MIGBENCH_VERSION, gitSha: gitSha(), nodeVersion: process.version, ...hosts }));
+    env.catch(() => environments.delete(target));
+    environments.set(target, env);
+  }
+  return env;
+}
+
+export async function runMigration(target: ConnectedTarget, request: RunRequest, log: (line: string) => void = () => undefined): Promise<MigrationRecord> {
+  const { scenario } = request;
+  const hv = target.hypervisor;
+  const vmId = `mb${randomBytes(3).toString('hex')}`;
+  const startedAt = new Date().toISOString();
+  const launch: GuestLaunch = {
+    vmId,
+    guest: scenario.guest,
+    network: { address: target.guestNetwork.address, mac: guestMac(vmId) },
+    agent: agentParameters(scenario.workload, scenario.probe.heartbeatMs, PATTERN_MIB),
+  };
+  const address = addressOnly(target.guestNetwork.address);
+
+  let phase = 'environment';
+  let error: unknown;
+  let environment: Environment | undefined;
+  let guest: GuestHandle | undefined;
+  const taps: Partial<Record<Side, AgentTap>> = {};
+  let probe: IcmpProbe | undefined;
+  let probeTotals: ProbeTotals | null = null;
+  let probeStoppedAtMs = 0;
+  let outcome: MigrationOutcome | null = null;
+  let wireBefore: InterfaceCounters | undefined;
+  let wireDelta: InterfaceCounters | undefined;
+  let verification = null as Awaited<ReturnType<AgentTap['verify']>>;
+  let answering = false;
+  let panicked = false;
+  let hypervisorStatus = 'unknown';
+  let events: HypervisorEvent[] | null = null;
+
+  const stopProbe = async () => {
+    if (!probe) return;
+    const p = probe;
+    probe = undefined;
+    probeStoppedAtMs = epochMs();
+    probeTotals = await p.stop();
+  };
+  let probeRef: IcmpProbe | undefined;
+
+  try {
+    environment = await targetEnvironment(target);
+
+    phase = 'start-guest';
+    const bootStarted = epochMs();
+    guest = await hv.startGuest(launch);
+    const srcEndpoint = hv.agentEndpoint(guest, 'source');
+    if (srcEndpoint) {
+      taps.source = new AgentTap({ ...srcEndpoint, side: 'source' });
+      const booted = await taps.source.waitFor(() => taps.source!.heartbeats.length > 0, scenario.bootTimeoutMs);
+      if (!booted) {
+        throw new MigbenchError('MB_GUEST', `guest did not boot within ${scenario.bootTimeoutMs} ms (no agent heartbeat)${await diagnosticsSuffix(target, guest, 'source', taps.source)}`);
+      }
+      log(`${vmId}: booted in ${((epochMs() - bootStarted) / 1000).toFixed(1)} s`);
+    }
+    probe = probeRef = IcmpProbe.start({ runner: target.observer, tool: scenario.probe.tool, toolPath: target.observerProbePath, address, intervalMs: scenario.probe.intervalMs });
+    if (!(await probe.waitForReply(0, 15_000))) {
+      throw new MigbenchError('MB_GUEST', `guest ${address} does not answer the probe from the observer (${target.observer.host})${await diagnosticsSuffix(target, guest, 'source')}`);
+    }
+
+    phase = 'prepare';
+    await hv.prepareDestination(guest, scenario.migration);
+    const dstEndpoint = hv.agentEndpoint(guest, 'destination');
+    if (dstEndpoint) {
+      taps.destination = new AgentTap({ ...dstEndpoint, side: 'destination' });
+      if (!(await taps.destination.waitFor(() => taps.destination!.connected, 15_000))) {
+        throw new MigbenchError('MB_PROBE', `cannot tap the destination's agent channel ${dstEndpoint.socketPath}: ${await taps.destination.diagnostics()}`);
+      }
+    }
+    wireBefore = await readInterfaceCounters(target.source.runner, target.source.migrationInterface);
+    await sleep(scenario.probe.leadInMs);
+
+    phase = 'migrate';
+    outcome = await hv.migrate(guest, scenario.migration);
+    log(`${vmId}: migration ${outcome.status} after ${Math.round(outcome.endedAtMs - outcome.startedAtMs)} ms`);
+
+    phase = 'settle';
+    const location = guest.location;
+    const tap = taps[location];
+    const after = outcome.endedAtMs;
+    const [answered, beating] = await Promise.all([
+      probe.waitForReply(after, scenario.probe.settleTimeoutMs),
+      tap ? tap.waitFor(() => (tap.lastHeartbeat?.atMs ?? 0) > after, scenario.probe.settleTimeoutMs) : Promise.resolve(true),
+    ]);
+    // Keep watching: damage from a migration can take a while to crash the guest.
+    await sleep(scenario.probe.observeAfterMs);
+    wireDelta = counterDelta(wireBefore, await readInterfaceCounters(target.source.runner, target.source.migrationInterface));
+    await stopProbe();
+
+    phase = 'verify';
+    if (tap && beating) {
+      verification = await tap.verify(VERIFY_TIMEOUT_MS);
+      const reports = tap.stats.length;
+      tap.send('stats');
+      await tap.waitFor(() => tap.stats.length > reports, 5000);
+    }
+    const inspection = await hv.inspect(guest);
+    events = inspection.events;
+    const stillBeating = !tap || epochMs() - (tap.lastHeartbeat?.atMs ?? 0) < 2000;
+    answering = answered && beating && stillBeating;
+    panicked = inspection.panicked;
+    hypervisorStatus = inspection.status;
+  } catch (caught) {
+    error = caught;
+    log(`${vmId}: ${phase} failed: ${errorMessage(caught)}`);
+  } finally {
+    const cleanups: Array<readonly [string, () => Promise<unknown>]> = [
+      ['stop the probe', stopProbe],
+      ...(['source', 'destination'] as const).flatMap((side) => (taps[side] ? [[`stop the ${side} agent tap`, () => taps[side]!.stop()] as const] : [])),
+      ...(guest ? [[`destroy guest ${vmId}`, () => hv.destroyGuest(guest!)] as const] : []),
+    ];
+    try {
+      await runCleanups(cleanups);
+    } catch (cleanupError) {
+      // The measurement stands; a teardown failure is reported with it, not instead of it.
+      error ??= cleanupError;
+      phase = error === cleanupError ? 'teardown' : phase;
+      log(`${vmId}: teardown failed: ${errorMessage(cleanupError)}`);
+    }
+  }
+
+  const beats = [...(taps.source?.heartbeats ?? []), ...(taps.destination?.heartbeats ?? [])];
+  const heartbeat: HeartbeatData | null = taps.source
+    ? { periodMs: scenario.probe.heartbeatMs, gapThresholdMs: scenario.probe.gapThresholdMs, beats, stoppedAtMs: probeStoppedAtMs || epochMs() }
+    : null;
+  const probeData: ProbeData | null = probeRef
+    ? {
+        tool: scenario.probe.tool,
+        address,
+        intervalMs: scenario.probe.intervalMs,
+        gapThresholdMs: scenario.probe.gapThresholdMs,
+        replies: probeRef.replies,
+        totals: probeTotals,
+        stoppedAtMs: probeStoppedAtMs || epochMs(),
+      }
+    : null;
+  const location: Side = guest?.location ?? 'source';
+  return buildRecord({
+    id: vmId,
+    suite: request.suite,
+    test: request.test,
+    scenario,
+    repetition: request.repetition,
+    hypervisor: hv.kind,
+    startedAt,
+    outcome: outcome && events ? { ...outcome, events } : outcome,
+    probe: probeData,
+    heartbeat,
+    wire: wireDelta ? { host: target.source.runner.host, interface: target.source.migrationInterface, delta: wireDelta } : null,
+    integrity: {
+      location,
+      answering,
+      // The source's one agent start is the boot; any other start is the guest restarting.
+      restarted: (taps.destination?.starts.length ?? 0) > 0 || (taps.source?.starts.length ?? 0) > 1 || Boolean(taps[location]?.seqRegressions),
+      panicked,
+      hypervisorStatus,
+      verification,
+      dirtierBadPages: Math.max(0, ...(taps[location]?.stats ?? []).map((s) => s.badPages)),
+      hasAgent: Boolean(taps.source),
+    },
+    environment: environment ?? unknownEnvironment(),
+    error,
+    phase,
+  });
+}
+
+async function diagnosticsSuffix(target: ConnectedTarget, guest: GuestHandle, side: Side, tap?: AgentTap): Promise<string> {
+  const parts = [await target.hypervisor.diagnostics(guest, side).catch(() => '')];
+  if (tap) parts.push(await tap.diagnostics());
+  const text = parts.filter(Boolean).join('\n');
+  return text ? `\n${text}` : '';
+}
+
+function unknownEnvironment(): Environment {
+  const host = { host: 'unknown', kernel: 'unknown', cpuModel: 'unknown', cpuCount: 0, hypervisorVersion: 'unknown', accel: 'unknown' };
+  return { migbenchVersion: MIGBENCH_VERSION, gitSha: gitSha(), nodeVersion: process.version, source: host, destination: host };
+}

@@ -1,0 +1,29 @@
+// The guest: its size, and how it is reached on the network.
+
+export interface GuestSpec {
+  readonly memoryMiB: number;
+  readonly vcpus: number;
+}
+
+export interface GuestNetworkSpec {
+  /** IPv4 address with prefix length, configured by the guest's init. */
+  readonly address: string;
+  readonly mac: string;
+}
+
+/** Memory the guest kernel, initramfs and agent need besides the workload (MiB). */
+export const GUEST_OVERHEAD_MIB = 48;
+/** Static pattern the agent writes once and verifies after every migration (MiB). */
+export const PATTERN_MIB = 16;
+
+/** Locally administered unicast MAC from QEMU's 52:54:00 range, fixed per VM id. */
+export function guestMac(vmId: string): string {
+  let hash = 0x811c9dc5;
+  for (const c of vmId) hash = Math.imul(hash ^ c.charCodeAt(0), 0x01000193) >>> 0;
+  const bytes = [hash >>> 16, hash >>> 8, hash].map((b) => (b & 0xff).toString(16).padStart(2, '0'));
+  return `52:54:00:${bytes.join(':')}`;
+}
+
+export function addressOnly(cidr: string): string {
+  return cidr.split('/')[0]!;
+}

@@ -1,0 +1,99 @@
+// The one interface every hypervisor driver implements (QEMU now; libvirt, XenServer,
+// vSphere and Hyper-V later). The engine drives migrations through it alone.
+import type { MigbenchError } from './errors.js';
+import type { HostEnvironment, HypervisorEvent, HypervisorKind, MigrationParameters, ProgressSample } from './generated/results.js';
+import type { GuestNetworkSpec, GuestSpec } from './hardware.js';
+import type { Side } from './probe/agent.js';
+import type { CommandRunner } from './runner/runner.js';
+import type { MigrationSpec } from './scenario.js';
+
+/** A hypervisor host as the drivers see it: a command runner and its migration network. */
+export interface TargetHost {
+  readonly role: Side;
+  readonly runner: CommandRunner;
+  readonly migrationAddress: string;
+  readonly migrationInterface: string;
+  /** Bridge the guest's tap joins. */
+  readonly bridge: string;
+  /** Where VM sockets and logs live on the host. */
+  readonly workDir: string;
+}
+
+export interface GuestLaunch {
+  readonly vmId: string;
+  readonly guest: GuestSpec;
+  readonly network: GuestNetworkSpec;
+  /** Kernel command line parameters of the migbench agent (migbench.KEY=VALUE). */
+  readonly agent: Readonly<Record<string, string>>;
+}
+
+export interface GuestHandle {
+  readonly vmId: string;
+  readonly launch: GuestLaunch;
+  /** Where the guest runs now. */
+  location: Side;
+}
+
+/** Where the guest agent's channel can be tapped: a unix socket on one host. */
+export interface AgentEndpoint {
+  readonly side: Side;
+  readonly runner: CommandRunner;
+  readonly socketPath: string;
+  readonly toolPath: string;
+}
+
+/** What the hypervisor itself reports about a finished migration, in migbench's names. */
+export interface HypervisorFigures {
+  readonly totalTimeMs: number | null;
+  readonly downtimeMs: number | null;
+  readonly setupTimeMs: number | null;
+  readonly transferredBytes: number | null;
+  readonly iterations: number | null;
+  readonly dirtyRatePagesPerSec: number | null;
+  readonly stopToResumeMs: number | null;
+}
+
+export interface MigrationOutcome {
+  readonly status: 'completed' | 'failed' | 'cancelled';
+  readonly error: MigbenchError | null;
+  /** When the migrate command was issued, ms since the epoch (the record's time origin). */
+  readonly startedAtMs: number;
+  /** When the runner saw the final status, ms since the epoch. */
+  readonly endedAtMs: number;
+  readonly figures: HypervisorFigures;
+  readonly timeline: ProgressSample[];
+  readonly events: HypervisorEvent[];
+  readonly parameters: MigrationParameters;
+  readonly capabilities: string[];
+}
+
+/** The guest where it runs now, and what the hypervisor said since the migration began. */
+export interface GuestInspection {
+  /** The hypervisor's word for the guest's state, e.g. running, paused, guest-panicked. */
+  readonly status: string;
+  readonly running: boolean;
+  readonly panicked: boolean;
+  /** Events of both hosts since the migrate command (complete, unlike the outcome's snapshot). */
+  readonly events: HypervisorEvent[];
+}
+
+export interface Hypervisor {
+  readonly kind: HypervisorKind;
+  /** Versions, accelerator and CPU of both hosts, recorded with every result. */
+  describe(): Promise<{ source: HostEnvironment; destination: HostEnvironment }>;
+  /** Boots the guest on the source host; resolves once the hypervisor runs it. */
+  startGuest(launch: GuestLaunch): Promise<GuestHandle>;
+  /** Gets the destination ready to receive (a no-op where the hypervisor does it itself). */
+  prepareDestination(guest: GuestHandle, plan: MigrationSpec): Promise<void>;
+  /** Migrates and reports; a failed or cancelled migration resolves, it does not throw. */
+  migrate(guest: GuestHandle, plan: MigrationSpec): Promise<MigrationOutcome>;
+  /** The agent channel on a side, or null where the guest has no migbench agent. */
+  agentEndpoint(guest: GuestHandle, side: Side): AgentEndpoint | null;
+  /** State of the guest where it runs now. */
+  inspect(guest: GuestHandle): Promise<GuestInspection>;
+  /** Console and hypervisor log tails, for error messages. */
+  diagnostics(guest: GuestHandle, side: Side): Promise<string>;
+  /** Stops the guest on both hosts and removes what was created for it. */
+  destroyGuest(guest: GuestHandle): Promise<void>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,168 @@
+// The guest agent's channel, seen from a hypervisor host: migbench-probe tap connects
+// to QEMU's chardev socket, stamps every line with the host's receive time and
+// forwards commands (verify, corrupt, stats) to the agent.
+import { createInterface } from 'node:readline';
+import type { CommandRunner, RunningCommand } from '../runner/runner.js';
+import { nsToEpochMs } from './gaps.js';
+
+export type Side = 'source' | 'destination';
+
+export interface Heartbeat {
+  readonly seq: number;
+  /** The guest's monotonic clock, µs. */
+  readonly guestUs: number;
+  /** Arrival on the host, ms since the epoch. */
+  readonly atMs: number;
+  readonly side: Side;
+}
+
+export interface Verification {
+  /** Heartbeat sequence number when the pass began: passes that began after a migration prove its result. */
+  readonly startSeq: number;
+  readonly pagesChecked: number;
+  readonly badPages: number;
+  readonly passMs: number;
+  readonly atMs: number;
+  readonly side: Side;
+}
+
+export interface DirtierStats {
+  readonly seq: number;
+  readonly pagesDirtied: number;
+  readonly badPages: number;
+  readonly atMs: number;
+  readonly side: Side;
+}
+
+export type AgentLine =
+  | { readonly kind: 'heartbeat'; readonly value: Heartbeat }
+  | { readonly kind: 'verification'; readonly value: Verification }
+  | { readonly kind: 'stats'; readonly value: DirtierStats }
+  | { readonly kind: 'info'; readonly atMs: number; readonly params: Record<string, string> }
+  | { readonly kind: 'connected' }
+  | { readonly kind: 'eof' };
+
+export function parseAgentLine(line: string, side: Side): AgentLine | null {
+  if (line === '# connected') return { kind: 'connected' };
+  if (line === '# eof') return { kind: 'eof' };
+  const parts = line.trim().split(/\s+/);
+  if (parts.length < 2 || !/^\d+$/.test(parts[0]!)) return null;
+  const atMs = nsToEpochMs(parts[0]!);
+  const n = (i: number) => Number(parts[i]);
+  switch (parts[1]) {
+    case 'H':
+      return parts.length === 4 ? { kind: 'heartbeat', value: { seq: n(2), guestUs: n(3), atMs, side } } : null;
+    case 'V':
+      return parts.length === 6 ? { kind: 'verification', value: { startSeq: n(2), pagesChecked: n(3), badPages: n(4), passMs: n(5), atMs, side } } : null;
+    case 'D':
+      return parts.length === 5 ? { kind: 'stats', value: { seq: n(2), pagesDirtied: n(3), badPages: n(4), atMs, side } } : null;
+    case 'I':
+      return { kind: 'info', atMs, params: Object.fromEntries(parts.slice(2).map((kv) => kv.split('=', 2) as [string, string])) };
+    default:
+      return null;
+  }
+}
+
+export interface AgentTapOptions {
+  readonly runner: CommandRunner;
+  readonly toolPath: string;
+  readonly socketPath: string;
+  readonly side: Side;
+}
+
+export interface AgentStart {
+  readonly atMs: number;
+  readonly bootId: string;
+}
+
+export class AgentTap {
+  readonly heartbeats: Heartbeat[] = [];
+  /** Agent start-ups seen: one when the guest boots; any later one means the guest restarted. */
+  readonly starts: AgentStart[] = [];
+  /** Heartbeat sequence numbers that went backwards (a restarted agent counts from 1 again). */
+  seqRegressions = 0;
+  readonly verifications: Verification[] = [];
+  readonly stats: DirtierStats[] = [];
+  info: Record<string, string> | null = null;
+  connected = false;
+  private readonly listeners = new Set<() => void>();
+  private readonly process: RunningCommand;
+
+  constructor(readonly options: AgentTapOptions) {
+    this.process = options.runner.spawn([options.toolPath, 'tap', '-r', '-e', '-w', '10000', options.socketPath]);
+    createInterface({ input: this.process.stdout }).on('line', (line) => {
+      const parsed = parseAgentLine(line, options.side);
+      if (!parsed) return;
+      switch (parsed.kind) {
+        case 'heartbeat': {
+          const last = this.heartbeats.at(-1);
+          if (last && parsed.value.seq <= last.seq) this.seqRegressions++;
+          this.heartbeats.push(parsed.value);
+          break;
+        }
+        case 'verification':
+          this.verifications.push(parsed.value);
+          break;
+        case 'stats':
+          this.stats.push(parsed.value);
+          break;
+        case 'info':
+          this.info = parsed.params;
+          this.starts.push({ atMs: parsed.atMs, bootId: parsed.params.boot_id ?? 'unknown' });
+          break;
+        case 'connected':
+          this.connected = true;
+          break;
+        case 'eof':
+          break;
+      }
+      for (const listener of this.listeners) listener();
+    });
+  }
+
+  get lastHeartbeat(): Heartbeat | undefined {
+    return this.heartbeats.at(-1);
+  }
+
+  send(command: 'verify' | 'corrupt' | 'stats'): void {
+    this.process.write(`${command}\n`);
+  }
+
+  /** Resolves with true once `condition` holds, false on timeout or when the tap ends. */
+  waitFor(condition: () => boolean, timeoutMs: number): Promise<boolean> {
+    if (condition()) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const check = () => {
+        if (condition()) finish(true);
+      };
+      const finish = (value: boolean) => {
+        clearTimeout(timer);
+        this.listeners.delete(check);
+        resolve(value);
+      };
+      const timer = setTimeout(() => finish(condition()), timeoutMs);
+      this.listeners.add(check);
+      this.process.done.then(() => finish(condition()), () => finish(condition()));
+    });
+  }
+
+  /** Asks the agent for a full verification pass and waits for its report. */
+  async verify(timeoutMs: number): Promise<Verification | null> {
+    const after = this.lastHeartbeat?.seq ?? 0;
+    this.send('verify');
+    const ok = await this.waitFor(() => this.verifications.some((v) => v.startSeq >= after), timeoutMs);
+    return ok ? this.verifications.find((v) => v.startSeq >= after)! : null;
+  }
+
+  async stop(): Promise<void> {
+    this.process.endInput();
+    const timer = setTimeout(() => this.process.kill('SIGKILL'), 3000);
+    await this.process.done.catch(() => undefined).finally(() => clearTimeout(timer));
+  }
+
+  /** stderr of the tap (why it could not connect, for instance). */
+  async diagnostics(): Promise<string> {
+    const result = await Promise.race([this.process.done.catch(() => null), new Promise<null>((r) => setTimeout(() => r(null), 10))]);
+    return result ? result.stderr.trim() : '';
+  }
+}

@@ -1,0 +1,367 @@
+// The QEMU driver: QEMU processes on two hosts, driven over QMP, reached through the
+// hosts' command runners (SSH for remote hosts, the QMP socket forwarded over it).
+import { randomInt } from 'node:crypto';
+import { errorMessage, MigbenchError, runCleanups } from '../errors.js';
+import type { HostEnvironment, HypervisorEvent, ProgressSample } from '../generated/results.js';
+import { describeHost, installFile, processAlive, waitForExit, type LocalFile } from '../host.js';
+import type { AgentEndpoint, GuestHandle, GuestInspection, GuestLaunch, Hypervisor, HypervisorFigures, MigrationOutcome, TargetHost } from '../hypervisor.js';
+import type { Side } from '../probe/agent.js';
+import { epochMs } from '../probe/gaps.js';
+import { peak, toProgressSample } from '../progress.js';
+import type { MigrationSpec } from '../scenario.js';
+import type { GuestImage } from '../setup/image.js';
+import { chooseAccel, type AccelChoice } from './accel.js';
+import { qemuArgv, vmPaths, type Accel } from './cmdline.js';
+import { QmpClient, type QmpEvent } from './qmp.js';
+import {
+  formatQemuVersion,
+  parseEnabledCapabilities,
+  parseMigrationParameters,
+  parseQueryMigrate,
+  TERMINAL_STATUSES,
+  toQmpCapabilities,
+  toQmpParameters,
+  type MigrationProgress,
+} from './translate.js';
+
+export interface QemuDriverOptions {
+  readonly source: TargetHost;
+  readonly destination: TargetHost;
+  /** @default qemu-system-x86_64 */
+  readonly binary?: string;
+  /** @default q35 */
+  readonly machine?: string;
+  /** @default auto */
+  readonly accel?: 'auto' | Accel;
+  readonly image: GuestImage;
+  readonly probeTool: LocalFile;
+  /** Every QMP line on either host, for recording transcripts. */
+  readonly transcript?: (side: Side, direction: '>' | '<', line: string) => void;
+  /** How often query-migrate is polled. @default 50 */
+  readonly pollIntervalMs?: number;
+}
+
+interface HostSetup {
+  readonly kernelPath: string;
+  readonly initrdPath: string;
+  readonly toolPath: string;
+  readonly accel: AccelChoice;
+  readonly version: string;
+}
+
+interface VmSide {
+  readonly host: TargetHost;
+  readonly dir: string;
+  readonly tap: string;
+  readonly toolPath: string;
+  pid: number | null;
+  qmp: QmpClient | null;
+}
+
+interface QemuVm {
+  readonly handle: GuestHandle;
+  readonly sides: Partial<Record<Side, VmSide>>;
+  /** When the last migrate command was issued (the events' time origin). */
+  migrationStartedAtMs: number | null;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export class QemuHypervisor implements Hypervisor {
+  readonly kind = 'qemu' as const;
+  private readonly binary: string;
+  private readonly machine: string;
+  private readonly setups = new Map<Side, Promise<HostSetup>>();
+  private readonly vms = new Map<string, QemuVm>();
+
+  constructor(private readonly options: QemuDriverOptions) {
+    this.binary = options.binary ?? 'qemu-system-x86_64';
+    this.machine = options.machine ?? 'q35';
+  }
+
+  private host(side: Side): TargetHost {
+    return side === 'source' ? this.options.source : this.options.destination;
+  }
+
+  /** Guest image and migbench-probe on the host, and its accelerator; once per host. */
+  private setup(side: Side): Promise<HostSetup> {
+    let setup = this.setups.get(side);
+    if (!setup) {
+      setup = (async () => {
+        const { runner } = this.host(side);
+        const [kernelPath, initrdPath, toolPath] = [
+          await installFile(runner, this.options.image.kernel),
+          await installFile(runner, this.options.image.initrd),
+          await installFile(runner, this.options.probeTool),
+        ];
+        const accel = await chooseAccel(runner, { binary: this.binary, machine: this.machine, kernelPath, requested: this.options.accel ?? 'auto' });
+        const version = (await runner.run([this.binary, '--version'], { timeoutMs: 10_000 })).stdout.split('\n')[0]!.replace(/^QEMU emulator version /, 'QEMU ');
+        return { kernelPath, initrdPath, toolPath, accel, version };
+      })();
+      setup.catch(() => this.setups.delete(side));
+      this.setups.set(side, setup);
+    }
+    return setup;
+  }
+
+  async describe(): Promise<{ source: HostEnvironment; destination: HostEnvironment }> {
+    const describeSide = async (side: Side) => {
+      const s = await this.setup(side);
+      return describeHost(this.host(side).runner, s.version, s.accel.accel, s.accel.reason);
+    };
+    return { source: await describeSide('source'), destination: await describeSide('destination') };
+  }
+
+  private vm(guest: GuestHandle): QemuVm {
+    const vm = this.vms.get(guest.vmId);
+    if (!vm) throw new MigbenchError('MB_GUEST', `unknown guest ${guest.vmId}`);
+    return vm;
+  }
+
+  private async startSide(vm: QemuVm, side: Side, incoming: boolean): Promise<VmSide> {
+    const host = this.host(side);
+    const setup = await this.setup(side);
+    const other = side === 'source' ? 'destination' : 'source';
+    const otherSetup = this.setups.get(other);
+    if (otherSetup) {
+      const o = await otherSetup;
+      if (o.accel.accel !== setup.accel.accel) {
+        throw new MigbenchError('MB_GUEST', `the hosts disagree on the accelerator (${other}: ${o.accel.accel}, ${side}: ${setup.accel.accel}); set qemu.accel in the target`);
+      }
+    }
+    const { runner } = host;
+    const launch = vm.handle.launch;
+    const entry: VmSide = { host, dir: `${host.workDir}/vms/${launch.vmId}-${side}`, tap: `mbt${launch.vmId.slice(-6)}`, toolPath: setup.toolPath, pid: null, qmp: null };
+    vm.sides[side] = entry;
+    await runner.run(['mkdir', '-p', entry.dir]);
+    // A stale tap of the same name (a crashed run) would make QEMU fail; replace it.
+    await runner.run(['ip', 'link', 'del', entry.tap], { check: false });
+    await runner.run(['ip', 'tuntap', 'add', 'dev', entry.tap, 'mode', 'tap']);
+    await runner.run(['ip', 'link', 'set', entry.tap, 'master', host.bridge]);
+    await runner.run(['ip', 'link', 'set', entry.tap, 'up']);
+    const argv = qemuArgv(launch, {
+      binary: this.binary,
+      machine: this.machine,
+      accel: setup.accel.accel,
+      kernelPath: setup.kernelPath,
+      initrdPath: setup.initrdPath,
+      vmDir: entry.dir,
+      tap: entry.tap,
+      incoming,
+    });
+    const paths = vmPaths(entry.dir);
+    const started = await runner.run([setup.toolPath, 'daemon', '-o', paths.log, '--', ...argv], { timeoutMs: 30_000 });
+    entry.pid = Number(started.stdout.trim());
+    entry.qmp = await this.connectQmp(entry, side, 15_000);
+    return entry;
+  }
+
+  private async connectQmp(entry: VmSide, side: Side, timeoutMs: number): Promise<QmpClient> {
+    const { runner } = entry.host;
+    const socket = vmPaths(entry.dir).qmp;
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      try {
+        const stream = await runner.openUnixSocket(socket);
+        return await QmpClient.connect(stream, {
+          host: runner.host,
+          socket,
+          ...(this.options.transcript && { transcript: (direction: '>' | '<', line: string) => this.options.transcript!(side, direction, line) }),
+        });
+      } catch (error) {
+        const dead = entry.pid !== null && !(await processAlive(runner, entry.pid));
+        if (dead || Date.now() > deadline) {
+          const log = await this.tail(entry, vmPaths(entry.dir).log);
+          throw new MigbenchError('MB_GUEST', `${runner.host}: QEMU ${dead ? 'exited' : 'did not open its QMP socket'} while starting${log ? `: ${log}` : ''}`, {
+            cause: error,
+            context: { host: runner.host },
+          });
+        }
+        await sleep(50);
+      }
+    }
+  }
+
+  private async tail(entry: VmSide, file: string, lines = 12): Promise<string> {
+    const out = await entry.host.runner.run(['tail', '-n', String(lines), file], { check: false, timeoutMs: 10_000 }).catch(() => null);
+    return out?.ok ? out.stdout.trim() : '';
+  }
+
+  async startGuest(launch: GuestLaunch): Promise<GuestHandle> {
+    if (!/^[a-z0-9]{4,12}$/.test(launch.vmId)) throw new MigbenchError('MB_GUEST', `bad VM id ${launch.vmId}`);
+    const handle: GuestHandle = { vmId: launch.vmId, launch, location: 'source' };
+    const vm: QemuVm = { handle, sides: {}, migrationStartedAtMs: null };
+    this.vms.set(launch.vmId, vm);
+    await this.startSide(vm, 'source', false);
+    return handle;
+  }
+
+  async prepareDestination(guest: GuestHandle): Promise<void> {
+    await this.startSide(this.vm(guest), 'destination', true);
+  }
+
+  agentEndpoint(guest: GuestHandle, side: Side): AgentEndpoint | null {
+    const entry = this.vms.get(guest.vmId)?.sides[side];
+    if (!entry) return null;
+    return { side, runner: entry.host.runner, socketPath: vmPaths(entry.dir).agent, toolPath: entry.toolPath };
+  }
+
+  async inspect(guest: GuestHandle): Promise<GuestInspection> {
+    const vm = this.vm(guest);
+    const entry = vm.sides[guest.location];
+    let status = 'unknown';
+    if (entry?.qmp && !entry.qmp.closed) {
+      const reply = (await entry.qmp.execute('query-status').catch(() => null)) as { status?: string } | null;
+      status = reply?.status ?? 'unknown';
+    } else if (entry) {
+      status = entry.pid !== null && (await processAlive(entry.host.runner, entry.pid)) ? 'unreachable' : 'exited';
+    }
+    const events = vm.migrationStartedAtMs === null ? [] : collectEvents(vm.migrationStartedAtMs, { source: vm.sides.source?.qmp?.events ?? [], destination: vm.sides.destination?.qmp?.events ?? [] });
+    return { status, running: status === 'running', panicked: status === 'guest-panicked' || events.some((e) => e.name === 'GUEST_PANICKED' && e.side === guest.location), events };
+  }
+
+  async diagnostics(guest: GuestHandle, side: Side): Promise<string> {
+    const entry = this.vms.get(guest.vmId)?.sides[side];
+    if (!entry) return '';
+    const [console, log] = [await this.tail(entry, vmPaths(entry.dir).console), await this.tail(entry, vmPaths(entry.dir).log)];
+    return [console && `console:\n${console}`, log && `qemu log:\n${log}`].filter(Boolean).join('\n');
+  }
+
+  async migrate(guest: GuestHandle, plan: MigrationSpec): Promise<MigrationOutcome> {
+    const vm = this.vm(guest);
+    const src = vm.sides.source;
+    const dst = vm.sides.destination;
+    if (!src?.qmp || !dst?.qmp) throw new MigbenchError('MB_MIGRATION', 'migrate called before both QEMUs were started');
+    const srcQmp = src.qmp;
+    const dstQmp = dst.qmp;
+
+    const caps = toQmpCapabilities(plan);
+    await srcQmp.execute('migrate-set-capabilities', { capabilities: caps });
+    await dstQmp.execute('migrate-set-capabilities', { capabilities: caps });
+    const params = toQmpParameters(plan);
+    if (Object.keys(params).length) await srcQmp.execute('migrate-set-parameters', params);
+    if (params['multifd-channels'] !== undefined) await dstQmp.execute('migrate-set-parameters', { 'multifd-channels': params['multifd-channels'] });
+    const parameters = parseMigrationParameters(await srcQmp.execute('query-migrate-parameters'));
+    const capabilities = parseEnabledCapabilities(await srcQmp.execute('query-migrate-capabilities'));
+
+    const uri = await this.listen(dstQmp, dst.host.migrationAddress);
+    const timeline: ProgressSample[] = [];
+    const startedAtMs = epochMs();
+    vm.migrationStartedAtMs = startedAtMs;
+    await srcQmp.execute('migrate', { uri });
+    let final: MigrationProgress | null = null;
+    let timedOut = false;
+    let pollError: unknown;
+    const pollMs = this.options.pollIntervalMs ?? 50;
+    try {
+      for (;;) {
+        const progress = parseQueryMigrate(await srcQmp.execute('query-migrate'));
+        const now = epochMs();
+        timeline.push(toProgressSample(progress, now - startedAtMs));
+        if (TERMINAL_STATUSES.has(progress.status)) {
+          final = progress;
+          break;
+        }
+        if (!timedOut && now - startedAtMs > plan.timeoutMs) {
+          timedOut = true;
+          await srcQmp.execute('migrate_cancel');
+        }
+        await sleep(pollMs);
+      }
+    } catch (error) {
+      pollError = error;
+    }
+    const endedAtMs = epochMs();
+    const status = final?.status === 'completed' ? 'completed' : final?.status === 'cancelled' ? 'cancelled' : 'failed';
+
+    let resume: QmpEvent | null = null;
+    if (status === 'completed') {
+      vm.handle.location = 'destination';
+      resume = await dstQmp.waitForEvent('RESUME', 10_000).catch(() => null);
+    }
+    const stop = srcQmp.events.find((e) => e.event === 'STOP' && e.epochMs >= startedAtMs - 1);
+    const figures: HypervisorFigures = {
+      totalTimeMs: final?.totalTimeMs ?? null,
+      downtimeMs: status === 'completed' ? (final?.downtimeMs ?? null) : null,
+      setupTimeMs: final?.setupTimeMs ?? null,
+      transferredBytes: final?.transferredBytes ?? null,
+      iterations: final?.iteration ?? null,
+      dirtyRatePagesPerSec: peak(timeline, 'dirtyRatePagesPerSec'),
+      stopToResumeMs: stop && resume ? Math.round((resume.epochMs - stop.epochMs) * 1000) / 1000 : null,
+    };
+    const events = collectEvents(startedAtMs, { source: srcQmp.events, destination: dstQmp.events });
+
+    let error: MigbenchError | null = null;
+    if (pollError) {
+      error = new MigbenchError('MB_MIGRATION', `lost track of the migration: ${errorMessage(pollError)}`, { cause: pollError, context: { host: src.host.runner.host } });
+    } else if (timedOut) {
+      error = new MigbenchError('MB_TIMEOUT', `migration did not complete within ${plan.timeoutMs} ms and was cancelled (status ${final?.status})`, { context: { host: src.host.runner.host } });
+    } else if (status === 'failed') {
+      const dstLog = await this.tail(dst, vmPaths(dst.dir).log, 5);
+      error = new MigbenchError('MB_MIGRATION', `migration failed: ${final?.errorDescription ?? 'no error description'}${dstLog ? ` (destination: ${dstLog.replaceAll('\n', ' | ')})` : ''}`, {
+        context: { host: src.host.runner.host },
+      });
+    }
+    return { status: timedOut && status !== 'completed' ? 'cancelled' : status, error, startedAtMs, endedAtMs, figures, timeline, events, parameters, capabilities };
+  }
+
+  /** Starts the destination listening on a free port of its migration address. */
+  private async listen(dstQmp: QmpClient, address: string): Promise<string> {
+    let lastError: unknown;
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const uri = `tcp:${address}:${randomInt(49152, 61000)}`;
+      try {
+        await dstQmp.execute('migrate-incoming', { uri });
+        return uri;
+      } catch (error) {
+        lastError = error;
+        if (!/in use/i.test(errorMessage(error))) throw error;
+      }
+    }
+    throw lastError;
+  }
+
+  async destroyGuest(guest: GuestHandle): Promise<void> {
+    const vm = this.vms.get(guest.vmId);
+    if (!vm) return;
+    this.vms.delete(guest.vmId);
+    const cleanups: Array<readonly [string, () => Promise<unknown>]> = [];
+    for (const side of ['destination', 'source'] as const) {
+      const entry = vm.sides[side];
+      if (entry) cleanups.push([`stop ${side} QEMU of ${guest.vmId}`, () => this.stopSide(entry)]);
+    }
+    await runCleanups(cleanups);
+  }
+
+  private async stopSide(entry: VmSide): Promise<void> {
+    const { runner } = entry.host;
+    if (entry.qmp && !entry.qmp.closed) {
+      await entry.qmp.execute('quit', undefined, { timeoutMs: 3000 }).catch(() => undefined);
+      entry.qmp.close();
+    }
+    if (entry.pid !== null && !(await waitForExit(runner, entry.pid, 5000))) {
+      await runner.run(['kill', '-KILL', String(entry.pid)], { check: false });
+      if (!(await waitForExit(runner, entry.pid, 5000))) throw new MigbenchError('MB_GUEST', `${runner.host}: QEMU ${entry.pid} does not exit`);
+    }
+    await runner.run(['ip', 'link', 'del', entry.tap], { check: false });
+    await runner.run(['rm', '-rf', entry.dir]);
+  }
+
+  async close(): Promise<void> {
+    const cleanups = [...this.vms.values()].map((vm) => [`destroy ${vm.handle.vmId}`, () => this.destroyGuest(vm.handle)] as const);
+    await runCleanups(cleanups);
+  }
+}
+
+function collectEvents(originMs: number, bySide: Record<Side, readonly QmpEvent[]>): HypervisorEvent[] {
+  const out: HypervisorEvent[] = [];
+  for (const side of ['source', 'destination'] as const) {
+    for (const e of bySide[side]) {
+      if (e.epochMs < originMs - 1) continue;
+      const detail =
+        e.event === 'MIGRATION' ? e.data.status : e.event === 'MIGRATION_PASS' ? e.data.pass : e.event === 'GUEST_PANICKED' ? JSON.stringify(e.data.info ?? e.data.action ?? '') : undefined;
+      out.push({ side, name: e.event, tMs: Math.round((e.epochMs - originMs) * 1000) / 1000, ...(detail !== undefined && { detail: String(detail) }) });
+    }
+  }
+  return out.sort((a, b) => a.tMs - b.tMs);
+}

@@ -1,0 +1,126 @@
+// A target connected: the hypervisor driver, both hosts' runners and the observer.
+// The embedded lab and real hosts end up in the same shape.
+import { readFile } from 'node:fs/promises';
+import { InputFileError, MigbenchError, runCleanups } from './errors.js';
+import type { HostConnection, MigbenchConfig, Target as TargetConfig } from './generated/config.js';
+import type { Hypervisor, TargetHost } from './hypervisor.js';
+import { connectLabHost, readLabState } from './lab/lab.js';
+import { QemuHypervisor } from './qemu/driver.js';
+import { parseKnownHosts } from './runner/hostkey.js';
+import { LocalRunner } from './runner/local.js';
+import type { CommandRunner } from './runner/runner.js';
+import { SshRunner } from './runner/ssh.js';
+import { ensureGuestImage } from './setup/image.js';
+import { ensureProbeTool } from './setup/tools.js';
+import { LAB_TARGET, resolveTargetConfig } from './config.js';
+
+export interface ConnectedTarget {
+  readonly name: string;
+  readonly lab: boolean;
+  readonly hypervisor: Hypervisor;
+  readonly source: TargetHost;
+  readonly destination: TargetHost;
+  /** Where probes run (this machine, possibly inside a network namespace). */
+  readonly observer: CommandRunner;
+  /** migbench-probe on the observer. */
+  readonly observerProbePath: string;
+  readonly guestNetwork: { readonly address: string; readonly bridge: string };
+  close(): Promise<void>;
+}
+
+const DEFAULT_WORK_DIR = '/run/migbench';
+
+async function readSecretFile(path: string, what: string): Promise<Buffer> {
+  try {
+    return await readFile(path);
+  } catch (error) {
+    throw new MigbenchError('MB_CONFIG_READ', `cannot read ${what} ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, { cause: error, userError: true });
+  }
+}
+
+async function connectHost(name: string, side: 'source' | 'destination', host: HostConnection): Promise<SshRunner> {
+  const knownHosts = host.knownHostsFile ? parseKnownHosts((await readSecretFile(host.knownHostsFile, 'known_hosts file')).toString('utf8')) : undefined;
+  return SshRunner.connect({
+    label: `${name} ${side}`,
+    address: host.address,
+    port: host.port ?? 22,
+    user: host.user,
+    privateKey: await readSecretFile(host.identityFile, 'identity file'),
+    hostKeys: { ...(host.hostKeyFingerprints && { fingerprints: host.hostKeyFingerprints }), ...(knownHosts && { knownHosts }) },
+    ...(host.proxyCommand && { proxyCommand: host.proxyCommand }),
+  });
+}
+
+export async function connectTarget(config: MigbenchConfig, name: string, log: (line: string) => void = () => undefined): Promise<ConnectedTarget> {
+  const target: TargetConfig = resolveTargetConfig(config, name);
+  const [image, probeTool] = [await ensureGuestImage(new LocalRunner(), log), await ensureProbeTool(log)];
+  const runners: SshRunner[] = [];
+  try {
+    let source: TargetHost;
+    let destination: TargetHost;
+    let observer: CommandRunner;
+    let guestNetwork: ConnectedTarget['guestNetwork'];
+    if (target.lab || name === LAB_TARGET) {
+      const state = await readLabState();
+      if (!state) throw new MigbenchError('MB_LAB', 'the embedded lab is not up: run `migbench lab up` (or `npm start`, which brings it up)', { userError: true });
+      for (const side of ['source', 'destination'] as const) runners.push(await connectLabHost(state, side));
+      const host = (side: 'source' | 'destination', runner: CommandRunner): TargetHost => ({
+        role: side,
+        runner,
+        migrationAddress: state.hosts[side].migrationAddress,
+        migrationInterface: state.hosts[side].migrationInterface,
+        bridge: state.hosts[side].bridge,
+        workDir: `${DEFAULT_WORK_DIR}/${state.hosts[side].name}`,
+      });
+      source = host('source', runners[0]!);
+      destination = host('destination', runners[1]!);
+      observer = new LocalRunner({ netns: state.observer.netns, label: `lab observer (${state.observer.netns})` });
+      guestNetwork = { address: state.guestAddress, bridge: state.hosts.source.bridge };
+    } else {
+      if (!target.source || !target.destination || !target.guestNetwork) {
+        throw new InputFileError('MB_CONFIG_INVALID', '(config)', [{ path: `targets.${name}`, message: 'needs source, destination and guestNetwork' }]);
+      }
+      runners.push(await connectHost(name, 'source', target.source));
+      runners.push(await connectHost(name, 'destination', target.destination));
+      const host = (side: 'source' | 'destination', conn: HostConnection, runner: CommandRunner): TargetHost => ({
+        role: side,
+        runner,
+        migrationAddress: conn.migrationAddress,
+        migrationInterface: conn.migrationInterface,
+        bridge: target.guestNetwork!.bridge,
+        workDir: conn.workDir ?? DEFAULT_WORK_DIR,
+      });
+      source = host('source', target.source, runners[0]!);
+      destination = host('destination', target.destination, runners[1]!);
+      observer = new LocalRunner(target.observer?.netns ? { netns: target.observer.netns } : {});
+      guestNetwork = target.guestNetwork;
+    }
+    const hypervisor = new QemuHypervisor({
+      source,
+      destination,
+      image,
+      probeTool,
+      ...(target.qemu?.binary && { binary: target.qemu.binary }),
+      ...(target.qemu?.machine && { machine: target.qemu.machine }),
+      ...(target.qemu?.accel && { accel: target.qemu.accel }),
+    });
+    return {
+      name,
+      lab: Boolean(target.lab || name === LAB_TARGET),
+      hypervisor,
+      source,
+      destination,
+      observer,
+      observerProbePath: probeTool.localPath,
+      guestNetwork,
+      close: () =>
+        runCleanups([
+          ['close hypervisor driver', () => hypervisor.close()],
+          ...runners.map((r) => [`close SSH to ${r.host}`, () => r.close()] as const),
+        ]),
+    };
+  } catch (error) {
+    await runCleanups(runners.map((r) => [`close SSH to ${r.host}`, () => r.close()] as const), error);
+    throw error;
+  }
+}
