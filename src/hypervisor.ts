@@ -89,6 +89,12 @@ export interface Hypervisor {
   migrate(guest: GuestHandle, plan: MigrationSpec): Promise<MigrationOutcome>;
   /** The agent channel on a side, or null where the guest has no migbench agent. */
   agentEndpoint(guest: GuestHandle, side: Side): AgentEndpoint | null;
+  /**
+   * Pauses the guest where it runs for `durationMs` and resumes it; returns when the
+   * hypervisor says it stopped and resumed (ms since the epoch). Calibrates the probes.
+   * Optional: not every hypervisor can pause on demand.
+   */
+  pause?(guest: GuestHandle, durationMs: number): Promise<{ stoppedAtMs: number; resumedAtMs: number }>;
   /** State of the guest where it runs now. */
   inspect(guest: GuestHandle): Promise<GuestInspection>;
   /** Console and hypervisor log tails, for error messages. */

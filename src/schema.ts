@@ -18,6 +18,7 @@ function load(name: string): ValidateFunction {
 
 export const validateConfigSchema = load('config.schema.json');
 export const validateResultsSchema = load('results.schema.json');
+export const validateRecordSchema = ajv.getSchema('https://migbench.dev/schemas/results.schema.json#/definitions/MigrationRecord')!;
 
 /** `/suites/memory-migration/scenarios/0/guest` → `suites.memory-migration.scenarios[0].guest` */
 export function displayPath(segments: ReadonlyArray<string | number>): string {

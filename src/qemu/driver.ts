@@ -196,7 +196,7 @@ export class QemuHypervisor implements Hypervisor {
     return handle;
   }
 
-  async prepareDestination(guest: GuestHandle): Promise<void> {
+  async prepareDestination(guest: GuestHandle, _plan?: MigrationSpec): Promise<void> {
     await this.startSide(this.vm(guest), 'destination', true);
   }
 
@@ -204,6 +204,25 @@ export class QemuHypervisor implements Hypervisor {
     const entry = this.vms.get(guest.vmId)?.sides[side];
     if (!entry) return null;
     return { side, runner: entry.host.runner, socketPath: vmPaths(entry.dir).agent, toolPath: entry.toolPath };
+  }
+
+  /** Runs a raw QMP command on one side (diagnostics and transcript recording). */
+  async execute(guest: GuestHandle, side: Side, command: string, args?: Record<string, unknown>): Promise<unknown> {
+    const qmp = this.vm(guest).sides[side]?.qmp;
+    if (!qmp) throw new MigbenchError('MB_GUEST', `guest ${guest.vmId} has no QMP connection on the ${side}`);
+    return qmp.execute(command, args);
+  }
+
+  async pause(guest: GuestHandle, durationMs: number): Promise<{ stoppedAtMs: number; resumedAtMs: number }> {
+    const qmp = this.vm(guest).sides[guest.location]?.qmp;
+    if (!qmp) throw new MigbenchError('MB_GUEST', `guest ${guest.vmId} has no QMP connection on the ${guest.location}`);
+    const since = epochMs();
+    await qmp.execute('stop');
+    const stop = await qmp.waitForEvent('STOP', 5000, (e) => e.epochMs >= since - 1);
+    await sleep(Math.max(0, durationMs - (epochMs() - stop.epochMs)));
+    await qmp.execute('cont');
+    const resume = await qmp.waitForEvent('RESUME', 5000, (e) => e.epochMs >= stop.epochMs);
+    return { stoppedAtMs: stop.epochMs, resumedAtMs: resume.epochMs };
   }
 
   async inspect(guest: GuestHandle): Promise<GuestInspection> {

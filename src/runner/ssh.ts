@@ -121,29 +121,21 @@ export class SshRunner implements CommandRunner {
 
   async run(argv: readonly string[], options: RunOptions = {}): Promise<CommandResult> {
     const started = performance.now();
-    const channel = await this.exec(argv);
+    // OpenSSH honours signal requests only with privilege separation, which it drops for
+    // root sessions: the host enforces the timeout itself (coreutils timeout), and the
+    // client gives up on its own shortly after, whatever the channel does.
+    const remoteArgv = options.timeoutMs === undefined ? argv : ['timeout', '-k', '2', `${(options.timeoutMs / 1000).toFixed(3)}s`, ...argv];
+    const channel = await this.exec(remoteArgv);
     return new Promise((resolve, reject) => {
       const stdout: Buffer[] = [];
       const stderr: Buffer[] = [];
       let exitCode: number | null = null;
       let signal: string | null = null;
-      let timedOut = false;
-      const timer =
-        options.timeoutMs === undefined
-          ? undefined
-          : setTimeout(() => {
-              timedOut = true;
-              channel.signal('KILL');
-              channel.close();
-            }, options.timeoutMs);
-      channel.on('data', (chunk: Buffer) => stdout.push(chunk));
-      channel.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
-      channel.on('exit', (code: number | null, sig?: string) => {
-        exitCode = code ?? null;
-        signal = sig ? `SIG${sig}` : null;
-      });
-      channel.on('close', () => {
-        if (timer) clearTimeout(timer);
+      let settled = false;
+      const finish = (timedOut: boolean) => {
+        if (settled) return;
+        settled = true;
+        if (guard) clearTimeout(guard);
         const result: CommandResult = {
           host: this.host,
           argv,
@@ -154,12 +146,28 @@ export class SshRunner implements CommandRunner {
           durationMs: performance.now() - started,
           ok: exitCode === 0,
         };
-        if (timedOut) reject(new CommandError('MB_COMMAND_TIMEOUT', { ...result, reason: `timed out after ${options.timeoutMs} ms` }));
+        // timeout(1) exits 124 after TERM and 137 after the follow-up KILL.
+        const expired = timedOut || (options.timeoutMs !== undefined && (exitCode === 124 || exitCode === 137) && result.durationMs >= options.timeoutMs);
+        if (expired) reject(new CommandError('MB_COMMAND_TIMEOUT', { ...result, reason: `timed out after ${options.timeoutMs} ms` }));
         else if (exitCode === null && signal === null)
           reject(new CommandError('MB_COMMAND_FAILED', { ...result, reason: `ended without an exit status (connection lost${this.lastError ? `: ${this.lastError.message}` : ''})` }));
         else if ((options.check ?? true) && !result.ok) reject(new CommandError('MB_COMMAND_FAILED', result));
         else resolve(result);
+      };
+      const guard =
+        options.timeoutMs === undefined
+          ? undefined
+          : setTimeout(() => {
+              channel.close();
+              finish(true);
+            }, options.timeoutMs + 5000);
+      channel.on('data', (chunk: Buffer) => stdout.push(chunk));
+      channel.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
+      channel.on('exit', (code: number | null, sig?: string) => {
+        exitCode = code ?? null;
+        signal = sig ? `SIG${sig}` : null;
       });
+      channel.on('close', () => finish(false));
       if (options.stdin !== undefined) channel.end(options.stdin);
       else channel.end();
     });
@@ -211,9 +219,12 @@ export class SshRunner implements CommandRunner {
       stderr: stderrStream,
       write: (data) => withChannel((c) => c.write(data)),
       endInput: () => withChannel((c) => c.end()),
+      // A signal request is ignored by OpenSSH for root sessions; closing stdin ends
+      // migbench-probe (-e), and closing the channel ends everything else that writes.
       kill: (sig = 'SIGTERM') =>
         withChannel((c) => {
           c.signal(sig.replace(/^SIG/, ''));
+          c.end();
           c.close();
         }),
       done,

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Everything `npm start` and `npm test` need on a Debian machine, installed only when
+# missing (so the second run takes a second): Debian packages, npm dependencies, then
+# the guest image and migbench-probe (built by `migbench setup`, cached by content).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+say() { printf 'setup: %s\n' "$*"; }
+
+if [ "$(id -u)" != 0 ]; then
+  say "migbench's lab needs root (network namespaces, taps, QEMU): run as root" >&2
+  exit 2
+fi
+
+packages=(qemu-system-x86 qemu-utils busybox-static iputils-ping openssh-server openssh-client iproute2 gcc libc6-dev)
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+    missing+=("$p")
+  fi
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  say "installing Debian packages: ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  # Installing openssh-server may start the machine's own sshd; migbench runs its own
+  # per lab host and leaves the system's alone.
+fi
+
+stamp=node_modules/.migbench-installed
+if [ ! -f "$stamp" ] || [ package-lock.json -nt "$stamp" ] || [ package.json -nt "$stamp" ]; then
+  say "installing npm dependencies (npm ci)"
+  npm ci --no-audit --no-fund --loglevel=error
+  touch "$stamp"
+fi
+
+node --import tsx src/cli.ts setup

@@ -1,0 +1,108 @@
+// Command-line parsing: turns argv into one command object, or a UsageError that says
+// what was wrong. No I/O here.
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { UsageError } from '../errors.js';
+
+export const DEFAULT_CONFIG = 'suites/migbench.config.yaml';
+export const DEFAULT_OUT = 'results';
+
+export type Command =
+  | { readonly name: 'help' }
+  | { readonly name: 'setup' }
+  | { readonly name: 'lab'; readonly action: 'up' | 'down' | 'status' }
+  | { readonly name: 'run' | 'start'; readonly options: RunOptions }
+  | { readonly name: 'report'; readonly results: string }
+  | { readonly name: 'validate'; readonly config: string };
+
+export interface RunOptions {
+  readonly config: string;
+  readonly suites: readonly string[];
+  readonly scenarios: readonly string[];
+  readonly repeat: number | undefined;
+  readonly out: string;
+  /** Leave a lab that this run brought up running afterwards. */
+  readonly keepLab: boolean;
+}
+
+export const USAGE = `migbench: measures virtual machine live migration for real
+
+Usage:
+  migbench start                       set-up, lab up, run the default suites, print the table, lab down
+  migbench run [options]               run suites (brings the lab up and down when a target needs it)
+      --config FILE                    config (default ${DEFAULT_CONFIG})
+      --suite NAME                     only this suite (repeatable)
+      --scenario NAME                  only this scenario (repeatable)
+      --repeat N                       run every scenario N times
+      --out DIR                        results directory (default ${DEFAULT_OUT})
+      --keep-lab                       leave the lab up afterwards
+  migbench lab up | down | status      the embedded two-host lab
+  migbench report [RESULTS_JSON]       print the table of a results file (default ${DEFAULT_OUT}/results.json)
+  migbench validate [--config FILE]    check a config file
+  migbench setup                       build the guest image and migbench-probe
+
+Exit codes: 0 all assertions held, 1 a migration or assertion failed, 2 bad input or usage.`;
+
+function positiveInteger(value: string | undefined, flag: string): number | undefined {
+  if (value === undefined) return undefined;
+  if (!/^\d+$/.test(value) || Number(value) < 1 || Number(value) > 1000) throw new UsageError(`${flag} needs a whole number from 1 to 1000, got "${value}"`);
+  return Number(value);
+}
+
+export function parseCommand(argv: readonly string[]): Command {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === 'help' || name === '--help' || name === '-h') return { name: 'help' };
+  const parse = (
+    options: ParseArgsConfig['options'],
+    allowPositionals = false,
+  ): { values: Record<string, string | boolean | string[] | undefined>; positionals: string[] } => {
+    try {
+      return parseArgs({ args: [...rest], options, allowPositionals, strict: true }) as never;
+    } catch (error) {
+      throw new UsageError(`${name}: ${(error as Error).message.replace(/\. To specify a positional.*$/, '')}`);
+    }
+  };
+  switch (name) {
+    case 'setup':
+      parse({});
+      return { name };
+    case 'lab': {
+      const { positionals } = parse({}, true);
+      const action = positionals[0];
+      if (positionals.length !== 1 || (action !== 'up' && action !== 'down' && action !== 'status')) throw new UsageError('lab needs one of: up, down, status');
+      return { name, action };
+    }
+    case 'run':
+    case 'start': {
+      const { values } = parse({
+        config: { type: 'string' },
+        suite: { type: 'string', multiple: true },
+        scenario: { type: 'string', multiple: true },
+        repeat: { type: 'string' },
+        out: { type: 'string' },
+        'keep-lab': { type: 'boolean' },
+      });
+      return {
+        name,
+        options: {
+          config: (values.config as string | undefined) ?? DEFAULT_CONFIG,
+          suites: (values.suite as string[] | undefined) ?? [],
+          scenarios: (values.scenario as string[] | undefined) ?? [],
+          repeat: positiveInteger(values.repeat as string | undefined, '--repeat'),
+          out: (values.out as string | undefined) ?? DEFAULT_OUT,
+          keepLab: Boolean(values['keep-lab']),
+        },
+      };
+    }
+    case 'report': {
+      const { positionals } = parse({}, true);
+      if (positionals.length > 1) throw new UsageError('report takes at most one results file');
+      return { name, results: positionals[0] ?? `${DEFAULT_OUT}/results.json` };
+    }
+    case 'validate': {
+      const { values } = parse({ config: { type: 'string' } });
+      return { name, config: (values.config as string | undefined) ?? DEFAULT_CONFIG };
+    }
+    default:
+      throw new UsageError(`unknown command "${name}" (try: migbench help)`);
+  }
+}

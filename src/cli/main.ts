@@ -1,0 +1,63 @@
+// Dispatches one command and maps its outcome to an exit code: 0 ok, 1 a migration or
+// an assertion failed, 2 the user's input was wrong (message only, no stack trace).
+import { loadConfig, resolveScenarios, suiteNames } from '../config.js';
+import { formatError, isUserError } from '../errors.js';
+import { labDown, labStatus, labUp } from '../lab/lab.js';
+import { resultsMarkdown } from '../report/table.js';
+import { readResults } from '../results.js';
+import { LocalRunner } from '../runner/local.js';
+import { ensureGuestImage } from '../setup/image.js';
+import { ensureProbeTool } from '../setup/tools.js';
+import { parseCommand, USAGE } from './args.js';
+import { runSuites, type Io } from './run.js';
+
+export const stdio: Io = {
+  log: (line) => process.stderr.write(`${line}\n`),
+  out: (text) => process.stdout.write(text),
+};
+
+export async function main(argv: readonly string[], io: Io = stdio): Promise<number> {
+  try {
+    const command = parseCommand(argv);
+    switch (command.name) {
+      case 'help':
+        io.out(`${USAGE}\n`);
+        return 0;
+      case 'setup': {
+        const image = await ensureGuestImage(new LocalRunner(), io.log);
+        const probe = await ensureProbeTool(io.log);
+        io.log(`setup: guest image ${image.dir} (${image.kernelPackage}); migbench-probe ${probe.localPath}`);
+        return 0;
+      }
+      case 'lab': {
+        if (command.action === 'up') await labUp({ log: io.log });
+        else if (command.action === 'down') {
+          const { removedNamespaces } = await labDown({ log: io.log });
+          if (!removedNamespaces.length) io.log('lab: nothing to remove');
+        } else {
+          const status = await labStatus();
+          io.out(`${status.up ? 'lab is up' : 'lab is down'}\n`);
+          for (const ns of status.namespaces) io.out(`  ${ns.name}: ${ns.exists ? `present, ${ns.processes} processes` : 'absent'}\n`);
+          for (const problem of status.problems) io.out(`  - ${problem}\n`);
+          return status.up ? 0 : 1;
+        }
+        return 0;
+      }
+      case 'run':
+      case 'start':
+        return (await runSuites(command.options, io)).exitCode;
+      case 'report':
+        io.out(resultsMarkdown(await readResults(command.results)));
+        return 0;
+      case 'validate': {
+        const { config } = await loadConfig(command.config);
+        const counts = suiteNames(config).map((s) => `${s} (${resolveScenarios(config, s).length} scenarios)`);
+        io.out(`${command.config}: valid; suites: ${counts.join(', ')}\n`);
+        return 0;
+      }
+    }
+  } catch (error) {
+    io.log(`migbench: ${formatError(error, { stack: Boolean(process.env.MIGBENCH_DEBUG) && !isUserError(error) })}`);
+    return isUserError(error) ? 2 : 1;
+  }
+}

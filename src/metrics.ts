@@ -1,0 +1,71 @@
+// What each metric is, in which unit, and how it reads in a table or a failure message.
+import type { Metrics } from './generated/results.js';
+
+export type MetricName = keyof Metrics;
+
+export interface MetricInfo {
+  /** Column heading. */
+  readonly label: string;
+  readonly unit: 'ms' | 'bytes' | 'count' | 'pages/s';
+  /** Every migbench metric is smaller-is-better; kept explicit for comparisons. */
+  readonly direction: 'smaller-is-better';
+}
+
+export const METRICS: Readonly<Record<MetricName, MetricInfo>> = {
+  totalTimeMs: { label: 'total ms', unit: 'ms', direction: 'smaller-is-better' },
+  wallTimeMs: { label: 'wall ms', unit: 'ms', direction: 'smaller-is-better' },
+  setupTimeMs: { label: 'setup ms', unit: 'ms', direction: 'smaller-is-better' },
+  downtimeMs: { label: 'downtime ms (reported)', unit: 'ms', direction: 'smaller-is-better' },
+  stopToResumeMs: { label: 'stop→resume ms', unit: 'ms', direction: 'smaller-is-better' },
+  observedDowntimeMs: { label: 'downtime ms (observed)', unit: 'ms', direction: 'smaller-is-better' },
+  guestPauseMs: { label: 'guest pause ms', unit: 'ms', direction: 'smaller-is-better' },
+  transferredBytes: { label: 'transferred MiB', unit: 'bytes', direction: 'smaller-is-better' },
+  wireBytes: { label: 'wire MiB', unit: 'bytes', direction: 'smaller-is-better' },
+  iterations: { label: 'iterations', unit: 'count', direction: 'smaller-is-better' },
+  dirtyRatePagesPerSec: { label: 'dirty pages/s', unit: 'pages/s', direction: 'smaller-is-better' },
+};
+
+/** Table order: time, the three views of downtime side by side, then data. */
+export const METRIC_ORDER: readonly MetricName[] = [
+  'totalTimeMs',
+  'wallTimeMs',
+  'setupTimeMs',
+  'downtimeMs',
+  'stopToResumeMs',
+  'observedDowntimeMs',
+  'guestPauseMs',
+  'transferredBytes',
+  'wireBytes',
+  'iterations',
+  'dirtyRatePagesPerSec',
+];
+
+const MiB = 1024 * 1024;
+
+/** A value for a table cell: ms to 0.1, bytes as MiB to 0.1, counts whole; "—" when not measured. */
+export function formatMetricValue(name: MetricName, value: number | null): string {
+  if (value === null) return '—';
+  switch (METRICS[name].unit) {
+    case 'ms':
+      return value.toFixed(1);
+    case 'bytes':
+      return (value / MiB).toFixed(1);
+    default:
+      return String(Math.round(value));
+  }
+}
+
+/** A value with its unit, for messages: "55.3 ms", "90.0 MiB (94371840 bytes)". */
+export function describeMetricValue(name: MetricName, value: number | null): string {
+  if (value === null) return 'not measured';
+  switch (METRICS[name].unit) {
+    case 'ms':
+      return `${Number(value.toFixed(3))} ms`;
+    case 'bytes':
+      return `${Number((value / MiB).toFixed(3))} MiB (${value} bytes)`;
+    case 'pages/s':
+      return `${Math.round(value)} pages/s`;
+    default:
+      return String(value);
+  }
+}

@@ -1,0 +1,59 @@
+// The results table, rendered from a results file alone (never from memory), so it
+// can be re-rendered and tested from recorded results.
+import { markdownTable } from 'markdown-table';
+import type { MigrationRecord, ResultsFile } from '../generated/results.js';
+import { formatMetricValue, METRIC_ORDER, METRICS } from '../metrics.js';
+
+function guestCell(record: MigrationRecord): string {
+  const i = record.integrity;
+  if (i.guestAlive && i.memoryIntact) return `ok (${i.pagesChecked} pages verified)`;
+  if (i.guestAlive && i.memoryIntact === null) return 'alive (no agent to verify memory)';
+  return `**${i.problem ?? 'not intact'}**`;
+}
+
+function statusCell(record: MigrationRecord): string {
+  return record.status === 'completed' ? 'completed' : `**${record.status}**: ${record.error?.message.split('\n')[0] ?? ''}`;
+}
+
+export function resultsTable(results: ResultsFile): string {
+  if (results.records.length === 0) return '_No migrations were measured._\n';
+  const header = ['suite', 'scenario', 'run', 'status', ...METRIC_ORDER.map((m) => METRICS[m].label), 'probe loss', 'guest after migration'];
+  const rows = results.records.map((r) => [
+    r.suite,
+    r.scenario,
+    String(r.repetition),
+    statusCell(r),
+    ...METRIC_ORDER.map((m) => formatMetricValue(m, r.metrics[m])),
+    r.probe ? `${r.probe.lossCount}/${r.probe.sent}` : '—',
+    guestCell(r),
+  ]);
+  const align = ['l', 'l', 'r', 'l', ...METRIC_ORDER.map(() => 'r' as const), 'r', 'l'];
+  return `${markdownTable([header, ...rows], { align })}\n`;
+}
+
+/** What produced the figures and what each downtime column means. */
+export function resultsNotes(results: ResultsFile): string {
+  const lines: string[] = [];
+  const environments = new Map<string, number>();
+  for (const r of results.records) {
+    const s = r.environment.source;
+    const key = `${s.hypervisorVersion}, accel ${s.accel}${s.accelReason ? ` (${s.accelReason})` : ''}, host kernel ${s.kernel}, ${s.cpuCount}× ${s.cpuModel}`;
+    environments.set(key, (environments.get(key) ?? 0) + 1);
+  }
+  for (const [env, n] of environments) lines.push(`- Environment (${n} run${n === 1 ? '' : 's'}): ${env}.`);
+  lines.push(`- migbench ${results.migbenchVersion}${results.gitSha ? ` (${results.gitSha.slice(0, 12)})` : ''}; config ${results.config.path} (sha256 ${results.config.sha256.slice(0, 12)}).`);
+  const probe = results.records.find((r) => r.probe)?.probe;
+  const beat = results.records.find((r) => r.heartbeat)?.heartbeat;
+  lines.push(
+    '- Downtime, four ways: **reported** is what the hypervisor says (QEMU measures its own source-side pause); ' +
+      '**stop→resume** runs from the source STOP event to the destination RESUME event; ' +
+      `**observed** is the largest gap between ICMP replies seen from the observer${probe ? ` (${probe.tool}, every ${probe.intervalMs} ms)` : ''}; ` +
+      `**guest pause** is the largest gap between the guest agent's heartbeats${beat ? ` (every ${beat.periodMs} ms)` : ''}, timestamped as they reach the hosts.`,
+  );
+  lines.push('- "—" means not measured; migbench never fills in an estimate.');
+  return `${lines.join('\n')}\n`;
+}
+
+export function resultsMarkdown(results: ResultsFile): string {
+  return `# migbench results\n\n${resultsTable(results)}\n${resultsNotes(results)}`;
+}

@@ -1,0 +1,5 @@
+// vitest setupFiles entry: registers migbench's matchers in every test worker.
+import { expect } from 'vitest';
+import { migbenchMatchers } from './matchers.js';
+
+expect.extend(migbenchMatchers);

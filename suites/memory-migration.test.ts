@@ -1,0 +1,17 @@
+// Memory migration on shared storage: every scenario of the `memory-migration` suite
+// in the config, each run asserted against the thresholds the config gives it.
+import { describe, expect, test } from 'vitest';
+import { useMigbench } from '../src/vitest/suite.js';
+
+const bench = await useMigbench('memory-migration');
+
+describe('memory-migration', () => {
+  for (const run of bench.runs) {
+    test(run.title, { timeout: run.timeoutMs }, async (context) => {
+      const record = await bench.measure(run, context);
+      expect(record).toCompleteMigration();
+      expect(record).toKeepGuestIntact();
+      expect(record).toMeetThresholds(run.scenario.thresholds);
+    });
+  }
+});

@@ -1,0 +1,36 @@
+import { describe, expect, test } from 'vitest';
+import { DEFAULT_CONFIG, parseCommand } from '../../src/cli/args.js';
+
+describe(parseCommand, () => {
+  test('run with every option, repeatable ones repeated', () => {
+    expect(parseCommand(['run', '--config', 'c.yaml', '--suite', 'a', '--suite', 'b', '--scenario', 'x', '--repeat', '5', '--out', 'o', '--keep-lab'])).toEqual({
+      name: 'run',
+      options: { config: 'c.yaml', suites: ['a', 'b'], scenarios: ['x'], repeat: 5, out: 'o', keepLab: true },
+    });
+    expect(parseCommand(['start'])).toEqual({ name: 'start', options: { config: DEFAULT_CONFIG, suites: [], scenarios: [], repeat: undefined, out: 'results', keepLab: false } });
+  });
+
+  test('lab, report, validate, setup, help', () => {
+    expect(parseCommand(['lab', 'up'])).toEqual({ name: 'lab', action: 'up' });
+    expect(parseCommand(['report'])).toEqual({ name: 'report', results: 'results/results.json' });
+    expect(parseCommand(['report', 'r.json'])).toEqual({ name: 'report', results: 'r.json' });
+    expect(parseCommand(['validate', '--config', 'x.yaml'])).toEqual({ name: 'validate', config: 'x.yaml' });
+    expect(parseCommand(['setup'])).toEqual({ name: 'setup' });
+    expect(parseCommand([])).toEqual({ name: 'help' });
+    expect(parseCommand(['--help'])).toEqual({ name: 'help' });
+  });
+
+  test('mistakes are usage errors that say what was wrong', () => {
+    expect(() => parseCommand(['lab'])).toThrow('lab needs one of: up, down, status');
+    expect(() => parseCommand(['lab', 'sideways'])).toThrow('lab needs one of: up, down, status');
+    expect(() => parseCommand(['run', '--repeat', 'x'])).toThrow('--repeat needs a whole number from 1 to 1000, got "x"');
+    expect(() => parseCommand(['run', '--repeat', '0'])).toThrow(/got "0"/);
+    expect(() => parseCommand(['run', '--colour'])).toThrow(/run: Unknown option '--colour'/);
+    expect(() => parseCommand(['fly'])).toThrow('unknown command "fly" (try: migbench help)');
+    try {
+      parseCommand(['fly']);
+    } catch (error) {
+      expect(error).toMatchObject({ code: 'MB_USAGE', userError: true });
+    }
+  });
+});

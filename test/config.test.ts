@@ -1,0 +1,131 @@
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, test } from 'vitest';
+import { loadConfig, parseConfig, resolveScenarios } from '../src/config.js';
+import { InputFileError } from '../src/errors.js';
+
+const minimal = `suites:
+  memory-migration:
+    scenarios:
+      - name: idle-256
+        guest: { memoryMiB: 256 }
+        migration: { kind: memory }
+`;
+
+function problems(text: string): string[] {
+  try {
+    parseConfig(text, 'cfg.yaml');
+  } catch (error) {
+    expect(error).toBeInstanceOf(InputFileError);
+    expect((error as InputFileError).code).toBe('MB_CONFIG_INVALID');
+    expect((error as InputFileError).userError).toBe(true);
+    return (error as InputFileError).issues.map((i) => `${i.path}: ${i.message}`);
+  }
+  throw new Error('expected the config to be refused');
+}
+
+describe(parseConfig, () => {
+  test('defaults are applied to every scenario', () => {
+    const [s] = resolveScenarios(parseConfig(minimal, 'cfg.yaml'), 'memory-migration');
+    expect(s).toMatchObject({
+      suite: 'memory-migration',
+      name: 'idle-256',
+      target: 'lab',
+      guest: { memoryMiB: 256, vcpus: 1 },
+      workload: { kind: 'idle', workingSetMiB: 0, dirtyRateMBps: 0 },
+      migration: { kind: 'memory', timeoutMs: 120000 },
+      probe: { tool: 'migbench-probe', intervalMs: 2, gapThresholdMs: 20, heartbeatMs: 1 },
+      thresholds: {},
+      repeat: 1,
+    });
+    expect(s!.migration).not.toHaveProperty('downtimeLimitMs');
+  });
+
+  test('unknown keys, wrong types and out-of-range values: JSON path, line, expected and found', () => {
+    const text = `suites:
+  memory-migration:
+    scenarios:
+      - name: idle-256
+        guest: { memoryMiB: "lots", cpus: 2 }
+        migration: { kind: memory, downtimeLimitMs: 0 }
+        thresholds: { observedDowntimeMs: 500, latencyMs: 3 }
+`;
+    expect(problems(text)).toEqual([
+      'suites.memory-migration.scenarios[0].guest.cpus (line 5): unknown key "cpus"',
+      'suites.memory-migration.scenarios[0].guest.memoryMiB (line 5): expected integer, found "lots"',
+      'suites.memory-migration.scenarios[0].migration.downtimeLimitMs (line 6): must be >= 1, found 0',
+      'suites.memory-migration.scenarios[0].thresholds.latencyMs (line 7): unknown key "latencyMs"',
+    ]);
+  });
+
+  test('what a schema cannot check: sizes that do not fit, unknown targets, duplicate names', () => {
+    const text = `defaults: { target: staging }
+suites:
+  s:
+    scenarios:
+      - name: a
+        guest: { memoryMiB: 96 }
+        workload: { kind: memory, workingSetMiB: 64 }
+        migration: { kind: memory }
+      - name: a
+        target: prod
+        guest: { memoryMiB: 256 }
+        migration: { kind: memory }
+      - name: huge
+        target: lab
+        guest: { memoryMiB: 1048576 }
+        migration: { kind: memory }
+`;
+    const issues = problems(text);
+    expect(issues).toContain('defaults.target (line 1): no target named "staging" (known: lab)');
+    expect(issues).toContain('suites.s.scenarios[0].workload.dirtyRateMBps (line 7): a memory workload needs dirtyRateMBps');
+    expect(issues.find((i) => i.startsWith('suites.s.scenarios[0].guest.memoryMiB'))).toMatch(/needs at least 128 MiB/);
+    expect(issues).toContain('suites.s.scenarios[1].name (line 9): duplicate scenario name "a" in suite s');
+    expect(issues).toContain('suites.s.scenarios[1].target (line 10): no target named "prod" (known: lab)');
+    expect(issues.find((i) => i.startsWith('suites.s.scenarios[2].guest.memoryMiB'))).toMatch(/too large for the embedded lab on this machine/);
+  });
+
+  test('real-host targets must pin host keys and name their hosts', () => {
+    const text = `targets:
+  prod:
+    hypervisor: qemu
+    source: { address: hv1, user: root, identityFile: /k, migrationAddress: 10.1.0.1, migrationInterface: ens5 }
+suites:
+  s:
+    scenarios:
+      - { name: a, target: prod, guest: { memoryMiB: 256 }, migration: { kind: memory } }
+`;
+    const issues = problems(text);
+    expect(issues).toContain('targets.prod.destination (line 3): a target on real hosts needs destination');
+    expect(issues).toContain('targets.prod.guestNetwork (line 3): a target on real hosts needs guestNetwork');
+    expect(issues).toContain('targets.prod.source (line 4): pin the host key: set hostKeyFingerprints or knownHostsFile (unknown host keys are refused)');
+  });
+
+  test('broken YAML is reported with its position', () => {
+    expect(problems('suites:\n  s: [\n')[0]).toMatch(/^\(line \d+, column \d+\): /);
+    expect(problems('suites: {}\nsuites: {}\n')[0]).toMatch(/unique/i);
+  });
+
+  test('JSON configs work the same way', () => {
+    expect(() => parseConfig('{"suites": {"s": {"scenarios": [{"name": "a", "guest": {"memoryMiB": 256}, "migration": {"kind": "memory"}}]}}}', 'c.json')).not.toThrow();
+  });
+});
+
+describe(loadConfig, () => {
+  test('a missing file names the file', async () => {
+    await expect(loadConfig('/nonexistent/migbench.yaml')).rejects.toMatchObject({ code: 'MB_CONFIG_READ', message: expect.stringContaining('/nonexistent/migbench.yaml') });
+  });
+
+  test('hashes the file so results say exactly which config produced them', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'migbench-config-'));
+    await writeFile(join(dir, 'c.yaml'), minimal);
+    const loaded = await loadConfig(join(dir, 'c.yaml'));
+    expect(loaded.sha256).toMatch(/^[0-9a-f]{64}$/);
+  });
+
+  test('the shipped default config is valid', async () => {
+    const { config } = await loadConfig('suites/migbench.config.yaml');
+    expect(resolveScenarios(config, 'memory-migration').map((s) => s.name)).toEqual(['idle-256', 'dirty-64m-32mbps']);
+  });
+});

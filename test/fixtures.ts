@@ -1,0 +1,8 @@
+// Builders for test inputs: a scenario with defaults, overridable piece by piece.
+import { resolveScenarios, parseConfig } from '../src/config.js';
+import type { Scenario } from '../src/scenario.js';
+
+export function scenarioFor(overrides: Partial<Scenario>): Scenario {
+  const config = parseConfig('suites:\n  t:\n    scenarios:\n      - { name: t, guest: { memoryMiB: 256 }, migration: { kind: memory } }\n', 'test.yaml');
+  return { ...resolveScenarios(config, 't')[0]!, ...overrides };
+}

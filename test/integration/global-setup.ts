@@ -1,0 +1,17 @@
+// Integration tests run against the real embedded lab: brought up here (and the guest
+// image built) unless it is already up, and taken down afterwards only if we brought it up.
+import { labDown, labStatus, labUp } from '../../src/lab/lab.js';
+import { LocalRunner } from '../../src/runner/local.js';
+import { ensureGuestImage } from '../../src/setup/image.js';
+import { ensureProbeTool } from '../../src/setup/tools.js';
+
+export default async function setup(): Promise<() => Promise<void>> {
+  const log = (line: string) => process.stderr.write(`${line}\n`);
+  await ensureGuestImage(new LocalRunner(), log);
+  await ensureProbeTool(log);
+  const wasUp = (await labStatus()).up;
+  if (!wasUp) await labUp({ log });
+  return async () => {
+    if (!wasUp) await labDown({ log });
+  };
+}

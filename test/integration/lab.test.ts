@@ -1,0 +1,77 @@
+// The embedded lab: idempotent, reached over real SSH with pinned host keys, and gone
+// without a trace after `lab down`.
+import { readFile } from 'node:fs/promises';
+import { afterAll, describe, expect, test } from 'vitest';
+import { alive, connectLabHost, labDown, labStatus, labUp, labProxyCommand, readLabState } from '../../src/lab/lab.js';
+import { LocalRunner } from '../../src/runner/local.js';
+import { SshRunner } from '../../src/runner/ssh.js';
+
+const root = new LocalRunner();
+
+/** Live processes matching; zombies this machine's PID 1 has not reaped yet do not count. */
+async function live(argv: string[]): Promise<string> {
+  const out = await root.run(argv, { check: false });
+  return out.stdout.split(/\s+/).filter(Boolean).map(Number).filter(alive).join(' ');
+}
+
+async function leftovers(): Promise<{ namespaces: string; sshd: string; qemu: string }> {
+  const ns = await root.run(['ip', 'netns', 'list'], { check: false });
+  return { namespaces: ns.stdout.trim(), sshd: await live(['pgrep', '-f', '/run/migbench/lab']), qemu: await live(['pgrep', '-x', 'qemu-system-x86']) };
+}
+
+describe('lab', () => {
+  afterAll(async () => {
+    // Other integration files expect the lab up, as global setup left it.
+    await labUp();
+  });
+
+  test('lab up on a running lab is quick and changes nothing', async () => {
+    const before = await readLabState();
+    const started = performance.now();
+    const state = await labUp();
+    expect(performance.now() - started).toBeLessThan(5000);
+    expect(state.createdAt).toBe(before!.createdAt);
+    expect((await labStatus()).up).toBe(true);
+  });
+
+  test('hosts answer over SSH with commands run as argv, exit codes and stdin intact', async () => {
+    const state = (await readLabState())!;
+    const ssh = await connectLabHost(state, 'source');
+    try {
+      const weird = ["it's", 'a $HOME', '`date`', '"q"', ''];
+      const echoed = await ssh.run(['printf', '%s|', ...weird]);
+      expect(echoed.stdout).toBe(`${weird.join('|')}|`);
+      const failed = await ssh.run(['sh', '-c', 'echo oops >&2; exit 3'], { check: false });
+      expect(failed).toMatchObject({ exitCode: 3, ok: false, stderr: 'oops\n' });
+      await expect(ssh.run(['false'])).rejects.toMatchObject({ code: 'MB_COMMAND_FAILED', exitCode: 1 });
+      expect((await ssh.run(['cat'], { stdin: 'through stdin' })).stdout).toBe('through stdin');
+      await expect(ssh.run(['sleep', '10'], { timeoutMs: 300 })).rejects.toMatchObject({ code: 'MB_COMMAND_TIMEOUT' });
+      expect((await ssh.run(['ip', '-br', 'addr', 'show', 'mig0'])).stdout).toContain(state.hosts.source.migrationAddress);
+    } finally {
+      await ssh.close();
+    }
+  });
+
+  test('a host whose key is not the pinned one is refused, naming the key it presented', async () => {
+    const state = (await readLabState())!;
+    const host = state.hosts.destination;
+    const attempt = (fingerprints: string[]) =>
+      readFile(state.clientKeyPath).then((privateKey) =>
+        SshRunner.connect({ label: 'dst', address: host.address, port: host.port, user: 'root', privateKey, hostKeys: { fingerprints }, proxyCommand: labProxyCommand(state, 'destination') }),
+      );
+    await expect(attempt([state.hosts.source.hostKeyFingerprint])).rejects.toMatchObject({ code: 'MB_SSH_HOST_KEY', message: expect.stringContaining(host.hostKeyFingerprint) });
+    await expect(attempt([])).rejects.toMatchObject({ code: 'MB_SSH_HOST_KEY', message: expect.stringContaining('no host key is pinned') });
+  });
+
+  test('lab down leaves no namespace, sshd or qemu; lab up after a crash-like leftover recovers', async () => {
+    await labDown();
+    expect(await leftovers()).toEqual({ namespaces: '', sshd: '', qemu: '' });
+    expect((await labStatus({ checkSsh: false })).up).toBe(false);
+    expect(await labDown()).toEqual({ removedNamespaces: [], killedProcesses: 0 });
+    // A half-built lab, as a crashed `lab up` leaves it.
+    await root.run(['ip', 'netns', 'add', 'mb-src']);
+    const state = await labUp();
+    expect((await labStatus()).up).toBe(true);
+    expect(state.hosts.source.netns).toBe('mb-src');
+  });
+});

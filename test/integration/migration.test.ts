@@ -1,0 +1,88 @@
+// Real memory migrations in the lab, through the engine as the suites run them.
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { runMigration } from '../../src/engine.js';
+import type { MigrationRecord } from '../../src/generated/results.js';
+import { alive } from '../../src/lab/lab.js';
+import { LocalRunner } from '../../src/runner/local.js';
+import { validateRecordSchema } from '../../src/schema.js';
+import { connectTarget, type ConnectedTarget } from '../../src/target.js';
+import { scenario } from './helpers.js';
+
+/** Running QEMUs; exited ones this machine's PID 1 has not reaped yet do not count. */
+async function qemuProcesses(): Promise<number> {
+  const out = await new LocalRunner().run(['pgrep', '-x', 'qemu-system-x86'], { check: false });
+  return out.stdout.split(/\s+/).filter(Boolean).map(Number).filter(alive).length;
+}
+
+describe('idle 256 MiB guest, memory migration', () => {
+  const { config, scenario: idle } = scenario('      - { name: idle-256, guest: { memoryMiB: 256 }, migration: { kind: memory } }\n');
+  let target: ConnectedTarget;
+  let record: MigrationRecord;
+
+  beforeAll(async () => {
+    target = await connectTarget(config, 'lab');
+    record = await runMigration(target, { scenario: idle, suite: 'it', test: 'idle', repetition: 1 });
+  });
+  afterAll(async () => target?.close());
+
+  test('completes and leaves the guest running intact on the destination', () => {
+    expect(record.error).toBeNull();
+    expect(record).toCompleteMigration();
+    expect(record).toKeepGuestIntact();
+    expect(record.integrity).toMatchObject({ location: 'destination', restarted: false, pagesChecked: 4096, badPages: 0 });
+  });
+
+  test('the record matches the results schema', () => {
+    expect(validateRecordSchema(record), JSON.stringify(validateRecordSchema.errors)).toBe(true);
+  });
+
+  test('reported, observed and guest-perceived downtime are all measured, and the outside sees more than QEMU reports', () => {
+    const m = record.metrics;
+    for (const key of ['downtimeMs', 'observedDowntimeMs', 'guestPauseMs', 'stopToResumeMs'] as const) expect(m[key], key).toBeGreaterThan(0);
+    // QEMU's downtime is its own source-side pause; the network and the guest see the switchover too.
+    expect(m.observedDowntimeMs!).toBeGreaterThan(m.downtimeMs!);
+    expect(m.guestPauseMs!).toBeGreaterThan(m.downtimeMs!);
+    expect(record.metricSources).toMatchObject({ downtimeMs: 'hypervisor', observedDowntimeMs: 'probe', guestPauseMs: 'guest', wireBytes: 'wire' });
+  });
+
+  test('bytes on the migration link match what QEMU says it sent, plus protocol overhead', () => {
+    const { transferredBytes, wireBytes } = record.metrics;
+    expect(wireBytes!).toBeGreaterThanOrEqual(transferredBytes!);
+    expect(wireBytes! / transferredBytes!).toBeLessThan(1.05);
+    // An idle guest's zero pages are not sent: far less than its 256 MiB crosses.
+    expect(transferredBytes!).toBeLessThan(200 * 1024 * 1024);
+  });
+
+  test('QEMU defaults in force are recorded, and the timeline was sampled at least every 100 ms', () => {
+    expect(record.parameters).toMatchObject({ downtimeLimitMs: 300, maxBandwidthMiBps: 128 });
+    expect(record.capabilities).toContain('events');
+    const t = record.timeline.map((s) => s.tMs);
+    expect(t.length).toBeGreaterThan(3);
+    for (let i = 1; i < t.length; i++) expect(t[i]! - t[i - 1]!).toBeLessThan(100);
+    expect(record.timeline.at(-1)!.status).toBe('completed');
+    expect(record.events.map((e) => `${e.side}:${e.name}`)).toEqual(expect.arrayContaining(['source:STOP', 'destination:RESUME']));
+  });
+
+  test('no QEMU is left running', async () => {
+    expect(await qemuProcesses()).toBe(0);
+  });
+});
+
+describe('a migration that cannot converge in time', () => {
+  test('is cancelled at its timeout and the guest keeps running on the source', async () => {
+    const { config, scenario: slow } = scenario(
+      '      - { name: slow, guest: { memoryMiB: 256 }, workload: { kind: memory, workingSetMiB: 64, dirtyRateMBps: 64 }, migration: { kind: memory, maxBandwidthMiBps: 2, timeoutMs: 3000 } }\n',
+    );
+    const target = await connectTarget(config, 'lab');
+    try {
+      const record = await runMigration(target, { scenario: slow, suite: 'it', test: 'slow', repetition: 1 });
+      expect(record.status).toBe('cancelled');
+      expect(record.error).toMatchObject({ code: 'MB_TIMEOUT', phase: 'migrate' });
+      expect(record.integrity).toMatchObject({ location: 'source', guestAlive: true, restarted: false, memoryIntact: true });
+      expect(record.metrics.downtimeMs).toBeNull();
+    } finally {
+      await target.close();
+    }
+    expect(await qemuProcesses()).toBe(0);
+  });
+});

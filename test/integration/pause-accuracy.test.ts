@@ -1,0 +1,51 @@
+// The probes measure what they claim: a guest paused for a known time (QMP stop/cont,
+// no migration) must show up in the ICMP probe within 2 ms + 2 × the probe interval of
+// the pause QEMU reports (STOP to RESUME events).
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { measurePauses, type PauseMeasurement } from '../../src/calibration.js';
+import { connectTarget, type ConnectedTarget } from '../../src/target.js';
+import { labConfig } from './helpers.js';
+
+const PROBE_INTERVAL_MS = 2;
+const HEARTBEAT_MS = 1;
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+describe('injected pause', () => {
+  let target: ConnectedTarget;
+  let pauses: PauseMeasurement[];
+
+  beforeAll(async () => {
+    target = await connectTarget(labConfig('      - { name: x, guest: { memoryMiB: 256 }, migration: { kind: memory } }\n'), 'lab');
+    pauses = await measurePauses(target, { pausesMs: [300, 300, 300, 300, 300], probeIntervalMs: PROBE_INTERVAL_MS, heartbeatMs: HEARTBEAT_MS, tool: 'migbench-probe' });
+    console.info(
+      'injected pauses (ms): ' +
+        pauses.map((p) => `paused ${p.pausedMs.toFixed(2)}, probe gap ${p.probe.gapMs?.toFixed(2)}, heartbeat gap ${p.heartbeat.gapMs?.toFixed(2)} (guest clock +${p.guestClockGapMs?.toFixed(2)})`).join('; '),
+    );
+  });
+  afterAll(async () => target?.close());
+
+  test('QEMU paused the guest for the time asked', () => {
+    for (const p of pauses) expect(Math.abs(p.pausedMs - 300)).toBeLessThan(20);
+  });
+
+  test('the ICMP probe reports the pause within 2 ms + 2 × interval', () => {
+    const bound = 2 + 2 * PROBE_INTERVAL_MS;
+    const errors = pauses.map((p) => p.probe.gapMs! - p.pausedMs);
+    // A probe gap can never be shorter than the pause (less a clock tick).
+    for (const e of errors) expect(e).toBeGreaterThan(-1);
+    // The median holds the bound; no single pause is off by more than twice it.
+    expect(median(errors)).toBeLessThanOrEqual(bound);
+    for (const e of errors) expect(e).toBeLessThanOrEqual(2 * bound);
+  });
+
+  test('heartbeat timestamps account for the pause within 2 ms + 2 × period', () => {
+    // The heartbeat gap is the pause plus the time the guest ran without beating, which
+    // its own clock measures (it stands still while QEMU is paused): what is left is
+    // the error of the hosts' receive timestamps.
+    const bound = 2 + 2 * HEARTBEAT_MS;
+    const residuals = pauses.map((p) => p.heartbeat.gapMs! - p.pausedMs - p.guestClockGapMs!);
+    for (const p of pauses) expect(p.heartbeat.gapMs!).toBeGreaterThan(p.pausedMs - 1);
+    expect(Math.abs(median(residuals))).toBeLessThanOrEqual(bound);
+    for (const r of residuals) expect(Math.abs(r)).toBeLessThanOrEqual(2 * bound);
+  });
+});

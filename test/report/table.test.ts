@@ -1,0 +1,54 @@
+import { describe, expect, test } from 'vitest';
+import { resultsMarkdown, resultsNotes, resultsTable } from '../../src/report/table.js';
+import { readResults } from '../../src/results.js';
+import { projectPath } from '../../src/paths.js';
+import type { MigrationRecord, ResultsFile } from '../../src/generated/results.js';
+
+const load = () => readResults(projectPath('fixtures/results/lab-tcg.json'));
+
+describe(resultsTable, () => {
+  test('one row per record, every metric, from a results file recorded in the lab', async () => {
+    const results = await load();
+    const lines = resultsTable(results).trim().split('\n');
+    expect(lines).toHaveLength(2 + results.records.length);
+    expect(lines[0]).toMatch(/\| suite +\| scenario +\| run \| status +\| total ms \| wall ms \| setup ms \| downtime ms \(reported\) \| stop→resume ms \| downtime ms \(observed\) \| guest pause ms \| transferred MiB \| wire MiB \| iterations \| dirty pages\/s \| probe loss \| guest after migration +\|/);
+    const idle = lines.find((l) => l.includes('idle-256'))!;
+    const r = results.records.find((x) => x.scenario === 'idle-256')!;
+    expect(idle).toContain(` ${r.metrics.downtimeMs!.toFixed(1)} `);
+    expect(idle).toContain(` ${r.metrics.observedDowntimeMs!.toFixed(1)} `);
+    expect(idle).toContain(` ${(r.metrics.wireBytes! / 1048576).toFixed(1)} `);
+    expect(idle).toContain('ok (4096 pages verified)');
+  });
+
+  test('unmeasured values show as —, failures and damaged guests in bold', async () => {
+    const results = await load();
+    const base = results.records[0]!;
+    const failed: MigrationRecord = {
+      ...base,
+      status: 'failed',
+      error: { code: 'MB_MIGRATION', message: "migration failed: Failed to connect to '10.78.0.12:1'\nmore", phase: 'migrate' },
+      metrics: Object.fromEntries(Object.keys(base.metrics).map((k) => [k, null])) as unknown as MigrationRecord['metrics'],
+      probe: null,
+      integrity: { ...base.integrity, guestAlive: false, memoryIntact: false, problem: 'guest kernel panicked on the destination' },
+    };
+    const table = resultsTable({ ...results, records: [failed] });
+    expect(table).toContain("**failed**: migration failed: Failed to connect to '10.78.0.12:1'");
+    expect(table).not.toContain('more');
+    expect(table).toContain('**guest kernel panicked on the destination**');
+    expect(table.split('\n')[2]!.match(/—/g)).toHaveLength(12);
+  });
+
+  test('an empty results file says so', () => {
+    expect(resultsTable({ records: [] } as unknown as ResultsFile)).toBe('_No migrations were measured._\n');
+  });
+});
+
+describe(resultsNotes, () => {
+  test('names the environment, the config and what each downtime column means', async () => {
+    const notes = resultsNotes(await load());
+    expect(notes).toMatch(/QEMU 7\.2\.22 .*accel tcg/);
+    expect(notes).toContain('config suites/migbench.config.yaml');
+    expect(notes).toContain('**observed** is the largest gap between ICMP replies seen from the observer (migbench-probe, every 2 ms)');
+    expect(resultsMarkdown(await load())).toMatch(/^# migbench results\n\n\|/);
+  });
+});
