@@ -278,7 +278,8 @@ export class QemuHypervisor implements Hypervisor {
         const now = epochMs();
         timeline.push(toProgressSample(progress, now - startedAtMs));
         if (TERMINAL_STATUSES.has(progress.status)) {
-          final = progress;
+          final = progress.status === 'completed' ? await this.settledCompletion(srcQmp, progress) : progress;
+          if (final !== progress) timeline.push(toProgressSample(final, epochMs() - startedAtMs));
           break;
         }
         if (!timedOut && now - startedAtMs > plan.timeoutMs) {
@@ -322,6 +323,20 @@ export class QemuHypervisor implements Hypervisor {
       });
     }
     return { status: timedOut && status !== 'completed' ? 'cancelled' : status, error, startedAtMs, endedAtMs, figures, timeline, events, parameters, capabilities };
+  }
+
+  /**
+   * QEMU 7.2 sets the state to completed before it computes total-time and downtime
+   * (migration_calculate_complete runs after), so a poll can see "completed" with both 0.
+   * A completed migration never takes 0 ms: ask again until the figures are in.
+   */
+  private async settledCompletion(qmp: QmpClient, first: MigrationProgress): Promise<MigrationProgress> {
+    let progress = first;
+    for (let attempt = 0; attempt < 100 && !progress.totalTimeMs; attempt++) {
+      await sleep(10);
+      progress = parseQueryMigrate(await qmp.execute('query-migrate'));
+    }
+    return progress;
   }
 
   /** Starts the destination listening on a free port of its migration address. */

@@ -79,6 +79,20 @@ describe(QemuHypervisor, () => {
     expect(src.runner.calls).toContainEqual(['rm', '-rf', '/run/migbench/vms/mbabc123-source']);
   });
 
+  test('a "completed" answer without its times (QEMU 7.2 race) is asked again, never recorded as 0 ms', async () => {
+    const shift = Date.now() + 1000 - firstEventMs(loadTranscript('migrate-completed.source.txt'));
+    const src = host('source', 'migrate-completed-early.source.txt', shift);
+    const dst = host('destination', 'migrate-completed.destination.txt', shift);
+    const hv = new QemuHypervisor({ source: src.host, destination: dst.host, image, probeTool, accel: 'tcg', pollIntervalMs: 1 });
+    const guest = await hv.startGuest(launch);
+    const plan = scenarioFor({}).migration;
+    await hv.prepareDestination(guest, plan);
+    const outcome = await hv.migrate(guest, plan);
+    expect(outcome.figures).toMatchObject({ totalTimeMs: 639, downtimeMs: 7 });
+    expect(outcome.timeline.filter((s) => s.status === 'completed')).toHaveLength(2);
+    await hv.destroyGuest(guest);
+  });
+
   test('a migration QEMU cancels at the timeout resolves as cancelled, the guest stays on the source', async () => {
     const src = host('source', 'migrate-cancelled.source.txt');
     const dst = host('destination', 'migrate-cancelled.destination.txt');
