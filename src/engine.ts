@@ -198,6 +198,7 @@ export async function runMigration(target: ConnectedTarget, request: RunRequest,
       hasAgent: Boolean(taps.source),
     },
     environment: environment ?? unknownEnvironment(),
+    workarounds: guest?.workarounds ?? [],
     error,
     phase,
   });

@@ -30,6 +30,8 @@ export interface GuestLaunch {
 export interface GuestHandle {
   readonly vmId: string;
   readonly launch: GuestLaunch;
+  /** What the driver changed to work around known hypervisor bugs, in words. */
+  readonly workarounds: readonly string[];
   /** Where the guest runs now. */
   location: Side;
 }

@@ -68,6 +68,8 @@ export interface RecordParts {
   readonly wire: { readonly host: string; readonly interface: string; readonly delta: InterfaceCounters } | null;
   readonly integrity: IntegrityData;
   readonly environment: Environment;
+  /** Workarounds of known hypervisor bugs that shaped this run. */
+  readonly workarounds: readonly string[];
   /** The first error of the run (a failed migration's own error comes from the outcome). */
   readonly error: unknown;
   readonly phase: string;
@@ -216,5 +218,6 @@ export function buildRecord(parts: RecordParts): MigrationRecord {
     events: outcome?.events ?? [],
     integrity,
     environment: parts.environment,
+    workarounds: [...parts.workarounds],
   };
 }

@@ -103,6 +103,7 @@ export async function connectTarget(config: MigbenchConfig, name: string, log: (
       ...(target.qemu?.binary && { binary: target.qemu.binary }),
       ...(target.qemu?.machine && { machine: target.qemu.machine }),
       ...(target.qemu?.accel && { accel: target.qemu.accel }),
+      ...(target.qemu?.tcgDirtyBitmapWorkaround !== undefined && { tcgDirtyBitmapWorkaround: target.qemu.tcgDirtyBitmapWorkaround }),
     });
     return {
       name,

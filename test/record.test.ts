@@ -60,6 +60,7 @@ function parts(overrides: Partial<RecordParts> = {}): RecordParts {
     wire: { host: 'src', interface: 'mig0', delta: { txBytes: 94_500_000, rxBytes: 70_000, txPackets: 1600, rxPackets: 1000 } },
     integrity,
     environment,
+    workarounds: [],
     error: undefined,
     phase: 'verify',
     ...overrides,

@@ -148,6 +148,10 @@ export interface QemuSettings {
   binary?: string;
   accel?: 'auto' | 'kvm' | 'tcg';
   machine?: string;
+  /**
+   * Under TCG on QEMU before 9.0, pad guest RAM by 8 KiB so QEMU syncs its dirty bitmap on the path that keeps TCG's TLB coherent; without it, pages written during the second and later passes are lost (QEMU commit 03bfc2188f). Recorded in every record's workarounds.
+   */
+  tcgDirtyBitmapWorkaround?: boolean;
 }
 /**
  * This interface was referenced by `MigbenchConfig`'s JSON-Schema

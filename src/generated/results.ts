@@ -70,6 +70,10 @@ export interface MigrationRecord {
   events: HypervisorEvent[];
   integrity: Integrity;
   environment: Environment;
+  /**
+   * Changes migbench made to work around known hypervisor bugs for this run, in words; empty when none.
+   */
+  workarounds: string[];
 }
 /**
  * This interface was referenced by `ResultsFile`'s JSON-Schema

@@ -14,6 +14,8 @@ export interface QemuCommand {
   readonly vmDir: string;
   readonly tap: string;
   readonly incoming: boolean;
+  /** Extra guest RAM beyond memoryMiB, KiB (see the TCG dirty-bitmap workaround in the driver). */
+  readonly ramPaddingKiB?: number;
 }
 
 /** The agent's virtio-serial port name; the agent looks it up in sysfs. */
@@ -49,7 +51,7 @@ export function qemuArgv(launch: GuestLaunch, cmd: QemuCommand): string[] {
     '-name', `migbench-${launch.vmId}`,
     '-machine', `${cmd.machine},accel=${cmd.accel}`,
     ...(cmd.accel === 'kvm' ? ['-cpu', 'host'] : []),
-    '-m', String(launch.guest.memoryMiB),
+    '-m', cmd.ramPaddingKiB ? `${launch.guest.memoryMiB * 1024 + cmd.ramPaddingKiB}K` : String(launch.guest.memoryMiB),
     '-smp', String(launch.guest.vcpus),
     '-nodefaults', '-no-user-config', '-display', 'none', '-monitor', 'none',
     '-msg', 'timestamp=on',

@@ -39,6 +39,24 @@ export interface QemuDriverOptions {
   readonly transcript?: (side: Side, direction: '>' | '<', line: string) => void;
   /** How often query-migrate is polled. @default 50 */
   readonly pollIntervalMs?: number;
+  /** Pad guest RAM under TCG on QEMU < 9.0 (see needsTcgDirtyBitmapWorkaround). @default true */
+  readonly tcgDirtyBitmapWorkaround?: boolean;
+}
+
+/** 8 KiB: QEMU rounds RAM to 8 KiB, and 2 pages are not a multiple of the 64-page bitmap word. */
+export const TCG_RAM_PADDING_KIB = 8;
+
+/**
+ * QEMU before 9.0 clears the migration dirty bitmap a word (64 pages) at a time without
+ * resetting TCG's TLB dirty state, so writes after a sync go unrecorded and migrated
+ * guests arrive damaged (fixed by 03bfc2188f, "physmem: Fix migration dirty bitmap
+ * coherency with TCG memory access"). That fast path is only taken for RAM blocks whose
+ * size is a multiple of 64 pages; padding the RAM routes QEMU through its per-page path,
+ * which does reset the TLB. KVM keeps its own dirty log and is not affected.
+ */
+export function needsTcgDirtyBitmapWorkaround(accel: Accel, qemuVersion: string): boolean {
+  const major = /QEMU (?:emulator version )?(\d+)\./.exec(qemuVersion)?.[1];
+  return accel === 'tcg' && major !== undefined && Number(major) < 9;
 }
 
 interface HostSetup {
@@ -118,6 +136,16 @@ export class QemuHypervisor implements Hypervisor {
     return vm;
   }
 
+  /** RAM padding (KiB) both sides use, and the workaround it stands for. */
+  private async ramPadding(): Promise<{ kib: number; note: string | null }> {
+    const setup = await this.setup('source');
+    if (this.options.tcgDirtyBitmapWorkaround === false || !needsTcgDirtyBitmapWorkaround(setup.accel.accel, setup.version)) return { kib: 0, note: null };
+    return {
+      kib: TCG_RAM_PADDING_KIB,
+      note: `guest RAM padded by ${TCG_RAM_PADDING_KIB} KiB: ${setup.version.split(' (')[0]} under TCG loses pages dirtied after a dirty-bitmap sync unless RAM is not a multiple of 256 KiB (fixed in QEMU 9.0, commit 03bfc2188f)`,
+    };
+  }
+
   private async startSide(vm: QemuVm, side: Side, incoming: boolean): Promise<VmSide> {
     const host = this.host(side);
     const setup = await this.setup(side);
@@ -148,6 +176,7 @@ export class QemuHypervisor implements Hypervisor {
       vmDir: entry.dir,
       tap: entry.tap,
       incoming,
+      ramPaddingKiB: (await this.ramPadding()).kib,
     });
     const paths = vmPaths(entry.dir);
     const started = await runner.run([setup.toolPath, 'daemon', '-o', paths.log, '--', ...argv], { timeoutMs: 30_000 });
@@ -189,7 +218,8 @@ export class QemuHypervisor implements Hypervisor {
 
   async startGuest(launch: GuestLaunch): Promise<GuestHandle> {
     if (!/^[a-z0-9]{4,12}$/.test(launch.vmId)) throw new MigbenchError('MB_GUEST', `bad VM id ${launch.vmId}`);
-    const handle: GuestHandle = { vmId: launch.vmId, launch, location: 'source' };
+    const padding = await this.ramPadding();
+    const handle: GuestHandle = { vmId: launch.vmId, launch, location: 'source', workarounds: padding.note ? [padding.note] : [] };
     const vm: QemuVm = { handle, sides: {}, migrationStartedAtMs: null };
     this.vms.set(launch.vmId, vm);
     await this.startSide(vm, 'source', false);

@@ -41,6 +41,8 @@ export function resultsNotes(results: ResultsFile): string {
     environments.set(key, (environments.get(key) ?? 0) + 1);
   }
   for (const [env, n] of environments) lines.push(`- Environment (${n} run${n === 1 ? '' : 's'}): ${env}.`);
+  const workarounds = new Set(results.records.flatMap((r) => r.workarounds));
+  for (const w of workarounds) lines.push(`- Workaround applied: ${w}.`);
   lines.push(`- migbench ${results.migbenchVersion}${results.gitSha ? ` (${results.gitSha.slice(0, 12)})` : ''}; config ${results.config.path} (sha256 ${results.config.sha256.slice(0, 12)}).`);
   const probe = results.records.find((r) => r.probe)?.probe;
   const beat = results.records.find((r) => r.heartbeat)?.heartbeat;

@@ -37,3 +37,10 @@ describe(kernelCommandLine, () => {
     expect(() => kernelCommandLine({ ...launch, agent: { x: 'a b' } })).toThrow(/whitespace/);
   });
 });
+
+describe('TCG dirty-bitmap workaround', () => {
+  test('pads RAM so it is not a multiple of 64 pages', () => {
+    expect(qemuArgv(launch, { ...cmd, ramPaddingKiB: 8 })).toEqual(expect.arrayContaining(['-m', '262152K']));
+    expect((256 * 1024 + 8) % 256).not.toBe(0);
+  });
+});

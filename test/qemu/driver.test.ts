@@ -2,7 +2,7 @@
 // what it sends over QMP, and how it turns QEMU's answers into an outcome.
 import { describe, expect, test } from 'vitest';
 import type { TargetHost } from '../../src/hypervisor.js';
-import { QemuHypervisor } from '../../src/qemu/driver.js';
+import { needsTcgDirtyBitmapWorkaround, QemuHypervisor } from '../../src/qemu/driver.js';
 import { scenarioFor } from '../fixtures.js';
 import { firstEventMs, loadTranscript, QmpReplay } from '../fakes/qmp-replay.js';
 import { FakeRunner, type Answer } from '../fakes/runner.js';
@@ -71,6 +71,9 @@ describe(QemuHypervisor, () => {
     expect(daemon.slice(0, 5)).toEqual(['/cache/tools/migbench-probe', 'daemon', '-o', '/run/migbench/vms/mbabc123-destination/qemu.log', '--']);
     expect(daemon.slice(-2)).toEqual(['-incoming', 'defer']);
     expect(dst.replay()!.received).toContain('migrate-incoming');
+    // QEMU 7.2 under TCG: both sides get the same padded RAM, and the guest records why.
+    for (const r of [src.runner, dst.runner]) expect(r.calls.find((c) => c[1] === 'daemon')).toEqual(expect.arrayContaining(['-m', '262152K']));
+    expect(guest.workarounds).toEqual([expect.stringContaining('03bfc2188f')]);
     expect(src.replay()!.received).toContain('migrate');
 
     await hv.destroyGuest(guest);
@@ -126,5 +129,15 @@ describe(QemuHypervisor, () => {
     );
     const hv = new QemuHypervisor({ source: { role: 'source', runner, migrationAddress: 'a', migrationInterface: 'mig0', bridge: 'br0', workDir: '/w' }, destination: { role: 'destination', runner, migrationAddress: 'b', migrationInterface: 'mig0', bridge: 'br0', workDir: '/w' }, image, probeTool, accel: 'tcg' });
     await expect(hv.startGuest(launch)).rejects.toMatchObject({ code: 'MB_GUEST', message: expect.stringMatching(/QEMU exited while starting: .*could not open \/dev\/net\/tun/) });
+  });
+});
+
+describe(needsTcgDirtyBitmapWorkaround, () => {
+  test('QEMU before 9.0 under TCG only', () => {
+    expect(needsTcgDirtyBitmapWorkaround('tcg', 'QEMU 7.2.22 (Debian 1:7.2+dfsg-7+deb12u18+b3)')).toBe(true);
+    expect(needsTcgDirtyBitmapWorkaround('tcg', 'QEMU emulator version 8.2.2')).toBe(true);
+    expect(needsTcgDirtyBitmapWorkaround('tcg', 'QEMU 9.0.0')).toBe(false);
+    expect(needsTcgDirtyBitmapWorkaround('kvm', 'QEMU 7.2.22')).toBe(false);
+    expect(needsTcgDirtyBitmapWorkaround('tcg', 'something else')).toBe(false);
   });
 });
