@@ -25,7 +25,7 @@ const hv = new QemuHypervisor({
 });
 
 async function boot(vmId: string): Promise<GuestHandle> {
-  const guest = await hv.startGuest({ vmId, guest: scenario.guest, network: { address: target.guestNetwork.address, mac: guestMac(vmId) }, agent: agentParameters(scenario.workload, 1, PATTERN_MIB) });
+  const guest = await hv.startGuest({ vmId, guest: scenario.guest, network: { address: target.guestNetwork.address, mac: guestMac(vmId) }, agent: agentParameters(scenario.workload, scenario.guest, 1, PATTERN_MIB), storage: scenario.migration.kind === 'storage' ? 'local' : 'shared' });
   const tap = new AgentTap({ ...hv.agentEndpoint(guest, 'source')!, side: 'source' });
   await tap.waitFor(() => tap.heartbeats.length > 0, 90_000);
   await tap.stop();

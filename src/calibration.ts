@@ -20,6 +20,9 @@ export interface SignalView {
   readonly lagMs: number | null;
 }
 
+/** No disk: a calibration pause has nothing to do with storage. */
+const CALIBRATION_GUEST = (memoryMiB: number) => ({ memoryMiB, vcpus: 1, diskMiB: 0, diskDataMiB: 0 });
+
 export interface PauseMeasurement {
   readonly requestedMs: number;
   /** RESUME minus STOP, from QEMU's own event timestamps. */
@@ -55,9 +58,10 @@ export async function measurePauses(target: ConnectedTarget, options: Calibratio
   try {
     guest = await hv.startGuest({
       vmId,
-      guest: { memoryMiB: options.memoryMiB ?? 256, vcpus: 1 },
+      guest: CALIBRATION_GUEST(options.memoryMiB ?? 256),
       network: { address: target.guestNetwork.address, mac: guestMac(vmId) },
-      agent: agentParameters(IDLE, options.heartbeatMs, PATTERN_MIB),
+      agent: agentParameters(IDLE, CALIBRATION_GUEST(options.memoryMiB ?? 256), options.heartbeatMs, PATTERN_MIB),
+      storage: 'shared',
     });
     const endpoint = hv.agentEndpoint(guest, 'source');
     if (!endpoint) throw new MigbenchError('MB_GUEST', 'calibration needs the migbench agent');

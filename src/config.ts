@@ -7,10 +7,11 @@ import { totalmem } from 'node:os';
 import { isAbsolute, resolve } from 'node:path';
 import { LineCounter, parseDocument, isNode } from 'yaml';
 import { InputFileError, type InputIssue } from './errors.js';
+import { expandMatrix, type MatrixPoint } from './comparison.js';
 import type { MigbenchConfig, Scenario as ScenarioConfig, Target as TargetConfig } from './generated/config.js';
-import { GUEST_OVERHEAD_MIB, PATTERN_MIB } from './hardware.js';
-import { DEFAULT_PROBE, IDLE, type Scenario, type WorkloadSpec } from './scenario.js';
-import { displayPath, schemaIssues, validateConfigSchema } from './schema.js';
+import { DEFAULT_DISK_DATA_MIB, DEFAULT_DISK_MIB, GUEST_OVERHEAD_MIB, PATTERN_MIB } from './hardware.js';
+import { DEFAULT_PROBE, type Scenario, type WorkloadSpec } from './scenario.js';
+import { displayPath, schemaIssues, validateConfigSchema, validateScenarioSchema } from './schema.js';
 
 export const LAB_TARGET = 'lab';
 export const DEFAULT_MIGRATION_TIMEOUT_MS = 120_000;
@@ -89,40 +90,81 @@ function semanticIssues(config: MigbenchConfig): SemanticIssue[] {
   for (const [name, target] of Object.entries(config.targets ?? {})) {
     issues.push(...targetIssues(name, target));
   }
-  const labMemoryMiB = Math.floor(totalmem() / (1024 * 1024));
   for (const [suite, { scenarios }] of Object.entries(config.suites)) {
     const seen = new Set<string>();
     scenarios.forEach((scenario, index) => {
       const at = (...rest: Array<string | number>) => ['suites', suite, 'scenarios', index, ...rest];
       if (seen.has(scenario.name)) issues.push({ segments: at('name'), message: `duplicate scenario name "${scenario.name}" in suite ${suite}` });
       seen.add(scenario.name);
-      const target = scenario.target ?? defaultTarget;
-      if (scenario.target !== undefined && !names.includes(scenario.target)) {
-        issues.push({ segments: at('target'), message: `no target named "${scenario.target}" (known: ${names.join(', ')})` });
-      }
-      const workload = scenario.workload;
-      if (workload?.kind === 'memory') {
-        if (workload.workingSetMiB === undefined) issues.push({ segments: at('workload', 'workingSetMiB'), message: 'a memory workload needs workingSetMiB' });
-        if (workload.dirtyRateMBps === undefined) issues.push({ segments: at('workload', 'dirtyRateMBps'), message: 'a memory workload needs dirtyRateMBps' });
-      } else if (workload && (workload.workingSetMiB !== undefined || workload.dirtyRateMBps !== undefined)) {
-        issues.push({ segments: at('workload', 'kind'), message: 'workingSetMiB and dirtyRateMBps need kind "memory"' });
-      }
-      const needed = (workload?.workingSetMiB ?? 0) + PATTERN_MIB + GUEST_OVERHEAD_MIB;
-      if (needed > scenario.guest.memoryMiB) {
-        issues.push({
-          segments: at('guest', 'memoryMiB'),
-          message: `${scenario.guest.memoryMiB} MiB cannot hold the working set (${workload?.workingSetMiB ?? 0} MiB) plus the agent's pattern (${PATTERN_MIB} MiB) and the guest itself (${GUEST_OVERHEAD_MIB} MiB): needs at least ${needed} MiB`,
-        });
-      }
-      const isLab = target === LAB_TARGET || config.targets?.[target]?.lab === true;
-      // The lab runs source and destination guests side by side on this machine.
-      if (isLab && scenario.guest.memoryMiB * 2 > labMemoryMiB * 0.8) {
-        issues.push({
-          segments: at('guest', 'memoryMiB'),
-          message: `${scenario.guest.memoryMiB} MiB is too large for the embedded lab on this machine (two guests must fit in 80% of ${labMemoryMiB} MiB)`,
-        });
-      }
+      issues.push(...scenarioIssues(config, scenario, at));
     });
+  }
+  for (const [name, matrix] of Object.entries(config.matrices ?? {})) {
+    const at = (...rest: Array<string | number>) => ['matrices', name, ...rest];
+    if (config.suites[name]) issues.push({ segments: at(), message: `a suite is called ${name} too; results would mix` });
+    const { points, issues: matrixIssues } = expandMatrix(matrix);
+    issues.push(...matrixIssues.map((i) => ({ segments: at(...i.segments), message: i.message })));
+    for (const point of points) {
+      // Expanded scenarios are checked like written ones; problems point at the matrix.
+      const label = `scenario ${point.scenario.name}`;
+      if (!validateScenarioSchema(point.scenario)) {
+        for (const issue of schemaIssues(validateScenarioSchema.errors, point.scenario)) {
+          issues.push({ segments: at(), message: `${label}: ${issue.path ? `${issue.path}: ` : ''}${issue.message}` });
+        }
+        continue;
+      }
+      for (const issue of scenarioIssues(config, point.scenario, (...rest) => rest)) {
+        issues.push({ segments: at(), message: `${label}: ${displayPath(issue.segments) ? `${displayPath(issue.segments)}: ` : ''}${issue.message}` });
+      }
+    }
+  }
+  return issues;
+}
+
+/** Checks of one scenario; `at` turns a path inside the scenario into a path in the file. */
+function scenarioIssues(config: MigbenchConfig, scenario: ScenarioConfig, at: (...rest: Array<string | number>) => Array<string | number>): SemanticIssue[] {
+  const issues: SemanticIssue[] = [];
+  const names = targetNames(config);
+  const target = scenario.target ?? config.defaults?.target ?? LAB_TARGET;
+  if (scenario.target !== undefined && !names.includes(scenario.target)) {
+    issues.push({ segments: at('target'), message: `no target named "${scenario.target}" (known: ${names.join(', ')})` });
+  }
+  const memory = scenario.workload?.memory;
+  const needed = (memory?.workingSetMiB ?? 0) + PATTERN_MIB + GUEST_OVERHEAD_MIB;
+  if (needed > scenario.guest.memoryMiB) {
+    issues.push({
+      segments: at('guest', 'memoryMiB'),
+      message: `${scenario.guest.memoryMiB} MiB cannot hold the working set (${memory?.workingSetMiB ?? 0} MiB) plus the agent's pattern (${PATTERN_MIB} MiB) and the guest itself (${GUEST_OVERHEAD_MIB} MiB): needs at least ${needed} MiB`,
+    });
+  }
+  const diskMiB = scenario.guest.diskMiB ?? DEFAULT_DISK_MIB;
+  const diskDataMiB = scenario.guest.diskDataMiB ?? DEFAULT_DISK_DATA_MIB;
+  if (diskDataMiB > diskMiB) issues.push({ segments: at('guest', 'diskDataMiB'), message: `${diskDataMiB} MiB of data does not fit a ${diskMiB} MiB disk` });
+  const disk = scenario.workload?.disk;
+  if (disk && disk.workingSetMiB > diskDataMiB) {
+    issues.push({ segments: at('workload', 'disk', 'workingSetMiB'), message: `the disk workload rewrites data the guest wrote at boot: ${disk.workingSetMiB} MiB exceeds guest.diskDataMiB (${diskDataMiB} MiB)` });
+  }
+  const isLab = target === LAB_TARGET || config.targets?.[target]?.lab === true;
+  const labMemoryMiB = Math.floor(totalmem() / (1024 * 1024));
+  // The lab runs source and destination guests side by side on this machine.
+  if (isLab && scenario.guest.memoryMiB * 2 > labMemoryMiB * 0.8) {
+    issues.push({
+      segments: at('guest', 'memoryMiB'),
+      message: `${scenario.guest.memoryMiB} MiB is too large for the embedded lab on this machine (two guests must fit in 80% of ${labMemoryMiB} MiB)`,
+    });
+  }
+  if (scenario.link && !isLab) {
+    issues.push({ segments: at('link'), message: `link shaping changes the network it runs on, so migbench only does it in the embedded lab (target ${target} is not the lab)` });
+  }
+  if (!isLab && scenario.migration.kind === 'memory' && (scenario.guest.diskMiB ?? DEFAULT_DISK_MIB) > 0 && !config.targets?.[target]?.sharedStorageDir) {
+    issues.push({ segments: at('migration', 'kind'), message: `memory migration keeps the guest's disk on storage both hosts see: set targets.${target}.sharedStorageDir` });
+  }
+  const postcopyAfterMs = scenario.migration.postcopyAfterMs;
+  if (postcopyAfterMs !== undefined && scenario.migration.kind === 'storage') {
+    issues.push({ segments: at('migration', 'postcopyAfterMs'), message: 'postcopy with storage migration is not supported by migbench yet' });
+  }
+  if (postcopyAfterMs !== undefined && scenario.migration.multifdChannels !== undefined) {
+    issues.push({ segments: at('migration', 'postcopyAfterMs'), message: 'QEMU cannot combine postcopy with multifd' });
   }
   return issues;
 }
@@ -150,25 +192,50 @@ function targetIssues(name: string, target: TargetConfig): SemanticIssue[] {
 }
 
 function resolveWorkload(raw: ScenarioConfig['workload']): WorkloadSpec {
-  if (!raw || raw.kind === 'idle') return IDLE;
-  return { kind: 'memory', workingSetMiB: raw.workingSetMiB!, dirtyRateMBps: raw.dirtyRateMBps!, pattern: raw.pattern ?? 'sequential' };
+  return {
+    memory: raw?.memory ? { workingSetMiB: raw.memory.workingSetMiB, dirtyRateMBps: raw.memory.dirtyRateMBps, pattern: raw.memory.pattern ?? 'sequential' } : null,
+    disk: raw?.disk ? { workingSetMiB: raw.disk.workingSetMiB, writeRateMBps: raw.disk.writeRateMBps } : null,
+    cpu: raw?.cpu ? { threads: raw.cpu.threads } : null,
+  };
 }
 
 export function suiteNames(config: MigbenchConfig): string[] {
   return Object.keys(config.suites);
 }
 
+export function matrixNames(config: MigbenchConfig): string[] {
+  return Object.keys(config.matrices ?? {});
+}
+
 /** The suite's scenarios with every default applied. */
 export function resolveScenarios(config: MigbenchConfig, suite: string): Scenario[] {
-  const entry = config.suites[suite];
-  if (!entry) return [];
+  return (config.suites[suite]?.scenarios ?? []).map((raw) => resolveScenario(config, suite, raw));
+}
+
+export interface MatrixScenario extends MatrixPoint {
+  readonly resolved: Scenario;
+}
+
+/** A matrix's scenarios (its name is their suite), with the axis values each stands for. */
+export function resolveMatrix(config: MigbenchConfig, name: string): MatrixScenario[] {
+  const matrix = config.matrices?.[name];
+  if (!matrix) return [];
+  return expandMatrix(matrix).points.map((point) => ({ ...point, resolved: resolveScenario(config, name, { ...point.scenario, repeat: point.scenario.repeat ?? matrix.repeat }) }));
+}
+
+function resolveScenario(config: MigbenchConfig, suite: string, raw: ScenarioConfig): Scenario {
   const defaults = config.defaults ?? {};
-  return entry.scenarios.map((raw) => ({
+  return {
     suite,
     name: raw.name,
     description: raw.description,
     target: raw.target ?? defaults.target ?? LAB_TARGET,
-    guest: { memoryMiB: raw.guest.memoryMiB, vcpus: raw.guest.vcpus ?? 1 },
+    guest: {
+      memoryMiB: raw.guest.memoryMiB,
+      vcpus: raw.guest.vcpus ?? 1,
+      diskMiB: raw.guest.diskMiB ?? DEFAULT_DISK_MIB,
+      diskDataMiB: raw.guest.diskDataMiB ?? DEFAULT_DISK_DATA_MIB,
+    },
     workload: resolveWorkload(raw.workload),
     migration: {
       kind: raw.migration.kind,
@@ -178,12 +245,14 @@ export function resolveScenarios(config: MigbenchConfig, suite: string): Scenari
       ...(raw.migration.multifdChannels !== undefined && { multifdChannels: raw.migration.multifdChannels }),
       ...(raw.migration.autoConverge !== undefined && { autoConverge: raw.migration.autoConverge }),
       ...(raw.migration.xbzrleCacheMiB !== undefined && { xbzrleCacheMiB: raw.migration.xbzrleCacheMiB }),
+      ...(raw.migration.postcopyAfterMs !== undefined && { postcopyAfterMs: raw.migration.postcopyAfterMs }),
     },
+    link: raw.link && (raw.link.bandwidthMbps !== undefined || raw.link.delayMs !== undefined) ? { ...raw.link } : null,
     probe: { ...DEFAULT_PROBE, ...defaults.probe, ...raw.probe },
     thresholds: raw.thresholds ?? {},
     repeat: raw.repeat ?? 1,
     bootTimeoutMs: defaults.bootTimeoutMs ?? DEFAULT_BOOT_TIMEOUT_MS,
-  }));
+  };
 }
 
 export function resolveTargetConfig(config: MigbenchConfig, name: string): TargetConfig {

@@ -11,6 +11,8 @@ import { AgentTap, type Side } from './probe/agent.js';
 import { epochMs } from './probe/gaps.js';
 import { IcmpProbe, type ProbeTotals } from './probe/icmp.js';
 import { counterDelta, readInterfaceCounters, type InterfaceCounters } from './probe/wire.js';
+import { FlowCounters, type FlowBytes } from './probe/flows.js';
+import { shapeLink } from './lab/shaping.js';
 import { buildRecord, type HeartbeatData, type ProbeData } from './record.js';
 import { agentParameters, type Scenario } from './scenario.js';
 import type { ConnectedTarget } from './target.js';
@@ -21,6 +23,8 @@ export interface RunRequest {
   readonly suite: string;
   readonly test: string;
   readonly repetition: number;
+  /** Matrix axis labels of the scenario, by axis path. */
+  readonly axes?: Readonly<Record<string, string>>;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -47,7 +51,8 @@ export async function runMigration(target: ConnectedTarget, request: RunRequest,
     vmId,
     guest: scenario.guest,
     network: { address: target.guestNetwork.address, mac: guestMac(vmId) },
-    agent: agentParameters(scenario.workload, scenario.probe.heartbeatMs, PATTERN_MIB),
+    agent: agentParameters(scenario.workload, scenario.guest, scenario.probe.heartbeatMs, PATTERN_MIB),
+    storage: scenario.migration.kind === 'storage' ? 'local' : 'shared',
   };
   const address = addressOnly(target.guestNetwork.address);
 
@@ -62,7 +67,12 @@ export async function runMigration(target: ConnectedTarget, request: RunRequest,
   let outcome: MigrationOutcome | null = null;
   let wireBefore: InterfaceCounters | undefined;
   let wireDelta: InterfaceCounters | undefined;
-  let verification = null as Awaited<ReturnType<AgentTap['verify']>>;
+  let verification: Awaited<ReturnType<AgentTap['verify']>> = { memory: null, disk: null };
+  let flowCounters: FlowCounters | undefined;
+  let flows: FlowBytes | null = null;
+  const unshape: Array<() => Promise<void>> = [];
+  let blocksBefore: number | null = null;
+  let blocksAfter: number | null = null;
   let answering = false;
   let panicked = false;
   let hypervisorStatus = 'unknown';
@@ -106,11 +116,29 @@ export async function runMigration(target: ConnectedTarget, request: RunRequest,
         throw new MigbenchError('MB_PROBE', `cannot tap the destination's agent channel ${dstEndpoint.socketPath}: ${await taps.destination.diagnostics()}`);
       }
     }
+    if (scenario.link) {
+      if (!target.lab) throw new MigbenchError('MB_LAB', `link shaping is only done in the embedded lab, not on target ${target.name}`);
+      for (const host of [target.source, target.destination]) unshape.push(await shapeLink(host.runner, host.migrationInterface, scenario.link));
+    }
     wireBefore = await readInterfaceCounters(target.source.runner, target.source.migrationInterface);
     await sleep(scenario.probe.leadInMs);
+    if (taps.source?.hasDisk) {
+      const seen = taps.source.diskStats.length;
+      taps.source.send('stats');
+      if (await taps.source.waitFor(() => taps.source!.diskStats.length > seen, 2000)) blocksBefore = taps.source.diskStats.at(-1)!.blocksWritten;
+    }
 
     phase = 'migrate';
-    outcome = await hv.migrate(guest, scenario.migration);
+    outcome = await hv.migrate(guest, scenario.migration, {
+      beforeTransfer: async (ports) => {
+        try {
+          flowCounters = await FlowCounters.install(target.source.runner, vmId, ports);
+        } catch (flowError) {
+          // Without per-flow counters the RAM/disk split is not measured; everything else is.
+          log(`${vmId}: ${errorMessage(flowError)}`);
+        }
+      },
+    });
     log(`${vmId}: migration ${outcome.status} after ${Math.round(outcome.endedAtMs - outcome.startedAtMs)} ms`);
 
     phase = 'settle';
@@ -124,14 +152,19 @@ export async function runMigration(target: ConnectedTarget, request: RunRequest,
     // Keep watching: damage from a migration can take a while to crash the guest.
     await sleep(scenario.probe.observeAfterMs);
     wireDelta = counterDelta(wireBefore, await readInterfaceCounters(target.source.runner, target.source.migrationInterface));
+    if (flowCounters) flows = await flowCounters.read();
     await stopProbe();
 
     phase = 'verify';
     if (tap && beating) {
-      verification = await tap.verify(VERIFY_TIMEOUT_MS);
+      verification = await tap.verify(VERIFY_TIMEOUT_MS, Boolean(taps.source?.hasDisk));
       const reports = tap.stats.length;
       tap.send('stats');
       await tap.waitFor(() => tap.stats.length > reports, 5000);
+    }
+    if (blocksBefore !== null) {
+      const after = taps.destination?.diskStats.find((w) => w.atMs > outcome!.endedAtMs) ?? taps.source?.diskStats.find((w) => w.atMs > outcome!.endedAtMs);
+      blocksAfter = after?.blocksWritten ?? null;
     }
     const inspection = await hv.inspect(guest);
     events = inspection.events;
@@ -145,6 +178,8 @@ export async function runMigration(target: ConnectedTarget, request: RunRequest,
   } finally {
     const cleanups: Array<readonly [string, () => Promise<unknown>]> = [
       ['stop the probe', stopProbe],
+      ...(flowCounters ? [['remove the flow counters', () => flowCounters!.remove()] as const] : []),
+      ...unshape.map((undo) => ['remove link shaping', undo] as const),
       ...(['source', 'destination'] as const).flatMap((side) => (taps[side] ? [[`stop the ${side} agent tap`, () => taps[side]!.stop()] as const] : [])),
       ...(guest ? [[`destroy guest ${vmId}`, () => hv.destroyGuest(guest!)] as const] : []),
     ];
@@ -193,10 +228,17 @@ export async function runMigration(target: ConnectedTarget, request: RunRequest,
       restarted: (taps.destination?.starts.length ?? 0) > 0 || (taps.source?.starts.length ?? 0) > 1 || Boolean(taps[location]?.seqRegressions),
       panicked,
       hypervisorStatus,
-      verification,
+      verification: verification.memory,
       dirtierBadPages: Math.max(0, ...(taps[location]?.stats ?? []).map((s) => s.badPages)),
       hasAgent: Boolean(taps.source),
+      diskVerification: verification.disk,
+      hasDisk: scenario.guest.diskDataMiB > 0,
+      diskWriteErrors: Math.max(0, ...[...(taps.source?.diskStats ?? []), ...(taps.destination?.diskStats ?? [])].map((w) => w.writeErrors)),
     },
+    flows,
+    link: scenario.link ? { interface: target.source.migrationInterface, bandwidthMbps: scenario.link.bandwidthMbps ?? null, delayMs: scenario.link.delayMs ?? null } : null,
+    guestBlocksWritten: blocksBefore !== null && blocksAfter !== null ? blocksAfter - blocksBefore : null,
+    axes: request.axes ?? null,
     environment: environment ?? unknownEnvironment(),
     workarounds: guest?.workarounds ?? [],
     error,

@@ -3,7 +3,14 @@
 export interface GuestSpec {
   readonly memoryMiB: number;
   readonly vcpus: number;
+  /** Virtual disk size (qcow2 on virtio-blk). */
+  readonly diskMiB: number;
+  /** Written by the agent at boot and verified after the migration. */
+  readonly diskDataMiB: number;
 }
+
+export const DEFAULT_DISK_MIB = 256;
+export const DEFAULT_DISK_DATA_MIB = 64;
 
 export interface GuestNetworkSpec {
   /** IPv4 address with prefix length, configured by the guest's init. */

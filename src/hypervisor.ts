@@ -4,6 +4,7 @@ import type { MigbenchError } from './errors.js';
 import type { HostEnvironment, HypervisorEvent, HypervisorKind, MigrationParameters, ProgressSample } from './generated/results.js';
 import type { GuestNetworkSpec, GuestSpec } from './hardware.js';
 import type { Side } from './probe/agent.js';
+import type { FlowPorts } from './probe/flows.js';
 import type { CommandRunner } from './runner/runner.js';
 import type { MigrationSpec } from './scenario.js';
 
@@ -25,6 +26,11 @@ export interface GuestLaunch {
   readonly network: GuestNetworkSpec;
   /** Kernel command line parameters of the migbench agent (migbench.KEY=VALUE). */
   readonly agent: Readonly<Record<string, string>>;
+  /**
+   * Where the guest's disk lives: on storage both hosts see (memory migration), or on
+   * the source host's own storage, to be copied (storage migration).
+   */
+  readonly storage: 'shared' | 'local';
 }
 
 export interface GuestHandle {
@@ -53,6 +59,28 @@ export interface HypervisorFigures {
   readonly iterations: number | null;
   readonly dirtyRatePagesPerSec: number | null;
   readonly stopToResumeMs: number | null;
+  /** Storage migration: disk mirror start to ready. */
+  readonly mirrorTimeMs: number | null;
+  /** Storage migration: bytes the mirror job copied. */
+  readonly diskBytes: number | null;
+}
+
+/** How a storage migration's disk copy went; times are ms since the epoch. */
+export interface StorageOutcome {
+  readonly mirrorStartedAtMs: number;
+  readonly mirrorReadyAtMs: number | null;
+  readonly jobLenBytes: number | null;
+  readonly jobOffsetBytes: number | null;
+  /** How long bringing the copy in sync took after the memory migration completed. */
+  readonly cancelMs: number | null;
+}
+
+export interface MigrationHooks {
+  /**
+   * Called once the ports of the migration's streams are known and before any of their
+   * bytes are sent, so per-flow counters can be set up.
+   */
+  beforeTransfer?(ports: FlowPorts): Promise<void>;
 }
 
 export interface MigrationOutcome {
@@ -60,6 +88,8 @@ export interface MigrationOutcome {
   readonly error: MigbenchError | null;
   /** When the migrate command was issued, ms since the epoch (the record's time origin). */
   readonly startedAtMs: number;
+  /** Storage migration only; the disk copy starts before the migrate command. */
+  readonly storage: StorageOutcome | null;
   /** When the runner saw the final status, ms since the epoch. */
   readonly endedAtMs: number;
   readonly figures: HypervisorFigures;
@@ -88,7 +118,7 @@ export interface Hypervisor {
   /** Gets the destination ready to receive (a no-op where the hypervisor does it itself). */
   prepareDestination(guest: GuestHandle, plan: MigrationSpec): Promise<void>;
   /** Migrates and reports; a failed or cancelled migration resolves, it does not throw. */
-  migrate(guest: GuestHandle, plan: MigrationSpec): Promise<MigrationOutcome>;
+  migrate(guest: GuestHandle, plan: MigrationSpec, hooks?: MigrationHooks): Promise<MigrationOutcome>;
   /** The agent channel on a side, or null where the guest has no migbench agent. */
   agentEndpoint(guest: GuestHandle, side: Side): AgentEndpoint | null;
   /**

@@ -23,11 +23,16 @@ export const METRICS: Readonly<Record<MetricName, MetricInfo>> = {
   wireBytes: { label: 'wire MiB', unit: 'bytes', direction: 'smaller-is-better' },
   iterations: { label: 'iterations', unit: 'count', direction: 'smaller-is-better' },
   dirtyRatePagesPerSec: { label: 'dirty pages/s', unit: 'pages/s', direction: 'smaller-is-better' },
+  mirrorTimeMs: { label: 'mirror ms', unit: 'ms', direction: 'smaller-is-better' },
+  diskBytes: { label: 'disk copied MiB', unit: 'bytes', direction: 'smaller-is-better' },
+  wireRamBytes: { label: 'wire RAM MiB', unit: 'bytes', direction: 'smaller-is-better' },
+  wireDiskBytes: { label: 'wire disk MiB', unit: 'bytes', direction: 'smaller-is-better' },
 };
 
 /** Table order: time, the three views of downtime side by side, then data. */
 export const METRIC_ORDER: readonly MetricName[] = [
   'totalTimeMs',
+  'mirrorTimeMs',
   'wallTimeMs',
   'setupTimeMs',
   'downtimeMs',
@@ -36,6 +41,9 @@ export const METRIC_ORDER: readonly MetricName[] = [
   'guestPauseMs',
   'transferredBytes',
   'wireBytes',
+  'diskBytes',
+  'wireRamBytes',
+  'wireDiskBytes',
   'iterations',
   'dirtyRatePagesPerSec',
 ];

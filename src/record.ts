@@ -14,7 +14,8 @@ import type {
   WireCounters,
 } from './generated/results.js';
 import type { MigrationOutcome } from './hypervisor.js';
-import type { Heartbeat, Side, Verification } from './probe/agent.js';
+import type { DiskVerification, Heartbeat, Side, Verification } from './probe/agent.js';
+import type { FlowBytes } from './probe/flows.js';
 import { analyseGaps } from './probe/gaps.js';
 import type { ProbeReply, ProbeTotals, ProbeTool } from './probe/icmp.js';
 import type { InterfaceCounters } from './probe/wire.js';
@@ -51,6 +52,12 @@ export interface IntegrityData {
   readonly verification: Verification | null;
   /** Pages the dirtier found damaged before rewriting them. */
   readonly dirtierBadPages: number;
+  /** A disk verification pass that began after the migration; null when the guest has no disk data or did not report. */
+  readonly diskVerification: DiskVerification | null;
+  /** The guest was given disk data to check. */
+  readonly hasDisk: boolean;
+  /** Disk writes the guest saw fail. */
+  readonly diskWriteErrors: number;
   readonly hasAgent: boolean;
 }
 
@@ -66,6 +73,14 @@ export interface RecordParts {
   readonly probe: ProbeData | null;
   readonly heartbeat: HeartbeatData | null;
   readonly wire: { readonly host: string; readonly interface: string; readonly delta: InterfaceCounters } | null;
+  /** Per-flow wire bytes (memory stream, disk copy), when they could be counted. */
+  readonly flows: FlowBytes | null;
+  /** Link shaping in force. */
+  readonly link: { readonly interface: string; readonly bandwidthMbps: number | null; readonly delayMs: number | null } | null;
+  /** 4 KiB disk blocks the guest wrote during the migration (storage migration). */
+  readonly guestBlocksWritten: number | null;
+  /** Matrix axis labels of the scenario, by axis path. */
+  readonly axes: Readonly<Record<string, string>> | null;
   readonly integrity: IntegrityData;
   readonly environment: Environment;
   /** Workarounds of known hypervisor bugs that shaped this run. */
@@ -84,6 +99,10 @@ export function buildIntegrity(i: IntegrityData): Integrity {
   if (i.hypervisorStatus !== 'running' && !i.panicked) problems.push(`hypervisor reports the guest as ${i.hypervisorStatus}`);
   if (badPages) problems.push(`${badPages} damaged memory pages`);
   if (i.hasAgent && !i.verification && !i.restarted && i.answering) problems.push('the agent did not report a verification pass');
+  const badBlocks = i.diskVerification ? i.diskVerification.badBlocks : null;
+  if (badBlocks) problems.push(`${badBlocks} disk blocks do not read back as written`);
+  if (i.diskWriteErrors) problems.push(`${i.diskWriteErrors} disk writes failed in the guest`);
+  if (i.hasAgent && i.hasDisk && !i.diskVerification && !i.restarted && i.answering) problems.push('the agent did not report a disk verification pass');
   const guestAlive = i.answering && !i.restarted && !i.panicked && i.hypervisorStatus === 'running';
   return {
     location: i.location,
@@ -93,6 +112,9 @@ export function buildIntegrity(i: IntegrityData): Integrity {
     memoryIntact: !i.hasAgent ? null : i.restarted || i.panicked ? false : i.verification ? badPages === 0 : null,
     pagesChecked: i.verification?.pagesChecked ?? null,
     badPages,
+    diskIntact: !i.hasAgent || !i.hasDisk ? null : i.restarted || i.panicked ? false : i.diskVerification ? badBlocks === 0 && i.diskWriteErrors === 0 : null,
+    blocksChecked: i.diskVerification?.blocksChecked ?? null,
+    badBlocks,
     problem: problems.length ? problems.join('; ') : null,
   };
 }
@@ -162,7 +184,7 @@ export function buildRecord(parts: RecordParts): MigrationRecord {
   const f = outcome?.figures;
   const metrics: Metrics = {
     totalTimeMs: f?.totalTimeMs ?? null,
-    wallTimeMs: outcome ? Math.round((outcome.endedAtMs - outcome.startedAtMs) * 1000) / 1000 : null,
+    wallTimeMs: outcome ? Math.round((outcome.endedAtMs - (outcome.storage?.mirrorStartedAtMs ?? outcome.startedAtMs)) * 1000) / 1000 : null,
     downtimeMs: f?.downtimeMs ?? null,
     observedDowntimeMs,
     guestPauseMs,
@@ -172,6 +194,10 @@ export function buildRecord(parts: RecordParts): MigrationRecord {
     iterations: f?.iterations ?? null,
     dirtyRatePagesPerSec: f?.dirtyRatePagesPerSec ?? null,
     stopToResumeMs: f?.stopToResumeMs ?? null,
+    mirrorTimeMs: f?.mirrorTimeMs ?? null,
+    diskBytes: f?.diskBytes ?? null,
+    wireRamBytes: parts.flows?.ram ?? null,
+    wireDiskBytes: scenario.migration.kind === 'storage' ? (parts.flows?.disk ?? null) : null,
   };
   const sourceOf: Record<keyof Metrics, MetricSources[string]> = {
     totalTimeMs: 'hypervisor',
@@ -185,6 +211,10 @@ export function buildRecord(parts: RecordParts): MigrationRecord {
     iterations: 'hypervisor',
     dirtyRatePagesPerSec: 'hypervisor',
     stopToResumeMs: 'hypervisor',
+    mirrorTimeMs: 'hypervisor',
+    diskBytes: 'hypervisor',
+    wireRamBytes: 'wire',
+    wireDiskBytes: 'wire',
   };
   const metricSources: MetricSources = {};
   for (const key of Object.keys(metrics) as Array<keyof Metrics>) if (metrics[key] !== null) metricSources[key] = sourceOf[key];
@@ -205,8 +235,24 @@ export function buildRecord(parts: RecordParts): MigrationRecord {
     startedAt: parts.startedAt,
     status,
     error: firstError ? recordError(firstError, parts.error ? parts.phase : 'migrate') : status === 'completed' ? null : { code: 'MB_MIGRATION', message: `migration ${status}`, phase: 'migrate' },
-    guest: { memoryMiB: scenario.guest.memoryMiB, vcpus: scenario.guest.vcpus },
-    workload: { kind: scenario.workload.kind, workingSetMiB: scenario.workload.workingSetMiB, dirtyRateMBps: scenario.workload.dirtyRateMBps, pattern: scenario.workload.pattern },
+    guest: { memoryMiB: scenario.guest.memoryMiB, vcpus: scenario.guest.vcpus, diskMiB: scenario.guest.diskMiB, diskDataMiB: scenario.guest.diskDataMiB },
+    workload: {
+      memory: scenario.workload.memory ? { ...scenario.workload.memory } : null,
+      disk: scenario.workload.disk ? { ...scenario.workload.disk } : null,
+      cpu: scenario.workload.cpu ? { ...scenario.workload.cpu } : null,
+    },
+    axes: parts.axes ? { ...parts.axes } : null,
+    link: parts.link ? { ...parts.link } : null,
+    storage: outcome?.storage
+      ? {
+          mirrorStartMs: Math.round((outcome.storage.mirrorStartedAtMs - outcome.startedAtMs) * 1000) / 1000,
+          mirrorReadyMs: outcome.storage.mirrorReadyAtMs === null ? null : Math.round((outcome.storage.mirrorReadyAtMs - outcome.startedAtMs) * 1000) / 1000,
+          jobLenBytes: outcome.storage.jobLenBytes,
+          jobOffsetBytes: outcome.storage.jobOffsetBytes,
+          cancelMs: outcome.storage.cancelMs,
+          guestBlocksWritten: parts.guestBlocksWritten,
+        }
+      : null,
     metrics,
     metricSources,
     probe,

@@ -18,6 +18,8 @@ function load(name: string): ValidateFunction {
 
 export const validateConfigSchema = load('config.schema.json');
 export const validateResultsSchema = load('results.schema.json');
+/** One scenario, for scenarios a matrix expands to. */
+export const validateScenarioSchema = ajv.getSchema('https://migbench.dev/schemas/config.schema.json#/definitions/Scenario')!;
 export const validateRecordSchema = ajv.getSchema('https://migbench.dev/schemas/results.schema.json#/definitions/MigrationRecord')!;
 
 /** `/suites/memory-migration/scenarios/0/guest` → `suites.memory-migration.scenarios[0].guest` */

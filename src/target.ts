@@ -55,12 +55,13 @@ export async function connectTarget(config: MigbenchConfig, name: string, log: (
   const target: TargetConfig = resolveTargetConfig(config, name);
   const [image, probeTool] = [await ensureGuestImage(new LocalRunner(), log), await ensureProbeTool(log)];
   const runners: SshRunner[] = [];
+  const isLab = Boolean(target.lab || name === LAB_TARGET);
   try {
     let source: TargetHost;
     let destination: TargetHost;
     let observer: CommandRunner;
     let guestNetwork: ConnectedTarget['guestNetwork'];
-    if (target.lab || name === LAB_TARGET) {
+    if (isLab) {
       const state = await readLabState();
       if (!state) throw new MigbenchError('MB_LAB', 'the embedded lab is not up: run `migbench lab up` (or `npm start`, which brings it up)', { userError: true });
       for (const side of ['source', 'destination'] as const) runners.push(await connectLabHost(state, side));
@@ -104,10 +105,12 @@ export async function connectTarget(config: MigbenchConfig, name: string, log: (
       ...(target.qemu?.machine && { machine: target.qemu.machine }),
       ...(target.qemu?.accel && { accel: target.qemu.accel }),
       ...(target.qemu?.tcgDirtyBitmapWorkaround !== undefined && { tcgDirtyBitmapWorkaround: target.qemu.tcgDirtyBitmapWorkaround }),
+      // The lab's hosts share this machine's filesystem, so any folder is shared storage.
+      ...(isLab ? { sharedStorageDir: `${DEFAULT_WORK_DIR}/shared` } : target.sharedStorageDir ? { sharedStorageDir: target.sharedStorageDir } : {}),
     });
     return {
       name,
-      lab: Boolean(target.lab || name === LAB_TARGET),
+      lab: isLab,
       hypervisor,
       source,
       destination,

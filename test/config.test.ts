@@ -2,7 +2,7 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { loadConfig, parseConfig, resolveScenarios } from '../src/config.js';
+import { loadConfig, matrixNames, parseConfig, resolveMatrix, resolveScenarios } from '../src/config.js';
 import { InputFileError } from '../src/errors.js';
 
 const minimal = `suites:
@@ -32,8 +32,9 @@ describe(parseConfig, () => {
       suite: 'memory-migration',
       name: 'idle-256',
       target: 'lab',
-      guest: { memoryMiB: 256, vcpus: 1 },
-      workload: { kind: 'idle', workingSetMiB: 0, dirtyRateMBps: 0 },
+      guest: { memoryMiB: 256, vcpus: 1, diskMiB: 256, diskDataMiB: 64 },
+      workload: { memory: null, disk: null, cpu: null },
+      link: null,
       migration: { kind: 'memory', timeoutMs: 120000 },
       probe: { tool: 'migbench-probe', intervalMs: 2, gapThresholdMs: 20, heartbeatMs: 1 },
       thresholds: {},
@@ -66,7 +67,7 @@ suites:
     scenarios:
       - name: a
         guest: { memoryMiB: 96 }
-        workload: { kind: memory, workingSetMiB: 64 }
+        workload: { memory: { workingSetMiB: 64, dirtyRateMBps: 8 }, disk: { workingSetMiB: 128, writeRateMBps: 1 } }
         migration: { kind: memory }
       - name: a
         target: prod
@@ -79,7 +80,7 @@ suites:
 `;
     const issues = problems(text);
     expect(issues).toContain('defaults.target (line 1): no target named "staging" (known: lab)');
-    expect(issues).toContain('suites.s.scenarios[0].workload.dirtyRateMBps (line 7): a memory workload needs dirtyRateMBps');
+    expect(issues).toContain('suites.s.scenarios[0].workload.disk.workingSetMiB (line 7): the disk workload rewrites data the guest wrote at boot: 128 MiB exceeds guest.diskDataMiB (64 MiB)');
     expect(issues.find((i) => i.startsWith('suites.s.scenarios[0].guest.memoryMiB'))).toMatch(/needs at least 128 MiB/);
     expect(issues).toContain('suites.s.scenarios[1].name (line 9): duplicate scenario name "a" in suite s');
     expect(issues).toContain('suites.s.scenarios[1].target (line 10): no target named "prod" (known: lab)');
@@ -127,5 +128,73 @@ describe(loadConfig, () => {
   test('the shipped default config is valid', async () => {
     const { config } = await loadConfig('suites/migbench.config.yaml');
     expect(resolveScenarios(config, 'memory-migration').map((s) => s.name)).toEqual(['idle-256', 'dirty-64m-32mbps']);
+  });
+});
+
+describe('scenario knobs and matrices', () => {
+  const base = `targets:
+  prod:
+    hypervisor: qemu
+    source: { address: hv1, user: root, identityFile: /k, hostKeyFingerprints: ["SHA256:${'A'.repeat(43)}"], migrationAddress: 10.1.0.1, migrationInterface: ens5 }
+    destination: { address: hv2, user: root, identityFile: /k, hostKeyFingerprints: ["SHA256:${'B'.repeat(43)}"], migrationAddress: 10.1.0.2, migrationInterface: ens5 }
+    guestNetwork: { address: 192.0.2.5/24, bridge: br0 }
+`;
+
+  test('shaping only in the lab, shared storage for memory migration on real hosts, no postcopy with storage', () => {
+    const issues = problems(`${base}suites:
+  s:
+    scenarios:
+      - { name: a, target: prod, guest: { memoryMiB: 256 }, migration: { kind: memory }, link: { bandwidthMbps: 100 } }
+      - { name: b, guest: { memoryMiB: 256, diskMiB: 32, diskDataMiB: 64 }, migration: { kind: storage, postcopyAfterMs: 100 } }
+`);
+    expect(issues).toContain('suites.s.scenarios[0].link (line 10): link shaping changes the network it runs on, so migbench only does it in the embedded lab (target prod is not the lab)');
+    expect(issues).toContain("suites.s.scenarios[0].migration.kind (line 10): memory migration keeps the guest's disk on storage both hosts see: set targets.prod.sharedStorageDir");
+    expect(issues).toContain('suites.s.scenarios[1].guest.diskDataMiB (line 11): 64 MiB of data does not fit a 32 MiB disk');
+    expect(issues).toContain('suites.s.scenarios[1].migration.postcopyAfterMs (line 11): postcopy with storage migration is not supported by migbench yet');
+  });
+
+  test('a matrix expands to the cross product of its axes, named by labels, defaults applied', () => {
+    const config = parseConfig(`suites: {}
+matrices:
+  size-load-kind:
+    repeat: 3
+    base: { guest: { vcpus: 1 }, migration: { kind: memory }, thresholds: { totalTimeMs: 60000 } }
+    axes:
+      - { path: guest.memoryMiB, values: [128, 256] }
+      - { path: workload, values: [{}, { memory: { workingSetMiB: 32, dirtyRateMBps: 16 } }], labels: [idle, dirty] }
+      - { path: migration.kind, values: [memory, storage] }
+`, 'm.yaml');
+    const points = resolveMatrix(config, 'size-load-kind');
+    expect(points.map((p) => p.resolved.name)).toEqual([
+      '128-idle-memory', '128-idle-storage', '128-dirty-memory', '128-dirty-storage',
+      '256-idle-memory', '256-idle-storage', '256-dirty-memory', '256-dirty-storage',
+    ]);
+    const dirtyStorage = points[3]!.resolved;
+    expect(dirtyStorage).toMatchObject({ suite: 'size-load-kind', repeat: 3, guest: { memoryMiB: 128, vcpus: 1, diskMiB: 256 }, migration: { kind: 'storage' }, thresholds: { totalTimeMs: 60000 } });
+    expect(dirtyStorage.workload.memory).toEqual({ workingSetMiB: 32, dirtyRateMBps: 16, pattern: 'sequential' });
+    expect(points[3]!.axes['workload']!.label).toBe('dirty');
+    expect(matrixNames(config)).toEqual(['size-load-kind']);
+  });
+
+  test('expanded scenarios are checked like written ones, and the problem names the matrix and the scenario', () => {
+    const issues = problems(`suites: {}
+matrices:
+  m:
+    base: { guest: { memoryMiB: 256 }, migration: { kind: memory } }
+    axes:
+      - { path: migration.kind, values: [memory, teleport] }
+      - { path: workload, values: [{}, { memory: { workingSetMiB: 512, dirtyRateMBps: 1 } }] }
+`);
+    expect(issues).toContain('matrices.m.axes[1].values[0] (line 7): give this axis labels: {} has no obvious name');
+    const labelled = problems(`suites: {}
+matrices:
+  m:
+    base: { guest: { memoryMiB: 256 }, migration: { kind: memory } }
+    axes:
+      - { path: migration.kind, values: [memory, teleport] }
+      - { path: workload, values: [{}, { memory: { workingSetMiB: 512, dirtyRateMBps: 1 } }], labels: [idle, big] }
+`);
+    expect(labelled).toContain('matrices.m (line 4): scenario teleport-idle: migration.kind: expected one of "memory", "storage", found "teleport"');
+    expect(labelled.find((i) => i.startsWith('matrices.m (line 4): scenario memory-big: guest.memoryMiB: 256 MiB cannot hold the working set (512 MiB)'))).toBeDefined();
   });
 });

@@ -16,7 +16,8 @@ const outcome: MigrationOutcome = {
   error: null,
   startedAtMs: T0,
   endedAtMs: T0 + 650,
-  figures: { totalTimeMs: 640, downtimeMs: 7, setupTimeMs: 1, transferredBytes: 94_000_000, iterations: 3, dirtyRatePagesPerSec: 0, stopToResumeMs: 20 },
+  storage: null,
+  figures: { totalTimeMs: 640, downtimeMs: 7, setupTimeMs: 1, transferredBytes: 94_000_000, iterations: 3, dirtyRatePagesPerSec: 0, stopToResumeMs: 20, mirrorTimeMs: null, diskBytes: null },
   timeline: [{ tMs: 50, status: 'active', transferredBytes: 1, remainingBytes: 2, totalBytes: 3, dirtyRatePagesPerSec: 0, bandwidthMbps: 1000, iteration: 1, expectedDowntimeMs: 300 }],
   events: [{ side: 'source', name: 'STOP', tMs: 630 }],
   parameters: { downtimeLimitMs: 300 },
@@ -43,6 +44,9 @@ const integrity: IntegrityData = {
   verification: { startSeq: 2900, pagesChecked: 4096, badPages: 0, passMs: 80, atMs: T0 + 3000, side: 'destination' },
   dirtierBadPages: 0,
   hasAgent: true,
+  diskVerification: { startSeq: 2900, blocksChecked: 16384, badBlocks: 0, passMs: 300, atMs: T0 + 3100, side: 'destination' },
+  hasDisk: true,
+  diskWriteErrors: 0,
 };
 
 function parts(overrides: Partial<RecordParts> = {}): RecordParts {
@@ -59,6 +63,10 @@ function parts(overrides: Partial<RecordParts> = {}): RecordParts {
     heartbeat: { periodMs: 1, gapThresholdMs: 20, beats, stoppedAtMs: T0 + 2000 },
     wire: { host: 'src', interface: 'mig0', delta: { txBytes: 94_500_000, rxBytes: 70_000, txPackets: 1600, rxPackets: 1000 } },
     integrity,
+    flows: { ram: 94_400_000 },
+    link: null,
+    guestBlocksWritten: null,
+    axes: null,
     environment,
     workarounds: [],
     error: undefined,
@@ -83,8 +91,14 @@ describe(buildRecord, () => {
       iterations: 3,
       dirtyRatePagesPerSec: 0,
       stopToResumeMs: 20,
+      mirrorTimeMs: null,
+      diskBytes: null,
+      wireRamBytes: 94_400_000,
+      // A memory migration copies no disk: its disk flow is not reported even if counted.
+      wireDiskBytes: null,
     });
-    expect(record.metricSources).toMatchObject({ totalTimeMs: 'hypervisor', wallTimeMs: 'runner', observedDowntimeMs: 'probe', guestPauseMs: 'guest', wireBytes: 'wire' });
+    expect(record.metricSources).toMatchObject({ totalTimeMs: 'hypervisor', wallTimeMs: 'runner', observedDowntimeMs: 'probe', guestPauseMs: 'guest', wireBytes: 'wire', wireRamBytes: 'wire' });
+    expect(record.storage).toBeNull();
     expect(record.probe).toMatchObject({ sent: 1500, received: replies.length, lossCount: 1500 - replies.length, baselineLargestGapMs: 2, largestGapMs: 62 });
     expect(record.heartbeat).toMatchObject({ largestGapMs: 67, guestClockGapMs: 4 });
     expect(record.status).toBe('completed');
@@ -92,12 +106,26 @@ describe(buildRecord, () => {
   });
 
   test('a migration that never started: failed, every metric null, the error and its phase kept', () => {
-    const record = buildRecord(parts({ outcome: null, probe: null, heartbeat: null, wire: null, error: new MigbenchError('MB_GUEST', 'guest did not boot', { context: { host: 'lab src' } }), phase: 'start-guest', integrity: { ...integrity, answering: false, hypervisorStatus: 'unknown', verification: null } }));
+    const record = buildRecord(parts({ outcome: null, probe: null, heartbeat: null, wire: null, flows: null, error: new MigbenchError('MB_GUEST', 'guest did not boot', { context: { host: 'lab src' } }), phase: 'start-guest', integrity: { ...integrity, answering: false, hypervisorStatus: 'unknown', verification: null } }));
     expect(validateRecordSchema(record)).toBe(true);
     expect(record.status).toBe('failed');
     expect(record.error).toEqual({ code: 'MB_GUEST', message: 'guest did not boot', phase: 'start-guest', host: 'lab src' });
     expect(Object.values(record.metrics).every((v) => v === null)).toBe(true);
     expect(record.metricSources).toEqual({});
+  });
+
+  test('a storage migration: the mirror phase, the disk bytes and the wire split into RAM and disk', () => {
+    const storageScenario = scenarioFor({ migration: { kind: 'storage', timeoutMs: 60_000 } });
+    const storageOutcome: MigrationOutcome = {
+      ...outcome,
+      storage: { mirrorStartedAtMs: T0 - 200, mirrorReadyAtMs: T0 - 1, jobLenBytes: 270_729_216, jobOffsetBytes: 270_729_216, cancelMs: 7.5 },
+      figures: { ...outcome.figures, totalTimeMs: 840, mirrorTimeMs: 199, diskBytes: 270_729_216 },
+    };
+    const record = buildRecord(parts({ scenario: storageScenario, outcome: storageOutcome, flows: { ram: 94_400_000, disk: 69_000_000 }, guestBlocksWritten: 838 }));
+    expect(validateRecordSchema(record), JSON.stringify(validateRecordSchema.errors)).toBe(true);
+    expect(record.kind).toBe('storage');
+    expect(record.metrics).toMatchObject({ totalTimeMs: 840, mirrorTimeMs: 199, diskBytes: 270_729_216, wireRamBytes: 94_400_000, wireDiskBytes: 69_000_000, wallTimeMs: 850 });
+    expect(record.storage).toEqual({ mirrorStartMs: -200, mirrorReadyMs: -1, jobLenBytes: 270_729_216, jobOffsetBytes: 270_729_216, cancelMs: 7.5, guestBlocksWritten: 838 });
   });
 
   test('a cancelled migration keeps the hypervisor’s reason', () => {
@@ -108,7 +136,31 @@ describe(buildRecord, () => {
 
 describe(buildIntegrity, () => {
   test('intact only when alive, not restarted, not panicked and verified clean', () => {
-    expect(buildIntegrity(integrity)).toEqual({ location: 'destination', guestAlive: true, restarted: false, memoryIntact: true, pagesChecked: 4096, badPages: 0, problem: null });
+    expect(buildIntegrity(integrity)).toEqual({
+      location: 'destination',
+      guestAlive: true,
+      restarted: false,
+      memoryIntact: true,
+      pagesChecked: 4096,
+      badPages: 0,
+      diskIntact: true,
+      blocksChecked: 16384,
+      badBlocks: 0,
+      problem: null,
+    });
+  });
+
+  test('a disk that does not read back as written, or lost writes, is damage; a guest without disk data has nothing to check', () => {
+    expect(buildIntegrity({ ...integrity, diskVerification: { ...integrity.diskVerification!, badBlocks: 5 } })).toMatchObject({
+      guestAlive: true,
+      memoryIntact: true,
+      diskIntact: false,
+      badBlocks: 5,
+      problem: '5 disk blocks do not read back as written',
+    });
+    expect(buildIntegrity({ ...integrity, diskWriteErrors: 2 })).toMatchObject({ diskIntact: false, problem: '2 disk writes failed in the guest' });
+    expect(buildIntegrity({ ...integrity, diskVerification: null })).toMatchObject({ diskIntact: null, problem: 'the agent did not report a disk verification pass' });
+    expect(buildIntegrity({ ...integrity, hasDisk: false, diskVerification: null })).toMatchObject({ diskIntact: null, blocksChecked: null, problem: null });
   });
 
   test('a guest that restarted is neither alive nor intact, whatever its fresh memory says', () => {

@@ -1,6 +1,6 @@
 // Dispatches one command and maps its outcome to an exit code: 0 ok, 1 a migration or
 // an assertion failed, 2 the user's input was wrong (message only, no stack trace).
-import { loadConfig, resolveScenarios, suiteNames } from '../config.js';
+import { loadConfig, resolveScenarios, suiteNames, matrixNames, resolveMatrix } from '../config.js';
 import { formatError, isUserError } from '../errors.js';
 import { labDown, labStatus, labUp } from '../lab/lab.js';
 import { resultsMarkdown } from '../report/table.js';
@@ -52,7 +52,8 @@ export async function main(argv: readonly string[], io: Io = stdio): Promise<num
       case 'validate': {
         const { config } = await loadConfig(command.config);
         const counts = suiteNames(config).map((s) => `${s} (${resolveScenarios(config, s).length} scenarios)`);
-        io.out(`${command.config}: valid; suites: ${counts.join(', ')}\n`);
+        const matrices = matrixNames(config).map((m) => `${m} (${resolveMatrix(config, m).length} scenarios)`);
+        io.out(`${command.config}: valid; suites: ${counts.join(', ')}${matrices.length ? `; matrices: ${matrices.join(', ')}` : ''}\n`);
         return 0;
       }
     }

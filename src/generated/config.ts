@@ -19,6 +19,12 @@ export interface MigbenchConfig {
   suites: {
     [k: string]: Suite;
   };
+  /**
+   * Named scenario matrices: a base scenario and axes whose cross product gives the scenarios (like guestperf's comparisons). Run one with `migbench run --matrix NAME`.
+   */
+  matrices?: {
+    [k: string]: Matrix;
+  };
 }
 /**
  * This interface was referenced by `MigbenchConfig`'s JSON-Schema
@@ -73,6 +79,10 @@ export interface Target {
   observer?: Observer;
   guestNetwork?: GuestNetwork;
   qemu?: QemuSettings;
+  /**
+   * A folder both hosts see at the same path (NFS, a cluster filesystem): memory migration keeps the guest's disk there. Storage migration uses each host's workDir instead.
+   */
+  sharedStorageDir?: string;
 }
 /**
  * This interface was referenced by `MigbenchConfig`'s JSON-Schema
@@ -181,6 +191,7 @@ export interface Scenario {
   probe?: ProbeSettings;
   thresholds?: Thresholds;
   repeat?: number;
+  link?: LinkShaping;
 }
 /**
  * This interface was referenced by `MigbenchConfig`'s JSON-Schema
@@ -189,32 +200,66 @@ export interface Scenario {
 export interface Guest {
   memoryMiB: number;
   vcpus?: number;
+  /**
+   * Virtual size of the guest's disk (qcow2, virtio-blk).
+   */
+  diskMiB?: number;
+  /**
+   * Data on the disk when the migration starts: written by the guest agent at boot, verified after the migration.
+   */
+  diskDataMiB?: number;
 }
 /**
+ * What the guest does during the migration. Parts combine; an empty workload is an idle guest.
+ *
  * This interface was referenced by `MigbenchConfig`'s JSON-Schema
  * via the `definition` "Workload".
  */
 export interface Workload {
-  kind: 'idle' | 'memory';
-  workingSetMiB?: number;
-  /**
-   * 10^6 bytes per second.
-   */
-  dirtyRateMBps?: number;
-  pattern?: 'sequential' | 'random';
+  memory?: {
+    workingSetMiB: number;
+    /**
+     * 10^6 bytes per second.
+     */
+    dirtyRateMBps: number;
+    pattern?: 'sequential' | 'random';
+  };
+  disk?: {
+    /**
+     * Part of the disk's data the guest rewrites (within guest.diskDataMiB).
+     */
+    workingSetMiB: number;
+    /**
+     * 10^6 bytes per second, O_DIRECT 4 KiB writes.
+     */
+    writeRateMBps: number;
+  };
+  cpu?: {
+    /**
+     * Threads that only compute.
+     */
+    threads: number;
+  };
 }
 /**
  * This interface was referenced by `MigbenchConfig`'s JSON-Schema
  * via the `definition` "Migration".
  */
 export interface Migration {
-  kind: 'memory';
+  /**
+   * memory: shared storage, only RAM and device state move. storage: the disk is copied too (NBD + drive mirror, the way libvirt does it).
+   */
+  kind: 'memory' | 'storage';
   downtimeLimitMs?: number;
   maxBandwidthMiBps?: number;
   multifdChannels?: number;
   autoConverge?: boolean;
   xbzrleCacheMiB?: number;
   timeoutMs?: number;
+  /**
+   * Enable postcopy and switch to it this long after the migration starts, if it has not completed.
+   */
+  postcopyAfterMs?: number;
 }
 /**
  * Upper bounds the suite asserts; every metric is smaller-is-better.
@@ -233,4 +278,57 @@ export interface Thresholds {
   wireBytes?: number;
   iterations?: number;
   stopToResumeMs?: number;
+}
+/**
+ * Shaping of the migration link between the lab's hosts (tc, both directions). Embedded lab only.
+ *
+ * This interface was referenced by `MigbenchConfig`'s JSON-Schema
+ * via the `definition` "LinkShaping".
+ */
+export interface LinkShaping {
+  /**
+   * Megabits per second (10^6 bit/s), token bucket (tbf).
+   */
+  bandwidthMbps?: number;
+  /**
+   * One-way delay added in each direction (netem).
+   */
+  delayMs?: number;
+}
+/**
+ * This interface was referenced by `MigbenchConfig`'s JSON-Schema
+ * via the `definition` "Matrix".
+ */
+export interface Matrix {
+  description?: string;
+  /**
+   * Scenario fields every expanded scenario starts from (everything but name); axes override them.
+   */
+  base: {};
+  /**
+   * @minItems 1
+   */
+  axes: [MatrixAxis, ...MatrixAxis[]];
+  /**
+   * Runs of each expanded scenario (overridden by --repeat).
+   */
+  repeat?: number;
+}
+/**
+ * This interface was referenced by `MigbenchConfig`'s JSON-Schema
+ * via the `definition` "MatrixAxis".
+ */
+export interface MatrixAxis {
+  /**
+   * Dotted path of the scenario field this axis sets, e.g. guest.memoryMiB or migration.kind.
+   */
+  path: string;
+  /**
+   * @minItems 1
+   */
+  values: [unknown, ...unknown[]];
+  /**
+   * One per value, used in scenario names; required when a value is not a number or string.
+   */
+  labels?: string[];
 }

@@ -74,6 +74,18 @@ export interface MigrationRecord {
    * Changes migbench made to work around known hypervisor bugs for this run, in words; empty when none.
    */
   workarounds: string[];
+  link: null | {
+    interface: string;
+    bandwidthMbps: number | null;
+    delayMs: number | null;
+  };
+  storage: null | StorageSummary;
+  /**
+   * For a scenario from a matrix: the label of its value on each axis, by axis path (guest.memoryMiB: "256"); null otherwise.
+   */
+  axes: null | {
+    [k: string]: string;
+  };
 }
 /**
  * This interface was referenced by `ResultsFile`'s JSON-Schema
@@ -99,19 +111,31 @@ export interface RecordError {
 export interface GuestSummary {
   memoryMiB: number;
   vcpus: number;
+  diskMiB: number;
+  diskDataMiB: number;
 }
 /**
+ * The workload asked of the guest agent; null parts were not running.
+ *
  * This interface was referenced by `ResultsFile`'s JSON-Schema
  * via the `definition` "WorkloadSummary".
  */
 export interface WorkloadSummary {
-  kind: 'idle' | 'memory';
-  workingSetMiB: number;
-  /**
-   * Requested dirty rate, 10^6 bytes per second.
-   */
-  dirtyRateMBps: number;
-  pattern: 'sequential' | 'random';
+  memory: null | {
+    workingSetMiB: number;
+    /**
+     * Requested dirty rate, 10^6 bytes per second.
+     */
+    dirtyRateMBps: number;
+    pattern: 'sequential' | 'random';
+  };
+  disk: null | {
+    workingSetMiB: number;
+    writeRateMBps: number;
+  };
+  cpu: null | {
+    threads: number;
+  };
 }
 /**
  * The record's figures. null means not measured (never estimated).
@@ -121,7 +145,7 @@ export interface WorkloadSummary {
  */
 export interface Metrics {
   /**
-   * Total migration time as the hypervisor reports it.
+   * Total migration time as the hypervisor reports it; for a storage migration, from starting the disk mirror to completion.
    */
   totalTimeMs: number | null;
   /**
@@ -161,6 +185,22 @@ export interface Metrics {
    * From the source's STOP event to the destination's RESUME event (two host clocks).
    */
   stopToResumeMs: number | null;
+  /**
+   * Storage migration: from starting the disk mirror to the mirror being ready (disk copied once, in sync).
+   */
+  mirrorTimeMs: number | null;
+  /**
+   * Storage migration: bytes the mirror job reports as copied.
+   */
+  diskBytes: number | null;
+  /**
+   * Bytes of the memory migration stream on the wire (IP packets, both directions).
+   */
+  wireRamBytes: number | null;
+  /**
+   * Bytes of the disk copy (NBD) stream on the wire (IP packets, both directions).
+   */
+  wireDiskBytes: number | null;
 }
 /**
  * Where each non-null metric came from.
@@ -326,6 +366,12 @@ export interface Integrity {
    * What was wrong with the guest afterwards (panic, restart, silence, damaged pages), in words.
    */
   problem: string | null;
+  /**
+   * Every disk block the guest wrote reads back as written after the migration (O_DIRECT); null when the guest has no disk data to check.
+   */
+  diskIntact: boolean | null;
+  blocksChecked: number | null;
+  badBlocks: number | null;
 }
 /**
  * This interface was referenced by `ResultsFile`'s JSON-Schema
@@ -356,4 +402,30 @@ export interface HostEnvironment {
    * Why this accelerator was chosen.
    */
   accelReason?: string;
+}
+/**
+ * Storage migration details. Times are ms from the record's origin (the migrate command); the mirror starts before it, so mirrorStartMs is negative.
+ *
+ * This interface was referenced by `ResultsFile`'s JSON-Schema
+ * via the `definition` "StorageSummary".
+ */
+export interface StorageSummary {
+  mirrorStartMs: number | null;
+  mirrorReadyMs: number | null;
+  /**
+   * The mirror job's len when it finished.
+   */
+  jobLenBytes: number | null;
+  /**
+   * The mirror job's offset when it finished (bytes copied, including re-copies of blocks the guest rewrote).
+   */
+  jobOffsetBytes: number | null;
+  /**
+   * How long block-job-cancel took to bring the copy in sync after the memory migration completed (the destination stays paused meanwhile).
+   */
+  cancelMs: number | null;
+  /**
+   * 4 KiB blocks the guest wrote from the start of the mirror to the end of the migration.
+   */
+  guestBlocksWritten: number | null;
 }

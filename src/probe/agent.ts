@@ -34,10 +34,30 @@ export interface DirtierStats {
   readonly side: Side;
 }
 
+/** A pass over the guest's disk data region, read back with O_DIRECT. */
+export interface DiskVerification {
+  readonly startSeq: number;
+  readonly blocksChecked: number;
+  readonly badBlocks: number;
+  readonly passMs: number;
+  readonly atMs: number;
+  readonly side: Side;
+}
+
+export interface DiskWriterStats {
+  readonly seq: number;
+  readonly blocksWritten: number;
+  readonly writeErrors: number;
+  readonly atMs: number;
+  readonly side: Side;
+}
+
 export type AgentLine =
   | { readonly kind: 'heartbeat'; readonly value: Heartbeat }
   | { readonly kind: 'verification'; readonly value: Verification }
   | { readonly kind: 'stats'; readonly value: DirtierStats }
+  | { readonly kind: 'disk-verification'; readonly value: DiskVerification }
+  | { readonly kind: 'disk-stats'; readonly value: DiskWriterStats }
   | { readonly kind: 'info'; readonly atMs: number; readonly params: Record<string, string> }
   | { readonly kind: 'connected' }
   | { readonly kind: 'eof' };
@@ -56,6 +76,10 @@ export function parseAgentLine(line: string, side: Side): AgentLine | null {
       return parts.length === 6 ? { kind: 'verification', value: { startSeq: n(2), pagesChecked: n(3), badPages: n(4), passMs: n(5), atMs, side } } : null;
     case 'D':
       return parts.length === 5 ? { kind: 'stats', value: { seq: n(2), pagesDirtied: n(3), badPages: n(4), atMs, side } } : null;
+    case 'B':
+      return parts.length === 6 ? { kind: 'disk-verification', value: { startSeq: n(2), blocksChecked: n(3), badBlocks: n(4), passMs: n(5), atMs, side } } : null;
+    case 'W':
+      return parts.length === 5 ? { kind: 'disk-stats', value: { seq: n(2), blocksWritten: n(3), writeErrors: n(4), atMs, side } } : null;
     case 'I':
       return { kind: 'info', atMs, params: Object.fromEntries(parts.slice(2).map((kv) => kv.split('=', 2) as [string, string])) };
     default:
@@ -83,6 +107,8 @@ export class AgentTap {
   seqRegressions = 0;
   readonly verifications: Verification[] = [];
   readonly stats: DirtierStats[] = [];
+  readonly diskVerifications: DiskVerification[] = [];
+  readonly diskStats: DiskWriterStats[] = [];
   info: Record<string, string> | null = null;
   connected = false;
   private readonly listeners = new Set<() => void>();
@@ -105,6 +131,12 @@ export class AgentTap {
           break;
         case 'stats':
           this.stats.push(parsed.value);
+          break;
+        case 'disk-verification':
+          this.diskVerifications.push(parsed.value);
+          break;
+        case 'disk-stats':
+          this.diskStats.push(parsed.value);
           break;
         case 'info':
           this.info = parsed.params;
@@ -146,12 +178,26 @@ export class AgentTap {
     });
   }
 
-  /** Asks the agent for a full verification pass and waits for its report. */
-  async verify(timeoutMs: number): Promise<Verification | null> {
+  /**
+   * The agent checks a disk when it was given one and could fill it at start. Only the
+   * tap that saw the agent start knows (after a migration, ask the source's tap).
+   */
+  get hasDisk(): boolean {
+    return this.info?.disk === 'ok';
+  }
+
+  /**
+   * Asks the agent for a full verification pass (memory, and the disk when `disk`) and
+   * waits for the reports; a report that does not come is null.
+   */
+  async verify(timeoutMs: number, withDisk: boolean): Promise<{ memory: Verification | null; disk: DiskVerification | null }> {
     const after = this.lastHeartbeat?.seq ?? 0;
+    const wantDisk = withDisk;
+    const memory = () => this.verifications.find((v) => v.startSeq >= after);
+    const disk = () => this.diskVerifications.find((v) => v.startSeq >= after);
     this.send('verify');
-    const ok = await this.waitFor(() => this.verifications.some((v) => v.startSeq >= after), timeoutMs);
-    return ok ? this.verifications.find((v) => v.startSeq >= after)! : null;
+    await this.waitFor(() => memory() !== undefined && (!wantDisk || disk() !== undefined), timeoutMs);
+    return { memory: memory() ?? null, disk: disk() ?? null };
   }
 
   async stop(): Promise<void> {

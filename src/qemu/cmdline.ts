@@ -16,7 +16,14 @@ export interface QemuCommand {
   readonly incoming: boolean;
   /** Extra guest RAM beyond memoryMiB, KiB (see the TCG dirty-bitmap workaround in the driver). */
   readonly ramPaddingKiB?: number;
+  /** The guest's disk image (qcow2), or none. */
+  readonly diskPath?: string;
+  /** Start paused: a storage migration's destination must not run before the disk copy is in sync. */
+  readonly startPaused?: boolean;
 }
+
+/** The block node of the guest's disk: the mirror copies it and the NBD export serves it. */
+export const DISK_NODE = 'disk0';
 
 /** The agent's virtio-serial port name; the agent looks it up in sysfs. */
 export const AGENT_PORT = 'org.migbench.agent';
@@ -69,6 +76,14 @@ export function qemuArgv(launch: GuestLaunch, cmd: QemuCommand): string[] {
     '-device', 'pvpanic-pci', '-action', 'panic=pause',
     '-pidfile', paths.pid,
   ];
+  if (cmd.diskPath) {
+    argv.push(
+      '-blockdev', `driver=file,filename=${optionValue(cmd.diskPath, 'disk path')},node-name=${DISK_NODE}-file`,
+      '-blockdev', `driver=qcow2,file=${DISK_NODE}-file,node-name=${DISK_NODE}`,
+      '-device', `virtio-blk-pci,drive=${DISK_NODE},id=vdisk0`,
+    );
+  }
+  if (cmd.startPaused) argv.push('-S');
   if (cmd.incoming) argv.push('-incoming', 'defer');
   return argv;
 }

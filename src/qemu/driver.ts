@@ -4,17 +4,29 @@ import { randomInt } from 'node:crypto';
 import { errorMessage, MigbenchError, runCleanups } from '../errors.js';
 import type { HostEnvironment, HypervisorEvent, ProgressSample } from '../generated/results.js';
 import { describeHost, installFile, processAlive, waitForExit, type LocalFile } from '../host.js';
-import type { AgentEndpoint, GuestHandle, GuestInspection, GuestLaunch, Hypervisor, HypervisorFigures, MigrationOutcome, TargetHost } from '../hypervisor.js';
+import type {
+  AgentEndpoint,
+  GuestHandle,
+  GuestInspection,
+  GuestLaunch,
+  Hypervisor,
+  HypervisorFigures,
+  MigrationHooks,
+  MigrationOutcome,
+  StorageOutcome,
+  TargetHost,
+} from '../hypervisor.js';
 import type { Side } from '../probe/agent.js';
 import { epochMs } from '../probe/gaps.js';
 import { peak, toProgressSample } from '../progress.js';
 import type { MigrationSpec } from '../scenario.js';
 import type { GuestImage } from '../setup/image.js';
 import { chooseAccel, type AccelChoice } from './accel.js';
-import { qemuArgv, vmPaths, type Accel } from './cmdline.js';
+import { DISK_NODE, qemuArgv, vmPaths, type Accel } from './cmdline.js';
 import { QmpClient, type QmpEvent } from './qmp.js';
 import {
   formatQemuVersion,
+  parseBlockJob,
   parseEnabledCapabilities,
   parseMigrationParameters,
   parseQueryMigrate,
@@ -41,7 +53,13 @@ export interface QemuDriverOptions {
   readonly pollIntervalMs?: number;
   /** Pad guest RAM under TCG on QEMU < 9.0 (see needsTcgDirtyBitmapWorkaround). @default true */
   readonly tcgDirtyBitmapWorkaround?: boolean;
+  /** A folder both hosts see at this path: memory migration keeps the guest's disk there. */
+  readonly sharedStorageDir?: string;
 }
+
+const MIRROR_JOB = 'mbmirror';
+const NBD_TARGET_NODE = 'mbnbd';
+const NBD_EXPORT = 'mbdisk';
 
 /** 8 KiB: QEMU rounds RAM to 8 KiB, and 2 pages are not a multiple of the 64-page bitmap word. */
 export const TCG_RAM_PADDING_KIB = 8;
@@ -70,6 +88,7 @@ interface HostSetup {
 interface VmSide {
   readonly host: TargetHost;
   readonly dir: string;
+  readonly diskPath: string | null;
   readonly tap: string;
   readonly toolPath: string;
   pid: number | null;
@@ -84,6 +103,18 @@ interface QemuVm {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+const EMPTY_FIGURES: HypervisorFigures = {
+  totalTimeMs: null,
+  downtimeMs: null,
+  setupTimeMs: null,
+  transferredBytes: null,
+  iterations: null,
+  dirtyRatePagesPerSec: null,
+  stopToResumeMs: null,
+  mirrorTimeMs: null,
+  diskBytes: null,
+};
 
 export class QemuHypervisor implements Hypervisor {
   readonly kind = 'qemu' as const;
@@ -146,7 +177,17 @@ export class QemuHypervisor implements Hypervisor {
     };
   }
 
-  private async startSide(vm: QemuVm, side: Side, incoming: boolean): Promise<VmSide> {
+  /** The guest's disk on a side: one image in the shared folder, or one per host. */
+  private diskPath(launch: GuestLaunch, side: Side, vmDir: string): string | null {
+    if (launch.guest.diskMiB <= 0) return null;
+    if (launch.storage === 'local') return `${vmDir}/disk.qcow2`;
+    if (!this.options.sharedStorageDir) {
+      throw new MigbenchError('MB_CONFIG_INVALID', `memory migration keeps the disk on storage both hosts see: set sharedStorageDir in the target (${this.host(side).runner.host})`, { userError: true });
+    }
+    return `${this.options.sharedStorageDir}/${launch.vmId}.qcow2`;
+  }
+
+  private async startSide(vm: QemuVm, side: Side, incoming: boolean, startPaused = false): Promise<VmSide> {
     const host = this.host(side);
     const setup = await this.setup(side);
     const other = side === 'source' ? 'destination' : 'source';
@@ -159,9 +200,15 @@ export class QemuHypervisor implements Hypervisor {
     }
     const { runner } = host;
     const launch = vm.handle.launch;
-    const entry: VmSide = { host, dir: `${host.workDir}/vms/${launch.vmId}-${side}`, tap: `mbt${launch.vmId.slice(-6)}`, toolPath: setup.toolPath, pid: null, qmp: null };
+    const dir = `${host.workDir}/vms/${launch.vmId}-${side}`;
+    const entry: VmSide = { host, dir, diskPath: this.diskPath(launch, side, dir), tap: `mbt${launch.vmId.slice(-6)}`, toolPath: setup.toolPath, pid: null, qmp: null };
     vm.sides[side] = entry;
     await runner.run(['mkdir', '-p', entry.dir]);
+    // The source creates the disk; a storage migration's destination gets an empty one of the same size.
+    if (entry.diskPath && (side === 'source' || launch.storage === 'local')) {
+      await runner.run(['mkdir', '-p', entry.diskPath.slice(0, entry.diskPath.lastIndexOf('/')) || '/']);
+      await runner.run(['qemu-img', 'create', '-q', '-f', 'qcow2', entry.diskPath, `${launch.guest.diskMiB}M`], { timeoutMs: 60_000 });
+    }
     // A stale tap of the same name (a crashed run) would make QEMU fail; replace it.
     await runner.run(['ip', 'link', 'del', entry.tap], { check: false });
     await runner.run(['ip', 'tuntap', 'add', 'dev', entry.tap, 'mode', 'tap']);
@@ -177,6 +224,8 @@ export class QemuHypervisor implements Hypervisor {
       tap: entry.tap,
       incoming,
       ramPaddingKiB: (await this.ramPadding()).kib,
+      ...(entry.diskPath && { diskPath: entry.diskPath }),
+      startPaused,
     });
     const paths = vmPaths(entry.dir);
     const started = await runner.run([setup.toolPath, 'daemon', '-o', paths.log, '--', ...argv], { timeoutMs: 30_000 });
@@ -226,8 +275,10 @@ export class QemuHypervisor implements Hypervisor {
     return handle;
   }
 
-  async prepareDestination(guest: GuestHandle, _plan?: MigrationSpec): Promise<void> {
-    await this.startSide(this.vm(guest), 'destination', true);
+  async prepareDestination(guest: GuestHandle, plan: MigrationSpec): Promise<void> {
+    const expected = plan.kind === 'storage' ? 'local' : 'shared';
+    if (guest.launch.storage !== expected) throw new MigbenchError('MB_MIGRATION', `a ${plan.kind} migration needs the guest's disk on ${expected} storage, not ${guest.launch.storage}`);
+    await this.startSide(this.vm(guest), 'destination', true, plan.kind === 'storage');
   }
 
   agentEndpoint(guest: GuestHandle, side: Side): AgentEndpoint | null {
@@ -276,13 +327,15 @@ export class QemuHypervisor implements Hypervisor {
     return [console && `console:\n${console}`, log && `qemu log:\n${log}`].filter(Boolean).join('\n');
   }
 
-  async migrate(guest: GuestHandle, plan: MigrationSpec): Promise<MigrationOutcome> {
+  async migrate(guest: GuestHandle, plan: MigrationSpec, hooks: MigrationHooks = {}): Promise<MigrationOutcome> {
     const vm = this.vm(guest);
     const src = vm.sides.source;
     const dst = vm.sides.destination;
     if (!src?.qmp || !dst?.qmp) throw new MigbenchError('MB_MIGRATION', 'migrate called before both QEMUs were started');
     const srcQmp = src.qmp;
     const dstQmp = dst.qmp;
+    const storage = plan.kind === 'storage';
+    if (storage && !src.diskPath) throw new MigbenchError('MB_MIGRATION', 'a storage migration needs a guest with a disk (guest.diskMiB)');
 
     const caps = toQmpCapabilities(plan);
     await srcQmp.execute('migrate-set-capabilities', { capabilities: caps });
@@ -294,12 +347,45 @@ export class QemuHypervisor implements Hypervisor {
     const capabilities = parseEnabledCapabilities(await srcQmp.execute('query-migrate-capabilities'));
 
     const uri = await this.listen(dstQmp, dst.host.migrationAddress);
+    const ramPort = Number(uri.slice(uri.lastIndexOf(':') + 1));
+    const nbdPort = storage ? await this.exportDisk(dstQmp, dst.host.migrationAddress) : undefined;
+    await hooks.beforeTransfer?.({ ram: ramPort, ...(nbdPort !== undefined && { disk: nbdPort }) });
+
     const timeline: ProgressSample[] = [];
+    const deadline = epochMs() + plan.timeoutMs;
+    let mirror: { startedAtMs: number; readyAtMs: number | null; error: string | null } | null = null;
+    if (storage) {
+      mirror = await this.mirrorDisk(srcQmp, dst.host.migrationAddress, nbdPort!, deadline);
+      if (mirror.readyAtMs === null) {
+        // The guest never stopped: it keeps running on the source with its own disk.
+        const startedAtMs = epochMs();
+        vm.migrationStartedAtMs = mirror.startedAtMs;
+        const job = await this.abandonMirror(srcQmp);
+        await this.stopExport(dstQmp);
+        const timedOut = mirror.error === null;
+        return {
+          status: timedOut ? 'cancelled' : 'failed',
+          error: new MigbenchError(timedOut ? 'MB_TIMEOUT' : 'MB_MIGRATION', timedOut ? `disk mirror not ready within ${plan.timeoutMs} ms; cancelled` : `disk mirror failed: ${mirror.error}`, {
+            context: { host: src.host.runner.host, qmpCommand: 'blockdev-mirror' },
+          }),
+          startedAtMs,
+          endedAtMs: epochMs(),
+          storage: { mirrorStartedAtMs: mirror.startedAtMs, mirrorReadyAtMs: null, jobLenBytes: job?.lenBytes ?? null, jobOffsetBytes: job?.offsetBytes ?? null, cancelMs: null },
+          figures: { ...EMPTY_FIGURES, mirrorTimeMs: null },
+          timeline,
+          events: collectEvents(mirror.startedAtMs, { source: srcQmp.events, destination: dstQmp.events }),
+          parameters,
+          capabilities,
+        };
+      }
+    }
+
     const startedAtMs = epochMs();
-    vm.migrationStartedAtMs = startedAtMs;
+    vm.migrationStartedAtMs = mirror?.startedAtMs ?? startedAtMs;
     await srcQmp.execute('migrate', { uri });
     let final: MigrationProgress | null = null;
     let timedOut = false;
+    let postcopyStarted = false;
     let pollError: unknown;
     const pollMs = this.options.pollIntervalMs ?? 50;
     try {
@@ -312,7 +398,12 @@ export class QemuHypervisor implements Hypervisor {
           if (final !== progress) timeline.push(toProgressSample(final, epochMs() - startedAtMs));
           break;
         }
-        if (!timedOut && now - startedAtMs > plan.timeoutMs) {
+        if (plan.postcopyAfterMs !== undefined && !postcopyStarted && progress.status === 'active' && now - startedAtMs >= plan.postcopyAfterMs) {
+          postcopyStarted = true;
+          await srcQmp.execute('migrate-start-postcopy');
+        }
+        // Postcopy cannot be cancelled: the guest already runs on the destination.
+        if (!timedOut && now > deadline && !progress.status.startsWith('postcopy')) {
           timedOut = true;
           await srcQmp.execute('migrate_cancel');
         }
@@ -321,25 +412,52 @@ export class QemuHypervisor implements Hypervisor {
     } catch (error) {
       pollError = error;
     }
-    const endedAtMs = epochMs();
     const status = final?.status === 'completed' ? 'completed' : final?.status === 'cancelled' ? 'cancelled' : 'failed';
 
+    let storageOutcome: StorageOutcome | null = null;
+    let storageError: unknown;
+    if (mirror) {
+      let job: ReturnType<typeof parseBlockJob> | null = null;
+      let cancelMs: number | null = null;
+      try {
+        if (status === 'completed') {
+          // A ready mirror that is cancelled copies what is still dirty, then finishes with
+          // the source keeping its disk; the destination stays paused until then.
+          const cancelStarted = epochMs();
+          job = await this.finishMirror(srcQmp);
+          cancelMs = Math.round((epochMs() - cancelStarted) * 1000) / 1000;
+          await dstQmp.execute('cont');
+        } else {
+          job = await this.abandonMirror(srcQmp);
+        }
+        await srcQmp.execute('blockdev-del', { 'node-name': NBD_TARGET_NODE }).catch(() => undefined);
+        await this.stopExport(dstQmp);
+      } catch (error) {
+        storageError = error;
+      }
+      storageOutcome = { mirrorStartedAtMs: mirror.startedAtMs, mirrorReadyAtMs: mirror.readyAtMs, jobLenBytes: job?.lenBytes ?? null, jobOffsetBytes: job?.offsetBytes ?? null, cancelMs };
+    }
+    const endedAtMs = epochMs();
+
     let resume: QmpEvent | null = null;
-    if (status === 'completed') {
+    if (status === 'completed' && !storageError) {
       vm.handle.location = 'destination';
       resume = await dstQmp.waitForEvent('RESUME', 10_000).catch(() => null);
     }
     const stop = srcQmp.events.find((e) => e.event === 'STOP' && e.epochMs >= startedAtMs - 1);
+    const mirrorLeadMs = mirror ? startedAtMs - mirror.startedAtMs : 0;
     const figures: HypervisorFigures = {
-      totalTimeMs: final?.totalTimeMs ?? null,
+      totalTimeMs: final?.totalTimeMs ? Math.round((final.totalTimeMs + mirrorLeadMs) * 1000) / 1000 : null,
       downtimeMs: status === 'completed' ? (final?.downtimeMs ?? null) : null,
       setupTimeMs: final?.setupTimeMs ?? null,
       transferredBytes: final?.transferredBytes ?? null,
       iterations: final?.iteration ?? null,
       dirtyRatePagesPerSec: peak(timeline, 'dirtyRatePagesPerSec'),
       stopToResumeMs: stop && resume ? Math.round((resume.epochMs - stop.epochMs) * 1000) / 1000 : null,
+      mirrorTimeMs: mirror?.readyAtMs ? Math.round((mirror.readyAtMs - mirror.startedAtMs) * 1000) / 1000 : null,
+      diskBytes: storageOutcome?.jobOffsetBytes ?? null,
     };
-    const events = collectEvents(startedAtMs, { source: srcQmp.events, destination: dstQmp.events });
+    const events = collectEvents(vm.migrationStartedAtMs, { source: srcQmp.events, destination: dstQmp.events });
 
     let error: MigbenchError | null = null;
     if (pollError) {
@@ -351,8 +469,75 @@ export class QemuHypervisor implements Hypervisor {
       error = new MigbenchError('MB_MIGRATION', `migration failed: ${final?.errorDescription ?? 'no error description'}${dstLog ? ` (destination: ${dstLog.replaceAll('\n', ' | ')})` : ''}`, {
         context: { host: src.host.runner.host },
       });
+    } else if (storageError) {
+      error = new MigbenchError('MB_MIGRATION', `memory migration completed but finishing the disk copy failed: ${errorMessage(storageError)}`, {
+        cause: storageError,
+        context: { host: src.host.runner.host, qmpCommand: 'block-job-cancel' },
+      });
     }
-    return { status: timedOut && status !== 'completed' ? 'cancelled' : status, error, startedAtMs, endedAtMs, figures, timeline, events, parameters, capabilities };
+    const finalStatus = storageError ? 'failed' : timedOut && status !== 'completed' ? 'cancelled' : status;
+    return { status: finalStatus, error, startedAtMs, endedAtMs, storage: storageOutcome, figures, timeline, events, parameters, capabilities };
+  }
+
+  /** NBD server on the destination's migration address, exporting its (empty) disk writable. */
+  private async exportDisk(dstQmp: QmpClient, address: string): Promise<number> {
+    let lastError: unknown;
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const port = randomInt(49152, 61000);
+      try {
+        // QEMU 7.2 wants the legacy {type, data} form of SocketAddress here.
+        await dstQmp.execute('nbd-server-start', { addr: { type: 'inet', data: { host: address, port: String(port) } } });
+        await dstQmp.execute('block-export-add', { type: 'nbd', id: NBD_EXPORT, 'node-name': DISK_NODE, name: NBD_EXPORT, writable: true });
+        return port;
+      } catch (error) {
+        lastError = error;
+        await dstQmp.execute('nbd-server-stop').catch(() => undefined);
+        if (!/in use/i.test(errorMessage(error))) throw error;
+      }
+    }
+    throw lastError;
+  }
+
+  /** Mirrors the source disk into the destination's export; resolves when ready, failed or at the deadline. */
+  private async mirrorDisk(srcQmp: QmpClient, address: string, port: number, deadlineMs: number): Promise<{ startedAtMs: number; readyAtMs: number | null; error: string | null }> {
+    await srcQmp.execute('blockdev-add', { driver: 'nbd', 'node-name': NBD_TARGET_NODE, server: { type: 'inet', host: address, port: String(port) }, export: NBD_EXPORT });
+    const startedAtMs = epochMs();
+    await srcQmp.execute('blockdev-mirror', { 'job-id': MIRROR_JOB, device: DISK_NODE, target: NBD_TARGET_NODE, sync: 'full' });
+    const mine = (e: QmpEvent) => e.epochMs >= startedAtMs - 1 && parseBlockJob(e.data).jobId === MIRROR_JOB;
+    try {
+      const event = await srcQmp.waitForEvent('BLOCK_JOB_READY', Math.max(0, deadlineMs - epochMs()), (e) => mine(e));
+      return { startedAtMs, readyAtMs: event.epochMs, error: null };
+    } catch {
+      const ended = srcQmp.events.find((e) => (e.event === 'BLOCK_JOB_COMPLETED' || e.event === 'BLOCK_JOB_ERROR') && mine(e));
+      return { startedAtMs, readyAtMs: null, error: ended ? (parseBlockJob(ended.data).error ?? ended.event) : null };
+    }
+  }
+
+  /** block-job-cancel on a ready mirror: the copy is brought in sync, then the job ends. */
+  private async finishMirror(srcQmp: QmpClient): Promise<ReturnType<typeof parseBlockJob>> {
+    const since = epochMs();
+    await srcQmp.execute('block-job-cancel', { device: MIRROR_JOB });
+    const done = await srcQmp.waitForEvent('BLOCK_JOB_COMPLETED', 60_000, (e) => e.epochMs >= since - 1 && parseBlockJob(e.data).jobId === MIRROR_JOB);
+    const job = parseBlockJob(done.data);
+    if (job.error) throw new MigbenchError('MB_MIGRATION', `disk mirror ended with an error: ${job.error}`);
+    return job;
+  }
+
+  /** Stops a mirror without syncing (the migration did not complete); the source keeps its disk. */
+  private async abandonMirror(srcQmp: QmpClient): Promise<ReturnType<typeof parseBlockJob> | null> {
+    const since = epochMs();
+    const before = parseBlockJob(((await srcQmp.execute('query-block-jobs').catch(() => [])) as unknown[]).find((j) => parseBlockJob(j).jobId === MIRROR_JOB));
+    await srcQmp.execute('block-job-cancel', { device: MIRROR_JOB, force: true }).catch(() => undefined);
+    const done = await srcQmp
+      .waitForEvent('BLOCK_JOB_CANCELLED', 30_000, (e) => e.epochMs >= since - 1 && parseBlockJob(e.data).jobId === MIRROR_JOB)
+      .catch(() => srcQmp.events.find((e) => e.event.startsWith('BLOCK_JOB_') && e.epochMs >= since - 1 && parseBlockJob(e.data).jobId === MIRROR_JOB) ?? null);
+    await srcQmp.execute('blockdev-del', { 'node-name': NBD_TARGET_NODE }).catch(() => undefined);
+    return done ? parseBlockJob(done.data) : before.jobId ? before : null;
+  }
+
+  private async stopExport(dstQmp: QmpClient): Promise<void> {
+    if (dstQmp.closed) return;
+    await dstQmp.execute('nbd-server-stop').catch(() => undefined);
   }
 
   /**
@@ -394,6 +579,8 @@ export class QemuHypervisor implements Hypervisor {
       const entry = vm.sides[side];
       if (entry) cleanups.push([`stop ${side} QEMU of ${guest.vmId}`, () => this.stopSide(entry)]);
     }
+    const shared = vm.handle.launch.storage === 'shared' ? vm.sides.source : undefined;
+    if (shared?.diskPath) cleanups.push([`remove the shared disk of ${guest.vmId}`, () => shared.host.runner.run(['rm', '-f', shared.diskPath!])]);
     await runCleanups(cleanups);
   }
 

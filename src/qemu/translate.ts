@@ -110,7 +110,29 @@ export function toQmpCapabilities(knobs: MigrationKnobs): Array<{ capability: st
   if (knobs.autoConverge !== undefined) caps.push({ capability: 'auto-converge', state: knobs.autoConverge });
   if (knobs.multifdChannels !== undefined) caps.push({ capability: 'multifd', state: true });
   if (knobs.xbzrleCacheMiB !== undefined) caps.push({ capability: 'xbzrle', state: true });
+  if (knobs.postcopyAfterMs !== undefined) caps.push({ capability: 'postcopy-ram', state: true });
   return caps;
+}
+
+/** A block job as `query-block-jobs` or a BLOCK_JOB_* event describes it, in migbench's names. */
+export interface BlockJobProgress {
+  readonly jobId: string | null;
+  readonly lenBytes: number | null;
+  readonly offsetBytes: number | null;
+  readonly ready: boolean | null;
+  readonly error: string | null;
+}
+
+export function parseBlockJob(value: unknown): BlockJobProgress {
+  const job = obj(value);
+  const id = job.device ?? job.id;
+  return {
+    jobId: typeof id === 'string' ? id : null,
+    lenBytes: num(job.len),
+    offsetBytes: num(job.offset),
+    ready: typeof job.ready === 'boolean' ? job.ready : null,
+    error: typeof job.error === 'string' ? job.error : null,
+  };
 }
 
 /** Names of the capabilities `query-migrate-capabilities` reports as enabled. */

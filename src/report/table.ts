@@ -3,10 +3,11 @@
 import { markdownTable } from 'markdown-table';
 import type { MigrationRecord, ResultsFile } from '../generated/results.js';
 import { formatMetricValue, METRIC_ORDER, METRICS } from '../metrics.js';
+import { hasRepeatedScenarios, summaryTable } from './summary.js';
 
 function guestCell(record: MigrationRecord): string {
   const i = record.integrity;
-  if (i.guestAlive && i.memoryIntact) return `ok (${i.pagesChecked} pages verified)`;
+  if (i.guestAlive && i.memoryIntact && i.diskIntact !== false) return `ok (${i.pagesChecked} pages${i.diskIntact ? `, ${i.blocksChecked} disk blocks` : ''} verified)`;
   if (i.guestAlive && i.memoryIntact === null) return 'alive (no agent to verify memory)';
   return `**${i.problem ?? 'not intact'}**`;
 }
@@ -57,5 +58,6 @@ export function resultsNotes(results: ResultsFile): string {
 }
 
 export function resultsMarkdown(results: ResultsFile): string {
-  return `# migbench results\n\n${resultsTable(results)}\n${resultsNotes(results)}`;
+  const summary = hasRepeatedScenarios(results) ? `## Summary over repetitions\n\n${summaryTable(results)}\n` : '';
+  return `# migbench results\n\n${resultsTable(results)}\n${summary}${resultsNotes(results)}`;
 }

@@ -76,14 +76,15 @@ export const migbenchMatchers = {
   toKeepGuestIntact(this: { isNot: boolean }, received: unknown): MatcherResult {
     if (!isRecord(received)) return notARecord(received);
     const i = received.integrity;
-    const pass = i.guestAlive && !i.restarted && i.memoryIntact === true;
+    // A disk the guest was given data on must read back intact too.
+    const pass = i.guestAlive && !i.restarted && i.memoryIntact === true && i.diskIntact !== false && !(received.guest.diskDataMiB > 0 && i.diskIntact === null);
     return {
       pass,
       actual: i,
       message: () =>
         pass
-          ? `${label(received)}: expected the guest not to stay intact, but it did (${i.pagesChecked} pages verified on the ${i.location})`
-          : `${label(received)}: guest on the ${i.location} is not intact: ${i.problem ?? (i.memoryIntact === null ? 'memory could not be verified (no agent report)' : 'unknown problem')}`,
+          ? `${label(received)}: expected the guest not to stay intact, but it did (${i.pagesChecked} pages${i.blocksChecked !== null ? ` and ${i.blocksChecked} disk blocks` : ''} verified on the ${i.location})`
+          : `${label(received)}: guest on the ${i.location} is not intact: ${i.problem ?? (i.memoryIntact === null ? 'memory could not be verified (no agent report)' : i.diskIntact === null ? 'disk could not be verified (no agent report)' : 'unknown problem')}`,
     };
   },
 

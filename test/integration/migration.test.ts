@@ -71,7 +71,7 @@ describe('idle 256 MiB guest, memory migration', () => {
 describe('a migration that cannot converge in time', () => {
   test('is cancelled at its timeout and the guest keeps running on the source', async () => {
     const { config, scenario: slow } = scenario(
-      '      - { name: slow, guest: { memoryMiB: 256 }, workload: { kind: memory, workingSetMiB: 64, dirtyRateMBps: 64 }, migration: { kind: memory, maxBandwidthMiBps: 2, timeoutMs: 3000 } }\n',
+      '      - { name: slow, guest: { memoryMiB: 256 }, workload: { memory: { workingSetMiB: 64, dirtyRateMBps: 64 } }, migration: { kind: memory, maxBandwidthMiBps: 2, timeoutMs: 3000 } }\n',
     );
     const target = await connectTarget(config, 'lab');
     try {

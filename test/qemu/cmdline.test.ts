@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import { kernelCommandLine, qemuArgv } from '../../src/qemu/cmdline.js';
 
-const launch = { vmId: 'mbabc123', guest: { memoryMiB: 256, vcpus: 2 }, network: { address: '10.77.0.100/24', mac: '52:54:00:aa:bb:cc' }, agent: { hb_ms: '1', ws_mib: '64' } };
+const launch = { vmId: 'mbabc123', guest: { memoryMiB: 256, vcpus: 2, diskMiB: 256, diskDataMiB: 64 }, network: { address: '10.77.0.100/24', mac: '52:54:00:aa:bb:cc' }, agent: { hb_ms: '1', ws_mib: '64' }, storage: 'shared' as const };
 const cmd = { binary: 'qemu-system-x86_64', machine: 'q35', accel: 'tcg' as const, kernelPath: '/k/vmlinuz', initrdPath: '/k/initrd.img', vmDir: '/run/migbench/vms/mbabc123-source', tap: 'mbtabc123', incoming: false };
 
 describe(qemuArgv, () => {
@@ -21,6 +21,14 @@ describe(qemuArgv, () => {
     expect(argv).toContain('-device pvpanic-pci -action panic=pause');
     expect(argv).not.toContain('-cpu');
     expect(qemuArgv(launch, { ...cmd, accel: 'kvm' })).toEqual(expect.arrayContaining(['-cpu', 'host']));
+  });
+
+  test('a disk is a qcow2 node the mirror and the NBD export can name; -S holds a storage destination', () => {
+    const argv = qemuArgv(launch, { ...cmd, diskPath: '/run/migbench/shared/mbabc123.qcow2' }).join(' ');
+    expect(argv).toContain('-blockdev driver=file,filename=/run/migbench/shared/mbabc123.qcow2,node-name=disk0-file -blockdev driver=qcow2,file=disk0-file,node-name=disk0 -device virtio-blk-pci,drive=disk0');
+    expect(qemuArgv(launch, cmd).join(' ')).not.toContain('virtio-blk');
+    expect(qemuArgv(launch, { ...cmd, incoming: true, startPaused: true }).slice(-3)).toEqual(['-S', '-incoming', 'defer']);
+    expect(() => qemuArgv(launch, { ...cmd, diskPath: '/a,b.qcow2' })).toThrow(/comma/);
   });
 
   test('refuses values QEMU would split on commas', () => {

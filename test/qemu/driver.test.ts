@@ -38,7 +38,7 @@ function host(role: 'source' | 'destination', transcript: string, timeShiftMs = 
   };
 }
 
-const launch = { vmId: 'mbabc123', guest: { memoryMiB: 256, vcpus: 1 }, network: { address: '10.77.0.100/24', mac: '52:54:00:12:34:56' }, agent: { hb_ms: '1' } };
+const launch = { vmId: 'mbabc123', guest: { memoryMiB: 256, vcpus: 1, diskMiB: 0, diskDataMiB: 0 }, network: { address: '10.77.0.100/24', mac: '52:54:00:12:34:56' }, agent: { hb_ms: '1' }, storage: 'shared' as const };
 
 describe(QemuHypervisor, () => {
   test('a completed migration: hosts prepared, QMP spoken as recorded, figures from QEMU', async () => {

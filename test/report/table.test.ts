@@ -11,13 +11,17 @@ describe(resultsTable, () => {
     const results = await load();
     const lines = resultsTable(results).trim().split('\n');
     expect(lines).toHaveLength(2 + results.records.length);
-    expect(lines[0]).toMatch(/\| suite +\| scenario +\| run \| status +\| total ms \| wall ms \| setup ms \| downtime ms \(reported\) \| stop→resume ms \| downtime ms \(observed\) \| guest pause ms \| transferred MiB \| wire MiB \| iterations \| dirty pages\/s \| probe loss \| guest after migration +\|/);
-    const idle = lines.find((l) => l.includes('idle-256'))!;
+    expect(lines[0]).toMatch(/\| suite +\| scenario +\| run \| status +\| total ms \| mirror ms \| wall ms \| setup ms \| downtime ms \(reported\) \| stop→resume ms \| downtime ms \(observed\) \| guest pause ms \| transferred MiB \| wire MiB \| disk copied MiB \| wire RAM MiB \| wire disk MiB \| iterations \| dirty pages\/s \| probe loss \| guest after migration +\|/);
+    const idle = lines.find((l) => /\| idle-256 /.test(l))!;
     const r = results.records.find((x) => x.scenario === 'idle-256')!;
     expect(idle).toContain(` ${r.metrics.downtimeMs!.toFixed(1)} `);
     expect(idle).toContain(` ${r.metrics.observedDowntimeMs!.toFixed(1)} `);
     expect(idle).toContain(` ${(r.metrics.wireBytes! / 1048576).toFixed(1)} `);
-    expect(idle).toContain('ok (4096 pages verified)');
+    expect(idle).toContain('ok (4096 pages, 16384 disk blocks verified)');
+    const storage = lines.find((l) => l.includes('storage-idle-256'))!;
+    const s = results.records.find((x) => x.scenario === 'storage-idle-256')!;
+    expect(storage).toContain(` ${s.metrics.mirrorTimeMs!.toFixed(1)} `);
+    expect(storage).toContain(` ${(s.metrics.wireDiskBytes! / 1048576).toFixed(1)} `);
   });
 
   test('unmeasured values show as —, failures and damaged guests in bold', async () => {
@@ -35,7 +39,7 @@ describe(resultsTable, () => {
     expect(table).toContain("**failed**: migration failed: Failed to connect to '10.78.0.12:1'");
     expect(table).not.toContain('more');
     expect(table).toContain('**guest kernel panicked on the destination**');
-    expect(table.split('\n')[2]!.match(/—/g)).toHaveLength(12);
+    expect(table.split('\n')[2]!.match(/—/g)).toHaveLength(16);
   });
 
   test('an empty results file says so', () => {
