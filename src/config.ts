@@ -139,6 +139,7 @@ function scenarioIssues(config: MigbenchConfig, scenario: ScenarioConfig, at: (.
   }
   const diskMiB = scenario.guest.diskMiB ?? DEFAULT_DISK_MIB;
   const diskDataMiB = scenario.guest.diskDataMiB ?? DEFAULT_DISK_DATA_MIB;
+  if (scenario.migration.kind === 'storage' && diskMiB === 0) issues.push({ segments: at('guest', 'diskMiB'), message: 'storage migration needs a disk to copy' });
   if (diskDataMiB > diskMiB) issues.push({ segments: at('guest', 'diskDataMiB'), message: `${diskDataMiB} MiB of data does not fit a ${diskMiB} MiB disk` });
   const disk = scenario.workload?.disk;
   if (disk && disk.workingSetMiB > diskDataMiB) {

@@ -25,6 +25,11 @@ export interface RunRequest {
   readonly repetition: number;
   /** Matrix axis labels of the scenario, by axis path. */
   readonly axes?: Readonly<Record<string, string>>;
+  /**
+   * Fault injection: runs after the migration and before the guest is verified, so tests
+   * can damage what a migration delivered and see migbench report it.
+   */
+  readonly afterMigration?: (guest: GuestHandle) => Promise<void>;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -140,6 +145,8 @@ export async function runMigration(target: ConnectedTarget, request: RunRequest,
       },
     });
     log(`${vmId}: migration ${outcome.status} after ${Math.round(outcome.endedAtMs - outcome.startedAtMs)} ms`);
+
+    if (request.afterMigration) await request.afterMigration(guest);
 
     phase = 'settle';
     const location = guest.location;

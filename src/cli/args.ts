@@ -18,6 +18,8 @@ export interface RunOptions {
   readonly config: string;
   readonly suites: readonly string[];
   readonly scenarios: readonly string[];
+  /** Matrices to run instead of the suites (unless suites are named too). */
+  readonly matrices: readonly string[];
   readonly repeat: number | undefined;
   readonly out: string;
   /** Leave a lab that this run brought up running afterwards. */
@@ -32,6 +34,7 @@ Usage:
       --config FILE                    config (default ${DEFAULT_CONFIG})
       --suite NAME                     only this suite (repeatable)
       --scenario NAME                  only this scenario (repeatable)
+      --matrix NAME                    run this scenario matrix from the config instead of the suites (repeatable)
       --repeat N                       run every scenario N times
       --out DIR                        results directory (default ${DEFAULT_OUT})
       --keep-lab                       leave the lab up afterwards
@@ -77,6 +80,7 @@ export function parseCommand(argv: readonly string[]): Command {
         config: { type: 'string' },
         suite: { type: 'string', multiple: true },
         scenario: { type: 'string', multiple: true },
+        matrix: { type: 'string', multiple: true },
         repeat: { type: 'string' },
         out: { type: 'string' },
         'keep-lab': { type: 'boolean' },
@@ -87,6 +91,7 @@ export function parseCommand(argv: readonly string[]): Command {
           config: (values.config as string | undefined) ?? DEFAULT_CONFIG,
           suites: (values.suite as string[] | undefined) ?? [],
           scenarios: (values.scenario as string[] | undefined) ?? [],
+          matrices: (values.matrix as string[] | undefined) ?? [],
           repeat: positiveInteger(values.repeat as string | undefined, '--repeat'),
           out: (values.out as string | undefined) ?? DEFAULT_OUT,
           keepLab: Boolean(values['keep-lab']),

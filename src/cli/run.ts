@@ -3,7 +3,7 @@
 import { access, writeFile } from 'node:fs/promises';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import { startVitest } from 'vitest/node';
-import { LAB_TARGET, loadConfig, resolveScenarios, suiteNames } from '../config.js';
+import { LAB_TARGET, loadConfig, matrixNames, resolveMatrix, resolveScenarios, suiteNames } from '../config.js';
 import { errorMessage, runCleanups, UsageError } from '../errors.js';
 import { labDown, labStatus, labUp } from '../lab/lab.js';
 import { projectPath, PROJECT_ROOT } from '../paths.js';
@@ -34,7 +34,12 @@ export async function runSuites(options: RunOptions, io: Io): Promise<RunSummary
   const configPath = isAbsolute(options.config) ? options.config : resolve(options.config);
   const loaded = await loadConfig(configPath);
   const known = suiteNames(loaded.config);
-  const suites = options.suites.length ? [...options.suites] : known;
+  const knownMatrices = matrixNames(loaded.config);
+  for (const matrix of options.matrices) {
+    if (!knownMatrices.includes(matrix)) throw new UsageError(`no matrix "${matrix}" in ${options.config} (it has: ${knownMatrices.join(', ') || 'none'})`);
+  }
+  // --matrix runs the matrix alone unless suites are asked for too.
+  const suites = options.suites.length ? [...options.suites] : options.matrices.length ? [] : known;
   for (const suite of suites) {
     if (!known.includes(suite)) throw new UsageError(`no suite "${suite}" in ${options.config} (it has: ${known.join(', ')})`);
   }
@@ -48,9 +53,10 @@ export async function runSuites(options: RunOptions, io: Io): Promise<RunSummary
     }
     files.push(file);
   }
-  const scenarios = suites.flatMap((s) => resolveScenarios(loaded.config, s));
+  if (options.matrices.length) files.push(projectPath('suites', 'matrix.test.ts'));
+  const scenarios = [...suites.flatMap((s) => resolveScenarios(loaded.config, s)), ...options.matrices.flatMap((m) => resolveMatrix(loaded.config, m).map((p) => p.resolved))];
   for (const name of options.scenarios) {
-    if (!scenarios.some((s) => s.name === name)) throw new UsageError(`no scenario "${name}" in the suites selected (${suites.join(', ')})`);
+    if (!scenarios.some((s) => s.name === name)) throw new UsageError(`no scenario "${name}" in the suites selected (${[...suites, ...options.matrices].join(', ')})`);
   }
   const selected = options.scenarios.length ? scenarios.filter((s) => options.scenarios.includes(s.name)) : scenarios;
 
@@ -78,7 +84,7 @@ export async function runSuites(options: RunOptions, io: Io): Promise<RunSummary
         include: ['suites/**/*.test.ts'],
         setupFiles: [projectPath('src/vitest/setup.ts')],
         reporters: ['default', reporter],
-        provide: { migbench: { configPath, ...(options.repeat !== undefined && { repeat: options.repeat }) } },
+        provide: { migbench: { configPath, matrices: [...options.matrices], ...(options.repeat !== undefined && { repeat: options.repeat }) } },
         fileParallelism: false,
         pool: 'forks',
         testTimeout: 3_600_000,
@@ -111,6 +117,7 @@ export async function runSuites(options: RunOptions, io: Io): Promise<RunSummary
   await writeFile(markdownPath, markdown);
   io.out(`\n${markdown}`);
   io.out(`Results: ${relative(process.cwd(), writer.path) || writer.path} (${results.records.length} records), table: ${relative(process.cwd(), markdownPath) || markdownPath}\n`);
-  const anyFailed = failed || results.records.length === 0 || results.records.some((r) => r.status !== 'completed');
+  // The tests decide: a cancelled non-converging matrix scenario is a result, not a failure.
+  const anyFailed = failed || results.records.length === 0;
   return { exitCode: anyFailed ? 1 : 0, resultsPath: writer.path, markdownPath, records: results.records.length };
 }

@@ -201,7 +201,7 @@ export interface Guest {
   memoryMiB: number;
   vcpus?: number;
   /**
-   * Virtual size of the guest's disk (qcow2, virtio-blk).
+   * Virtual size of the guest's disk (qcow2, virtio-blk); 0 for a guest without a disk.
    */
   diskMiB?: number;
   /**
