@@ -55,7 +55,7 @@ export function expandMatrix(matrix: Matrix): { points: MatrixPoint[]; issues: M
       if (label === null) issues.push({ segments: ['axes', a, 'values', v], message: `give this axis labels: ${JSON.stringify(value)} has no obvious name` });
       return label ?? '';
     });
-    if (new Set(labels).size !== labels.length) issues.push({ segments: ['axes', a], message: `labels must differ: ${labels.join(', ')}` });
+    if (labels.every(Boolean) && new Set(labels).size !== labels.length) issues.push({ segments: ['axes', a], message: `labels must differ: ${labels.join(', ')}` });
     return { axis, labels };
   });
   if ('name' in matrix.base) issues.push({ segments: ['base', 'name'], message: 'names come from the axis labels; remove name from base' });
@@ -73,7 +73,10 @@ export function expandMatrix(matrix: Matrix): { points: MatrixPoint[]; issues: M
   }
   for (const point of points) {
     const name = Object.values(point.axes).map((a) => a.label).join('-');
-    if (!NAME.test(name)) issues.push({ segments: ['axes'], message: `scenario name "${name}" is not a valid name (a-z, 0-9, -, at most 61 characters)` });
+    if (!NAME.test(name)) {
+      issues.push({ segments: ['axes'], message: `scenario name "${name}" is not a valid name (a-z, 0-9, -, at most 61 characters): shorten the labels` });
+      return { points: [], issues };
+    }
     (point.scenario as { name: string }).name = name;
   }
   return { points, issues };

@@ -101,9 +101,10 @@ export async function runMigration(target: ConnectedTarget, request: RunRequest,
     const srcEndpoint = hv.agentEndpoint(guest, 'source');
     if (srcEndpoint) {
       taps.source = new AgentTap({ ...srcEndpoint, side: 'source' });
-      const booted = await taps.source.waitFor(() => taps.source!.heartbeats.length > 0, scenario.bootTimeoutMs);
-      if (!booted) {
-        throw new MigbenchError('MB_GUEST', `guest did not boot within ${scenario.bootTimeoutMs} ms (no agent heartbeat)${await diagnosticsSuffix(target, guest, 'source', taps.source)}`);
+      const booted = await waitForBoot(target, guest, taps.source, scenario.bootTimeoutMs);
+      if (booted !== 'booted') {
+        const why = booted === 'agent-died' ? 'the guest agent died while starting' : `guest did not boot within ${scenario.bootTimeoutMs} ms (no agent heartbeat)`;
+        throw new MigbenchError('MB_GUEST', `${why}${await diagnosticsSuffix(target, guest, 'source', taps.source)}`);
       }
       log(`${vmId}: booted in ${((epochMs() - bootStarted) / 1000).toFixed(1)} s`);
     }
@@ -159,7 +160,13 @@ export async function runMigration(target: ConnectedTarget, request: RunRequest,
     // Keep watching: damage from a migration can take a while to crash the guest.
     await sleep(scenario.probe.observeAfterMs);
     wireDelta = counterDelta(wireBefore, await readInterfaceCounters(target.source.runner, target.source.migrationInterface));
-    if (flowCounters) flows = await flowCounters.read();
+    if (flowCounters) {
+      // The split is one measurement among many: losing it must not lose the record.
+      flows = await flowCounters.read().catch((flowError: unknown) => {
+        log(`${vmId}: ${errorMessage(flowError)}`);
+        return null;
+      });
+    }
     await stopProbe();
 
     phase = 'verify';
@@ -251,6 +258,20 @@ export async function runMigration(target: ConnectedTarget, request: RunRequest,
     error,
     phase,
   });
+}
+
+/**
+ * Waits for the first heartbeat, looking at the console every 2 s: an agent that died
+ * (killed for lack of memory, say) fails the run now rather than at the boot timeout.
+ */
+async function waitForBoot(target: ConnectedTarget, guest: GuestHandle, tap: AgentTap, timeoutMs: number): Promise<'booted' | 'agent-died' | 'timeout'> {
+  const deadline = epochMs() + timeoutMs;
+  for (;;) {
+    if (await tap.waitFor(() => tap.heartbeats.length > 0, Math.min(2000, Math.max(0, deadline - epochMs())))) return 'booted';
+    const console = await target.hypervisor.diagnostics(guest, 'source').catch(() => '');
+    if (/migbench-init: agent exited/.test(console)) return 'agent-died';
+    if (epochMs() >= deadline) return 'timeout';
+  }
 }
 
 async function diagnosticsSuffix(target: ConnectedTarget, guest: GuestHandle, side: Side, tap?: AgentTap): Promise<string> {

@@ -63,7 +63,7 @@ function compare(finding: string, pairs: Array<[ScenarioPoint, ScenarioPoint]>, 
   return { finding, comparisons, violations };
 }
 
-const isDirty = (p: ScenarioPoint) => (p.records[0]!.workload.memory?.dirtyRateMBps ?? 0) > 0;
+const dirtyRate = (p: ScenarioPoint) => p.records[0]!.workload.memory?.dirtyRateMBps ?? 0;
 
 /** The findings that apply to the matrix's axes; a finding with no comparison is left out. */
 export function studyFindings(records: readonly MigrationRecord[]): FindingCheck[] {
@@ -88,12 +88,18 @@ export function studyFindings(records: readonly MigrationRecord[]): FindingCheck
       '>',
     ),
   );
-  const workloadAxis = Object.keys(all[0]?.axes ?? {}).find((k) => k === 'workload' || k.startsWith('workload.memory'));
+  const workloadAxis = [...new Set(all.flatMap((p) => Object.keys(p.axes)))].find((k) => k === 'workload' || k.startsWith('workload.memory'));
   if (workloadAxis) {
+    // Light dirtiers finish in as many passes as idle guests (measured: 16 MB/s over 64 MiB
+    // took 3, like idle); what holds is that passes never fall as the rate rises, and
+    // that the heaviest load needs more than none.
+    const rising = pairsAlong(all, workloadAxis, (a, b) => dirtyRate(a) < dirtyRate(b));
+    checks.push(compare('iterations do not fall as the dirty rate rises', rising, ['iterations'], (lower, higher) => higher >= lower, '>='));
+    const heaviest = Math.max(...all.map(dirtyRate));
     checks.push(
       compare(
-        'a guest that dirties memory needs more iterations than an idle one',
-        pairsAlong(all, workloadAxis, (a, b) => !isDirty(a) && isDirty(b)),
+        'the most dirtying guest needs more iterations than an idle one',
+        rising.filter(([a, b]) => dirtyRate(a) === 0 && dirtyRate(b) === heaviest),
         ['iterations'],
         (idle, dirty) => dirty > idle,
         '>',
@@ -105,7 +111,7 @@ export function studyFindings(records: readonly MigrationRecord[]): FindingCheck
   const touched: string[] = [];
   const short: string[] = [];
   for (const r of records) {
-    if (r.status !== 'completed' || r.metrics.transferredBytes === null) continue;
+    if (r.status !== 'completed' || !r.axes || r.metrics.transferredBytes === null) continue;
     const touchedBytes = (PATTERN_MIB + (r.workload.memory?.workingSetMiB ?? 0)) * MiB;
     const line = `${r.scenario} #${r.repetition}: transferred ${describeMetricValue('transferredBytes', r.metrics.transferredBytes)} >= touched ${touchedBytes / MiB} MiB`;
     touched.push(line);

@@ -16,7 +16,7 @@ import type {
 import type { MigrationOutcome } from './hypervisor.js';
 import type { DiskVerification, Heartbeat, Side, Verification } from './probe/agent.js';
 import type { FlowBytes } from './probe/flows.js';
-import { analyseGaps } from './probe/gaps.js';
+import { analyseGaps, gapAcross } from './probe/gaps.js';
 import type { ProbeReply, ProbeTotals, ProbeTool } from './probe/icmp.js';
 import type { InterfaceCounters } from './probe/wire.js';
 import type { Scenario } from './scenario.js';
@@ -138,6 +138,9 @@ export function buildRecord(parts: RecordParts): MigrationRecord {
   const { outcome, scenario } = parts;
   const origin = outcome?.startedAtMs ?? null;
 
+  // The switchover: the source's first STOP at or after the migrate command.
+  const stopEvent = outcome?.events.find((e) => e.side === 'source' && e.name === 'STOP' && e.tMs >= -1);
+  const switchoverAtMs = origin !== null && stopEvent ? origin + stopEvent.tMs : null;
   let probe: ProbeSummary | null = null;
   let observedDowntimeMs: number | null = null;
   if (parts.probe && origin !== null) {
@@ -198,6 +201,8 @@ export function buildRecord(parts: RecordParts): MigrationRecord {
     diskBytes: f?.diskBytes ?? null,
     wireRamBytes: parts.flows?.ram ?? null,
     wireDiskBytes: scenario.migration.kind === 'storage' ? (parts.flows?.disk ?? null) : null,
+    observedSwitchoverMs: parts.probe && switchoverAtMs !== null && outcome?.status === 'completed' ? gapAcross(parts.probe.replies, switchoverAtMs) : null,
+    guestSwitchoverPauseMs: parts.heartbeat && switchoverAtMs !== null && outcome?.status === 'completed' ? gapAcross(parts.heartbeat.beats, switchoverAtMs) : null,
   };
   const sourceOf: Record<keyof Metrics, MetricSources[string]> = {
     totalTimeMs: 'hypervisor',
@@ -215,6 +220,8 @@ export function buildRecord(parts: RecordParts): MigrationRecord {
     diskBytes: 'hypervisor',
     wireRamBytes: 'wire',
     wireDiskBytes: 'wire',
+    observedSwitchoverMs: 'probe',
+    guestSwitchoverPauseMs: 'guest',
   };
   const metricSources: MetricSources = {};
   for (const key of Object.keys(metrics) as Array<keyof Metrics>) if (metrics[key] !== null) metricSources[key] = sourceOf[key];

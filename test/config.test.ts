@@ -81,7 +81,7 @@ suites:
     const issues = problems(text);
     expect(issues).toContain('defaults.target (line 1): no target named "staging" (known: lab)');
     expect(issues).toContain('suites.s.scenarios[0].workload.disk.workingSetMiB (line 7): the disk workload rewrites data the guest wrote at boot: 128 MiB exceeds guest.diskDataMiB (64 MiB)');
-    expect(issues.find((i) => i.startsWith('suites.s.scenarios[0].guest.memoryMiB'))).toMatch(/needs at least 128 MiB/);
+    expect(issues.find((i) => i.startsWith('suites.s.scenarios[0].guest.memoryMiB'))).toMatch(/needs at least 168 MiB/);
     expect(issues).toContain('suites.s.scenarios[1].name (line 9): duplicate scenario name "a" in suite s');
     expect(issues).toContain('suites.s.scenarios[1].target (line 10): no target named "prod" (known: lab)');
     expect(issues.find((i) => i.startsWith('suites.s.scenarios[2].guest.memoryMiB'))).toMatch(/too large for the embedded lab on this machine/);
@@ -161,7 +161,7 @@ matrices:
     base: { guest: { vcpus: 1 }, migration: { kind: memory }, thresholds: { totalTimeMs: 60000 } }
     axes:
       - { path: guest.memoryMiB, values: [128, 256] }
-      - { path: workload, values: [{}, { memory: { workingSetMiB: 32, dirtyRateMBps: 16 } }], labels: [idle, dirty] }
+      - { path: workload, values: [{}, { memory: { workingSetMiB: 16, dirtyRateMBps: 16 } }], labels: [idle, dirty] }
       - { path: migration.kind, values: [memory, storage] }
 `, 'm.yaml');
     const points = resolveMatrix(config, 'size-load-kind');
@@ -171,7 +171,7 @@ matrices:
     ]);
     const dirtyStorage = points[3]!.resolved;
     expect(dirtyStorage).toMatchObject({ suite: 'size-load-kind', repeat: 3, guest: { memoryMiB: 128, vcpus: 1, diskMiB: 256 }, migration: { kind: 'storage' }, thresholds: { totalTimeMs: 60000 } });
-    expect(dirtyStorage.workload.memory).toEqual({ workingSetMiB: 32, dirtyRateMBps: 16, pattern: 'sequential' });
+    expect(dirtyStorage.workload.memory).toEqual({ workingSetMiB: 16, dirtyRateMBps: 16, pattern: 'sequential' });
     expect(points[3]!.axes['workload']!.label).toBe('dirty');
     expect(matrixNames(config)).toEqual(['size-load-kind']);
   });

@@ -96,6 +96,9 @@ describe(buildRecord, () => {
       wireRamBytes: 94_400_000,
       // A memory migration copies no disk: its disk flow is not reported even if counted.
       wireDiskBytes: null,
+      // Here the switchover silence is the largest one too.
+      observedSwitchoverMs: 62,
+      guestSwitchoverPauseMs: 67,
     });
     expect(record.metricSources).toMatchObject({ totalTimeMs: 'hypervisor', wallTimeMs: 'runner', observedDowntimeMs: 'probe', guestPauseMs: 'guest', wireBytes: 'wire', wireRamBytes: 'wire' });
     expect(record.storage).toBeNull();

@@ -201,6 +201,14 @@ export interface Metrics {
    * Bytes of the disk copy (NBD) stream on the wire (IP packets, both directions).
    */
   wireDiskBytes: number | null;
+  /**
+   * The probe's silence around the switchover: last reply at or before the source's STOP event to the first after it. Unlike observedDowntimeMs (the largest gap anywhere), it leaves out stalls elsewhere in the migration.
+   */
+  observedSwitchoverMs: number | null;
+  /**
+   * The heartbeat's silence around the source's STOP event.
+   */
+  guestSwitchoverPauseMs: number | null;
 }
 /**
  * Where each non-null metric came from.

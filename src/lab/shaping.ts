@@ -25,7 +25,8 @@ export async function shapeLink(runner: CommandRunner, iface: string, link: Link
   try {
     await runner.run(argv, { timeoutMs: 10_000 });
   } catch (error) {
-    const noNetem = argv.includes('netem') && /unknown|No such file|not supported/i.test(errorMessage(error));
+    // tc's words when the kernel lacks the qdisc: "Specified qdisc kind is unknown."
+    const noNetem = argv.includes('netem') && /qdisc kind is unknown/i.test((error as { stderr?: string }).stderr ?? errorMessage(error));
     throw new MigbenchError(
       'MB_LAB',
       noNetem

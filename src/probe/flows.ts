@@ -57,8 +57,11 @@ export class FlowCounters {
   static async install(runner: CommandRunner, id: string, ports: FlowPorts): Promise<FlowCounters> {
     if (!/^[a-z0-9]{1,24}$/.test(id)) throw new MigbenchError('MB_PROBE', `bad flow table id ${id}`);
     const table = `migbench_${id}`;
+    const ruleset = flowRuleset(table, ports);
     try {
-      await runner.run(['nft', '-f', '-'], { stdin: flowRuleset(table, ports), timeoutMs: 10_000 });
+      // A table of the same name (a crashed run) would double-count: start clean.
+      await runner.run(['nft', 'delete', 'table', 'inet', table], { check: false, timeoutMs: 10_000 });
+      await runner.run(['nft', '-f', '-'], { stdin: ruleset, timeoutMs: 10_000 });
     } catch (error) {
       throw new MigbenchError('MB_PROBE', `${runner.host}: cannot count flows with nftables: ${errorMessage(error)}`, { cause: error, context: { host: runner.host } });
     }
@@ -66,8 +69,12 @@ export class FlowCounters {
   }
 
   async read(): Promise<FlowBytes> {
-    const out = await this.runner.run(['nft', '-j', 'list', 'table', 'inet', this.table], { timeoutMs: 10_000 });
-    return parseFlowCounters(out.stdout);
+    try {
+      const out = await this.runner.run(['nft', '-j', 'list', 'table', 'inet', this.table], { timeoutMs: 10_000 });
+      return parseFlowCounters(out.stdout);
+    } catch (error) {
+      throw new MigbenchError('MB_PROBE', `${this.runner.host}: cannot read the flow counters of table inet ${this.table}: ${errorMessage(error)}`, { cause: error, context: { host: this.runner.host } });
+    }
   }
 
   async remove(): Promise<void> {

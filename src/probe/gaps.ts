@@ -69,6 +69,23 @@ export function analyseGaps<S extends Signal>(signals: readonly S[], options: Ga
   return { gaps, largestGapMs: largest ? largest.durationMs : null, largestGap: largest, largestPair, baselineLargestGapMs: baseline === null ? null : round(baseline) };
 }
 
+/**
+ * The longest silence around one instant (the source's STOP at switchover): the largest
+ * gap that ends after it and starts no later than `toleranceMs` after it, ms. The
+ * tolerance admits signals sent just before the stop but delivered just after it (the
+ * event and the signals are timestamped on different paths). null without such a gap.
+ */
+export function gapAcross(signals: readonly Signal[], atMs: number, toleranceMs = 20): number | null {
+  const sorted = [...signals].sort((a, b) => a.atMs - b.atMs);
+  let largest: number | null = null;
+  for (let i = 1; i < sorted.length; i++) {
+    const a = sorted[i - 1]!;
+    const b = sorted[i]!;
+    if (a.atMs <= atMs + toleranceMs && b.atMs > atMs) largest = Math.max(largest ?? 0, b.atMs - a.atMs);
+  }
+  return largest === null ? null : round(largest);
+}
+
 /** ns since the epoch as printed by migbench-probe, to ms with ns precision kept. */
 export function nsToEpochMs(ns: string): number {
   if (!/^\d{7,}$/.test(ns)) throw new Error(`not a nanosecond timestamp: ${ns}`);

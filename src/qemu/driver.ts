@@ -100,6 +100,8 @@ interface QemuVm {
   readonly sides: Partial<Record<Side, VmSide>>;
   /** When the last migrate command was issued (the events' time origin). */
   migrationStartedAtMs: number | null;
+  /** Events from here on belong to the migration (a storage migration's mirror starts first). */
+  eventsSinceMs: number | null;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -269,7 +271,7 @@ export class QemuHypervisor implements Hypervisor {
     if (!/^[a-z0-9]{4,12}$/.test(launch.vmId)) throw new MigbenchError('MB_GUEST', `bad VM id ${launch.vmId}`);
     const padding = await this.ramPadding();
     const handle: GuestHandle = { vmId: launch.vmId, launch, location: 'source', workarounds: padding.note ? [padding.note] : [] };
-    const vm: QemuVm = { handle, sides: {}, migrationStartedAtMs: null };
+    const vm: QemuVm = { handle, sides: {}, migrationStartedAtMs: null, eventsSinceMs: null };
     this.vms.set(launch.vmId, vm);
     await this.startSide(vm, 'source', false);
     return handle;
@@ -316,7 +318,10 @@ export class QemuHypervisor implements Hypervisor {
     } else if (entry) {
       status = entry.pid !== null && (await processAlive(entry.host.runner, entry.pid)) ? 'unreachable' : 'exited';
     }
-    const events = vm.migrationStartedAtMs === null ? [] : collectEvents(vm.migrationStartedAtMs, { source: vm.sides.source?.qmp?.events ?? [], destination: vm.sides.destination?.qmp?.events ?? [] });
+    const events =
+      vm.migrationStartedAtMs === null
+        ? []
+        : collectEvents(vm.migrationStartedAtMs, { source: vm.sides.source?.qmp?.events ?? [], destination: vm.sides.destination?.qmp?.events ?? [] }, vm.eventsSinceMs ?? vm.migrationStartedAtMs);
     return { status, running: status === 'running', panicked: status === 'guest-panicked' || events.some((e) => e.name === 'GUEST_PANICKED' && e.side === guest.location), events };
   }
 
@@ -359,7 +364,8 @@ export class QemuHypervisor implements Hypervisor {
       if (mirror.readyAtMs === null) {
         // The guest never stopped: it keeps running on the source with its own disk.
         const startedAtMs = epochMs();
-        vm.migrationStartedAtMs = mirror.startedAtMs;
+        vm.migrationStartedAtMs = startedAtMs;
+        vm.eventsSinceMs = mirror.startedAtMs;
         const job = await this.abandonMirror(srcQmp);
         await this.stopExport(dstQmp);
         const timedOut = mirror.error === null;
@@ -373,7 +379,7 @@ export class QemuHypervisor implements Hypervisor {
           storage: { mirrorStartedAtMs: mirror.startedAtMs, mirrorReadyAtMs: null, jobLenBytes: job?.lenBytes ?? null, jobOffsetBytes: job?.offsetBytes ?? null, cancelMs: null },
           figures: { ...EMPTY_FIGURES, mirrorTimeMs: null },
           timeline,
-          events: collectEvents(mirror.startedAtMs, { source: srcQmp.events, destination: dstQmp.events }),
+          events: collectEvents(startedAtMs, { source: srcQmp.events, destination: dstQmp.events }, mirror.startedAtMs),
           parameters,
           capabilities,
         };
@@ -381,7 +387,8 @@ export class QemuHypervisor implements Hypervisor {
     }
 
     const startedAtMs = epochMs();
-    vm.migrationStartedAtMs = mirror?.startedAtMs ?? startedAtMs;
+    vm.migrationStartedAtMs = startedAtMs;
+    vm.eventsSinceMs = mirror?.startedAtMs ?? startedAtMs;
     await srcQmp.execute('migrate', { uri });
     let final: MigrationProgress | null = null;
     let timedOut = false;
@@ -457,7 +464,7 @@ export class QemuHypervisor implements Hypervisor {
       mirrorTimeMs: mirror?.readyAtMs ? Math.round((mirror.readyAtMs - mirror.startedAtMs) * 1000) / 1000 : null,
       diskBytes: storageOutcome?.jobOffsetBytes ?? null,
     };
-    const events = collectEvents(vm.migrationStartedAtMs, { source: srcQmp.events, destination: dstQmp.events });
+    const events = collectEvents(startedAtMs, { source: srcQmp.events, destination: dstQmp.events }, vm.eventsSinceMs);
 
     let error: MigbenchError | null = null;
     if (pollError) {
@@ -604,11 +611,12 @@ export class QemuHypervisor implements Hypervisor {
   }
 }
 
-function collectEvents(originMs: number, bySide: Record<Side, readonly QmpEvent[]>): HypervisorEvent[] {
+/** Events since `sinceMs`, timed from `originMs` (the migrate command; earlier ones are negative). */
+function collectEvents(originMs: number, bySide: Record<Side, readonly QmpEvent[]>, sinceMs = originMs): HypervisorEvent[] {
   const out: HypervisorEvent[] = [];
   for (const side of ['source', 'destination'] as const) {
     for (const e of bySide[side]) {
-      if (e.epochMs < originMs - 1) continue;
+      if (e.epochMs < sinceMs - 1) continue;
       const detail =
         e.event === 'MIGRATION' ? e.data.status : e.event === 'MIGRATION_PASS' ? e.data.pass : e.event === 'GUEST_PANICKED' ? JSON.stringify(e.data.info ?? e.data.action ?? '') : undefined;
       out.push({ side, name: e.event, tMs: Math.round((e.epochMs - originMs) * 1000) / 1000, ...(detail !== undefined && { detail: String(detail) }) });

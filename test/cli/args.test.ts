@@ -3,11 +3,11 @@ import { DEFAULT_CONFIG, parseCommand } from '../../src/cli/args.js';
 
 describe(parseCommand, () => {
   test('run with every option, repeatable ones repeated', () => {
-    expect(parseCommand(['run', '--config', 'c.yaml', '--suite', 'a', '--suite', 'b', '--scenario', 'x', '--repeat', '5', '--out', 'o', '--keep-lab'])).toEqual({
+    expect(parseCommand(['run', '--config', 'c.yaml', '--suite', 'a', '--suite', 'b', '--scenario', 'x', '--matrix', 'm', '--repeat', '5', '--out', 'o', '--keep-lab'])).toEqual({
       name: 'run',
-      options: { config: 'c.yaml', suites: ['a', 'b'], scenarios: ['x'], repeat: 5, out: 'o', keepLab: true },
+      options: { config: 'c.yaml', suites: ['a', 'b'], scenarios: ['x'], matrices: ['m'], repeat: 5, out: 'o', keepLab: true },
     });
-    expect(parseCommand(['start'])).toEqual({ name: 'start', options: { config: DEFAULT_CONFIG, suites: [], scenarios: [], repeat: undefined, out: 'results', keepLab: false } });
+    expect(parseCommand(['start'])).toEqual({ name: 'start', options: { config: DEFAULT_CONFIG, suites: [], scenarios: [], matrices: [], repeat: undefined, out: 'results', keepLab: false } });
   });
 
   test('lab, report, validate, setup, help', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { analyseGaps, nsToEpochMs } from '../../src/probe/gaps.js';
+import { analyseGaps, nsToEpochMs, gapAcross } from '../../src/probe/gaps.js';
 
 const at = (ms: number[], seqs?: number[]) => ms.map((atMs, i) => ({ atMs, seq: seqs?.[i] ?? i + 1 }));
 
@@ -50,5 +50,25 @@ describe(nsToEpochMs, () => {
   test('keeps sub-microsecond precision of nanosecond timestamps', () => {
     expect(nsToEpochMs('1795602417824495123')).toBeCloseTo(1795602417824.495123, 6);
     expect(() => nsToEpochMs('12ab')).toThrow(/not a nanosecond timestamp/);
+  });
+});
+
+describe(gapAcross, () => {
+  const at = (ms: number[]) => ms.map((atMs, i) => ({ seq: i + 1, atMs }));
+
+  test('the silence around the instant, not the largest one elsewhere', () => {
+    // A 100 ms stall at 0..100 (setup), the switchover silence 500..540.
+    const signals = at([-10, 0, 100, 110, 490, 500, 540, 550]);
+    expect(gapAcross(signals, 505)).toBe(40);
+  });
+
+  test('a signal delivered just after the instant does not hide the silence', () => {
+    expect(gapAcross(at([490, 499, 503, 560]), 500)).toBe(57);
+    expect(gapAcross(at([490, 499, 503, 560]), 500, 0)).toBe(4);
+  });
+
+  test('no signal after the instant: null', () => {
+    expect(gapAcross(at([1, 2, 3]), 10)).toBeNull();
+    expect(gapAcross([], 10)).toBeNull();
   });
 });

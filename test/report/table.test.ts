@@ -11,7 +11,7 @@ describe(resultsTable, () => {
     const results = await load();
     const lines = resultsTable(results).trim().split('\n');
     expect(lines).toHaveLength(2 + results.records.length);
-    expect(lines[0]).toMatch(/\| suite +\| scenario +\| run \| status +\| total ms \| mirror ms \| wall ms \| setup ms \| downtime ms \(reported\) \| stop→resume ms \| downtime ms \(observed\) \| guest pause ms \| transferred MiB \| wire MiB \| disk copied MiB \| wire RAM MiB \| wire disk MiB \| iterations \| dirty pages\/s \| probe loss \| guest after migration +\|/);
+    expect(lines[0]).toMatch(/\| suite +\| scenario +\| run \| status +\| total ms \| mirror ms \| wall ms \| setup ms \| downtime ms \(reported\) \| stop→resume ms \| downtime ms \(observed\) \| guest pause ms \| switchover gap ms \(observed\) \| switchover pause ms \(guest\) \| transferred MiB \| wire MiB \| disk copied MiB \| wire RAM MiB \| wire disk MiB \| iterations \| dirty pages\/s \| probe loss \| guest after migration +\|/);
     const idle = lines.find((l) => /\| idle-256 /.test(l))!;
     const r = results.records.find((x) => x.scenario === 'idle-256')!;
     expect(idle).toContain(` ${r.metrics.downtimeMs!.toFixed(1)} `);
@@ -39,7 +39,7 @@ describe(resultsTable, () => {
     expect(table).toContain("**failed**: migration failed: Failed to connect to '10.78.0.12:1'");
     expect(table).not.toContain('more');
     expect(table).toContain('**guest kernel panicked on the destination**');
-    expect(table.split('\n')[2]!.match(/—/g)).toHaveLength(16);
+    expect(table.split('\n')[2]!.match(/—/g)).toHaveLength(18);
   });
 
   test('an empty results file says so', () => {
