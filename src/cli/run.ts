@@ -89,7 +89,8 @@ export async function runSuites(options: RunOptions, io: Io): Promise<RunSummary
         pool: 'forks',
         testTimeout: 3_600_000,
         hookTimeout: 600_000,
-        ...(options.scenarios.length && { testNamePattern: `(${options.scenarios.map(escapeRegExp).join('|')}) #\\d+$` }),
+        // Whole names only: "idle-256" must not select "storage-idle-256".
+        ...(options.scenarios.length && { testNamePattern: `(?:^|\\s)(?:${options.scenarios.map(escapeRegExp).join('|')}) #\\d+$` }),
       },
       {},
       {},
