@@ -30,6 +30,8 @@ export interface RunRequest {
    * can damage what a migration delivered and see migbench report it.
    */
   readonly afterMigration?: (guest: GuestHandle) => Promise<void>;
+  /** A/B runs: which configuration this is. */
+  readonly variant?: 'base' | 'head';
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -223,7 +225,7 @@ export async function runMigration(target: ConnectedTarget, request: RunRequest,
       }
     : null;
   const location: Side = guest?.location ?? 'source';
-  return buildRecord({
+  const record = buildRecord({
     id: vmId,
     suite: request.suite,
     test: request.test,
@@ -258,6 +260,7 @@ export async function runMigration(target: ConnectedTarget, request: RunRequest,
     error,
     phase,
   });
+  return request.variant ? { ...record, variant: request.variant } : record;
 }
 
 /**

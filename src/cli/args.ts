@@ -12,7 +12,19 @@ export type Command =
   | { readonly name: 'lab'; readonly action: 'up' | 'down' | 'status' }
   | { readonly name: 'run' | 'start'; readonly options: RunOptions }
   | { readonly name: 'report'; readonly results: string }
-  | { readonly name: 'validate'; readonly config: string };
+  | { readonly name: 'validate'; readonly config: string }
+  | { readonly name: 'compare'; readonly options: CompareCommandOptions }
+  | { readonly name: 'export'; readonly results: string; readonly format: 'bmf' | 'gab' };
+
+export interface CompareCommandOptions {
+  readonly base: string;
+  readonly head: string;
+  /** Config whose `compare` section sets thresholds and alpha. */
+  readonly config: string | undefined;
+  readonly out: string | undefined;
+  readonly json: boolean;
+  readonly allowEnvironmentChange: boolean;
+}
 
 export interface RunOptions {
   readonly config: string;
@@ -20,6 +32,8 @@ export interface RunOptions {
   readonly scenarios: readonly string[];
   /** Matrices to run instead of the suites (unless suites are named too). */
   readonly matrices: readonly string[];
+  /** A/B run: base and head configs, interleaved; `config` is then unused. */
+  readonly ab?: { readonly base: string; readonly head: string };
   readonly repeat: number | undefined;
   readonly out: string;
   /** Leave a lab that this run brought up running afterwards. */
@@ -35,15 +49,24 @@ Usage:
       --suite NAME                     only this suite (repeatable)
       --scenario NAME                  only this scenario (repeatable)
       --matrix NAME                    run this scenario matrix from the config instead of the suites (repeatable)
+      --ab BASE_CONFIG HEAD_CONFIG     run the suites under two configs, interleaved, and compare them
       --repeat N                       run every scenario N times
       --out DIR                        results directory (default ${DEFAULT_OUT})
       --keep-lab                       leave the lab up afterwards
   migbench lab up | down | status      the embedded two-host lab
   migbench report [RESULTS_JSON]       print the table of a results file (default ${DEFAULT_OUT}/results.json)
+  migbench compare BASE HEAD [options] compare two results files (or folders holding results.json)
+      --config FILE                    take thresholds and alpha from this config's compare section
+      --out DIR                        also write compare.md and compare.json there
+      --json                           print the comparison as JSON instead of Markdown
+      --allow-environment-change       judge even when the environments differ (still reported)
+  migbench export --format bmf|gab [RESULTS_JSON]
+                                       Bencher Metric Format or github-action-benchmark customSmallerIsBetter
   migbench validate [--config FILE]    check a config file
   migbench setup                       build the guest image and migbench-probe
 
-Exit codes: 0 all assertions held, 1 a migration or assertion failed, 2 bad input or usage.`;
+Exit codes: 0 all assertions held (compare: no regression), 1 a migration or assertion failed
+(compare: a regression), 2 bad input or usage.`;
 
 function positiveInteger(value: string | undefined, flag: string): number | undefined {
   if (value === undefined) return undefined;
@@ -76,7 +99,8 @@ export function parseCommand(argv: readonly string[]): Command {
     }
     case 'run':
     case 'start': {
-      const { values } = parse({
+      const { values, positionals } = parse({
+        ab: { type: 'boolean' },
         config: { type: 'string' },
         suite: { type: 'string', multiple: true },
         scenario: { type: 'string', multiple: true },
@@ -84,7 +108,10 @@ export function parseCommand(argv: readonly string[]): Command {
         repeat: { type: 'string' },
         out: { type: 'string' },
         'keep-lab': { type: 'boolean' },
-      });
+      }, name === 'run');
+      if (values.ab && positionals.length !== 2) throw new UsageError('--ab needs two configs: --ab BASE_CONFIG HEAD_CONFIG');
+      if (!values.ab && positionals.length) throw new UsageError(`${name}: unexpected argument "${positionals[0]}"`);
+      if (values.ab && (values.matrix as string[] | undefined)?.length) throw new UsageError('--ab runs suites, not matrices');
       return {
         name,
         options: {
@@ -95,6 +122,7 @@ export function parseCommand(argv: readonly string[]): Command {
           repeat: positiveInteger(values.repeat as string | undefined, '--repeat'),
           out: (values.out as string | undefined) ?? DEFAULT_OUT,
           keepLab: Boolean(values['keep-lab']),
+          ...(values.ab && { ab: { base: positionals[0]!, head: positionals[1]! } }),
         },
       };
     }
@@ -102,6 +130,31 @@ export function parseCommand(argv: readonly string[]): Command {
       const { positionals } = parse({}, true);
       if (positionals.length > 1) throw new UsageError('report takes at most one results file');
       return { name, results: positionals[0] ?? `${DEFAULT_OUT}/results.json` };
+    }
+    case 'compare': {
+      const { values, positionals } = parse(
+        { config: { type: 'string' }, out: { type: 'string' }, json: { type: 'boolean' }, 'allow-environment-change': { type: 'boolean' } },
+        true,
+      );
+      if (positionals.length !== 2) throw new UsageError('compare needs two results files or folders: BASE HEAD');
+      return {
+        name,
+        options: {
+          base: positionals[0]!,
+          head: positionals[1]!,
+          config: values.config as string | undefined,
+          out: values.out as string | undefined,
+          json: Boolean(values.json),
+          allowEnvironmentChange: Boolean(values['allow-environment-change']),
+        },
+      };
+    }
+    case 'export': {
+      const { values, positionals } = parse({ format: { type: 'string' } }, true);
+      const format = values.format as string | undefined;
+      if (format !== 'bmf' && format !== 'gab') throw new UsageError('export needs --format bmf or --format gab');
+      if (positionals.length > 1) throw new UsageError('export takes at most one results file');
+      return { name, format, results: positionals[0] ?? `${DEFAULT_OUT}/results.json` };
     }
     case 'validate': {
       const { values } = parse({ config: { type: 'string' } });

@@ -1,6 +1,11 @@
 // Dispatches one command and maps its outcome to an exit code: 0 ok, 1 a migration or
 // an assertion failed, 2 the user's input was wrong (message only, no stack trace).
-import { loadConfig, resolveScenarios, suiteNames, matrixNames, resolveMatrix } from '../config.js';
+import { mkdir, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { compareResults, comparisonExitCode } from '../compare.js';
+import { compareThresholds, loadConfig, resolveScenarios, suiteNames, matrixNames, resolveMatrix } from '../config.js';
+import { compareMarkdown } from '../report/compare.js';
+import { toBencherMetricFormat, toGithubActionBenchmark } from '../report/export.js';
 import { formatError, isUserError } from '../errors.js';
 import { labDown, labStatus, labUp } from '../lab/lab.js';
 import { resultsMarkdown } from '../report/table.js';
@@ -49,6 +54,30 @@ export async function main(argv: readonly string[], io: Io = stdio): Promise<num
       case 'report':
         io.out(resultsMarkdown(await readResults(command.results)));
         return 0;
+      case 'compare': {
+        const o = command.options;
+        const [base, head] = [await readResults(await resultsPath(o.base)), await readResults(await resultsPath(o.head))];
+        const config = o.config ? (await loadConfig(o.config)).config : undefined;
+        const comparison = compareResults(base, head, {
+          ...(config?.compare?.alpha !== undefined && { alpha: config.compare.alpha }),
+          ...(config?.compare?.judge && { metrics: config.compare.judge }),
+          ...(config && { thresholds: compareThresholds(config) }),
+          allowEnvironmentChange: o.allowEnvironmentChange,
+        });
+        const markdown = compareMarkdown(comparison, { baseLabel: o.base, headLabel: o.head, ...(o.out && { fullReport: join(o.out, 'compare.md') }) });
+        if (o.out) {
+          await mkdir(o.out, { recursive: true });
+          await writeFile(join(o.out, 'compare.md'), compareMarkdown(comparison, { baseLabel: o.base, headLabel: o.head, limit: Number.MAX_SAFE_INTEGER }));
+          await writeFile(join(o.out, 'compare.json'), `${JSON.stringify(comparison, null, 2)}\n`);
+        }
+        io.out(o.json ? `${JSON.stringify(comparison, null, 2)}\n` : markdown);
+        return comparisonExitCode(comparison);
+      }
+      case 'export': {
+        const results = await readResults(await resultsPath(command.results));
+        io.out(`${JSON.stringify(command.format === 'bmf' ? toBencherMetricFormat(results) : toGithubActionBenchmark(results), null, 2)}\n`);
+        return 0;
+      }
       case 'validate': {
         const { config } = await loadConfig(command.config);
         const counts = suiteNames(config).map((s) => `${s} (${resolveScenarios(config, s).length} scenarios)`);
@@ -61,4 +90,10 @@ export async function main(argv: readonly string[], io: Io = stdio): Promise<num
     io.log(`migbench: ${formatError(error, { stack: Boolean(process.env.MIGBENCH_DEBUG) && !isUserError(error) })}`);
     return isUserError(error) ? 2 : 1;
   }
+}
+
+/** A results file, or a folder holding results.json. */
+async function resultsPath(path: string): Promise<string> {
+  const info = await stat(path).catch(() => null);
+  return info?.isDirectory() ? join(path, 'results.json') : path;
 }

@@ -3,7 +3,9 @@
 import { access, writeFile } from 'node:fs/promises';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import { startVitest } from 'vitest/node';
-import { LAB_TARGET, loadConfig, matrixNames, resolveMatrix, resolveScenarios, suiteNames } from '../config.js';
+import { compareResults, comparisonExitCode } from '../compare.js';
+import { compareThresholds, LAB_TARGET, loadConfig, matrixNames, resolveMatrix, resolveScenarios, suiteNames } from '../config.js';
+import { compareMarkdown } from '../report/compare.js';
 import { errorMessage, runCleanups, UsageError } from '../errors.js';
 import { labDown, labStatus, labUp } from '../lab/lab.js';
 import { projectPath, PROJECT_ROOT } from '../paths.js';
@@ -31,6 +33,7 @@ function escapeRegExp(text: string): string {
 }
 
 export async function runSuites(options: RunOptions, io: Io): Promise<RunSummary> {
+  if (options.ab) return runAb(options, options.ab, io);
   const configPath = isAbsolute(options.config) ? options.config : resolve(options.config);
   const loaded = await loadConfig(configPath);
   const known = suiteNames(loaded.config);
@@ -121,4 +124,78 @@ export async function runSuites(options: RunOptions, io: Io): Promise<RunSummary
   // The tests decide: a cancelled non-converging matrix scenario is a result, not a failure.
   const anyFailed = failed || results.records.length === 0;
   return { exitCode: anyFailed ? 1 : 0, resultsPath: writer.path, markdownPath, records: results.records.length };
+}
+
+/**
+ * `migbench run --ab BASE HEAD`: the suites both configs define, base and head run by run
+ * on the same hosts; records go to <out>/base and <out>/head, then they are compared.
+ */
+async function runAb(options: RunOptions, ab: { base: string; head: string }, io: Io): Promise<RunSummary> {
+  const paths = { base: resolve(ab.base), head: resolve(ab.head) };
+  const [base, head] = [await loadConfig(paths.base), await loadConfig(paths.head)];
+  const common = suiteNames(base.config).filter((s) => suiteNames(head.config).includes(s));
+  const suites = options.suites.length ? [...options.suites] : common;
+  for (const suite of suites) {
+    if (!common.includes(suite)) throw new UsageError(`suite "${suite}" is not in both configs (both have: ${common.join(', ') || 'none'})`);
+  }
+  const scenarios = suites.flatMap((s) => resolveScenarios(base.config, s).filter((b) => resolveScenarios(head.config, s).some((h) => h.name === b.name)));
+  for (const name of options.scenarios) {
+    if (!scenarios.some((s) => s.name === name)) throw new UsageError(`no scenario "${name}" in both configs' suites (${suites.join(', ')})`);
+  }
+  if (!scenarios.length) throw new UsageError('the two configs share no scenario: A/B compares scenarios of the same name');
+
+  let startedLab = false;
+  if (scenarios.some((s) => s.target === LAB_TARGET) && !(await labStatus({ checkSsh: true })).up) {
+    await labUp({ log: io.log });
+    startedLab = true;
+  }
+  const outDir = isAbsolute(options.out) ? options.out : resolve(options.out);
+  const writers = {
+    base: await ResultsWriter.create(join(outDir, 'base'), { path: relative(process.cwd(), paths.base) || paths.base, sha256: base.sha256 }),
+    head: await ResultsWriter.create(join(outDir, 'head'), { path: relative(process.cwd(), paths.head) || paths.head, sha256: head.sha256 }),
+  };
+  const reporter = new ResultsReporter((record) => writers[record.variant ?? 'head']);
+  let failed = true;
+  try {
+    const vitest = await startVitest(
+      'test',
+      [projectPath('suites', 'ab.test.ts')],
+      {
+        root: PROJECT_ROOT,
+        config: false,
+        watch: false,
+        include: ['suites/**/*.test.ts'],
+        setupFiles: [projectPath('src/vitest/setup.ts')],
+        reporters: ['default', reporter],
+        provide: {
+          migbench: { configPath: paths.head, ab: { ...paths, suites, scenarios: [...options.scenarios] }, ...(options.repeat !== undefined && { repeat: options.repeat }) },
+        },
+        fileParallelism: false,
+        pool: 'forks',
+        testTimeout: 3_600_000,
+        hookTimeout: 600_000,
+      },
+      {},
+      {},
+    );
+    failed = vitest.state.getCountOfFailedTests() > 0 || vitest.state.getUnhandledErrors().length > 0 || reporter.errors.length > 0;
+    for (const error of reporter.errors) io.log(`migbench: could not write a record: ${errorMessage(error)}`);
+    await vitest.close();
+  } finally {
+    await runCleanups(startedLab && !options.keepLab ? [['lab down', () => labDown({ log: io.log })]] : []);
+    process.exitCode = undefined;
+  }
+  const [baseResults, headResults] = [await readResults(writers.base.path), await readResults(writers.head.path)];
+  const comparison = compareResults(baseResults, headResults, {
+    ...(head.config.compare?.alpha !== undefined && { alpha: head.config.compare.alpha }),
+    ...(head.config.compare?.judge && { metrics: head.config.compare.judge }),
+    thresholds: compareThresholds(head.config),
+  });
+  const markdown = compareMarkdown(comparison, { baseLabel: ab.base, headLabel: ab.head, fullReport: join(outDir, 'compare.md') });
+  await writeFile(join(outDir, 'compare.md'), compareMarkdown(comparison, { baseLabel: ab.base, headLabel: ab.head, limit: Number.MAX_SAFE_INTEGER }));
+  await writeFile(join(outDir, 'compare.json'), `${JSON.stringify(comparison, null, 2)}\n`);
+  io.out(`\n${markdown}`);
+  io.out(`Results: ${relative(process.cwd(), writers.base.path)} and ${relative(process.cwd(), writers.head.path)}; comparison: ${relative(process.cwd(), join(outDir, 'compare.md'))}\n`);
+  const exitCode = failed || !baseResults.records.length || !headResults.records.length ? 1 : comparisonExitCode(comparison);
+  return { exitCode, resultsPath: writers.head.path, markdownPath: join(outDir, 'compare.md'), records: baseResults.records.length + headResults.records.length };
 }

@@ -25,6 +25,7 @@ export interface MigbenchConfig {
   matrices?: {
     [k: string]: Matrix;
   };
+  compare?: CompareSettings;
 }
 /**
  * This interface was referenced by `MigbenchConfig`'s JSON-Schema
@@ -331,4 +332,103 @@ export interface MatrixAxis {
    * One per value, used in scenario names; required when a value is not a number or string.
    */
   labels?: string[];
+}
+/**
+ * How `migbench compare` judges base against head.
+ */
+export interface CompareSettings {
+  /**
+   * Significance level after Holm correction.
+   */
+  alpha?: number;
+  default?: ChangeThresholds;
+  metrics?: MetricThresholds;
+  /**
+   * Per scenario name, per metric.
+   */
+  scenarios?: {
+    [k: string]: MetricThresholds;
+  };
+  /**
+   * Metrics that get a verdict (the Holm family). Default: totalTimeMs, downtimeMs, stopToResumeMs, observedDowntimeMs, guestPauseMs, transferredBytes, wireBytes. Every judged metric costs power: with m judged metrics per scenario, each test must reach α/m.
+   *
+   * @minItems 1
+   */
+  judge?: [
+    (
+      | 'totalTimeMs'
+      | 'wallTimeMs'
+      | 'setupTimeMs'
+      | 'downtimeMs'
+      | 'stopToResumeMs'
+      | 'observedDowntimeMs'
+      | 'guestPauseMs'
+      | 'observedSwitchoverMs'
+      | 'guestSwitchoverPauseMs'
+      | 'transferredBytes'
+      | 'wireBytes'
+      | 'diskBytes'
+      | 'wireRamBytes'
+      | 'wireDiskBytes'
+      | 'iterations'
+      | 'dirtyRatePagesPerSec'
+      | 'mirrorTimeMs'
+    ),
+    ...(
+      | 'totalTimeMs'
+      | 'wallTimeMs'
+      | 'setupTimeMs'
+      | 'downtimeMs'
+      | 'stopToResumeMs'
+      | 'observedDowntimeMs'
+      | 'guestPauseMs'
+      | 'observedSwitchoverMs'
+      | 'guestSwitchoverPauseMs'
+      | 'transferredBytes'
+      | 'wireBytes'
+      | 'diskBytes'
+      | 'wireRamBytes'
+      | 'wireDiskBytes'
+      | 'iterations'
+      | 'dirtyRatePagesPerSec'
+      | 'mirrorTimeMs'
+    )[]
+  ];
+}
+/**
+ * This interface was referenced by `MigbenchConfig`'s JSON-Schema
+ * via the `definition` "ChangeThresholds".
+ */
+export interface ChangeThresholds {
+  /**
+   * A significant change at least this large (% of the base median) warns.
+   */
+  warnPct: number;
+  /**
+   * A significant change whose whole 95% interval exceeds this fails (regression).
+   */
+  failPct: number;
+}
+/**
+ * This interface was referenced by `MigbenchConfig`'s JSON-Schema
+ * via the `definition` "MetricThresholds".
+ */
+export interface MetricThresholds {
+  totalTimeMs?: ChangeThresholds;
+  wallTimeMs?: ChangeThresholds;
+  setupTimeMs?: ChangeThresholds;
+  downtimeMs?: ChangeThresholds;
+  stopToResumeMs?: ChangeThresholds;
+  observedDowntimeMs?: ChangeThresholds;
+  guestPauseMs?: ChangeThresholds;
+  observedSwitchoverMs?: ChangeThresholds;
+  guestSwitchoverPauseMs?: ChangeThresholds;
+  transferredBytes?: ChangeThresholds;
+  wireBytes?: ChangeThresholds;
+  diskBytes?: ChangeThresholds;
+  wireRamBytes?: ChangeThresholds;
+  wireDiskBytes?: ChangeThresholds;
+  iterations?: ChangeThresholds;
+  dirtyRatePagesPerSec?: ChangeThresholds;
+  mirrorTimeMs?: ChangeThresholds;
 }

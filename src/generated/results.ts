@@ -86,6 +86,10 @@ export interface MigrationRecord {
   axes: null | {
     [k: string]: string;
   };
+  /**
+   * In an A/B run (migbench run --ab), which configuration measured this record; absent otherwise.
+   */
+  variant?: 'base' | 'head';
 }
 /**
  * This interface was referenced by `ResultsFile`'s JSON-Schema

@@ -16,6 +16,8 @@ export interface MigbenchRunContext {
   readonly repeat?: number;
   /** Matrices to run (suites/matrix.test.ts). */
   readonly matrices?: readonly string[];
+  /** A/B run (suites/ab.test.ts): the two configs and the suites to take from both. */
+  readonly ab?: { readonly base: string; readonly head: string; readonly suites: readonly string[]; readonly scenarios: readonly string[] };
 }
 
 declare module 'vitest' {
@@ -33,6 +35,8 @@ export interface SuiteRun {
   readonly timeoutMs: number;
   /** Matrix axis labels, for a scenario from a matrix. */
   readonly axes?: Readonly<Record<string, string>>;
+  /** A/B runs: which configuration. */
+  readonly variant?: 'base' | 'head';
 }
 
 export interface SuiteBench {
@@ -77,6 +81,36 @@ export async function useMigbenchMatrix(name: string): Promise<SuiteBench> {
   return bench(config, name, toRuns(context, points));
 }
 
+/**
+ * A/B: every scenario both configs have, base and head interleaved run by run (base #1,
+ * head #1, base #2, ...), so drift of the hosts over the run falls on both sides alike.
+ */
+export async function useMigbenchAb(): Promise<SuiteBench & { readonly suites: readonly string[] }> {
+  const context = runContext();
+  const ab = context.ab;
+  if (!ab) throw new Error('suites/ab.test.ts runs through `migbench run --ab BASE_CONFIG HEAD_CONFIG`');
+  const [base, head] = [(await loadConfig(ab.base)).config, (await loadConfig(ab.head)).config];
+  const runs: SuiteRun[] = [];
+  for (const suite of ab.suites) {
+    const heads = new Map(resolveScenarios(head, suite).map((s) => [s.name, s]));
+    for (const b of resolveScenarios(base, suite)) {
+      const h = heads.get(b.name);
+      if (!h || (ab.scenarios.length && !ab.scenarios.includes(b.name))) continue;
+      const [baseRuns, headRuns] = [toRuns(context, [{ scenario: b }]), toRuns(context, [{ scenario: h }])];
+      for (let i = 0; i < Math.max(baseRuns.length, headRuns.length); i++) {
+        if (baseRuns[i]) runs.push({ ...baseRuns[i]!, variant: 'base', title: `${baseRuns[i]!.title} base` });
+        if (headRuns[i]) runs.push({ ...headRuns[i]!, variant: 'head', title: `${headRuns[i]!.title} head` });
+      }
+    }
+  }
+  const benches = { base: bench(base, '', []), head: bench(head, '', []) };
+  return {
+    suites: ab.suites,
+    runs,
+    measure: (run, testContext) => benches[run.variant ?? 'head'].measure(run, testContext),
+  };
+}
+
 function bench(config: MigbenchConfig, suite: string, runs: SuiteRun[]): SuiteBench {
   const targets = new Map<string, Promise<ConnectedTarget>>();
   afterAll(async () => {
@@ -92,7 +126,14 @@ function bench(config: MigbenchConfig, suite: string, runs: SuiteRun[]): SuiteBe
         target.catch(() => targets.delete(run.scenario.target));
         targets.set(run.scenario.target, target);
       }
-      const record = await runMigration(await target, { scenario: run.scenario, suite, test: testContext.task.name, repetition: run.repetition, ...(run.axes && { axes: run.axes }) });
+      const record = await runMigration(await target, {
+        scenario: run.scenario,
+        suite: suite || run.scenario.suite,
+        test: testContext.task.name,
+        repetition: run.repetition,
+        ...(run.axes && { axes: run.axes }),
+        ...(run.variant && { variant: run.variant }),
+      });
       testContext.task.meta.migbench = record;
       return record;
     },

@@ -16,7 +16,7 @@ function affectedByLostDirtyPages(version: string, accel: string): boolean {
 }
 
 const MULTIPASS =
-  '      - { name: multipass, guest: { memoryMiB: 256 }, workload: { memory: { workingSetMiB: 64, dirtyRateMBps: 8 } }, migration: { kind: memory, maxBandwidthMiBps: 32 }, probe: { settleTimeoutMs: 5000 } }\n';
+  '      - { name: multipass, guest: { memoryMiB: 256, diskMiB: 0, diskDataMiB: 0 }, workload: { memory: { workingSetMiB: 64, dirtyRateMBps: 8 } }, migration: { kind: memory, maxBandwidthMiBps: 32 }, probe: { settleTimeoutMs: 5000 } }\n';
 
 async function migrate(workaround: boolean) {
   const { scenario: multipass } = scenario(MULTIPASS);
