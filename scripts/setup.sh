@@ -12,7 +12,7 @@ if [ "$(id -u)" != 0 ]; then
   exit 2
 fi
 
-packages=(qemu-system-x86 qemu-utils busybox-static iputils-ping openssh-server openssh-client iproute2 nftables gcc libc6-dev)
+packages=(qemu-system-x86 qemu-utils busybox-static iputils-ping openssh-server openssh-client iproute2 nftables gcc libc6-dev chromium)
 missing=()
 for p in "${packages[@]}"; do
   if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then

@@ -11,7 +11,7 @@ export type Command =
   | { readonly name: 'setup' }
   | { readonly name: 'lab'; readonly action: 'up' | 'down' | 'status' }
   | { readonly name: 'run' | 'start'; readonly options: RunOptions }
-  | { readonly name: 'report'; readonly results: string }
+  | { readonly name: 'report'; readonly results: string; readonly html: boolean }
   | { readonly name: 'validate'; readonly config: string }
   | { readonly name: 'compare'; readonly options: CompareCommandOptions }
   | { readonly name: 'export'; readonly results: string; readonly format: 'bmf' | 'gab' };
@@ -54,7 +54,9 @@ Usage:
       --out DIR                        results directory (default ${DEFAULT_OUT})
       --keep-lab                       leave the lab up afterwards
   migbench lab up | down | status      the embedded two-host lab
-  migbench report [RESULTS_JSON]       print the table of a results file (default ${DEFAULT_OUT}/results.json)
+  migbench report [--html] [RESULTS_JSON]
+                                       print the table of a results file (default ${DEFAULT_OUT}/results.json),
+                                       or with --html a self-contained page with timelines and distributions
   migbench compare BASE HEAD [options] compare two results files (or folders holding results.json)
       --config FILE                    take thresholds and alpha from this config's compare section
       --out DIR                        also write compare.md and compare.json there
@@ -127,9 +129,9 @@ export function parseCommand(argv: readonly string[]): Command {
       };
     }
     case 'report': {
-      const { positionals } = parse({}, true);
+      const { values, positionals } = parse({ html: { type: 'boolean' } }, true);
       if (positionals.length > 1) throw new UsageError('report takes at most one results file');
-      return { name, results: positionals[0] ?? `${DEFAULT_OUT}/results.json` };
+      return { name, results: positionals[0] ?? `${DEFAULT_OUT}/results.json`, html: Boolean(values.html) };
     }
     case 'compare': {
       const { values, positionals } = parse(

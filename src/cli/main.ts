@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { compareResults, comparisonExitCode } from '../compare.js';
 import { compareThresholds, loadConfig, resolveScenarios, suiteNames, matrixNames, resolveMatrix } from '../config.js';
 import { compareMarkdown } from '../report/compare.js';
+import { renderHtmlReport } from '../report/html.js';
 import { toBencherMetricFormat, toGithubActionBenchmark } from '../report/export.js';
 import { formatError, isUserError } from '../errors.js';
 import { labDown, labStatus, labUp } from '../lab/lab.js';
@@ -52,7 +53,7 @@ export async function main(argv: readonly string[], io: Io = stdio): Promise<num
       case 'start':
         return (await runSuites(command.options, io)).exitCode;
       case 'report':
-        io.out(resultsMarkdown(await readResults(command.results)));
+        io.out(command.html ? renderHtmlReport(await readResults(await resultsPath(command.results))) : resultsMarkdown(await readResults(await resultsPath(command.results))));
         return 0;
       case 'compare': {
         const o = command.options;

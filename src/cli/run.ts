@@ -6,6 +6,7 @@ import { startVitest } from 'vitest/node';
 import { compareResults, comparisonExitCode } from '../compare.js';
 import { compareThresholds, LAB_TARGET, loadConfig, matrixNames, resolveMatrix, resolveScenarios, suiteNames } from '../config.js';
 import { compareMarkdown } from '../report/compare.js';
+import { renderHtmlReport } from '../report/html.js';
 import { errorMessage, runCleanups, UsageError } from '../errors.js';
 import { labDown, labStatus, labUp } from '../lab/lab.js';
 import { projectPath, PROJECT_ROOT } from '../paths.js';
@@ -119,8 +120,9 @@ export async function runSuites(options: RunOptions, io: Io): Promise<RunSummary
   const markdown = resultsMarkdown(results);
   const markdownPath = join(outDir, 'results.md');
   await writeFile(markdownPath, markdown);
+  await writeFile(join(outDir, 'results.html'), renderHtmlReport(results));
   io.out(`\n${markdown}`);
-  io.out(`Results: ${relative(process.cwd(), writer.path) || writer.path} (${results.records.length} records), table: ${relative(process.cwd(), markdownPath) || markdownPath}\n`);
+  io.out(`Results: ${relative(process.cwd(), writer.path) || writer.path} (${results.records.length} records), table: ${relative(process.cwd(), markdownPath) || markdownPath}, charts: ${relative(process.cwd(), join(outDir, 'results.html'))}\n`);
   // The tests decide: a cancelled non-converging matrix scenario is a result, not a failure.
   const anyFailed = failed || results.records.length === 0;
   return { exitCode: anyFailed ? 1 : 0, resultsPath: writer.path, markdownPath, records: results.records.length };
@@ -194,6 +196,7 @@ async function runAb(options: RunOptions, ab: { base: string; head: string }, io
   const markdown = compareMarkdown(comparison, { baseLabel: ab.base, headLabel: ab.head, fullReport: join(outDir, 'compare.md') });
   await writeFile(join(outDir, 'compare.md'), compareMarkdown(comparison, { baseLabel: ab.base, headLabel: ab.head, limit: Number.MAX_SAFE_INTEGER }));
   await writeFile(join(outDir, 'compare.json'), `${JSON.stringify(comparison, null, 2)}\n`);
+  await writeFile(join(outDir, 'compare.html'), renderHtmlReport(headResults, { base: baseResults, title: `migbench: ${ab.base} vs ${ab.head}` }));
   io.out(`\n${markdown}`);
   io.out(`Results: ${relative(process.cwd(), writers.base.path)} and ${relative(process.cwd(), writers.head.path)}; comparison: ${relative(process.cwd(), join(outDir, 'compare.md'))}\n`);
   const exitCode = failed || !baseResults.records.length || !headResults.records.length ? 1 : comparisonExitCode(comparison);

@@ -5,15 +5,27 @@ import type { MigrationRecord, ResultsFile } from '../generated/results.js';
 import { formatMetricValue, METRIC_ORDER, METRICS } from '../metrics.js';
 import { hasRepeatedScenarios, summaryTable } from './summary.js';
 
-function guestCell(record: MigrationRecord): string {
+/** The guest after the migration in words; `bad` when it is not known to be intact. Shared by every rendering. */
+export function guestState(record: MigrationRecord): { text: string; bad: boolean } {
   const i = record.integrity;
-  if (i.guestAlive && i.memoryIntact && i.diskIntact !== false) return `ok (${i.pagesChecked} pages${i.diskIntact ? `, ${i.blocksChecked} disk blocks` : ''} verified)`;
-  if (i.guestAlive && i.memoryIntact === null) return 'alive (no agent to verify memory)';
-  return `**${i.problem ?? 'not intact'}**`;
+  if (i.guestAlive && i.memoryIntact && i.diskIntact !== false) return { text: `ok (${i.pagesChecked} pages${i.diskIntact ? `, ${i.blocksChecked} disk blocks` : ''} verified)`, bad: false };
+  if (i.guestAlive && i.memoryIntact === null) return { text: 'alive (no agent to verify memory)', bad: false };
+  return { text: i.problem ?? 'not intact', bad: true };
+}
+
+/** The migration's status, and for one that did not complete, the first line of its error. */
+export function statusState(record: MigrationRecord): { status: string; detail: string | null } {
+  return record.status === 'completed' ? { status: 'completed', detail: null } : { status: record.status, detail: record.error?.message.split('\n')[0] ?? '' };
+}
+
+function guestCell(record: MigrationRecord): string {
+  const g = guestState(record);
+  return g.bad ? `**${g.text}**` : g.text;
 }
 
 function statusCell(record: MigrationRecord): string {
-  return record.status === 'completed' ? 'completed' : `**${record.status}**: ${record.error?.message.split('\n')[0] ?? ''}`;
+  const s = statusState(record);
+  return s.detail === null ? s.status : `**${s.status}**: ${s.detail}`;
 }
 
 export function resultsTable(results: ResultsFile): string {

@@ -10,10 +10,17 @@ describe(parseCommand, () => {
     expect(parseCommand(['start'])).toEqual({ name: 'start', options: { config: DEFAULT_CONFIG, suites: [], scenarios: [], matrices: [], repeat: undefined, out: 'results', keepLab: false } });
   });
 
+  test('an A/B run takes two configs', () => {
+    expect(parseCommand(['run', '--ab', 'a.yaml', 'b.yaml', '--repeat', '6'])).toMatchObject({ name: 'run', options: { ab: { base: 'a.yaml', head: 'b.yaml' }, repeat: 6 } });
+    expect(() => parseCommand(['run', '--ab', 'a.yaml'])).toThrow('--ab needs two configs: --ab BASE_CONFIG HEAD_CONFIG');
+    expect(() => parseCommand(['run', 'stray'])).toThrow('run: unexpected argument "stray"');
+    expect(() => parseCommand(['start', 'stray'])).toThrow(/Unexpected argument|unexpected argument/);
+  });
+
   test('lab, report, validate, setup, help', () => {
     expect(parseCommand(['lab', 'up'])).toEqual({ name: 'lab', action: 'up' });
-    expect(parseCommand(['report'])).toEqual({ name: 'report', results: 'results/results.json' });
-    expect(parseCommand(['report', 'r.json'])).toEqual({ name: 'report', results: 'r.json' });
+    expect(parseCommand(['report'])).toEqual({ name: 'report', results: 'results/results.json', html: false });
+    expect(parseCommand(['report', '--html', 'r.json'])).toEqual({ name: 'report', results: 'r.json', html: true });
     expect(parseCommand(['validate', '--config', 'x.yaml'])).toEqual({ name: 'validate', config: 'x.yaml' });
     expect(parseCommand(['setup'])).toEqual({ name: 'setup' });
     expect(parseCommand([])).toEqual({ name: 'help' });

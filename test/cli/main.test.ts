@@ -1,4 +1,4 @@
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { copyFile, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
@@ -45,5 +45,37 @@ describe(main, () => {
   test('help and usage errors', async () => {
     expect((await cli(['help'])).out).toContain('migbench start');
     expect(await cli(['bogus'])).toMatchObject({ code: 2, err: 'migbench: unknown command "bogus" (try: migbench help) [MB_USAGE]\n' });
+  });
+});
+
+describe('compare and export', () => {
+  test('compare of a results file with itself: no regression, exit 0; folders work as well as files', async () => {
+    const fixture = projectPath('fixtures/results/lab-tcg.json');
+    const folder = await mkdtemp(join(tmpdir(), 'migbench-compare-'));
+    await copyFile(fixture, join(folder, 'results.json'));
+    const same = await cli(['compare', fixture, folder]);
+    expect(same.code, same.err).toBe(0);
+    expect(same.out).toContain('## migbench: live migration, base vs head');
+    expect(same.out).toMatch(/✅ \*\*0 regressions\*\*/);
+    // Identical samples decide themselves: unchanged, no test needed.
+    expect(same.out).toContain('_No metric changed beyond its noise and thresholds._');
+    const json = await cli(['compare', '--json', fixture, fixture]);
+    expect(JSON.parse(json.out)).toMatchObject({ counts: { regression: 0 }, environmentDifferences: [], configDiffers: false });
+  });
+
+  test('compare refuses what it cannot read, naming it, with exit 2', async () => {
+    const missing = await cli(['compare', '/nonexistent/base.json', projectPath('fixtures/results/lab-tcg.json')]);
+    expect(missing.code).toBe(2);
+    expect(missing.err).toContain('/nonexistent/base.json');
+    expect((await cli(['compare', 'only-one'])).err).toContain('compare needs two results files or folders: BASE HEAD');
+  });
+
+  test('export in both formats', async () => {
+    const bmf = await cli(['export', '--format', 'bmf', projectPath('fixtures/results/lab-tcg.json')]);
+    expect(bmf.code).toBe(0);
+    expect(JSON.parse(bmf.out)).toHaveProperty(['memory-migration/idle-256', 'total-time-ms', 'value']);
+    const gab = await cli(['export', '--format', 'gab', projectPath('fixtures/results/lab-tcg.json')]);
+    expect(JSON.parse(gab.out)[0]).toMatchObject({ name: expect.any(String), unit: expect.any(String), value: expect.any(Number) });
+    expect((await cli(['export', '--format', 'csv'])).err).toContain('export needs --format bmf or --format gab');
   });
 });
