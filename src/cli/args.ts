@@ -24,6 +24,8 @@ export interface CompareCommandOptions {
   readonly out: string | undefined;
   readonly json: boolean;
   readonly allowEnvironmentChange: boolean;
+  /** Raw samples in the details. */
+  readonly samples: boolean;
 }
 
 export interface RunOptions {
@@ -61,6 +63,7 @@ Usage:
       --config FILE                    take thresholds and alpha from this config's compare section
       --out DIR                        also write compare.md and compare.json there
       --json                           print the comparison as JSON instead of Markdown
+      --samples                        list every sample of both sides in the details
       --allow-environment-change       judge even when the environments differ (still reported)
   migbench export --format bmf|gab [RESULTS_JSON]
                                        Bencher Metric Format or github-action-benchmark customSmallerIsBetter
@@ -135,7 +138,7 @@ export function parseCommand(argv: readonly string[]): Command {
     }
     case 'compare': {
       const { values, positionals } = parse(
-        { config: { type: 'string' }, out: { type: 'string' }, json: { type: 'boolean' }, 'allow-environment-change': { type: 'boolean' } },
+        { config: { type: 'string' }, out: { type: 'string' }, json: { type: 'boolean' }, samples: { type: 'boolean' }, 'allow-environment-change': { type: 'boolean' } },
         true,
       );
       if (positionals.length !== 2) throw new UsageError('compare needs two results files or folders: BASE HEAD');
@@ -148,6 +151,7 @@ export function parseCommand(argv: readonly string[]): Command {
           out: values.out as string | undefined,
           json: Boolean(values.json),
           allowEnvironmentChange: Boolean(values['allow-environment-change']),
+          samples: Boolean(values.samples),
         },
       };
     }

@@ -65,10 +65,10 @@ export async function main(argv: readonly string[], io: Io = stdio): Promise<num
           ...(config && { thresholds: compareThresholds(config) }),
           allowEnvironmentChange: o.allowEnvironmentChange,
         });
-        const markdown = compareMarkdown(comparison, { baseLabel: o.base, headLabel: o.head, ...(o.out && { fullReport: join(o.out, 'compare.md') }) });
+        const markdown = compareMarkdown(comparison, { baseLabel: o.base, headLabel: o.head, samples: o.samples, ...(o.out && { fullReport: join(o.out, 'compare.md') }) });
         if (o.out) {
           await mkdir(o.out, { recursive: true });
-          await writeFile(join(o.out, 'compare.md'), compareMarkdown(comparison, { baseLabel: o.base, headLabel: o.head, limit: Number.MAX_SAFE_INTEGER }));
+          await writeFile(join(o.out, 'compare.md'), compareMarkdown(comparison, { baseLabel: o.base, headLabel: o.head, samples: true, limit: Number.MAX_SAFE_INTEGER }));
           await writeFile(join(o.out, 'compare.json'), `${JSON.stringify(comparison, null, 2)}\n`);
         }
         io.out(o.json ? `${JSON.stringify(comparison, null, 2)}\n` : markdown);

@@ -13,6 +13,7 @@ import { projectPath, PROJECT_ROOT } from '../paths.js';
 import { resultsMarkdown } from '../report/table.js';
 import { readResults, ResultsWriter } from '../results.js';
 import { ResultsReporter } from '../vitest/reporter.js';
+import type { MigbenchRunContext } from '../vitest/suite.js';
 import type { RunOptions } from './args.js';
 
 export interface RunSummary {
@@ -31,6 +32,23 @@ export interface Io {
 
 function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/** How migbench runs suites under vitest: one file at a time, no config file of vitest's own. */
+function suiteRunOptions(reporter: ResultsReporter, migbench: MigbenchRunContext) {
+  return {
+    root: PROJECT_ROOT,
+    config: false as const,
+    watch: false,
+    include: ['suites/**/*.test.ts'],
+    setupFiles: [projectPath('src/vitest/setup.ts')],
+    reporters: ['default', reporter] as Array<'default' | ResultsReporter>,
+    provide: { migbench },
+    fileParallelism: false,
+    pool: 'forks' as const,
+    testTimeout: 3_600_000,
+    hookTimeout: 600_000,
+  };
 }
 
 export async function runSuites(options: RunOptions, io: Io): Promise<RunSummary> {
@@ -82,17 +100,7 @@ export async function runSuites(options: RunOptions, io: Io): Promise<RunSummary
       'test',
       files,
       {
-        root: PROJECT_ROOT,
-        config: false,
-        watch: false,
-        include: ['suites/**/*.test.ts'],
-        setupFiles: [projectPath('src/vitest/setup.ts')],
-        reporters: ['default', reporter],
-        provide: { migbench: { configPath, matrices: [...options.matrices], ...(options.repeat !== undefined && { repeat: options.repeat }) } },
-        fileParallelism: false,
-        pool: 'forks',
-        testTimeout: 3_600_000,
-        hookTimeout: 600_000,
+        ...suiteRunOptions(reporter, { configPath, matrices: [...options.matrices], ...(options.repeat !== undefined && { repeat: options.repeat }) }),
         // Whole names only: "idle-256" must not select "storage-idle-256".
         ...(options.scenarios.length && { testNamePattern: `(?:^|\\s)(?:${options.scenarios.map(escapeRegExp).join('|')}) #\\d+$` }),
       },
@@ -162,21 +170,7 @@ async function runAb(options: RunOptions, ab: { base: string; head: string }, io
     const vitest = await startVitest(
       'test',
       [projectPath('suites', 'ab.test.ts')],
-      {
-        root: PROJECT_ROOT,
-        config: false,
-        watch: false,
-        include: ['suites/**/*.test.ts'],
-        setupFiles: [projectPath('src/vitest/setup.ts')],
-        reporters: ['default', reporter],
-        provide: {
-          migbench: { configPath: paths.head, ab: { ...paths, suites, scenarios: [...options.scenarios] }, ...(options.repeat !== undefined && { repeat: options.repeat }) },
-        },
-        fileParallelism: false,
-        pool: 'forks',
-        testTimeout: 3_600_000,
-        hookTimeout: 600_000,
-      },
+      suiteRunOptions(reporter, { configPath: paths.head, ab: { ...paths, suites, scenarios: [...options.scenarios] }, ...(options.repeat !== undefined && { repeat: options.repeat }) }),
       {},
       {},
     );

@@ -43,8 +43,23 @@ function verdictCell(row: MetricComparison): string {
   return row.reason && row.verdict !== 'unchanged' ? `${VERDICT_MARK[row.verdict]} (${row.reason})` : VERDICT_MARK[row.verdict];
 }
 
-function table(rows: readonly MetricComparison[], withScenario: boolean): string {
-  const header = [...(withScenario ? ['scenario'] : []), 'metric', 'base median [95% CI]', 'head median [95% CI]', 'Δ [95% CI]', 'p (Holm)', 'n base/head', 'MDE', 'verdict'];
+function rawSamples(metric: MetricName, s: MetricComparison['base']): string {
+  return s.values.map((v) => value(metric, v)).join(' ');
+}
+
+function table(rows: readonly MetricComparison[], withScenario: boolean, samples = false): string {
+  const header = [
+    ...(withScenario ? ['scenario'] : []),
+    'metric',
+    'base median [95% CI]',
+    'head median [95% CI]',
+    'Δ [95% CI]',
+    'p (Holm)',
+    'n base/head',
+    'MDE',
+    'verdict',
+    ...(samples ? ['base samples', 'head samples'] : []),
+  ];
   const body = rows.map((r) => [
     ...(withScenario ? [`${r.suite} / ${r.scenario}`] : []),
     `${METRICS[r.metric].label}`,
@@ -55,8 +70,9 @@ function table(rows: readonly MetricComparison[], withScenario: boolean): string
     `${r.base.n}/${r.head.n}`,
     r.mdePct === null ? '—' : `±${r.mdePct.toFixed(1)}%`,
     verdictCell(r),
+    ...(samples ? [rawSamples(r.metric, r.base), rawSamples(r.metric, r.head)] : []),
   ]);
-  return markdownTable([header, ...body], { align: header.map((_, i) => (i === 0 || i === header.length - 1 ? 'l' : 'r')) });
+  return markdownTable([header, ...body], { align: header.map((h, i) => (i === 0 || h === 'verdict' || h.endsWith('samples') ? 'l' : 'r')) });
 }
 
 export function headline(comparison: Comparison): string {
@@ -90,6 +106,8 @@ export interface CompareReportOptions {
   /** Where the full report lives, named when the comment had to be shortened. */
   readonly fullReport?: string;
   readonly limit?: number;
+  /** Raw samples of both sides in the per-scenario details. */
+  readonly samples?: boolean;
 }
 
 export function compareMarkdown(comparison: Comparison, options: CompareReportOptions = {}): string {
@@ -124,7 +142,7 @@ export function compareMarkdown(comparison: Comparison, options: CompareReportOp
   const details: string[] = [];
   for (const [name, rows] of scenarios) {
     const chart = mermaidBars(name, rows);
-    details.push(['<details>', `<summary>${escapeHtml(name)}: ${summaryOf(rows)}</summary>`, '', table(rows, false), '', ...(chart ? [chart, ''] : []), '</details>', ''].join('\n'));
+    details.push(['<details>', `<summary>${escapeHtml(name)}: ${summaryOf(rows)}</summary>`, '', table(rows, false, options.samples), '', ...(chart ? [chart, ''] : []), '</details>', ''].join('\n'));
   }
   let out = head;
   let dropped = hidden ? details.length : 0;

@@ -11,6 +11,7 @@ describe(parseCommand, () => {
   });
 
   test('an A/B run takes two configs', () => {
+    expect(parseCommand(['compare', '--samples', 'a', 'b'])).toMatchObject({ name: 'compare', options: { base: 'a', head: 'b', samples: true, json: false } });
     expect(parseCommand(['run', '--ab', 'a.yaml', 'b.yaml', '--repeat', '6'])).toMatchObject({ name: 'run', options: { ab: { base: 'a.yaml', head: 'b.yaml' }, repeat: 6 } });
     expect(() => parseCommand(['run', '--ab', 'a.yaml'])).toThrow('--ab needs two configs: --ab BASE_CONFIG HEAD_CONFIG');
     expect(() => parseCommand(['run', 'stray'])).toThrow('run: unexpected argument "stray"');
