@@ -46,4 +46,23 @@ describe('migbench run', () => {
     const results = await readResults(join(out, 'results.json'));
     expect(results.records[0]).toMatchObject({ scenario: 'impossible', status: 'completed' });
   });
+
+  test('an A/B run alternates base and head, writes both results files and compares them', async () => {
+    const out = await mkdtemp(join(tmpdir(), 'migbench-ab-'));
+    const scenarioYaml = (limit: number) =>
+      `suites:\n  memory-migration:\n    scenarios:\n      - { name: idle, guest: { memoryMiB: 256, diskMiB: 0, diskDataMiB: 0 }, migration: { kind: memory, downtimeLimitMs: ${limit} } }\n`;
+    const [base, head] = [join(out, 'base.yaml'), join(out, 'head.yaml')];
+    await writeFile(base, scenarioYaml(300));
+    await writeFile(head, scenarioYaml(100));
+    const result = await migbench(['run', '--ab', base, head, '--out', out]);
+    expect(result.code, result.stderr.slice(-3000)).toBe(0);
+    const [b, h] = [await readResults(join(out, 'base', 'results.json')), await readResults(join(out, 'head', 'results.json'))];
+    expect(b.records.map((r) => [r.variant, r.parameters.downtimeLimitMs])).toEqual([['base', 300]]);
+    expect(h.records.map((r) => [r.variant, r.parameters.downtimeLimitMs])).toEqual([['head', 100]]);
+    // Interleaved: base ran first.
+    expect(Date.parse(b.records[0]!.startedAt)).toBeLessThan(Date.parse(h.records[0]!.startedAt));
+    expect(result.stdout).toContain('## migbench: live migration, base vs head');
+    expect(result.stdout).toContain('too few samples for a test: n=1 vs 1');
+    expect(await readFile(join(out, 'compare.html'), 'utf8')).toContain('<svg');
+  });
 });
