@@ -84,3 +84,20 @@ export async function readResults(path: string): Promise<ResultsFile> {
   }
   return parseResults(data, path);
 }
+
+/**
+ * Combines results files of one config (shards of a job matrix) into one; refuses files
+ * from different configs or schema versions, naming them.
+ */
+export async function mergeResults(outDir: string, paths: readonly string[]): Promise<ResultsWriter> {
+  const files = await Promise.all(paths.map(async (p) => ({ path: p, results: await readResults(p) })));
+  const first = files[0]!;
+  for (const f of files) {
+    if (f.results.config.sha256 !== first.results.config.sha256) {
+      throw new InputFileError('MB_RESULTS_INVALID', f.path, [{ path: 'config.sha256', message: `measured with another config than ${first.path} (${f.results.config.sha256.slice(0, 12)} vs ${first.results.config.sha256.slice(0, 12)}): shards must share one config` }]);
+    }
+  }
+  const writer = await ResultsWriter.create(outDir, first.results.config);
+  for (const f of files) for (const record of f.results.records) await writer.append(record);
+  return writer;
+}

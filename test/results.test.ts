@@ -2,7 +2,7 @@ import { mkdtemp, readFile, readdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { parseResults, readResults, ResultsWriter } from '../src/results.js';
+import { mergeResults, parseResults, readResults, ResultsWriter } from '../src/results.js';
 import { projectPath } from '../src/paths.js';
 
 const fixture = projectPath('fixtures/results/lab-tcg.json');
@@ -50,5 +50,24 @@ describe(readResults, () => {
     valid.records[0].metrics.wireBytes = -1;
     expect(() => parseResults(valid, 'x.json')).toThrow(/records\[0\]\.metrics\.wireBytes/);
     await expect(readResults(join(dir, 'missing.json'))).rejects.toMatchObject({ message: expect.stringContaining('ENOENT') });
+  });
+});
+
+describe(mergeResults, () => {
+  test('combines shards of one config, in order, into a valid file', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'migbench-merge-'));
+    const merged = await mergeResults(join(dir, 'out'), [fixture, fixture]);
+    const results = await readResults(merged.path);
+    const one = await readResults(fixture);
+    expect(results.records).toHaveLength(2 * one.records.length);
+    expect(results.config).toEqual(one.config);
+  });
+
+  test('refuses results of another config, naming the file', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'migbench-merge-'));
+    const other = join(dir, 'other.json');
+    const results = await readResults(fixture);
+    await writeFile(other, JSON.stringify({ ...results, config: { ...results.config, sha256: 'f'.repeat(64) } }));
+    await expect(mergeResults(join(dir, 'out'), [fixture, other])).rejects.toMatchObject({ code: 'MB_RESULTS_INVALID', message: expect.stringContaining(other) });
   });
 });

@@ -275,11 +275,13 @@ export interface StickyCommentOptions {
   readonly login?: string;
   /** @default TRUNCATION_NOTE */
   readonly truncationNote?: string;
+  /** Update an existing comment but create none (comment: on-change, with nothing to say). */
+  readonly onlyUpdate?: boolean;
 }
 
 export interface StickyCommentResult {
-  readonly commentId: number;
-  readonly action: 'created' | 'updated' | 'unchanged';
+  readonly commentId: number | null;
+  readonly action: 'created' | 'updated' | 'unchanged' | 'skipped';
   /** The body was cut to fit; the full report must be published elsewhere. */
   readonly truncated: boolean;
 }
@@ -302,6 +304,7 @@ export async function upsertStickyComment(octokit: Octokit, options: StickyComme
     await call(`updating comment ${existing.id} on ${where}`, () => octokit.rest.issues.updateComment({ owner, repo, comment_id: existing.id, body }));
     return { commentId: existing.id, action: 'updated', truncated };
   }
+  if (options.onlyUpdate) return { commentId: null, action: 'skipped', truncated };
   const created = await call(`commenting on ${where}`, () => octokit.rest.issues.createComment({ owner, repo, issue_number: issueNumber, body }));
   return { commentId: created.data.id, action: 'created', truncated };
 }

@@ -14,7 +14,8 @@ export type Command =
   | { readonly name: 'report'; readonly results: string; readonly html: boolean }
   | { readonly name: 'validate'; readonly config: string }
   | { readonly name: 'compare'; readonly options: CompareCommandOptions }
-  | { readonly name: 'export'; readonly results: string; readonly format: 'bmf' | 'gab' };
+  | { readonly name: 'export'; readonly results: string; readonly format: 'bmf' | 'gab' }
+  | { readonly name: 'merge'; readonly out: string; readonly inputs: readonly string[] };
 
 export interface CompareCommandOptions {
   readonly base: string;
@@ -34,6 +35,8 @@ export interface RunOptions {
   readonly scenarios: readonly string[];
   /** Matrices to run instead of the suites (unless suites are named too). */
   readonly matrices: readonly string[];
+  /** Only this share of the selected scenarios (1-based), for a matrix of runners. */
+  readonly shard?: { readonly index: number; readonly total: number };
   /** A/B run: base and head configs, interleaved; `config` is then unused. */
   readonly ab?: { readonly base: string; readonly head: string };
   readonly repeat: number | undefined;
@@ -52,6 +55,7 @@ Usage:
       --scenario NAME                  only this scenario (repeatable)
       --matrix NAME                    run this scenario matrix from the config instead of the suites (repeatable)
       --ab BASE_CONFIG HEAD_CONFIG     run the suites under two configs, interleaved, and compare them
+      --shard I/N                      run only the I-th of N shares of the scenarios (sorted by name)
       --repeat N                       run every scenario N times
       --out DIR                        results directory (default ${DEFAULT_OUT})
       --keep-lab                       leave the lab up afterwards
@@ -65,6 +69,7 @@ Usage:
       --json                           print the comparison as JSON instead of Markdown
       --samples                        list every sample of both sides in the details
       --allow-environment-change       judge even when the environments differ (still reported)
+  migbench merge --out DIR RESULTS...  combine the results files of shards of one config
   migbench export --format bmf|gab [RESULTS_JSON]
                                        Bencher Metric Format or github-action-benchmark customSmallerIsBetter
   migbench validate [--config FILE]    check a config file
@@ -77,6 +82,13 @@ function positiveInteger(value: string | undefined, flag: string): number | unde
   if (value === undefined) return undefined;
   if (!/^\d+$/.test(value) || Number(value) < 1 || Number(value) > 1000) throw new UsageError(`${flag} needs a whole number from 1 to 1000, got "${value}"`);
   return Number(value);
+}
+
+/** `i/n` with 1 ≤ i ≤ n. */
+export function parseShard(text: string): { index: number; total: number } {
+  const m = /^(\d+)\/(\d+)$/.exec(text.trim());
+  if (!m || Number(m[1]) < 1 || Number(m[1]) > Number(m[2])) throw new UsageError(`--shard needs I/N with 1 ≤ I ≤ N, got "${text}"`);
+  return { index: Number(m[1]), total: Number(m[2]) };
 }
 
 export function parseCommand(argv: readonly string[]): Command {
@@ -106,6 +118,7 @@ export function parseCommand(argv: readonly string[]): Command {
     case 'start': {
       const { values, positionals } = parse({
         ab: { type: 'boolean' },
+        shard: { type: 'string' },
         config: { type: 'string' },
         suite: { type: 'string', multiple: true },
         scenario: { type: 'string', multiple: true },
@@ -128,6 +141,7 @@ export function parseCommand(argv: readonly string[]): Command {
           out: (values.out as string | undefined) ?? DEFAULT_OUT,
           keepLab: Boolean(values['keep-lab']),
           ...(values.ab && { ab: { base: positionals[0]!, head: positionals[1]! } }),
+          ...(values.shard !== undefined && { shard: parseShard(values.shard as string) }),
         },
       };
     }
@@ -154,6 +168,12 @@ export function parseCommand(argv: readonly string[]): Command {
           samples: Boolean(values.samples),
         },
       };
+    }
+    case 'merge': {
+      const { values, positionals } = parse({ out: { type: 'string' } }, true);
+      if (!values.out) throw new UsageError('merge needs --out DIR');
+      if (!positionals.length) throw new UsageError('merge needs the results files to combine');
+      return { name, out: values.out as string, inputs: positionals };
     }
     case 'export': {
       const { values, positionals } = parse({ format: { type: 'string' } }, true);

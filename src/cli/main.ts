@@ -10,7 +10,7 @@ import { toBencherMetricFormat, toGithubActionBenchmark } from '../report/export
 import { formatError, isUserError } from '../errors.js';
 import { labDown, labStatus, labUp } from '../lab/lab.js';
 import { resultsMarkdown } from '../report/table.js';
-import { readResults } from '../results.js';
+import { mergeResults, readResults } from '../results.js';
 import { LocalRunner } from '../runner/local.js';
 import { ensureGuestImage } from '../setup/image.js';
 import { ensureProbeTool } from '../setup/tools.js';
@@ -73,6 +73,11 @@ export async function main(argv: readonly string[], io: Io = stdio): Promise<num
         }
         io.out(o.json ? `${JSON.stringify(comparison, null, 2)}\n` : markdown);
         return comparisonExitCode(comparison);
+      }
+      case 'merge': {
+        const writer = await mergeResults(command.out, command.inputs);
+        io.out(`${writer.path}: ${writer.records.length} records from ${command.inputs.length} files\n`);
+        return 0;
       }
       case 'export': {
         const results = await readResults(await resultsPath(command.results));

@@ -5,6 +5,7 @@ import { isAbsolute, join, relative, resolve } from 'node:path';
 import { startVitest } from 'vitest/node';
 import { compareResults, comparisonExitCode } from '../compare.js';
 import { compareThresholds, LAB_TARGET, loadConfig, matrixNames, resolveMatrix, resolveScenarios, suiteNames } from '../config.js';
+import { shardScenarios } from '../shard.js';
 import { compareMarkdown } from '../report/compare.js';
 import { renderHtmlReport } from '../report/html.js';
 import { errorMessage, runCleanups, UsageError } from '../errors.js';
@@ -80,7 +81,18 @@ export async function runSuites(options: RunOptions, io: Io): Promise<RunSummary
   for (const name of options.scenarios) {
     if (!scenarios.some((s) => s.name === name)) throw new UsageError(`no scenario "${name}" in the suites selected (${[...suites, ...options.matrices].join(', ')})`);
   }
-  const selected = options.scenarios.length ? scenarios.filter((s) => options.scenarios.includes(s.name)) : scenarios;
+  let selected = options.scenarios.length ? scenarios.filter((s) => options.scenarios.includes(s.name)) : scenarios;
+  if (options.shard) {
+    const mine = new Set(shardScenarios(selected.map((s) => s.name), options.shard));
+    selected = selected.filter((s) => mine.has(s.name));
+    io.log(`shard ${options.shard.index}/${options.shard.total}: ${[...mine].join(', ') || 'no scenarios'}`);
+  }
+  const names = options.shard || options.scenarios.length ? [...new Set(selected.map((s) => s.name))] : [];
+  if ((options.shard || options.scenarios.length) && !names.length) {
+    const outDir = isAbsolute(options.out) ? options.out : resolve(options.out);
+    const empty = await ResultsWriter.create(outDir, { path: relative(process.cwd(), configPath) || configPath, sha256: loaded.sha256 });
+    return { exitCode: 0, resultsPath: empty.path, markdownPath: '', records: 0 };
+  }
 
   // Bring the lab up when a selected scenario runs there, and take down only what we started.
   let startedLab = false;
@@ -102,7 +114,7 @@ export async function runSuites(options: RunOptions, io: Io): Promise<RunSummary
       {
         ...suiteRunOptions(reporter, { configPath, matrices: [...options.matrices], ...(options.repeat !== undefined && { repeat: options.repeat }) }),
         // Whole names only: "idle-256" must not select "storage-idle-256".
-        ...(options.scenarios.length && { testNamePattern: `(?:^|\\s)(?:${options.scenarios.map(escapeRegExp).join('|')}) #\\d+$` }),
+        ...(names.length && { testNamePattern: `(?:^|\\s)(?:${names.map(escapeRegExp).join('|')}) #\\d+$` }),
       },
       {},
       {},

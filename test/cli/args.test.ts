@@ -10,6 +10,13 @@ describe(parseCommand, () => {
     expect(parseCommand(['start'])).toEqual({ name: 'start', options: { config: DEFAULT_CONFIG, suites: [], scenarios: [], matrices: [], repeat: undefined, out: 'results', keepLab: false } });
   });
 
+  test('shards and merges', () => {
+    expect(parseCommand(['run', '--matrix', 'study', '--shard', '2/3'])).toMatchObject({ options: { matrices: ['study'], shard: { index: 2, total: 3 } } });
+    expect(() => parseCommand(['run', '--shard', '4/3'])).toThrow('--shard needs I/N with 1 ≤ I ≤ N, got "4/3"');
+    expect(parseCommand(['merge', '--out', 'm', 'a.json', 'b.json'])).toEqual({ name: 'merge', out: 'm', inputs: ['a.json', 'b.json'] });
+    expect(() => parseCommand(['merge', 'a.json'])).toThrow('merge needs --out DIR');
+  });
+
   test('an A/B run takes two configs', () => {
     expect(parseCommand(['compare', '--samples', 'a', 'b'])).toMatchObject({ name: 'compare', options: { base: 'a', head: 'b', samples: true, json: false } });
     expect(parseCommand(['run', '--ab', 'a.yaml', 'b.yaml', '--repeat', '6'])).toMatchObject({ name: 'run', options: { ab: { base: 'a.yaml', head: 'b.yaml' }, repeat: 6 } });

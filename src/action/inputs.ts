@@ -1,0 +1,87 @@
+// The Action's inputs, read by one function that names the input in every error.
+import { MigbenchError } from '../errors.js';
+
+export type CommentMode = 'always' | 'on-change' | 'never';
+export type FailOn = 'regression' | 'threshold' | 'never';
+
+export interface ActionInputs {
+  /** @default suites/migbench.config.yaml */
+  readonly config: string;
+  /** Suites to run; empty: all of the config's. */
+  readonly suites: readonly string[];
+  readonly repeat: number | undefined;
+  /**
+   * `rerun`: an A/B run of the merge-base's config against the head's on this runner.
+   * Otherwise a results file (or folder) measured for the base earlier.
+   */
+  readonly baseline: 'rerun' | { readonly path: string };
+  /** Results already measured for the head (a workflow_run relay): nothing is run. */
+  readonly results: string | undefined;
+  readonly githubToken: string;
+  /** @default on-change */
+  readonly comment: CommentMode;
+  /** @default regression */
+  readonly failOn: FailOn;
+  /** This job's share of the scenarios, `i/n` (1-based). */
+  readonly shard: { readonly index: number; readonly total: number } | null;
+  /** @default migbench-results */
+  readonly resultsDir: string;
+  /** Run for pull requests from forks on a self-hosted runner. @default false */
+  readonly allowForkPullRequests: boolean;
+}
+
+export class InputError extends MigbenchError {
+  constructor(
+    readonly input: string,
+    message: string,
+  ) {
+    super('MB_USAGE', `input ${input}: ${message}`, { userError: true, context: { input } });
+  }
+}
+
+type Getter = (name: string) => string;
+
+function oneOf<T extends string>(get: Getter, name: string, allowed: readonly T[], fallback: T): T {
+  const value = get(name).trim() || fallback;
+  if (!(allowed as readonly string[]).includes(value)) throw new InputError(name, `expected one of ${allowed.join(', ')}, got "${value}"`);
+  return value as T;
+}
+
+function flag(get: Getter, name: string): boolean {
+  const value = get(name).trim().toLowerCase();
+  if (value === '' || value === 'false') return false;
+  if (value === 'true') return true;
+  throw new InputError(name, `expected true or false, got "${value}"`);
+}
+
+/** `get` is core.getInput in the Action and a plain lookup in tests. */
+export function readInputs(get: Getter): ActionInputs {
+  const repeatText = get('repeat').trim();
+  if (repeatText && !/^[1-9]\d{0,3}$/.test(repeatText)) throw new InputError('repeat', `expected a whole number from 1 to 1000, got "${repeatText}"`);
+  const baselineText = get('baseline').trim() || 'rerun';
+  const shardText = get('shard').trim();
+  let shard: ActionInputs['shard'] = null;
+  if (shardText) {
+    const m = /^(\d+)\/(\d+)$/.exec(shardText);
+    if (!m || Number(m[1]) < 1 || Number(m[1]) > Number(m[2])) throw new InputError('shard', `expected i/n with 1 ≤ i ≤ n, got "${shardText}"`);
+    shard = { index: Number(m[1]), total: Number(m[2]) };
+  }
+  const comment = oneOf<CommentMode>(get, 'comment', ['always', 'on-change', 'never'], 'on-change');
+  const githubToken = get('github-token').trim();
+  if (!githubToken && comment !== 'never') throw new InputError('github-token', 'needed to comment on the pull request (or set comment: never)');
+  return {
+    config: get('config').trim() || 'suites/migbench.config.yaml',
+    suites: get('suites')
+      .split(/[\s,]+/)
+      .filter(Boolean),
+    repeat: repeatText ? Number(repeatText) : undefined,
+    baseline: baselineText === 'rerun' ? 'rerun' : { path: baselineText },
+    results: get('results').trim() || undefined,
+    githubToken,
+    comment,
+    failOn: oneOf<FailOn>(get, 'fail-on', ['regression', 'threshold', 'never'], 'regression'),
+    shard,
+    resultsDir: get('results-dir').trim() || 'migbench-results',
+    allowForkPullRequests: flag(get, 'allow-fork-pull-requests'),
+  };
+}
