@@ -15,7 +15,8 @@ export type Command =
   | { readonly name: 'validate'; readonly config: string }
   | { readonly name: 'compare'; readonly options: CompareCommandOptions }
   | { readonly name: 'export'; readonly results: string; readonly format: 'bmf' | 'gab' }
-  | { readonly name: 'merge'; readonly out: string; readonly inputs: readonly string[] };
+  | { readonly name: 'merge'; readonly out: string; readonly inputs: readonly string[] }
+  | { readonly name: 'alert'; readonly base: string; readonly head: string; readonly repository: string; readonly label: string; readonly config: string | undefined };
 
 export interface CompareCommandOptions {
   readonly base: string;
@@ -70,6 +71,9 @@ Usage:
       --samples                        list every sample of both sides in the details
       --allow-environment-change       judge even when the environments differ (still reported)
   migbench merge --out DIR RESULTS...  combine the results files of shards of one config
+  migbench alert --repo OWNER/REPO [--label L] [--config FILE] BASE HEAD
+                                       compare, then keep one labelled issue open while a regression persists
+                                       and close it on recovery (token from GITHUB_TOKEN, API from GITHUB_API_URL)
   migbench export --format bmf|gab [RESULTS_JSON]
                                        Bencher Metric Format or github-action-benchmark customSmallerIsBetter
   migbench validate [--config FILE]    check a config file
@@ -168,6 +172,12 @@ export function parseCommand(argv: readonly string[]): Command {
           samples: Boolean(values.samples),
         },
       };
+    }
+    case 'alert': {
+      const { values, positionals } = parse({ repo: { type: 'string' }, label: { type: 'string' }, config: { type: 'string' } }, true);
+      if (!/^[\w.-]+\/[\w.-]+$/.test((values.repo as string | undefined) ?? '')) throw new UsageError('alert needs --repo OWNER/REPO');
+      if (positionals.length !== 2) throw new UsageError('alert needs two results files or folders: BASE HEAD');
+      return { name, base: positionals[0]!, head: positionals[1]!, repository: values.repo as string, label: (values.label as string | undefined) ?? 'migbench-regression', config: values.config as string | undefined };
     }
     case 'merge': {
       const { values, positionals } = parse({ out: { type: 'string' } }, true);

@@ -7,7 +7,7 @@ import { compareThresholds, loadConfig, resolveScenarios, suiteNames, matrixName
 import { compareMarkdown } from '../report/compare.js';
 import { renderHtmlReport } from '../report/html.js';
 import { toBencherMetricFormat, toGithubActionBenchmark } from '../report/export.js';
-import { formatError, isUserError } from '../errors.js';
+import { formatError, isUserError, UsageError } from '../errors.js';
 import { labDown, labStatus, labUp } from '../lab/lab.js';
 import { resultsMarkdown } from '../report/table.js';
 import { mergeResults, readResults } from '../results.js';
@@ -72,6 +72,31 @@ export async function main(argv: readonly string[], io: Io = stdio): Promise<num
           await writeFile(join(o.out, 'compare.json'), `${JSON.stringify(comparison, null, 2)}\n`);
         }
         io.out(o.json ? `${JSON.stringify(comparison, null, 2)}\n` : markdown);
+        return comparisonExitCode(comparison);
+      }
+      case 'alert': {
+        const [base, head] = [await readResults(await resultsPath(command.base)), await readResults(await resultsPath(command.head))];
+        const config = command.config ? (await loadConfig(command.config)).config : undefined;
+        const comparison = compareResults(base, head, {
+          ...(config?.compare?.alpha !== undefined && { alpha: config.compare.alpha }),
+          ...(config?.compare?.judge && { metrics: config.compare.judge }),
+          ...(config && { thresholds: compareThresholds(config) }),
+        });
+        const token = process.env.GITHUB_TOKEN;
+        if (!token) throw new UsageError('alert needs a token in GITHUB_TOKEN (issues: write); it is never taken from the command line');
+        const { createGitHubClient, upsertRegressionIssue } = await import('../action/github.js');
+        const octokit = createGitHubClient({ token, ...(process.env.GITHUB_API_URL && { baseUrl: process.env.GITHUB_API_URL }), log: { debug: () => undefined, info: io.log, warn: io.log, error: io.log } });
+        const [owner, repo] = command.repository.split('/') as [string, string];
+        const regressions = comparison.counts.regression;
+        const result = await upsertRegressionIssue(octokit, {
+          owner,
+          repo,
+          label: command.label,
+          title: 'migbench: live migration regression',
+          body: compareMarkdown(comparison, { baseLabel: command.base, headLabel: command.head }),
+          regressed: regressions > 0,
+        });
+        io.out(`${regressions} regression${regressions === 1 ? '' : 's'}; issue ${result.issueNumber ?? '—'}: ${result.action}\n`);
         return comparisonExitCode(comparison);
       }
       case 'merge': {
