@@ -44651,6 +44651,8 @@ async function runGate(inputs, ctx, io, deps) {
     head = await readResults(headPath);
     if (inputs.baseline !== "rerun") base = await readResults(resolve2(ctx.workspace, inputs.baseline.path));
   }
+  const failures = JSON.parse(await readFile4(join2(out, "failures.json"), "utf8").catch(() => "[]"));
+  for (const f of failures) io.annotate(`${f.test}: ${f.message}`, f.file, f.line ?? void 0);
   for (const r of head.records) {
     const guest = guestState(r);
     if (r.status !== "completed" || guest.bad) io.annotate(`${r.suite} / ${r.scenario} #${r.repetition}: ${r.status !== "completed" ? r.error?.message.split("\n")[0] ?? r.status : guest.text}`, `suites/${r.suite}.test.ts`);
@@ -44770,7 +44772,7 @@ async function run() {
     if (inputs.githubToken) setSecret(inputs.githubToken);
     const ctx = await contextFromEnv(process.env);
     const octokit = inputs.githubToken ? createGitHubClient({ token: inputs.githubToken, ...process.env.GITHUB_API_URL && { baseUrl: process.env.GITHUB_API_URL }, log: { debug, info, warn: warning, error } }) : null;
-    const result = await runGate(inputs, ctx, { log: info, summary: (md) => summary.addRaw(md).write().then(() => void 0), setOutput, annotate: (message, file) => error(message, { file }) }, { measure, octokit, git: runner, scenarioNames });
+    const result = await runGate(inputs, ctx, { log: info, summary: (md) => summary.addRaw(md).write().then(() => void 0), setOutput, annotate: (message, file, line) => error(message, { file, ...line !== void 0 && { startLine: line } }) }, { measure, octokit, git: runner, scenarioNames });
     setOutput("results-path", result.resultsPath);
     setOutput("verdict", result.verdict);
     setOutput("regressions", String(result.regressions));

@@ -35,7 +35,7 @@ export interface GateIo {
   readonly log: (line: string) => void;
   readonly summary: (markdown: string) => Promise<void>;
   readonly setOutput: (name: string, value: string) => void;
-  readonly annotate: (message: string, file: string) => void;
+  readonly annotate: (message: string, file: string, line?: number) => void;
 }
 
 export interface Measure {
@@ -119,7 +119,9 @@ export async function runGate(inputs: ActionInputs, ctx: GateContext, io: GateIo
     if (inputs.baseline !== 'rerun') base = await readResults(resolve(ctx.workspace, inputs.baseline.path));
   }
 
-  // Failed runs and damaged guests point at the suite file that measured them.
+  // Failed assertions point at their line; failed runs and damaged guests at their suite file.
+  const failures = JSON.parse(await readFile(join(out, 'failures.json'), 'utf8').catch(() => '[]')) as Array<{ file: string; line: number | null; test: string; message: string }>;
+  for (const f of failures) io.annotate(`${f.test}: ${f.message}`, f.file, f.line ?? undefined);
   for (const r of head.records) {
     const guest = guestState(r);
     if (r.status !== 'completed' || guest.bad) io.annotate(`${r.suite} / ${r.scenario} #${r.repetition}: ${r.status !== 'completed' ? (r.error?.message.split('\n')[0] ?? r.status) : guest.text}`, `suites/${r.suite}.test.ts`);

@@ -38,7 +38,7 @@ export async function run(): Promise<void> {
     const octokit = inputs.githubToken
       ? createGitHubClient({ token: inputs.githubToken, ...(process.env.GITHUB_API_URL && { baseUrl: process.env.GITHUB_API_URL }), log: { debug: core.debug, info: core.info, warn: core.warning, error: core.error } })
       : null;
-    const result = await runGate(inputs, ctx, { log: core.info, summary: (md) => core.summary.addRaw(md).write().then(() => undefined), setOutput: core.setOutput, annotate: (message, file) => core.error(message, { file }) }, { measure, octokit, git: runner, scenarioNames });
+    const result = await runGate(inputs, ctx, { log: core.info, summary: (md) => core.summary.addRaw(md).write().then(() => undefined), setOutput: core.setOutput, annotate: (message, file, line) => core.error(message, { file, ...(line !== undefined && { startLine: line }) }) }, { measure, octokit, git: runner, scenarioNames });
     core.setOutput('results-path', result.resultsPath);
     core.setOutput('verdict', result.verdict);
     core.setOutput('regressions', String(result.regressions));

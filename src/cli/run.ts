@@ -49,6 +49,8 @@ function suiteRunOptions(reporter: ResultsReporter, migbench: MigbenchRunContext
     pool: 'forks' as const,
     testTimeout: 3_600_000,
     hookTimeout: 600_000,
+    // Failed assertions carry their line, for the Action's annotations.
+    includeTaskLocation: true,
   };
 }
 
@@ -136,6 +138,7 @@ export async function runSuites(options: RunOptions, io: Io): Promise<RunSummary
     process.exitCode = undefined;
   }
 
+  await writeFile(join(outDir, 'failures.json'), `${JSON.stringify(reporter.failures, null, 2)}\n`);
   const results = await readResults(writer.path);
   const markdown = resultsMarkdown(results);
   const markdownPath = join(outDir, 'results.md');
@@ -193,6 +196,7 @@ async function runAb(options: RunOptions, ab: { base: string; head: string }, io
     await runCleanups(startedLab && !options.keepLab ? [['lab down', () => labDown({ log: io.log })]] : []);
     process.exitCode = undefined;
   }
+  await writeFile(join(outDir, 'failures.json'), `${JSON.stringify(reporter.failures, null, 2)}\n`);
   const [baseResults, headResults] = [await readResults(writers.base.path), await readResults(writers.head.path)];
   const comparison = compareResults(baseResults, headResults, {
     ...(head.config.compare?.alpha !== undefined && { alpha: head.config.compare.alpha }),

@@ -4,14 +4,34 @@ import type { Reporter, TestCase } from 'vitest/node';
 import type { MigrationRecord } from '../generated/results.js';
 import type { ResultsWriter } from '../results.js';
 
+/** A test that failed, where it is: what the Action turns into an annotation. */
+export interface FailedAssertion {
+  /** Relative to the project root. */
+  readonly file: string;
+  readonly line: number | null;
+  readonly test: string;
+  readonly message: string;
+}
+
 export class ResultsReporter implements Reporter {
   private readonly pending: Promise<void>[] = [];
   readonly errors: Error[] = [];
+  readonly failures: FailedAssertion[] = [];
 
   /** One results file, or one per A/B variant chosen from the record. */
   constructor(private readonly writer: ResultsWriter | ((record: MigrationRecord) => ResultsWriter)) {}
 
   onTestCaseResult(testCase: TestCase): Promise<void> {
+    const result = testCase.result();
+    if (result.state === 'failed') {
+      const error = result.errors?.[0];
+      this.failures.push({
+        file: testCase.module.relativeModuleId,
+        line: testCase.location?.line ?? null,
+        test: testCase.fullName,
+        message: (error?.message ?? 'failed').split('\n')[0]!,
+      });
+    }
     const record = testCase.meta().migbench;
     if (!record) return Promise.resolve();
     const writer = typeof this.writer === 'function' ? this.writer(record) : this.writer;

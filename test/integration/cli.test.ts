@@ -45,6 +45,9 @@ describe('migbench run', () => {
     expect(result.stdout + result.stderr).toMatch(/downtime ms \(observed\) \(observedDowntimeMs, from probe\) measured [\d.]+ ms, expected at most 0\.001 ms/);
     const results = await readResults(join(out, 'results.json'));
     expect(results.records[0]).toMatchObject({ scenario: 'impossible', status: 'completed' });
+    // Where it failed, for the Action's annotations: the suite file and the assertion's test.
+    const failures = JSON.parse(await readFile(join(out, 'failures.json'), 'utf8')) as Array<{ file: string; line: number | null; test: string; message: string }>;
+    expect(failures).toEqual([{ file: 'suites/memory-migration.test.ts', line: expect.any(Number), test: 'memory-migration > impossible #1', message: expect.stringContaining('observedDowntimeMs') }]);
   });
 
   test('an A/B run alternates base and head, writes both results files and compares them', async () => {
