@@ -25,11 +25,14 @@ export class ResultsReporter implements Reporter {
     const result = testCase.result();
     if (result.state === 'failed') {
       const error = result.errors?.[0];
+      const file = testCase.module.relativeModuleId;
+      // The failing expect's line when the stack reaches the suite file; else the test's.
+      const frame = error?.stacks?.find((s) => s.file.endsWith(`/${file}`) || s.file === file);
       this.failures.push({
-        file: testCase.module.relativeModuleId,
-        line: testCase.location?.line ?? null,
+        file,
+        line: frame?.line ?? testCase.location?.line ?? null,
         test: testCase.fullName,
-        message: (error?.message ?? 'failed').split('\n')[0]!,
+        message: failureMessage(error?.message),
       });
     }
     const record = testCase.meta().migbench;
@@ -45,4 +48,10 @@ export class ResultsReporter implements Reporter {
   async onTestRunEnd(): Promise<void> {
     await Promise.all(this.pending);
   }
+}
+
+/** A failure message on one line: threshold failures put their figures on the lines after a header. */
+export function failureMessage(message: string | undefined): string {
+  const text = (message ?? 'failed').split('\n').map((l) => l.trim()).filter(Boolean).join(' ');
+  return text.length > 1000 ? `${text.slice(0, 999)}…` : text;
 }

@@ -5,7 +5,7 @@ import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { PROJECT_ROOT } from '../../src/paths.js';
+import { PROJECT_ROOT, projectPath } from '../../src/paths.js';
 import { readResults } from '../../src/results.js';
 
 function migbench(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
@@ -47,7 +47,9 @@ describe('migbench run', () => {
     expect(results.records[0]).toMatchObject({ scenario: 'impossible', status: 'completed' });
     // Where it failed, for the Action's annotations: the suite file and the assertion's test.
     const failures = JSON.parse(await readFile(join(out, 'failures.json'), 'utf8')) as Array<{ file: string; line: number | null; test: string; message: string }>;
-    expect(failures).toEqual([{ file: 'suites/memory-migration.test.ts', line: expect.any(Number), test: 'memory-migration > impossible #1', message: expect.stringContaining('observedDowntimeMs') }]);
+    const suiteLines = (await readFile(projectPath('suites/memory-migration.test.ts'), 'utf8')).split('\n');
+    const assertionLine = suiteLines.findIndex((l) => l.includes('toMeetThresholds')) + 1;
+    expect(failures).toEqual([{ file: 'suites/memory-migration.test.ts', line: assertionLine, test: 'memory-migration > impossible #1', message: expect.stringMatching(/thresholds exceeded: .*observedDowntimeMs/) }]);
   });
 
   test('an A/B run alternates base and head, writes both results files and compares them', async () => {
