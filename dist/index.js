@@ -35783,6 +35783,11 @@ function schemaIssues(errors, data, locate = () => "") {
 
 // src/config.ts
 var LAB_TARGET = "lab";
+var LAB_LIBVIRT_TARGET = "lab-libvirt";
+var BUILTIN_TARGETS = {
+  [LAB_TARGET]: { hypervisor: "qemu", lab: true },
+  [LAB_LIBVIRT_TARGET]: { hypervisor: "libvirt", lab: true }
+};
 var DEFAULT_MIGRATION_TIMEOUT_MS = 12e4;
 var DEFAULT_BOOT_TIMEOUT_MS = 9e4;
 async function loadConfig(path) {
@@ -35829,7 +35834,7 @@ function parseConfig(text, file) {
   return config;
 }
 function targetNames(config) {
-  return [LAB_TARGET, ...Object.keys(config.targets ?? {})];
+  return [.../* @__PURE__ */ new Set([...Object.keys(BUILTIN_TARGETS), ...Object.keys(config.targets ?? {})])];
 }
 function semanticIssues(config) {
   const issues = [];
@@ -35841,13 +35846,17 @@ function semanticIssues(config) {
   for (const [name, target] of Object.entries(config.targets ?? {})) {
     issues.push(...targetIssues(name, target));
   }
-  for (const [suite, { scenarios }] of Object.entries(config.suites)) {
+  for (const [suite, { scenarios, targets }] of Object.entries(config.suites)) {
     const seen = /* @__PURE__ */ new Set();
+    (targets ?? []).forEach((t, index) => {
+      if (!names.includes(t)) issues.push({ segments: ["suites", suite, "targets", index], message: `no target named "${t}" (known: ${names.join(", ")})` });
+    });
     scenarios.forEach((scenario, index) => {
       const at = (...rest) => ["suites", suite, "scenarios", index, ...rest];
       if (seen.has(scenario.name)) issues.push({ segments: at("name"), message: `duplicate scenario name "${scenario.name}" in suite ${suite}` });
       seen.add(scenario.name);
-      issues.push(...scenarioIssues(config, scenario, at));
+      const on = scenario.target === void 0 && targets ? targets.filter((t) => names.includes(t)) : [void 0];
+      for (const t of on) issues.push(...scenarioIssues(config, t === void 0 ? scenario : { ...scenario, target: t }, at));
     });
   }
   for (const [name, matrix] of Object.entries(config.matrices ?? {})) {
@@ -35893,7 +35902,7 @@ function scenarioIssues(config, scenario, at) {
   if (disk && disk.workingSetMiB > diskDataMiB) {
     issues.push({ segments: at("workload", "disk", "workingSetMiB"), message: `the disk workload rewrites data the guest wrote at boot: ${disk.workingSetMiB} MiB exceeds guest.diskDataMiB (${diskDataMiB} MiB)` });
   }
-  const isLab = target === LAB_TARGET || config.targets?.[target]?.lab === true;
+  const isLab = isLabTarget(config, target);
   const labMemoryMiB = Math.floor(totalmem() / (1024 * 1024));
   if (isLab && scenario.guest.memoryMiB * 2 > labMemoryMiB * 0.8) {
     issues.push({
@@ -35919,7 +35928,7 @@ function scenarioIssues(config, scenario, at) {
 function targetIssues(name, target) {
   const issues = [];
   const at = (...rest) => ["targets", name, ...rest];
-  if (name === LAB_TARGET || target.lab) {
+  if (BUILTIN_TARGETS[name] || target.lab) {
     for (const key2 of ["source", "destination", "observer", "guestNetwork"]) {
       if (target[key2] !== void 0) issues.push({ segments: at(key2), message: `the embedded lab provides ${key2}; remove it or set lab: false` });
     }
@@ -35948,7 +35957,14 @@ function suiteNames(config) {
   return Object.keys(config.suites);
 }
 function resolveScenarios(config, suite) {
-  return (config.suites[suite]?.scenarios ?? []).map((raw) => resolveScenario(config, suite, raw));
+  const entry = config.suites[suite];
+  const defaultTarget = config.defaults?.target ?? LAB_TARGET;
+  return (entry?.scenarios ?? []).flatMap(
+    (raw) => raw.target === void 0 && entry?.targets ? entry.targets.map((target) => resolveScenario(config, suite, { ...raw, target, name: targetScenarioName(raw.name, target, defaultTarget) })) : [resolveScenario(config, suite, raw)]
+  );
+}
+function targetScenarioName(name, target, defaultTarget) {
+  return target === defaultTarget ? name : `${name}@${target}`;
 }
 function resolveScenario(config, suite, raw) {
   const defaults = config.defaults ?? {};
@@ -35987,6 +36003,9 @@ function compareThresholds(config) {
     const pick = (t) => t?.[metric];
     return pick(c?.scenarios?.[scenario]) ?? pick(c?.metrics) ?? c?.default;
   };
+}
+function isLabTarget(config, name) {
+  return Boolean(BUILTIN_TARGETS[name] || config.targets?.[name]?.lab);
 }
 
 // src/runner/local.ts
@@ -36163,6 +36182,7 @@ var METRICS = {
   wallTimeMs: { label: "wall ms", unit: "ms", direction: "smaller-is-better" },
   setupTimeMs: { label: "setup ms", unit: "ms", direction: "smaller-is-better" },
   downtimeMs: { label: "downtime ms (reported)", unit: "ms", direction: "smaller-is-better" },
+  downtimeNetMs: { label: "downtime ms (reported, w/o network)", unit: "ms", direction: "smaller-is-better", optional: true },
   stopToResumeMs: { label: "stop\u2192resume ms", unit: "ms", direction: "smaller-is-better" },
   observedDowntimeMs: { label: "downtime ms (observed)", unit: "ms", direction: "smaller-is-better" },
   guestPauseMs: { label: "guest pause ms", unit: "ms", direction: "smaller-is-better" },
@@ -36183,6 +36203,7 @@ var METRIC_ORDER = [
   "wallTimeMs",
   "setupTimeMs",
   "downtimeMs",
+  "downtimeNetMs",
   "stopToResumeMs",
   "observedDowntimeMs",
   "guestPauseMs",
@@ -36196,6 +36217,9 @@ var METRIC_ORDER = [
   "iterations",
   "dirtyRatePagesPerSec"
 ];
+function metricColumns(records) {
+  return METRIC_ORDER.filter((m) => !METRICS[m].optional || records.some((r) => r.metrics[m] !== null));
+}
 var MiB = 1024 * 1024;
 function formatMetricValue(name, value2) {
   if (value2 === null) return "\u2014";
@@ -36963,17 +36987,18 @@ function statusCell(record) {
 }
 function resultsTable(results) {
   if (results.records.length === 0) return "_No migrations were measured._\n";
-  const header = ["suite", "scenario", "run", "status", ...METRIC_ORDER.map((m) => METRICS[m].label), "probe loss", "guest after migration"];
+  const columns = metricColumns(results.records);
+  const header = ["suite", "scenario", "run", "status", ...columns.map((m) => METRICS[m].label), "probe loss", "guest after migration"];
   const rows = results.records.map((r) => [
     r.suite,
     r.scenario,
     String(r.repetition),
     statusCell(r),
-    ...METRIC_ORDER.map((m) => formatMetricValue(m, r.metrics[m])),
+    ...columns.map((m) => formatMetricValue(m, r.metrics[m])),
     r.probe ? `${r.probe.lossCount}/${r.probe.sent}` : "\u2014",
     guestCell(r)
   ]);
-  const align = ["l", "l", "r", "l", ...METRIC_ORDER.map(() => "r"), "r", "l"];
+  const align = ["l", "l", "r", "l", ...columns.map(() => "r"), "r", "l"];
   return `${markdownTable([header, ...rows], { align })}
 `;
 }

@@ -12,7 +12,8 @@ if [ "$(id -u)" != 0 ]; then
   exit 2
 fi
 
-packages=(qemu-system-x86 qemu-utils busybox-static iputils-ping openssh-server openssh-client iproute2 nftables gcc libc6-dev chromium)
+packages=(qemu-system-x86 qemu-utils busybox-static iputils-ping openssh-server openssh-client iproute2 nftables gcc libc6-dev chromium
+  libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients)
 missing=()
 for p in "${packages[@]}"; do
   if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
@@ -26,6 +27,13 @@ if [ ${#missing[@]} -gt 0 ]; then
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
   # Installing openssh-server may start the machine's own sshd; migbench runs its own
   # per lab host and leaves the system's alone.
+fi
+
+# libvirt's QEMU driver will not start without its user, which only the daemon's system
+# package (not installed: it would start a libvirtd of its own) creates.
+if ! id -u libvirt-qemu >/dev/null 2>&1; then
+  say "creating the system user libvirt-qemu (libvirt's QEMU driver needs it)"
+  useradd --system --no-create-home --home-dir /var/lib/libvirt --shell /usr/sbin/nologin libvirt-qemu
 fi
 
 stamp=node_modules/.migbench-installed

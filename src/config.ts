@@ -14,6 +14,13 @@ import { DEFAULT_PROBE, type Scenario, type WorkloadSpec } from './scenario.js';
 import { displayPath, schemaIssues, validateConfigSchema, validateScenarioSchema } from './schema.js';
 
 export const LAB_TARGET = 'lab';
+/** The embedded lab's hosts, with a libvirtd each: the same guest migrated the way `virsh migrate` does it. */
+export const LAB_LIBVIRT_TARGET = 'lab-libvirt';
+/** Targets every config has: the embedded lab, driven by QEMU directly and through libvirt. */
+export const BUILTIN_TARGETS: Readonly<Record<string, TargetConfig>> = {
+  [LAB_TARGET]: { hypervisor: 'qemu', lab: true },
+  [LAB_LIBVIRT_TARGET]: { hypervisor: 'libvirt', lab: true },
+};
 export const DEFAULT_MIGRATION_TIMEOUT_MS = 120_000;
 export const DEFAULT_BOOT_TIMEOUT_MS = 90_000;
 
@@ -76,7 +83,7 @@ interface SemanticIssue {
 }
 
 function targetNames(config: MigbenchConfig): string[] {
-  return [LAB_TARGET, ...Object.keys(config.targets ?? {})];
+  return [...new Set([...Object.keys(BUILTIN_TARGETS), ...Object.keys(config.targets ?? {})])];
 }
 
 /** What a schema cannot say: references between parts, sizes that must fit together. */
@@ -90,13 +97,18 @@ function semanticIssues(config: MigbenchConfig): SemanticIssue[] {
   for (const [name, target] of Object.entries(config.targets ?? {})) {
     issues.push(...targetIssues(name, target));
   }
-  for (const [suite, { scenarios }] of Object.entries(config.suites)) {
+  for (const [suite, { scenarios, targets }] of Object.entries(config.suites)) {
     const seen = new Set<string>();
+    (targets ?? []).forEach((t, index) => {
+      if (!names.includes(t)) issues.push({ segments: ['suites', suite, 'targets', index], message: `no target named "${t}" (known: ${names.join(', ')})` });
+    });
     scenarios.forEach((scenario, index) => {
       const at = (...rest: Array<string | number>) => ['suites', suite, 'scenarios', index, ...rest];
       if (seen.has(scenario.name)) issues.push({ segments: at('name'), message: `duplicate scenario name "${scenario.name}" in suite ${suite}` });
       seen.add(scenario.name);
-      issues.push(...scenarioIssues(config, scenario, at));
+      // A scenario run on several targets must suit each of them.
+      const on = scenario.target === undefined && targets ? targets.filter((t) => names.includes(t)) : [undefined];
+      for (const t of on) issues.push(...scenarioIssues(config, t === undefined ? scenario : { ...scenario, target: t }, at));
     });
   }
   for (const [name, matrix] of Object.entries(config.matrices ?? {})) {
@@ -145,7 +157,7 @@ function scenarioIssues(config: MigbenchConfig, scenario: ScenarioConfig, at: (.
   if (disk && disk.workingSetMiB > diskDataMiB) {
     issues.push({ segments: at('workload', 'disk', 'workingSetMiB'), message: `the disk workload rewrites data the guest wrote at boot: ${disk.workingSetMiB} MiB exceeds guest.diskDataMiB (${diskDataMiB} MiB)` });
   }
-  const isLab = target === LAB_TARGET || config.targets?.[target]?.lab === true;
+  const isLab = isLabTarget(config, target);
   const labMemoryMiB = Math.floor(totalmem() / (1024 * 1024));
   // The lab runs source and destination guests side by side on this machine.
   if (isLab && scenario.guest.memoryMiB * 2 > labMemoryMiB * 0.8) {
@@ -173,7 +185,7 @@ function scenarioIssues(config: MigbenchConfig, scenario: ScenarioConfig, at: (.
 function targetIssues(name: string, target: TargetConfig): SemanticIssue[] {
   const issues: SemanticIssue[] = [];
   const at = (...rest: string[]) => ['targets', name, ...rest];
-  if (name === LAB_TARGET || target.lab) {
+  if (BUILTIN_TARGETS[name] || target.lab) {
     for (const key of ['source', 'destination', 'observer', 'guestNetwork'] as const) {
       if (target[key] !== undefined) issues.push({ segments: at(key), message: `the embedded lab provides ${key}; remove it or set lab: false` });
     }
@@ -208,9 +220,23 @@ export function matrixNames(config: MigbenchConfig): string[] {
   return Object.keys(config.matrices ?? {});
 }
 
-/** The suite's scenarios with every default applied. */
+/**
+ * The suite's scenarios with every default applied; a suite with `targets` runs each
+ * scenario that names no target on every one of them (NAME@TARGET off the default target).
+ */
 export function resolveScenarios(config: MigbenchConfig, suite: string): Scenario[] {
-  return (config.suites[suite]?.scenarios ?? []).map((raw) => resolveScenario(config, suite, raw));
+  const entry = config.suites[suite];
+  const defaultTarget = config.defaults?.target ?? LAB_TARGET;
+  return (entry?.scenarios ?? []).flatMap((raw) =>
+    raw.target === undefined && entry?.targets
+      ? entry.targets.map((target) => resolveScenario(config, suite, { ...raw, target, name: targetScenarioName(raw.name, target, defaultTarget) }))
+      : [resolveScenario(config, suite, raw)],
+  );
+}
+
+/** A scenario's name on a target: its own on the default target, NAME@TARGET elsewhere. */
+export function targetScenarioName(name: string, target: string, defaultTarget: string): string {
+  return target === defaultTarget ? name : `${name}@${target}`;
 }
 
 export interface MatrixScenario extends MatrixPoint {
@@ -258,7 +284,8 @@ function resolveScenario(config: MigbenchConfig, suite: string, raw: ScenarioCon
 
 export function resolveTargetConfig(config: MigbenchConfig, name: string): TargetConfig {
   const target = config.targets?.[name];
-  if (name === LAB_TARGET) return { hypervisor: 'qemu', lab: true, ...target };
+  const builtin = BUILTIN_TARGETS[name];
+  if (builtin) return { ...builtin, ...target };
   if (!target) throw new InputFileError('MB_CONFIG_INVALID', '(config)', [{ path: `targets.${name}`, message: 'no such target' }]);
   return target;
 }
@@ -272,4 +299,14 @@ export function compareThresholds(config: MigbenchConfig): (scenario: string, me
     const pick = (t: Record<string, { warnPct: number; failPct: number } | undefined> | undefined) => t?.[metric];
     return pick(c?.scenarios?.[scenario] as never) ?? pick(c?.metrics as never) ?? c?.default;
   };
+}
+
+/** Whether a target runs on the embedded lab's hosts. */
+export function isLabTarget(config: MigbenchConfig, name: string): boolean {
+  return Boolean(BUILTIN_TARGETS[name] || config.targets?.[name]?.lab);
+}
+
+/** Whether a target needs the lab's libvirtds. */
+export function needsLabLibvirt(config: MigbenchConfig, name: string): boolean {
+  return isLabTarget(config, name) && resolveTargetConfig(config, name).hypervisor === 'libvirt';
 }

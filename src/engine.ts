@@ -119,8 +119,8 @@ export async function runMigration(target: ConnectedTarget, request: RunRequest,
     await hv.prepareDestination(guest, scenario.migration);
     const dstEndpoint = hv.agentEndpoint(guest, 'destination');
     if (dstEndpoint) {
-      taps.destination = new AgentTap({ ...dstEndpoint, side: 'destination' });
-      if (!(await taps.destination.waitFor(() => taps.destination!.connected, 15_000))) {
+      taps.destination = new AgentTap({ ...dstEndpoint, side: 'destination', ...(dstEndpoint.appearsDuringMigration && { connectWithinMs: scenario.migration.timeoutMs + 60_000 }) });
+      if (!dstEndpoint.appearsDuringMigration && !(await taps.destination.waitFor(() => taps.destination!.connected, 15_000))) {
         throw new MigbenchError('MB_PROBE', `cannot tap the destination's agent channel ${dstEndpoint.socketPath}: ${await taps.destination.diagnostics()}`);
       }
     }

@@ -15,6 +15,7 @@ export type ErrorCode =
   | 'MB_QMP_PROTOCOL'
   | 'MB_QMP_CLOSED'
   | 'MB_QMP_TIMEOUT'
+  | 'MB_LIBVIRT'
   | 'MB_LAB'
   | 'MB_SETUP'
   | 'MB_GUEST'

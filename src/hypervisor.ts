@@ -48,12 +48,19 @@ export interface AgentEndpoint {
   readonly runner: CommandRunner;
   readonly socketPath: string;
   readonly toolPath: string;
+  /**
+   * The socket only appears once the migration has begun (libvirt starts the destination
+   * QEMU itself): tap it without waiting, and keep trying to connect until it exists.
+   */
+  readonly appearsDuringMigration?: boolean;
 }
 
 /** What the hypervisor itself reports about a finished migration, in migbench's names. */
 export interface HypervisorFigures {
   readonly totalTimeMs: number | null;
   readonly downtimeMs: number | null;
+  /** Downtime minus the hypervisor's estimate of network time (libvirt's downtime_net). */
+  readonly downtimeNetMs?: number | null;
   readonly setupTimeMs: number | null;
   readonly transferredBytes: number | null;
   readonly iterations: number | null;

@@ -9,6 +9,8 @@ export interface MetricInfo {
   readonly unit: 'ms' | 'bytes' | 'count' | 'pages/s';
   /** Every migbench metric is smaller-is-better; kept explicit for comparisons. */
   readonly direction: 'smaller-is-better';
+  /** Only some hypervisors report it: a table shows its column only where a record has it. */
+  readonly optional?: boolean;
 }
 
 export const METRICS: Readonly<Record<MetricName, MetricInfo>> = {
@@ -16,6 +18,7 @@ export const METRICS: Readonly<Record<MetricName, MetricInfo>> = {
   wallTimeMs: { label: 'wall ms', unit: 'ms', direction: 'smaller-is-better' },
   setupTimeMs: { label: 'setup ms', unit: 'ms', direction: 'smaller-is-better' },
   downtimeMs: { label: 'downtime ms (reported)', unit: 'ms', direction: 'smaller-is-better' },
+  downtimeNetMs: { label: 'downtime ms (reported, w/o network)', unit: 'ms', direction: 'smaller-is-better', optional: true },
   stopToResumeMs: { label: 'stop→resume ms', unit: 'ms', direction: 'smaller-is-better' },
   observedDowntimeMs: { label: 'downtime ms (observed)', unit: 'ms', direction: 'smaller-is-better' },
   guestPauseMs: { label: 'guest pause ms', unit: 'ms', direction: 'smaller-is-better' },
@@ -38,6 +41,7 @@ export const METRIC_ORDER: readonly MetricName[] = [
   'wallTimeMs',
   'setupTimeMs',
   'downtimeMs',
+  'downtimeNetMs',
   'stopToResumeMs',
   'observedDowntimeMs',
   'guestPauseMs',
@@ -51,6 +55,11 @@ export const METRIC_ORDER: readonly MetricName[] = [
   'iterations',
   'dirtyRatePagesPerSec',
 ];
+
+/** The table's metric columns for these records: every metric, but optional ones only where measured. */
+export function metricColumns(records: ReadonlyArray<{ readonly metrics: Readonly<Record<MetricName, number | null>> }>): MetricName[] {
+  return METRIC_ORDER.filter((m) => !METRICS[m].optional || records.some((r) => r.metrics[m] !== null));
+}
 
 const MiB = 1024 * 1024;
 

@@ -12,7 +12,8 @@ import type { CommandRunner } from './runner/runner.js';
 import { SshRunner } from './runner/ssh.js';
 import { ensureGuestImage } from './setup/image.js';
 import { ensureProbeTool } from './setup/tools.js';
-import { LAB_TARGET, resolveTargetConfig } from './config.js';
+import { isLabTarget, resolveTargetConfig } from './config.js';
+import { LibvirtHypervisor } from './libvirt/driver.js';
 
 export interface ConnectedTarget {
   readonly name: string;
@@ -55,7 +56,7 @@ export async function connectTarget(config: MigbenchConfig, name: string, log: (
   const target: TargetConfig = resolveTargetConfig(config, name);
   const [image, probeTool] = [await ensureGuestImage(new LocalRunner(), log), await ensureProbeTool(log)];
   const runners: SshRunner[] = [];
-  const isLab = Boolean(target.lab || name === LAB_TARGET);
+  const isLab = isLabTarget(config, name);
   try {
     let source: TargetHost;
     let destination: TargetHost;
@@ -64,6 +65,9 @@ export async function connectTarget(config: MigbenchConfig, name: string, log: (
     if (isLab) {
       const state = await readLabState();
       if (!state) throw new MigbenchError('MB_LAB', 'the embedded lab is not up: run `migbench lab up` (or `npm start`, which brings it up)', { userError: true });
+      if (target.hypervisor === 'libvirt' && !state.libvirt) {
+        throw new MigbenchError('MB_LAB', `target ${name} drives the lab through libvirt, but the lab runs no libvirtd: run \`migbench lab up --with libvirt\``, { userError: true });
+      }
       for (const side of ['source', 'destination'] as const) runners.push(await connectLabHost(state, side));
       const host = (side: 'source' | 'destination', runner: CommandRunner): TargetHost => ({
         role: side,
@@ -96,7 +100,27 @@ export async function connectTarget(config: MigbenchConfig, name: string, log: (
       observer = new LocalRunner(target.observer?.netns ? { netns: target.observer.netns } : {});
       guestNetwork = target.guestNetwork;
     }
-    const hypervisor = new QemuHypervisor({
+    // The lab's hosts share this machine's filesystem, so any folder is shared storage.
+    const sharedStorageDir = isLab ? `${DEFAULT_WORK_DIR}/shared` : target.sharedStorageDir;
+    const hypervisor: Hypervisor =
+      target.hypervisor === 'libvirt'
+        ? new LibvirtHypervisor({
+            source,
+            destination,
+            image,
+            probeTool,
+            ...(target.qemu?.machine && { machine: target.qemu.machine }),
+            ...(target.qemu?.accel && { accel: target.qemu.accel }),
+            ...(target.qemu?.binary && { emulator: target.qemu.binary }),
+            ...(target.qemu?.tcgDirtyBitmapWorkaround !== undefined && { tcgDirtyBitmapWorkaround: target.qemu.tcgDirtyBitmapWorkaround }),
+            ...(target.libvirt?.mode && { mode: target.libvirt.mode }),
+            ...(target.libvirt?.destinationUri && { destinationUri: target.libvirt.destinationUri }),
+            ...(target.libvirt?.imageDir && { imageDir: target.libvirt.imageDir }),
+            ...(sharedStorageDir && { sharedStorageDir }),
+            // libvirt does not know the lab's shared folder as shared storage.
+            unsafe: target.libvirt?.unsafe ?? isLab,
+          })
+        : new QemuHypervisor({
       source,
       destination,
       image,
@@ -105,9 +129,8 @@ export async function connectTarget(config: MigbenchConfig, name: string, log: (
       ...(target.qemu?.machine && { machine: target.qemu.machine }),
       ...(target.qemu?.accel && { accel: target.qemu.accel }),
       ...(target.qemu?.tcgDirtyBitmapWorkaround !== undefined && { tcgDirtyBitmapWorkaround: target.qemu.tcgDirtyBitmapWorkaround }),
-      // The lab's hosts share this machine's filesystem, so any folder is shared storage.
-      ...(isLab ? { sharedStorageDir: `${DEFAULT_WORK_DIR}/shared` } : target.sharedStorageDir ? { sharedStorageDir: target.sharedStorageDir } : {}),
-    });
+            ...(sharedStorageDir && { sharedStorageDir }),
+          });
     return {
       name,
       lab: isLab,

@@ -2,7 +2,7 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { loadConfig, matrixNames, parseConfig, resolveMatrix, resolveScenarios } from '../src/config.js';
+import { loadConfig, matrixNames, parseConfig, resolveMatrix, resolveScenarios, resolveTargetConfig } from '../src/config.js';
 import { InputFileError } from '../src/errors.js';
 
 const minimal = `suites:
@@ -79,11 +79,11 @@ suites:
         migration: { kind: memory }
 `;
     const issues = problems(text);
-    expect(issues).toContain('defaults.target (line 1): no target named "staging" (known: lab)');
+    expect(issues).toContain('defaults.target (line 1): no target named "staging" (known: lab, lab-libvirt)');
     expect(issues).toContain('suites.s.scenarios[0].workload.disk.workingSetMiB (line 7): the disk workload rewrites data the guest wrote at boot: 128 MiB exceeds guest.diskDataMiB (64 MiB)');
     expect(issues.find((i) => i.startsWith('suites.s.scenarios[0].guest.memoryMiB'))).toMatch(/needs at least 168 MiB/);
     expect(issues).toContain('suites.s.scenarios[1].name (line 9): duplicate scenario name "a" in suite s');
-    expect(issues).toContain('suites.s.scenarios[1].target (line 10): no target named "prod" (known: lab)');
+    expect(issues).toContain('suites.s.scenarios[1].target (line 10): no target named "prod" (known: lab, lab-libvirt)');
     expect(issues.find((i) => i.startsWith('suites.s.scenarios[2].guest.memoryMiB'))).toMatch(/too large for the embedded lab on this machine/);
   });
 
@@ -101,6 +101,24 @@ suites:
     expect(issues).toContain('targets.prod.destination (line 3): a target on real hosts needs destination');
     expect(issues).toContain('targets.prod.guestNetwork (line 3): a target on real hosts needs guestNetwork');
     expect(issues).toContain('targets.prod.source (line 4): pin the host key: set hostKeyFingerprints or knownHostsFile (unknown host keys are refused)');
+  });
+
+  test('a suite with targets runs each scenario on each; NAME@TARGET off the default target; a pinned scenario stays put', () => {
+    const config = parseConfig(
+      `suites:
+  memory-migration:
+    targets: [lab, lab-libvirt]
+    scenarios:
+      - { name: idle-256, guest: { memoryMiB: 256 }, migration: { kind: memory } }
+      - { name: pinned, target: lab, guest: { memoryMiB: 256 }, migration: { kind: memory } }
+`,
+      'cfg.yaml',
+    );
+    expect(resolveScenarios(config, 'memory-migration').map((s) => `${s.name} on ${s.target}`)).toEqual(['idle-256 on lab', 'idle-256@lab-libvirt on lab-libvirt', 'pinned on lab']);
+    expect(resolveTargetConfig(config, 'lab-libvirt')).toEqual({ hypervisor: 'libvirt', lab: true });
+    expect(problems(minimal.replace('memory-migration:\n', 'memory-migration:\n    targets: [lab, xen-pool]\n'))).toEqual([
+      'suites.memory-migration.targets[1] (line 3): no target named "xen-pool" (known: lab, lab-libvirt)',
+    ]);
   });
 
   test('broken YAML is reported with its position', () => {

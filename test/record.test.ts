@@ -83,6 +83,7 @@ describe(buildRecord, () => {
       totalTimeMs: 640,
       wallTimeMs: 650,
       downtimeMs: 7,
+      downtimeNetMs: null,
       observedDowntimeMs: 62,
       guestPauseMs: 67,
       setupTimeMs: 1,

@@ -9,7 +9,7 @@ export const DEFAULT_OUT = 'results';
 export type Command =
   | { readonly name: 'help' }
   | { readonly name: 'setup' }
-  | { readonly name: 'lab'; readonly action: 'up' | 'down' | 'status' }
+  | { readonly name: 'lab'; readonly action: 'up' | 'down' | 'status'; readonly withLibvirt: boolean }
   | { readonly name: 'run' | 'start'; readonly options: RunOptions }
   | { readonly name: 'report'; readonly results: string; readonly html: boolean }
   | { readonly name: 'validate'; readonly config: string }
@@ -61,6 +61,7 @@ Usage:
       --out DIR                        results directory (default ${DEFAULT_OUT})
       --keep-lab                       leave the lab up afterwards
   migbench lab up | down | status      the embedded two-host lab
+      --with libvirt                   lab up: also run a libvirtd on each host
   migbench report [--html] [RESULTS_JSON]
                                        print the table of a results file (default ${DEFAULT_OUT}/results.json),
                                        or with --html a self-contained page with timelines and distributions
@@ -113,10 +114,13 @@ export function parseCommand(argv: readonly string[]): Command {
       parse({});
       return { name };
     case 'lab': {
-      const { positionals } = parse({}, true);
+      const { values, positionals } = parse({ with: { type: 'string', multiple: true } }, true);
       const action = positionals[0];
       if (positionals.length !== 1 || (action !== 'up' && action !== 'down' && action !== 'status')) throw new UsageError('lab needs one of: up, down, status');
-      return { name, action };
+      const extras = (values.with as string[] | undefined) ?? [];
+      for (const extra of extras) if (extra !== 'libvirt') throw new UsageError(`lab up --with: unknown component ${JSON.stringify(extra)} (known: libvirt)`);
+      if (extras.length && action !== 'up') throw new UsageError('--with goes with lab up');
+      return { name, action, withLibvirt: extras.includes('libvirt') };
     }
     case 'run':
     case 'start': {

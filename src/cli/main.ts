@@ -36,7 +36,7 @@ export async function main(argv: readonly string[], io: Io = stdio): Promise<num
         return 0;
       }
       case 'lab': {
-        if (command.action === 'up') await labUp({ log: io.log });
+        if (command.action === 'up') await labUp({ log: io.log, withLibvirt: command.withLibvirt });
         else if (command.action === 'down') {
           const { removedNamespaces } = await labDown({ log: io.log });
           if (!removedNamespaces.length) io.log('lab: nothing to remove');

@@ -4,7 +4,7 @@ import { access, writeFile } from 'node:fs/promises';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import { startVitest } from 'vitest/node';
 import { compareResults, comparisonExitCode } from '../compare.js';
-import { compareThresholds, LAB_TARGET, loadConfig, matrixNames, resolveMatrix, resolveScenarios, suiteNames } from '../config.js';
+import { compareThresholds, isLabTarget, loadConfig, needsLabLibvirt, matrixNames, resolveMatrix, resolveScenarios, suiteNames } from '../config.js';
 import { shardScenarios } from '../shard.js';
 import { compareMarkdown } from '../report/compare.js';
 import { renderHtmlReport } from '../report/html.js';
@@ -15,6 +15,7 @@ import { resultsMarkdown } from '../report/table.js';
 import { readResults, ResultsWriter } from '../results.js';
 import { ResultsReporter } from '../vitest/reporter.js';
 import type { MigbenchRunContext } from '../vitest/suite.js';
+import type { MigbenchConfig } from '../generated/config.js';
 import type { RunOptions } from './args.js';
 
 export interface RunSummary {
@@ -97,12 +98,7 @@ export async function runSuites(options: RunOptions, io: Io): Promise<RunSummary
   }
 
   // Bring the lab up when a selected scenario runs there, and take down only what we started.
-  let startedLab = false;
-  const needsLab = selected.some((s) => s.target === LAB_TARGET || loaded.config.targets?.[s.target]?.lab);
-  if (needsLab && !(await labStatus({ checkSsh: true })).up) {
-    await labUp({ log: io.log });
-    startedLab = true;
-  }
+  const startedLab = await ensureLab(loaded.config, selected.map((s) => s.target), io);
 
   const outDir = isAbsolute(options.out) ? options.out : resolve(options.out);
   const writer = await ResultsWriter.create(outDir, { path: relative(process.cwd(), configPath) || configPath, sha256: loaded.sha256 });
@@ -169,11 +165,7 @@ async function runAb(options: RunOptions, ab: { base: string; head: string }, io
   }
   if (!scenarios.length) throw new UsageError('the two configs share no scenario: A/B compares scenarios of the same name');
 
-  let startedLab = false;
-  if (scenarios.some((s) => s.target === LAB_TARGET) && !(await labStatus({ checkSsh: true })).up) {
-    await labUp({ log: io.log });
-    startedLab = true;
-  }
+  const startedLab = await ensureLab(head.config, scenarios.map((s) => s.target), io);
   const outDir = isAbsolute(options.out) ? options.out : resolve(options.out);
   const writers = {
     base: await ResultsWriter.create(join(outDir, 'base'), { path: relative(process.cwd(), paths.base) || paths.base, sha256: base.sha256 }),
@@ -211,4 +203,17 @@ async function runAb(options: RunOptions, ab: { base: string; head: string }, io
   io.out(`Results: ${relative(process.cwd(), writers.base.path)} and ${relative(process.cwd(), writers.head.path)}; comparison: ${relative(process.cwd(), join(outDir, 'compare.md'))}\n`);
   const exitCode = failed || !baseResults.records.length || !headResults.records.length ? 1 : comparisonExitCode(comparison);
   return { exitCode, resultsPath: writers.head.path, markdownPath: join(outDir, 'compare.md'), records: baseResults.records.length + headResults.records.length };
+}
+
+/**
+ * Brings the lab up (with libvirtd when a target drives it through libvirt) when a
+ * scenario runs there; says whether this run started it, so only then is it taken down.
+ */
+async function ensureLab(config: MigbenchConfig, targets: readonly string[], io: Io): Promise<boolean> {
+  if (!targets.some((t) => isLabTarget(config, t))) return false;
+  const withLibvirt = targets.some((t) => needsLabLibvirt(config, t));
+  const status = await labStatus({ checkSsh: true });
+  if (status.up && (!withLibvirt || status.state?.libvirt)) return false;
+  await labUp({ log: io.log, withLibvirt });
+  return !status.up;
 }

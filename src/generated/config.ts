@@ -70,7 +70,10 @@ export interface ProbeSettings {
  * via the `definition` "Target".
  */
 export interface Target {
-  hypervisor: 'qemu';
+  /**
+   * qemu: QEMU started and driven over QMP by migbench; libvirt: domains defined and migrated with virsh, as administrators run KVM.
+   */
+  hypervisor: 'qemu' | 'libvirt';
   /**
    * Use the embedded lab's hosts (source, destination, observer come from `migbench lab up`).
    */
@@ -80,6 +83,7 @@ export interface Target {
   observer?: Observer;
   guestNetwork?: GuestNetwork;
   qemu?: QemuSettings;
+  libvirt?: LibvirtSettings;
   /**
    * A folder both hosts see at the same path (NFS, a cluster filesystem): memory migration keeps the guest's disk there. Storage migration uses each host's workDir instead.
    */
@@ -166,10 +170,38 @@ export interface QemuSettings {
 }
 /**
  * This interface was referenced by `MigbenchConfig`'s JSON-Schema
+ * via the `definition` "LibvirtSettings".
+ */
+export interface LibvirtSettings {
+  /**
+   * p2p: the source libvirtd drives the migration (virsh migrate --p2p); managed-direct: virsh on the source host drives both daemons.
+   */
+  mode?: 'p2p' | 'managed-direct';
+  /**
+   * How the source reaches the destination's libvirtd, e.g. qemu+ssh://dst.example/system or qemu+tls://dst.example/system. Default: qemu+tcp://<destination migrationAddress>/system.
+   */
+  destinationUri?: string;
+  /**
+   * Each host's own folder for guest images (storage migration copies between them).
+   */
+  imageDir?: string;
+  /**
+   * Pass --unsafe to memory migrations: libvirt only calls storage shared on filesystems it knows as shared (NFS, GFS2, Ceph, ...).
+   */
+  unsafe?: boolean;
+}
+/**
+ * This interface was referenced by `MigbenchConfig`'s JSON-Schema
  * via the `definition` "Suite".
  */
 export interface Suite {
   description?: string;
+  /**
+   * Run every scenario of the suite that names no target of its own on each of these targets (e.g. [lab, lab-libvirt]: QEMU driven directly and through libvirt, on the same guest). On defaults.target a scenario keeps its name; elsewhere it is called NAME@TARGET.
+   *
+   * @minItems 1
+   */
+  targets?: [string, ...string[]];
   /**
    * @minItems 1
    */

@@ -161,6 +161,10 @@ export interface Metrics {
    */
   downtimeMs: number | null;
   /**
+   * Downtime as the hypervisor reports it minus its own estimate of the time spent on the network (libvirt's downtime_net; it relies on the hosts' clocks agreeing); null where the hypervisor has no such figure (QEMU).
+   */
+  downtimeNetMs: number | null;
+  /**
    * Largest gap between probe replies seen from the observer.
    */
   observedDowntimeMs: number | null;

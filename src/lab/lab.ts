@@ -10,6 +10,7 @@ import { fingerprint } from '../runner/hostkey.js';
 import { LocalRunner } from '../runner/local.js';
 import type { CommandRunner } from '../runner/runner.js';
 import { SshRunner } from '../runner/ssh.js';
+import { libvirtdPid, startLibvirtd, type LabLibvirtState } from './libvirt.js';
 import { labNamespaces, labPlan, networkCommands, sshdConfig, type LabPlan, type LabRole } from './topology.js';
 
 export interface LabHostState {
@@ -33,10 +34,14 @@ export interface LabState {
   readonly hosts: Readonly<Record<LabRole, LabHostState>>;
   readonly observer: { readonly netns: string; readonly address: string };
   readonly guestAddress: string;
+  /** libvirtd on each host, when the lab was brought up with libvirt. */
+  readonly libvirt?: Readonly<Record<LabRole, LabLibvirtState>>;
 }
 
 export interface LabOptions {
   readonly prefix?: string;
+  /** Also run a libvirtd on each host (added to a running lab that lacks them). */
+  readonly withLibvirt?: boolean;
   readonly log?: (line: string) => void;
 }
 
@@ -138,6 +143,7 @@ export async function labStatus(options: { prefix?: string; checkSsh?: boolean }
     for (const role of ['source', 'destination'] as const) {
       const pid = Number((await readFile(join(state.hosts[role].dir, 'sshd.pid'), 'utf8').catch(() => '')).trim());
       if (!pid || !alive(pid)) problems.push(`sshd of ${state.hosts[role].name} is not running`);
+      if (state.libvirt && !(await libvirtdPid(state.hosts[role], alive))) problems.push(`libvirtd of ${state.hosts[role].name} is not running`);
     }
     if (problems.length === 0 && (options.checkSsh ?? true)) {
       for (const role of ['source', 'destination'] as const) {
@@ -229,12 +235,15 @@ export async function labUp(options: LabOptions = {}): Promise<LabState> {
   const log = options.log ?? (() => undefined);
   const status = await labStatus({ prefix: options.prefix });
   if (status.up && status.state) {
+    if (options.withLibvirt && !status.state.libvirt) return addLibvirt(status.state, log);
     log('lab: already up');
     return status.state;
   }
   if (status.namespaces.some((n) => n.exists) || status.state) {
     log(`lab: clearing stale state (${status.problems.join('; ')})`);
   }
+  // A lab that had libvirt gets it back when it is rebuilt.
+  const withLibvirt = options.withLibvirt || Boolean(status.state?.libvirt);
   await labDown({ prefix: options.prefix, log });
   const started = performance.now();
   const plan = labPlan(options.prefix);
@@ -262,13 +271,27 @@ export async function labUp(options: LabOptions = {}): Promise<LabState> {
       guestAddress: plan.guestAddress,
     };
     await Promise.all([waitReachable(state, 'source', 10_000), waitReachable(state, 'destination', 10_000)]);
-    await writeFile(`${statePath()}.tmp`, `${JSON.stringify(state, null, 2)}\n`);
-    await root.run(['mv', '-f', `${statePath()}.tmp`, statePath()]);
+    await writeState(state);
     log(`lab: up in ${((performance.now() - started) / 1000).toFixed(1)} s (source ${state.hosts.source.address}, destination ${state.hosts.destination.address}, observer ${state.observer.address})`);
-    return state;
+    return withLibvirt ? await addLibvirt(state, log) : state;
   } catch (error) {
     await runCleanups([['lab down after a failed lab up', () => labDown({ prefix: options.prefix })]], error);
     throw error;
   }
 }
 
+
+async function writeState(state: LabState): Promise<void> {
+  await writeFile(`${statePath()}.tmp`, `${JSON.stringify(state, null, 2)}\n`);
+  await root.run(['mv', '-f', `${statePath()}.tmp`, statePath()]);
+}
+
+/** Starts libvirtd on both hosts of a running lab and records them in its state. */
+async function addLibvirt(state: LabState, log: (line: string) => void): Promise<LabState> {
+  const started = performance.now();
+  const libvirt = { source: await startLibvirtd(state.hosts.source, alive), destination: await startLibvirtd(state.hosts.destination, alive) };
+  const next: LabState = { ...state, libvirt };
+  await writeState(next);
+  log(`lab: libvirtd up on both hosts in ${((performance.now() - started) / 1000).toFixed(1)} s (pids ${libvirt.source.pid}, ${libvirt.destination.pid})`);
+  return next;
+}

@@ -92,6 +92,8 @@ export interface AgentTapOptions {
   readonly toolPath: string;
   readonly socketPath: string;
   readonly side: Side;
+  /** How long the tap keeps trying to connect to a socket that is not there yet. @default 10000 */
+  readonly connectWithinMs?: number;
 }
 
 export interface AgentStart {
@@ -115,7 +117,7 @@ export class AgentTap {
   private readonly process: RunningCommand;
 
   constructor(readonly options: AgentTapOptions) {
-    this.process = options.runner.spawn([options.toolPath, 'tap', '-r', '-e', '-w', '10000', options.socketPath]);
+    this.process = options.runner.spawn([options.toolPath, 'tap', '-r', '-e', '-w', String(options.connectWithinMs ?? 10_000), options.socketPath]);
     createInterface({ input: this.process.stdout }).on('line', (line) => {
       const parsed = parseAgentLine(line, options.side);
       if (!parsed) return;

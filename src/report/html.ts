@@ -2,7 +2,7 @@
 // no script, nothing fetched when viewed), rendered from a results file alone like the
 // Markdown table, so it can be re-rendered and tested from recorded results.
 import type { Gap, MigrationRecord, ResultsFile } from '../generated/results.js';
-import { formatMetricValue, METRIC_ORDER, METRICS, type MetricName } from '../metrics.js';
+import { formatMetricValue, METRIC_ORDER, metricColumns, METRICS, type MetricName } from '../metrics.js';
 import { median } from '../stats.js';
 import { hasRepeatedScenarios, scenarioSummaries } from './summary.js';
 import { guestState, resultsNotes, statusState } from './table.js';
@@ -435,13 +435,14 @@ const DOWNTIME_COLOUR: Partial<Record<MetricName, string>> = Object.fromEntries(
 
 function resultsTableHtml(results: ResultsFile): string {
   if (results.records.length === 0) return '<p class="empty">No migrations were measured.</p>';
+  const columns = metricColumns(results.records);
   const header: Cell[] = [
     { html: 'suite' },
     { html: 'scenario' },
     { html: 'run', cls: 'num' },
     { html: 'status' },
     // Numeric headings run upwards so 17 metric columns fit beside each other.
-    ...METRIC_ORDER.map((m) => ({ html: `<span class="v">${esc(METRICS[m].label)}</span>`, cls: DOWNTIME_COLOUR[m] ? `num downtime-col downtime-col-${m}` : 'num' })),
+    ...columns.map((m) => ({ html: `<span class="v">${esc(METRICS[m].label)}</span>`, cls: DOWNTIME_COLOUR[m] ? `num downtime-col downtime-col-${m}` : 'num' })),
     { html: '<span class="v">probe loss</span>', cls: 'num' },
     { html: 'guest after migration', cls: 'guest' },
   ];
@@ -450,7 +451,7 @@ function resultsTableHtml(results: ResultsFile): string {
     { html: `<a${attrs({ href: `#record-${i}` })}>${esc(r.scenario)}</a>` },
     { html: esc(String(r.repetition)), cls: 'num' },
     statusCell(r),
-    ...METRIC_ORDER.map((m) => ({ html: esc(formatMetricValue(m, r.metrics[m])), cls: 'num' })),
+    ...columns.map((m) => ({ html: esc(formatMetricValue(m, r.metrics[m])), cls: 'num' })),
     { html: esc(r.probe ? `${r.probe.lossCount}/${r.probe.sent}` : '—'), cls: 'num' },
     { ...guestCell(r), cls: `guest ${guestCell(r).cls ?? ''}`.trim() },
   ]);

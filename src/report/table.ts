@@ -2,7 +2,7 @@
 // can be re-rendered and tested from recorded results.
 import { markdownTable } from 'markdown-table';
 import type { MigrationRecord, ResultsFile } from '../generated/results.js';
-import { formatMetricValue, METRIC_ORDER, METRICS } from '../metrics.js';
+import { formatMetricValue, metricColumns, METRICS } from '../metrics.js';
 import { hasRepeatedScenarios, summaryTable } from './summary.js';
 
 /** The guest after the migration in words; `bad` when it is not known to be intact. Shared by every rendering. */
@@ -30,17 +30,18 @@ function statusCell(record: MigrationRecord): string {
 
 export function resultsTable(results: ResultsFile): string {
   if (results.records.length === 0) return '_No migrations were measured._\n';
-  const header = ['suite', 'scenario', 'run', 'status', ...METRIC_ORDER.map((m) => METRICS[m].label), 'probe loss', 'guest after migration'];
+  const columns = metricColumns(results.records);
+  const header = ['suite', 'scenario', 'run', 'status', ...columns.map((m) => METRICS[m].label), 'probe loss', 'guest after migration'];
   const rows = results.records.map((r) => [
     r.suite,
     r.scenario,
     String(r.repetition),
     statusCell(r),
-    ...METRIC_ORDER.map((m) => formatMetricValue(m, r.metrics[m])),
+    ...columns.map((m) => formatMetricValue(m, r.metrics[m])),
     r.probe ? `${r.probe.lossCount}/${r.probe.sent}` : '—',
     guestCell(r),
   ]);
-  const align = ['l', 'l', 'r', 'l', ...METRIC_ORDER.map(() => 'r' as const), 'r', 'l'];
+  const align = ['l', 'l', 'r', 'l', ...columns.map(() => 'r' as const), 'r', 'l'];
   return `${markdownTable([header, ...rows], { align })}\n`;
 }
 

@@ -26,7 +26,8 @@ describe(parseCommand, () => {
   });
 
   test('lab, report, validate, setup, help', () => {
-    expect(parseCommand(['lab', 'up'])).toEqual({ name: 'lab', action: 'up' });
+    expect(parseCommand(['lab', 'up'])).toEqual({ name: 'lab', action: 'up', withLibvirt: false });
+    expect(parseCommand(['lab', 'up', '--with', 'libvirt'])).toEqual({ name: 'lab', action: 'up', withLibvirt: true });
     expect(parseCommand(['report'])).toEqual({ name: 'report', results: 'results/results.json', html: false });
     expect(parseCommand(['report', '--html', 'r.json'])).toEqual({ name: 'report', results: 'r.json', html: true });
     expect(parseCommand(['validate', '--config', 'x.yaml'])).toEqual({ name: 'validate', config: 'x.yaml' });
@@ -38,6 +39,7 @@ describe(parseCommand, () => {
   test('mistakes are usage errors that say what was wrong', () => {
     expect(() => parseCommand(['lab'])).toThrow('lab needs one of: up, down, status');
     expect(() => parseCommand(['lab', 'sideways'])).toThrow('lab needs one of: up, down, status');
+    expect(() => parseCommand(['lab', 'up', '--with', 'xen'])).toThrow('lab up --with: unknown component "xen" (known: libvirt)');
     expect(() => parseCommand(['run', '--repeat', 'x'])).toThrow('--repeat needs a whole number from 1 to 1000, got "x"');
     expect(() => parseCommand(['run', '--repeat', '0'])).toThrow(/got "0"/);
     expect(() => parseCommand(['run', '--colour'])).toThrow(/run: Unknown option '--colour'/);

@@ -1,0 +1,158 @@
+// Real libvirt in the lab: a libvirtd per host, `virsh migrate --live` peer-to-peer for
+// memory migration on shared storage, client-managed with --copy-storage-all for storage
+// migration, domjobabort at the timeout; the same probes as for QEMU-direct.
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { parseConfig, resolveScenarios } from '../../src/config.js';
+import { runMigration, type RunRequest } from '../../src/engine.js';
+import type { MigrationRecord } from '../../src/generated/results.js';
+import { labUp } from '../../src/lab/lab.js';
+import { LocalRunner } from '../../src/runner/local.js';
+import { validateRecordSchema } from '../../src/schema.js';
+import { connectTarget, type ConnectedTarget } from '../../src/target.js';
+
+const config = parseConfig(
+  `
+targets:
+  lab-libvirt-direct: { hypervisor: libvirt, lab: true, libvirt: { mode: managed-direct } }
+suites:
+  it:
+    scenarios:
+      - { name: idle, target: lab-libvirt, guest: { memoryMiB: 256 }, migration: { kind: memory } }
+      - { name: storage, target: lab-libvirt-direct, guest: { memoryMiB: 256, diskMiB: 256, diskDataMiB: 64 }, migration: { kind: storage } }
+      - name: never-converges
+        target: lab-libvirt
+        guest: { memoryMiB: 256 }
+        workload: { memory: { workingSetMiB: 64, dirtyRateMBps: 64 } }
+        migration: { kind: memory, maxBandwidthMiBps: 2, timeoutMs: 8000 }
+`,
+  'libvirt-integration.yaml',
+);
+const scenarios = Object.fromEntries(resolveScenarios(config, 'it').map((s) => [s.name, s]));
+
+/**
+ * QEMU < 9.0 under TCG loses pages dirtied after a dirty-bitmap sync when guest RAM is a
+ * multiple of 256 KiB, and libvirt rounds RAM to whole MiB, so the QEMU driver's padding
+ * cannot be applied: now and then the guest's kernel dies on the destination. migbench
+ * reports that (that is the point); these tests are about the driver, so they try again.
+ */
+async function migrateSurvivingTcgBug(target: ConnectedTarget, request: RunRequest): Promise<MigrationRecord> {
+  let record: MigrationRecord | undefined;
+  for (let attempt = 1; attempt <= 3; attempt++) {
+    record = await runMigration(target, request);
+    const knownBug = record.status === 'completed' && record.integrity.location === 'destination' && !record.integrity.guestAlive && record.environment.source.accel === 'tcg';
+    if (!knownBug) return record;
+    process.stderr.write(`libvirt ${request.scenario.name}, attempt ${attempt}: ${record.integrity.problem} (QEMU < 9.0 TCG dirty-page loss); trying again\n`);
+  }
+  return record!;
+}
+
+async function domains(host: 'src' | 'dst'): Promise<string> {
+  const pid = (await new LocalRunner().run(['cat', `/run/migbench/lab/${host}/sshd.pid`])).stdout.trim();
+  return (await new LocalRunner().run(['nsenter', '-t', pid, '-m', '-n', '--', 'virsh', '-q', 'list', '--all', '--name'])).stdout.trim();
+}
+
+let target: ConnectedTarget;
+let direct: ConnectedTarget;
+beforeAll(async () => {
+  await labUp({ withLibvirt: true });
+  target = await connectTarget(config, 'lab-libvirt');
+  direct = await connectTarget(config, 'lab-libvirt-direct');
+});
+afterAll(async () => {
+  await target?.close();
+  await direct?.close();
+});
+
+describe('libvirt memory migration (virsh migrate --live --p2p, shared storage)', () => {
+  let record: MigrationRecord;
+  beforeAll(async () => {
+    record = await migrateSurvivingTcgBug(target, { scenario: scenarios.idle!, suite: 'it', test: 'idle', repetition: 1 });
+  });
+
+  test('completes with the guest intact on the destination, and a valid record', () => {
+    expect(record.error).toBeNull();
+    expect(record).toCompleteMigration();
+    expect(record).toKeepGuestIntact();
+    expect(record).toMatchObject({ hypervisor: 'libvirt', target: 'lab-libvirt' });
+    expect(record.environment.source.hypervisorVersion).toMatch(/^libvirt \d+\.\d+\.\d+, QEMU \d+\.\d+/);
+    expect(validateRecordSchema(record), JSON.stringify(validateRecordSchema.errors)).toBe(true);
+  });
+
+  test("libvirt's statistics in migbench's names: time, downtime with and without network, setup, bytes, iterations", () => {
+    const m = record.metrics;
+    expect(m.totalTimeMs!).toBeGreaterThan(0);
+    expect(m.downtimeMs!).toBeGreaterThan(0);
+    expect(m.downtimeNetMs!).toBeGreaterThan(0);
+    expect(m.downtimeNetMs!).toBeLessThanOrEqual(m.downtimeMs!);
+    expect(m.setupTimeMs!).toBeGreaterThanOrEqual(0);
+    expect(m.iterations!).toBeGreaterThanOrEqual(2);
+    expect(m.transferredBytes!).toBeGreaterThan(32 * 1024 * 1024);
+    expect(m.diskBytes).toBeNull();
+    expect(record.parameters.downtimeLimitMs).toBe(300);
+  });
+
+  test('the three views of downtime and the bytes on the wire are measured, each from its source', () => {
+    const m = record.metrics;
+    for (const key of ['observedDowntimeMs', 'guestPauseMs', 'stopToResumeMs'] as const) expect(m[key], key).toBeGreaterThan(0);
+    expect(record.metricSources).toMatchObject({ downtimeMs: 'hypervisor', downtimeNetMs: 'hypervisor', observedDowntimeMs: 'probe', guestPauseMs: 'guest', wireBytes: 'wire', wireRamBytes: 'wire' });
+    // The outside sees at least the pause the hypervisor reports (allowing for clock granularity).
+    expect(m.observedDowntimeMs!).toBeGreaterThan(m.downtimeMs! - 5);
+    expect(m.wireBytes!).toBeGreaterThanOrEqual(m.transferredBytes!);
+    expect(m.wireBytes! / m.transferredBytes!).toBeLessThan(1.05);
+    expect(Math.abs(m.wireRamBytes! - m.wireBytes!) / m.wireBytes!).toBeLessThan(0.02);
+  });
+
+  test('what libvirt did, on both hosts: destination started and resumed, source suspended then stopped', () => {
+    const names = record.events.map((e) => `${e.side} ${e.name} ${e.detail ?? ''}`.trim());
+    expect(names).toContain('destination libvirt:lifecycle Started Migrated');
+    expect(names).toContain('source libvirt:lifecycle Suspended Migrated');
+    expect(names).toContain('destination libvirt:lifecycle Resumed Migrated');
+    expect(names).toContain('source STOP');
+    expect(names).toContain('source MIGRATION completed');
+  });
+});
+
+describe('libvirt storage migration (client-managed, --copy-storage-all to each host own image folder)', () => {
+  let record: MigrationRecord;
+  beforeAll(async () => {
+    record = await migrateSurvivingTcgBug(direct, { scenario: scenarios.storage!, suite: 'it', test: 'storage', repetition: 1 });
+  });
+
+  test('completes with memory and disk intact on the destination', () => {
+    expect(record.error).toBeNull();
+    expect(record).toCompleteMigration();
+    expect(record).toKeepGuestIntact();
+    expect(record.integrity).toMatchObject({ location: 'destination', diskIntact: true, badBlocks: 0 });
+  });
+
+  test('the disk copy: mirror time from QEMU events, disk bytes from libvirt, the disk stream on the wire', () => {
+    const m = record.metrics;
+    expect(m.mirrorTimeMs!).toBeGreaterThan(0);
+    expect(record.storage!.mirrorStartMs).toBeGreaterThan(0);
+    expect(record.storage!.mirrorReadyMs!).toBeGreaterThan(record.storage!.mirrorStartMs!);
+    // libvirt counts the whole 256 MiB image; only the 64 MiB the guest wrote cross the wire.
+    expect(m.diskBytes).toBe(256 * 1024 * 1024);
+    expect(m.wireDiskBytes!).toBeGreaterThan(64 * 1024 * 1024);
+    expect(m.wireDiskBytes!).toBeLessThan(96 * 1024 * 1024);
+    for (const key of ['downtimeMs', 'observedDowntimeMs', 'guestPauseMs', 'stopToResumeMs', 'wireBytes'] as const) expect(m[key], key).toBeGreaterThan(0);
+  });
+
+  test('the images are removed from both hosts afterwards', async () => {
+    for (const host of ['src', 'dst'] as const) {
+      const out = await new LocalRunner().run(['ls', `/run/migbench/lab/${host}/libvirt/lib/images/migbench`], { check: false });
+      expect(out.stdout.trim(), host).toBe('');
+    }
+  });
+});
+
+describe('a libvirt migration that cannot converge in time', () => {
+  test('is aborted with domjobabort at its timeout; the guest keeps running intact on the source', async () => {
+    const record = await runMigration(target, { scenario: scenarios['never-converges']!, suite: 'it', test: 'never', repetition: 1 });
+    expect(record.status).toBe('cancelled');
+    expect(record.error).toMatchObject({ code: 'MB_TIMEOUT' });
+    expect(record.error!.message).toMatch(/within 8000 ms and was aborted/);
+    expect(record.integrity).toMatchObject({ location: 'source', guestAlive: true, memoryIntact: true });
+    expect(await domains('src')).toBe('');
+    expect(await domains('dst')).toBe('');
+  });
+});
