@@ -269,18 +269,17 @@ export class LibvirtHypervisor implements Hypervisor {
   }
 
   /** The virsh migrate argv for a plan; the ports are chosen by the caller so flows can be counted. */
-  migrateArgv(vm: LibvirtVm, plan: MigrationSpec, ports: { ram: number; disk?: number }): string[] {
+  migrateArgv(domain: string, plan: MigrationSpec, ports: { ram: number; disk?: number }): string[] {
     const dst = this.host('destination');
     const uri = this.options.destinationUri ?? `qemu+tcp://${dst.migrationAddress}/system`;
     const argv = ['migrate', '--live', ...(this.mode === 'p2p' ? ['--p2p'] : [])];
     if (plan.kind === 'storage') argv.push('--copy-storage-all', '--disks-port', String(ports.disk));
     else if (this.options.unsafe) argv.push('--unsafe');
-    if (plan.maxBandwidthMiBps !== undefined) argv.push('--bandwidth', String(plan.maxBandwidthMiBps));
     if (plan.autoConverge) argv.push('--auto-converge');
     if (plan.postcopyAfterMs !== undefined) argv.push('--postcopy');
     if (plan.multifdChannels !== undefined) argv.push('--parallel', '--parallel-connections', String(plan.multifdChannels));
     if (plan.xbzrleCacheMiB !== undefined) argv.push('--compressed', '--comp-methods', 'xbzrle', '--comp-xbzrle-cache', String(plan.xbzrleCacheMiB * 1024 * 1024));
-    argv.push(vm.name, uri, `tcp://${dst.migrationAddress}:${ports.ram}`);
+    argv.push(domain, uri, `tcp://${dst.migrationAddress}:${ports.ram}`);
     return argv;
   }
 
@@ -288,6 +287,8 @@ export class LibvirtHypervisor implements Hypervisor {
     const vm = this.vm(guest);
     const [src, dst] = [this.host('source'), this.host('destination')];
     if (plan.downtimeLimitMs !== undefined) await this.virsh('source', ['migrate-setmaxdowntime', vm.name, String(plan.downtimeLimitMs)]);
+    // Set before migrating (not --bandwidth) so migrate-getspeed records what is in force.
+    if (plan.maxBandwidthMiBps !== undefined) await this.virsh('source', ['migrate-setspeed', vm.name, String(plan.maxBandwidthMiBps)]);
     const parameters = await this.migrationParameters();
     const capabilities = [
       ...(plan.autoConverge ? ['auto-converge'] : []),
@@ -335,7 +336,7 @@ export class LibvirtHypervisor implements Hypervisor {
       const startedAtMs = epochMs();
       vm.migrationStartedAtMs = startedAtMs;
       const deadline = startedAtMs + plan.timeoutMs;
-      const migrating = this.virsh('source', this.migrateArgv(vm, plan, ports), { check: false, timeoutMs: plan.timeoutMs + 120_000 });
+      const migrating = this.virsh('source', this.migrateArgv(vm.name, plan, ports), { check: false, timeoutMs: plan.timeoutMs + 120_000 });
       let finished: CommandResult | null = null;
       void migrating.then((r) => (finished = r), () => undefined);
       let timedOut = false;
