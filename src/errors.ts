@@ -16,6 +16,7 @@ export type ErrorCode =
   | 'MB_QMP_CLOSED'
   | 'MB_QMP_TIMEOUT'
   | 'MB_LIBVIRT'
+  | 'MB_XENAPI'
   | 'MB_LAB'
   | 'MB_SETUP'
   | 'MB_GUEST'
