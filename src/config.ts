@@ -185,6 +185,13 @@ function scenarioIssues(config: MigbenchConfig, scenario: ScenarioConfig, at: (.
 function targetIssues(name: string, target: TargetConfig): SemanticIssue[] {
   const issues: SemanticIssue[] = [];
   const at = (...rest: string[]) => ['targets', name, ...rest];
+  if (target.hypervisor === 'xenserver') {
+    if (target.lab) issues.push({ segments: at('lab'), message: 'XenServer does not run in the embedded lab; give the pool hosts instead' });
+    if (!target.xenserver) issues.push({ segments: at(), message: 'a xenserver target needs its xenserver settings (url, user, vm, sourceHost, destinationHost)' });
+    else if (!target.xenserver.passwordEnv && !target.xenserver.passwordFile) issues.push({ segments: at('xenserver'), message: 'give the XenAPI password as passwordEnv or passwordFile (never in the config itself)' });
+  } else if (target.xenserver) {
+    issues.push({ segments: at('xenserver'), message: `xenserver settings belong to a xenserver target, not ${target.hypervisor}` });
+  }
   if (BUILTIN_TARGETS[name] || target.lab) {
     for (const key of ['source', 'destination', 'observer', 'guestNetwork'] as const) {
       if (target[key] !== undefined) issues.push({ segments: at(key), message: `the embedded lab provides ${key}; remove it or set lab: false` });

@@ -14,6 +14,8 @@ import { ensureGuestImage } from './setup/image.js';
 import { ensureProbeTool } from './setup/tools.js';
 import { isLabTarget, resolveTargetConfig } from './config.js';
 import { LibvirtHypervisor } from './libvirt/driver.js';
+import { XenApiClient } from './xen/client.js';
+import { XenServerHypervisor } from './xen/driver.js';
 
 export interface ConnectedTarget {
   readonly name: string;
@@ -30,6 +32,17 @@ export interface ConnectedTarget {
 }
 
 const DEFAULT_WORK_DIR = '/run/migbench';
+
+/** The XenAPI password from the environment or a file; errors name where it was looked for, never the value. */
+async function readXenPassword(env: string | undefined, file: string | undefined): Promise<string> {
+  if (env) {
+    const value = process.env[env];
+    if (!value) throw new MigbenchError('MB_CONFIG_READ', `the XenAPI password variable ${env} is not set`, { userError: true });
+    return value;
+  }
+  if (file) return (await readSecretFile(file, 'XenAPI password file')).toString('utf8').split('\n')[0]!;
+  throw new MigbenchError('MB_CONFIG_INVALID', 'no XenAPI password: set xenserver.passwordEnv or passwordFile', { userError: true });
+}
 
 async function readSecretFile(path: string, what: string): Promise<Buffer> {
   try {
@@ -102,8 +115,21 @@ export async function connectTarget(config: MigbenchConfig, name: string, log: (
     }
     // The lab's hosts share this machine's filesystem, so any folder is shared storage.
     const sharedStorageDir = isLab ? `${DEFAULT_WORK_DIR}/shared` : target.sharedStorageDir;
+    const xen = target.xenserver;
     const hypervisor: Hypervisor =
-      target.hypervisor === 'libvirt'
+      target.hypervisor === 'xenserver' && xen
+        ? new XenServerHypervisor({
+            source,
+            destination,
+            client: new XenApiClient(xen.url),
+            user: xen.user,
+            password: () => readXenPassword(xen.passwordEnv, xen.passwordFile),
+            vm: xen.vm,
+            sourceHost: xen.sourceHost,
+            destinationHost: xen.destinationHost,
+            ...(xen.storage && { storage: xen.storage }),
+          })
+        : target.hypervisor === 'libvirt'
         ? new LibvirtHypervisor({
             source,
             destination,

@@ -121,6 +121,16 @@ suites:
     ]);
   });
 
+  test('a xenserver target needs its settings and a password source, never the password itself', () => {
+    const host = '{ address: xcp1, user: root, identityFile: /k, hostKeyFingerprints: ["SHA256:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"], migrationAddress: 10.0.0.1, migrationInterface: xenbr1 }';
+    const target = (xen: string) => `targets:\n  pool: { hypervisor: xenserver, source: ${host}, destination: ${host}, guestNetwork: { address: 192.0.2.6/24, bridge: xenbr0 }${xen} }\n${minimal}`;
+    expect(problems(target(''))).toEqual(['targets.pool (line 2): a xenserver target needs its xenserver settings (url, user, vm, sourceHost, destinationHost)']);
+    expect(problems(target(', xenserver: { url: "https://xcp1", user: root, vm: web, sourceHost: a, destinationHost: b }'))).toEqual([
+      'targets.pool.xenserver (line 2): give the XenAPI password as passwordEnv or passwordFile (never in the config itself)',
+    ]);
+    expect(problems(target(', xenserver: { url: "https://xcp1", user: root, password: hunter2, vm: web, sourceHost: a, destinationHost: b }'))[0]).toMatch(/targets\.pool\.xenserver.*password/);
+  });
+
   test('broken YAML is reported with its position', () => {
     expect(problems('suites:\n  s: [\n')[0]).toMatch(/^\(line \d+, column \d+\): /);
     expect(problems('suites: {}\nsuites: {}\n')[0]).toMatch(/unique/i);

@@ -71,9 +71,9 @@ export interface ProbeSettings {
  */
 export interface Target {
   /**
-   * qemu: QEMU started and driven over QMP by migbench; libvirt: domains defined and migrated with virsh, as administrators run KVM.
+   * qemu: QEMU started and driven over QMP by migbench; libvirt: domains defined and migrated with virsh, as administrators run KVM; xenserver: a pool's VM migrated through XenAPI (XenServer / XCP-ng).
    */
-  hypervisor: 'qemu' | 'libvirt';
+  hypervisor: 'qemu' | 'libvirt' | 'xenserver';
   /**
    * Use the embedded lab's hosts (source, destination, observer come from `migbench lab up`).
    */
@@ -84,6 +84,7 @@ export interface Target {
   guestNetwork?: GuestNetwork;
   qemu?: QemuSettings;
   libvirt?: LibvirtSettings;
+  xenserver?: XenServerSettings;
   /**
    * A folder both hosts see at the same path (NFS, a cluster filesystem): memory migration keeps the guest's disk there. Storage migration uses each host's workDir instead.
    */
@@ -189,6 +190,52 @@ export interface LibvirtSettings {
    * Pass --unsafe to memory migrations: libvirt only calls storage shared on filesystems it knows as shared (NFS, GFS2, Ceph, ...).
    */
   unsafe?: boolean;
+}
+/**
+ * This interface was referenced by `MigbenchConfig`'s JSON-Schema
+ * via the `definition` "XenServerSettings".
+ */
+export interface XenServerSettings {
+  /**
+   * The pool coordinator's XenAPI address, e.g. https://xcp1.example.net (JSON-RPC at /jsonrpc). TLS certificates are verified (add a private CA with NODE_EXTRA_CA_CERTS).
+   */
+  url: string;
+  user: string;
+  /**
+   * Environment variable holding the password; never printed.
+   */
+  passwordEnv?: string;
+  /**
+   * File holding the password (first line); never printed.
+   */
+  passwordFile?: string;
+  /**
+   * Name label of the pool's VM to migrate; it must run on sourceHost. migbench does not install guests on a pool.
+   */
+  vm: string;
+  /**
+   * Name label of the host the VM starts on.
+   */
+  sourceHost: string;
+  /**
+   * Name label of the host it moves to.
+   */
+  destinationHost: string;
+  storage?: {
+    /**
+     * SR on the destination every disk moves to (storage migration).
+     */
+    sr: string;
+    /**
+     * Network every VIF joins on the destination.
+     */
+    network: string;
+    /**
+     * SR to bring the disks back to afterwards.
+     */
+    sourceSr?: string;
+    sourceNetwork?: string;
+  };
 }
 /**
  * This interface was referenced by `MigbenchConfig`'s JSON-Schema
