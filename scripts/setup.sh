@@ -13,7 +13,8 @@ if [ "$(id -u)" != 0 ]; then
 fi
 
 packages=(qemu-system-x86 qemu-utils busybox-static iputils-ping openssh-server openssh-client iproute2 nftables gcc libc6-dev chromium
-  libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients)
+  libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients
+  golang-go golang-github-vmware-govmomi-dev)
 missing=()
 for p in "${packages[@]}"; do
   if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then

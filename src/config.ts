@@ -192,6 +192,13 @@ function targetIssues(name: string, target: TargetConfig): SemanticIssue[] {
   } else if (target.xenserver) {
     issues.push({ segments: at('xenserver'), message: `xenserver settings belong to a xenserver target, not ${target.hypervisor}` });
   }
+  if (target.hypervisor === 'vsphere') {
+    if (target.lab) issues.push({ segments: at('lab'), message: 'vSphere does not run in the embedded lab; give the ESXi hosts instead' });
+    if (!target.vsphere) issues.push({ segments: at(), message: 'a vsphere target needs its vsphere settings (url, user, vm, sourceHost, destinationHost)' });
+    else if (!target.vsphere.passwordEnv && !target.vsphere.passwordFile) issues.push({ segments: at('vsphere'), message: 'give the vCenter password as passwordEnv or passwordFile (never in the config itself)' });
+  } else if (target.vsphere) {
+    issues.push({ segments: at('vsphere'), message: `vsphere settings belong to a vsphere target, not ${target.hypervisor}` });
+  }
   if (BUILTIN_TARGETS[name] || target.lab) {
     for (const key of ['source', 'destination', 'observer', 'guestNetwork'] as const) {
       if (target[key] !== undefined) issues.push({ segments: at(key), message: `the embedded lab provides ${key}; remove it or set lab: false` });

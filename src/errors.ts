@@ -17,6 +17,7 @@ export type ErrorCode =
   | 'MB_QMP_TIMEOUT'
   | 'MB_LIBVIRT'
   | 'MB_XENAPI'
+  | 'MB_VSPHERE'
   | 'MB_LAB'
   | 'MB_SETUP'
   | 'MB_GUEST'

@@ -16,6 +16,8 @@ import { isLabTarget, resolveTargetConfig } from './config.js';
 import { LibvirtHypervisor } from './libvirt/driver.js';
 import { XenApiClient } from './xen/client.js';
 import { XenServerHypervisor } from './xen/driver.js';
+import { VsphereClient } from './vsphere/client.js';
+import { VsphereHypervisor } from './vsphere/driver.js';
 
 export interface ConnectedTarget {
   readonly name: string;
@@ -33,15 +35,15 @@ export interface ConnectedTarget {
 
 const DEFAULT_WORK_DIR = '/run/migbench';
 
-/** The XenAPI password from the environment or a file; errors name where it was looked for, never the value. */
-async function readXenPassword(env: string | undefined, file: string | undefined): Promise<string> {
+/** A management API's password from the environment or a file; errors name where it was looked for, never the value. */
+async function readPassword(what: string, env: string | undefined, file: string | undefined): Promise<string> {
   if (env) {
     const value = process.env[env];
-    if (!value) throw new MigbenchError('MB_CONFIG_READ', `the XenAPI password variable ${env} is not set`, { userError: true });
+    if (!value) throw new MigbenchError('MB_CONFIG_READ', `the ${what} password variable ${env} is not set`, { userError: true });
     return value;
   }
-  if (file) return (await readSecretFile(file, 'XenAPI password file')).toString('utf8').split('\n')[0]!;
-  throw new MigbenchError('MB_CONFIG_INVALID', 'no XenAPI password: set xenserver.passwordEnv or passwordFile', { userError: true });
+  if (file) return (await readSecretFile(file, `${what} password file`)).toString('utf8').split('\n')[0]!;
+  throw new MigbenchError('MB_CONFIG_INVALID', `no ${what} password: set passwordEnv or passwordFile`, { userError: true });
 }
 
 async function readSecretFile(path: string, what: string): Promise<Buffer> {
@@ -116,14 +118,27 @@ export async function connectTarget(config: MigbenchConfig, name: string, log: (
     // The lab's hosts share this machine's filesystem, so any folder is shared storage.
     const sharedStorageDir = isLab ? `${DEFAULT_WORK_DIR}/shared` : target.sharedStorageDir;
     const xen = target.xenserver;
+    const vs = target.vsphere;
     const hypervisor: Hypervisor =
-      target.hypervisor === 'xenserver' && xen
+      target.hypervisor === 'vsphere' && vs
+        ? new VsphereHypervisor({
+            source,
+            destination,
+            client: new VsphereClient(vs.url),
+            user: vs.user,
+            password: () => readPassword('vCenter', vs.passwordEnv, vs.passwordFile),
+            vm: vs.vm,
+            sourceHost: vs.sourceHost,
+            destinationHost: vs.destinationHost,
+            ...(vs.storage && { storage: vs.storage }),
+          })
+        : target.hypervisor === 'xenserver' && xen
         ? new XenServerHypervisor({
             source,
             destination,
             client: new XenApiClient(xen.url),
             user: xen.user,
-            password: () => readXenPassword(xen.passwordEnv, xen.passwordFile),
+            password: () => readPassword('XenAPI', xen.passwordEnv, xen.passwordFile),
             vm: xen.vm,
             sourceHost: xen.sourceHost,
             destinationHost: xen.destinationHost,

@@ -13,7 +13,7 @@ import { resultsMarkdown } from '../report/table.js';
 import { mergeResults, readResults } from '../results.js';
 import { LocalRunner } from '../runner/local.js';
 import { ensureGuestImage } from '../setup/image.js';
-import { ensureProbeTool } from '../setup/tools.js';
+import { ensureProbeTool, ensureVcsim } from '../setup/tools.js';
 import { parseCommand, USAGE } from './args.js';
 import { runSuites, type Io } from './run.js';
 
@@ -32,7 +32,8 @@ export async function main(argv: readonly string[], io: Io = stdio): Promise<num
       case 'setup': {
         const image = await ensureGuestImage(new LocalRunner(), io.log);
         const probe = await ensureProbeTool(io.log);
-        io.log(`setup: guest image ${image.dir} (${image.kernelPackage}); migbench-probe ${probe.localPath}`);
+        const vcsim = await ensureVcsim(io.log);
+        io.log(`setup: guest image ${image.dir} (${image.kernelPackage}); migbench-probe ${probe.localPath}${vcsim ? `; vcsim ${vcsim}` : ''}`);
         return 0;
       }
       case 'lab': {

@@ -71,9 +71,9 @@ export interface ProbeSettings {
  */
 export interface Target {
   /**
-   * qemu: QEMU started and driven over QMP by migbench; libvirt: domains defined and migrated with virsh, as administrators run KVM; xenserver: a pool's VM migrated through XenAPI (XenServer / XCP-ng).
+   * qemu: QEMU started and driven over QMP by migbench; libvirt: domains defined and migrated with virsh, as administrators run KVM; xenserver: a pool's VM migrated through XenAPI (XenServer / XCP-ng). vsphere: an inventory VM moved with RelocateVM_Task through vCenter (vMotion, storage vMotion).
    */
-  hypervisor: 'qemu' | 'libvirt' | 'xenserver';
+  hypervisor: 'qemu' | 'libvirt' | 'xenserver' | 'vsphere';
   /**
    * Use the embedded lab's hosts (source, destination, observer come from `migbench lab up`).
    */
@@ -85,6 +85,7 @@ export interface Target {
   qemu?: QemuSettings;
   libvirt?: LibvirtSettings;
   xenserver?: XenServerSettings;
+  vsphere?: VsphereSettings;
   /**
    * A folder both hosts see at the same path (NFS, a cluster filesystem): memory migration keeps the guest's disk there. Storage migration uses each host's workDir instead.
    */
@@ -235,6 +236,44 @@ export interface XenServerSettings {
      */
     sourceSr?: string;
     sourceNetwork?: string;
+  };
+}
+/**
+ * This interface was referenced by `MigbenchConfig`'s JSON-Schema
+ * via the `definition` "VsphereSettings".
+ */
+export interface VsphereSettings {
+  /**
+   * vCenter's SDK endpoint, e.g. https://vcenter.example.net/sdk. TLS certificates are verified (add a private CA with NODE_EXTRA_CA_CERTS).
+   */
+  url: string;
+  user: string;
+  /**
+   * Environment variable holding the password; never printed.
+   */
+  passwordEnv?: string;
+  /**
+   * File holding the password (first line); never printed.
+   */
+  passwordFile?: string;
+  /**
+   * Inventory name of the VM to migrate; it must be powered on on sourceHost.
+   */
+  vm: string;
+  /**
+   * Inventory name of the ESXi host the VM starts on.
+   */
+  sourceHost: string;
+  destinationHost: string;
+  storage?: {
+    /**
+     * Datastore storage vMotion moves the disks to.
+     */
+    datastore: string;
+    /**
+     * Datastore to bring them back to afterwards.
+     */
+    sourceDatastore?: string;
   };
 }
 /**

@@ -21,3 +21,25 @@ export async function ensureProbeTool(log: Log = console.log): Promise<LocalFile
   }
   return { name: 'migbench-probe', localPath, sha256: createHash('sha256').update(await readFile(localPath)).digest('hex') };
 }
+
+/**
+ * VMware's vCenter simulator (fixtures/vcsim/main.go on Debian's govmomi source), for the
+ * vSphere driver's tests; built once per source version. Null where Go or govmomi's source
+ * is missing (set-up installs both).
+ */
+export async function ensureVcsim(log: Log = console.log): Promise<string | null> {
+  const gopath = '/usr/share/gocode';
+  const hasSource = await stat(join(gopath, 'src/github.com/vmware/govmomi/simulator')).then(() => true, () => false);
+  const go = await new LocalRunner().run(['go', 'version'], { check: false }).catch(() => null);
+  if (!hasSource || !go?.ok) return null;
+  const source = await readFile(projectPath('fixtures/vcsim/main.go'));
+  const hash = createHash('sha256').update(source).update(go.stdout).digest('hex').slice(0, 16);
+  const localPath = join(cacheDir(), 'tools', `vcsim-${hash}`);
+  if (!(await stat(localPath).then(() => true, () => false))) {
+    log(`setup: building VMware's vcsim from govmomi (${localPath})`);
+    await mkdir(dirname(localPath), { recursive: true });
+    await new LocalRunner().run(['env', 'GO111MODULE=off', `GOPATH=${gopath}`, `GOCACHE=${join(cacheDir(), 'go-build')}`, 'go', 'build', '-o', `${localPath}.tmp`, projectPath('fixtures/vcsim/main.go')], { timeoutMs: 600_000 });
+    await rename(`${localPath}.tmp`, localPath);
+  }
+  return localPath;
+}

@@ -27,6 +27,12 @@ targets:
     destination: ${host(9)}
     guestNetwork: { address: 192.0.2.60/24, bridge: xenbr0 }
     xenserver: { url: "https://127.0.0.1:9", user: root, passwordFile: ${join(dir, 'xapi-password')}, vm: web-01, sourceHost: xcp1, destinationHost: xcp2, storage: { sr: "Local storage", network: "Pool-wide network" } }
+  vc-cluster:
+    hypervisor: vsphere
+    source: ${host(9)}
+    destination: ${host(9)}
+    guestNetwork: { address: 192.0.2.70/24, bridge: "VM Network" }
+    vsphere: { url: "https://127.0.0.1:9/sdk", user: "administrator@vsphere.local", passwordFile: ${join(dir, 'xapi-password')}, vm: web-02, sourceHost: esx1, destinationHost: esx2, storage: { datastore: ds2, sourceDatastore: ds1 } }
 suites: {}
 `,
     'hypervisors.yaml',
@@ -34,7 +40,7 @@ suites: {}
 }
 
 describe('real-host targets', () => {
-  test.each(['rack-qemu', 'rack-libvirt', 'xcp-pool'])('%s: valid, and unreachable hosts fail fast, naming the host', async (name) => {
+  test.each(['rack-qemu', 'rack-libvirt', 'xcp-pool', 'vc-cluster'])('%s: valid, and unreachable hosts fail fast, naming the host', async (name) => {
     const cfg = await config();
     const started = performance.now();
     const error = (await connectTarget(cfg, name).then(
