@@ -35935,6 +35935,12 @@ function targetIssues(name, target) {
   } else if (target.xenserver) {
     issues.push({ segments: at("xenserver"), message: `xenserver settings belong to a xenserver target, not ${target.hypervisor}` });
   }
+  if (target.hypervisor === "hyperv") {
+    if (target.lab) issues.push({ segments: at("lab"), message: "Hyper-V does not run in the embedded lab; give the Windows hosts instead" });
+    if (!target.hyperv) issues.push({ segments: at(), message: "a hyperv target needs its hyperv settings (vm, sourceHost, destinationHost)" });
+  } else if (target.hyperv) {
+    issues.push({ segments: at("hyperv"), message: `hyperv settings belong to a hyperv target, not ${target.hypervisor}` });
+  }
   if (target.hypervisor === "vsphere") {
     if (target.lab) issues.push({ segments: at("lab"), message: "vSphere does not run in the embedded lab; give the ESXi hosts instead" });
     if (!target.vsphere) issues.push({ segments: at(), message: "a vsphere target needs its vsphere settings (url, user, vm, sourceHost, destinationHost)" });

@@ -18,6 +18,7 @@ export type ErrorCode =
   | 'MB_LIBVIRT'
   | 'MB_XENAPI'
   | 'MB_VSPHERE'
+  | 'MB_HYPERV'
   | 'MB_LAB'
   | 'MB_SETUP'
   | 'MB_GUEST'

@@ -18,6 +18,7 @@ import { XenApiClient } from './xen/client.js';
 import { XenServerHypervisor } from './xen/driver.js';
 import { VsphereClient } from './vsphere/client.js';
 import { VsphereHypervisor } from './vsphere/driver.js';
+import { HypervHypervisor } from './hyperv/driver.js';
 
 export interface ConnectedTarget {
   readonly name: string;
@@ -119,8 +120,11 @@ export async function connectTarget(config: MigbenchConfig, name: string, log: (
     const sharedStorageDir = isLab ? `${DEFAULT_WORK_DIR}/shared` : target.sharedStorageDir;
     const xen = target.xenserver;
     const vs = target.vsphere;
+    const hv = target.hyperv;
     const hypervisor: Hypervisor =
-      target.hypervisor === 'vsphere' && vs
+      target.hypervisor === 'hyperv' && hv
+        ? new HypervHypervisor({ source, destination, vm: hv.vm, sourceHost: hv.sourceHost, destinationHost: hv.destinationHost, ...(hv.storage && { storage: hv.storage }), ...(hv.shell && { shell: hv.shell }) })
+        : target.hypervisor === 'vsphere' && vs
         ? new VsphereHypervisor({
             source,
             destination,

@@ -71,9 +71,9 @@ export interface ProbeSettings {
  */
 export interface Target {
   /**
-   * qemu: QEMU started and driven over QMP by migbench; libvirt: domains defined and migrated with virsh, as administrators run KVM; xenserver: a pool's VM migrated through XenAPI (XenServer / XCP-ng). vsphere: an inventory VM moved with RelocateVM_Task through vCenter (vMotion, storage vMotion).
+   * qemu: QEMU started and driven over QMP by migbench; libvirt: domains defined and migrated with virsh, as administrators run KVM; xenserver: a pool's VM migrated through XenAPI (XenServer / XCP-ng). vsphere: an inventory VM moved with RelocateVM_Task through vCenter (vMotion, storage vMotion). hyperv: a host's VM moved with Move-VM, PowerShell over SSH.
    */
-  hypervisor: 'qemu' | 'libvirt' | 'xenserver' | 'vsphere';
+  hypervisor: 'qemu' | 'libvirt' | 'xenserver' | 'vsphere' | 'hyperv';
   /**
    * Use the embedded lab's hosts (source, destination, observer come from `migbench lab up`).
    */
@@ -86,6 +86,7 @@ export interface Target {
   libvirt?: LibvirtSettings;
   xenserver?: XenServerSettings;
   vsphere?: VsphereSettings;
+  hyperv?: HypervSettings;
   /**
    * A folder both hosts see at the same path (NFS, a cluster filesystem): memory migration keeps the guest's disk there. Storage migration uses each host's workDir instead.
    */
@@ -275,6 +276,40 @@ export interface VsphereSettings {
      */
     sourceDatastore?: string;
   };
+}
+/**
+ * This interface was referenced by `MigbenchConfig`'s JSON-Schema
+ * via the `definition` "HypervSettings".
+ */
+export interface HypervSettings {
+  /**
+   * The VM's name; it must run on the source host (reached over SSH: OpenSSH on Windows Server).
+   */
+  vm: string;
+  /**
+   * Computer name Move-VM is given to bring the VM back.
+   */
+  sourceHost: string;
+  /**
+   * Computer name Move-VM moves the VM to.
+   */
+  destinationHost: string;
+  storage?: {
+    /**
+     * Storage migration: the VM's folder on the destination (-DestinationStoragePath).
+     */
+    destinationPath: string;
+    /**
+     * Its folder on the source, to bring it back.
+     */
+    sourcePath?: string;
+  };
+  /**
+   * The PowerShell command on the hosts (e.g. [pwsh]).
+   *
+   * @minItems 1
+   */
+  shell?: [string, ...string[]];
 }
 /**
  * This interface was referenced by `MigbenchConfig`'s JSON-Schema

@@ -48,7 +48,8 @@ async function runAction(event: string, inputs: Record<string, string>): Promise
 
 const FROM_LAB = { results: 'fixtures/results/ab-downtime-limit/head.json', baseline: 'fixtures/results/ab-downtime-limit/base.json', comment: 'always' };
 
-describe('dist/index.js', () => {
+// Each test starts node on the 1.7 MB bundle, twice for the sticky comment: seconds on a busy machine.
+describe('dist/index.js', { timeout: 60_000 }, () => {
   test('posts one comparison comment, then updates the same comment; outputs and job summary set', async () => {
     github = await startFakeGitHub({ token: TOKEN, owner: 'acme', repo: 'hypervisors' });
     const first = await runAction('pull_request.json', FROM_LAB);

@@ -33,6 +33,12 @@ targets:
     destination: ${host(9)}
     guestNetwork: { address: 192.0.2.70/24, bridge: "VM Network" }
     vsphere: { url: "https://127.0.0.1:9/sdk", user: "administrator@vsphere.local", passwordFile: ${join(dir, 'xapi-password')}, vm: web-02, sourceHost: esx1, destinationHost: esx2, storage: { datastore: ds2, sourceDatastore: ds1 } }
+  hv-pair:
+    hypervisor: hyperv
+    source: ${host(9)}
+    destination: ${host(9)}
+    guestNetwork: { address: 192.0.2.80/24, bridge: vSwitch }
+    hyperv: { vm: web-03, sourceHost: hv1, destinationHost: hv2, storage: { destinationPath: 'D:\\VMs\\web-03', sourcePath: 'C:\\VMs\\web-03' } }
 suites: {}
 `,
     'hypervisors.yaml',
@@ -40,7 +46,7 @@ suites: {}
 }
 
 describe('real-host targets', () => {
-  test.each(['rack-qemu', 'rack-libvirt', 'xcp-pool', 'vc-cluster'])('%s: valid, and unreachable hosts fail fast, naming the host', async (name) => {
+  test.each(['rack-qemu', 'rack-libvirt', 'xcp-pool', 'vc-cluster', 'hv-pair'])('%s: valid, and unreachable hosts fail fast, naming the host', async (name) => {
     const cfg = await config();
     const started = performance.now();
     const error = (await connectTarget(cfg, name).then(

@@ -1,0 +1,196 @@
+// The Hyper-V driver: PowerShell over SSH (OpenSSH on Windows Server) on the host where
+// the VM runs. Move-VM -AsJob (with -IncludeStorage for storage migration), the job polled,
+// Msvm_MigrationJob for progress and cancel, the VMMS-Admin blackout event (20415/20417) for
+// downtime. Like XenServer and vSphere, the VM is the host's: it goes back afterwards.
+import { MigbenchError } from '../errors.js';
+import type { HostEnvironment, ProgressSample } from '../generated/results.js';
+import type { AgentEndpoint, GuestHandle, GuestInspection, GuestLaunch, Hypervisor, HypervisorFigures, MigrationOutcome, TargetHost } from '../hypervisor.js';
+import type { Side } from '../probe/agent.js';
+import { epochMs } from '../probe/gaps.js';
+import type { MigrationSpec } from '../scenario.js';
+import { blackoutScript, cancelScript, jobStatusScript, moveVmScript, powershellArgv, vmStateScript } from './powershell.js';
+
+export interface HypervDriverOptions {
+  readonly source: TargetHost;
+  readonly destination: TargetHost;
+  readonly vm: string;
+  /** Computer names Move-VM is given. */
+  readonly sourceHost: string;
+  readonly destinationHost: string;
+  /** Storage migration: the VM's folder on the destination, and on the source for the way back. */
+  readonly storage?: { readonly destinationPath: string; readonly sourcePath?: string };
+  /** The PowerShell command. @default ['powershell'] */
+  readonly shell?: readonly string[];
+  /** @default 500 */
+  readonly pollIntervalMs?: number;
+}
+
+export interface HypervJobStatus {
+  readonly state: 'running' | 'completed' | 'failed' | 'cancelled';
+  readonly beganAtMs: number | null;
+  readonly endedAtMs: number | null;
+  readonly reason: string | null;
+  readonly percent: number | null;
+}
+
+const EMPTY_FIGURES: HypervisorFigures = {
+  totalTimeMs: null,
+  downtimeMs: null,
+  setupTimeMs: null,
+  transferredBytes: null,
+  iterations: null,
+  dirtyRatePagesPerSec: null,
+  stopToResumeMs: null,
+  mirrorTimeMs: null,
+  diskBytes: null,
+};
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const time = (v: unknown) => (typeof v === 'string' && Number.isFinite(Date.parse(v)) ? Date.parse(v) : null);
+
+/** The one translation of the job status script's output. */
+export function toJobStatus(raw: Record<string, unknown>): HypervJobStatus {
+  const state = String(raw.state);
+  return {
+    state: state === 'Completed' ? 'completed' : state === 'Failed' ? 'failed' : state === 'Stopped' ? 'cancelled' : 'running',
+    beganAtMs: time(raw.begin),
+    endedAtMs: time(raw.end),
+    reason: typeof raw.reason === 'string' && raw.reason ? raw.reason : null,
+    percent: typeof raw.percent === 'number' ? raw.percent : null,
+  };
+}
+
+/** The longest blackout of the move, ms (event 20415's third property is seconds). */
+export function blackoutMs(events: unknown): number | null {
+  const list = Array.isArray(events) ? events : events && typeof events === 'object' ? [events] : [];
+  const seconds = list.map((e) => Number((e as Record<string, unknown>).blackoutSeconds)).filter(Number.isFinite);
+  return seconds.length ? Math.max(...seconds) * 1000 : null;
+}
+
+export class HypervHypervisor implements Hypervisor {
+  readonly kind = 'hyperv' as const;
+  private lastKind: MigrationSpec['kind'] = 'memory';
+
+  constructor(private readonly options: HypervDriverOptions) {}
+
+  private host(side: Side): TargetHost {
+    return side === 'source' ? this.options.source : this.options.destination;
+  }
+
+  /** Runs a script on a host and returns its JSON; a caught PowerShell error becomes a MigbenchError. */
+  async ps<T = Record<string, unknown>>(side: Side, script: string, what: string): Promise<T> {
+    const { runner } = this.host(side);
+    const out = await runner.run(powershellArgv(script, this.options.shell), { check: false, timeoutMs: 120_000 });
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(out.stdout.trim() || 'null');
+    } catch {
+      throw new MigbenchError('MB_HYPERV', `${runner.host}: ${what}: PowerShell did not answer with JSON (exit ${out.exitCode}): ${(out.stderr || out.stdout).trim().slice(0, 200)}`, { context: { host: runner.host } });
+    }
+    if (parsed && typeof parsed === 'object' && 'error' in parsed) {
+      const e = parsed as { error: unknown; id?: unknown };
+      throw new MigbenchError('MB_HYPERV', `${runner.host}: ${what} failed: ${String(e.error)}${e.id ? ` (${String(e.id)})` : ''}`, { context: { host: runner.host } });
+    }
+    if (!out.ok) throw new MigbenchError('MB_HYPERV', `${runner.host}: ${what}: PowerShell exited ${out.exitCode}: ${out.stderr.trim().slice(0, 200)}`, { context: { host: runner.host } });
+    return parsed as T;
+  }
+
+  async describe(): Promise<{ source: HostEnvironment; destination: HostEnvironment }> {
+    const env = (side: Side): HostEnvironment => ({
+      host: side === 'source' ? this.options.sourceHost : this.options.destinationHost,
+      kernel: 'Windows',
+      cpuModel: 'unknown',
+      cpuCount: 0,
+      hypervisorVersion: 'Hyper-V',
+      accel: 'hyperv',
+    });
+    return { source: env('source'), destination: env('destination') };
+  }
+
+  async startGuest(launch: GuestLaunch): Promise<GuestHandle> {
+    const state = await this.ps<{ state: string }>('source', vmStateScript(this.options.vm), `Get-VM ${this.options.vm}`);
+    if (state.state !== 'Running') throw new MigbenchError('MB_GUEST', `${this.host('source').runner.host}: VM ${this.options.vm} is ${state.state}; start it on ${this.options.sourceHost} first`, { userError: true });
+    return { vmId: launch.vmId, launch, location: 'source', workarounds: [] };
+  }
+
+  async prepareDestination(): Promise<void> {
+    // Move-VM prepares the destination.
+  }
+
+  agentEndpoint(): AgentEndpoint | null {
+    return null;
+  }
+
+  async migrate(guest: GuestHandle, plan: MigrationSpec): Promise<MigrationOutcome> {
+    const from = guest.location;
+    const outbound = from === 'source';
+    this.lastKind = plan.kind;
+    const startedAtMs = epochMs();
+    const timeline: ProgressSample[] = [];
+    let job: { jobId: number; started: string };
+    try {
+      let destinationStoragePath: string | undefined;
+      if (plan.kind === 'storage') {
+        destinationStoragePath = outbound ? this.options.storage?.destinationPath : this.options.storage?.sourcePath;
+        if (!destinationStoragePath) throw new MigbenchError('MB_CONFIG_INVALID', `storage migration on Hyper-V needs hyperv.storage.${outbound ? 'destinationPath' : 'sourcePath (to bring the VM back)'} in the target`, { userError: true });
+      }
+      job = await this.ps(from, moveVmScript({ vm: this.options.vm, destinationHost: outbound ? this.options.destinationHost : this.options.sourceHost, ...(destinationStoragePath !== undefined && { destinationStoragePath }) }), 'Move-VM');
+    } catch (error) {
+      return this.outcome(startedAtMs, timeline, null, error instanceof MigbenchError ? error : new MigbenchError('MB_MIGRATION', String(error)), false, plan.kind, null);
+    }
+    let status: HypervJobStatus;
+    let cancelled = false;
+    for (;;) {
+      status = toJobStatus(await this.ps(from, jobStatusScript(job.jobId, this.options.vm), 'Get-Job'));
+      timeline.push({ tMs: epochMs() - startedAtMs, status: status.state, transferredBytes: null, remainingBytes: null, totalBytes: null, dirtyRatePagesPerSec: null, bandwidthMbps: null, iteration: null, expectedDowntimeMs: null });
+      if (status.state !== 'running') break;
+      if (!cancelled && epochMs() - startedAtMs > plan.timeoutMs) {
+        cancelled = true;
+        await this.ps(from, cancelScript(this.options.vm), 'cancel the migration job').catch(() => undefined);
+      }
+      await sleep(this.options.pollIntervalMs ?? 500);
+    }
+    if (status.state === 'completed') guest.location = outbound ? 'destination' : 'source';
+    // The blackout event is logged by the VMMS of the host the VM left.
+    const downtimeMs = status.state === 'completed' ? blackoutMs(await this.ps<unknown>(from, blackoutScript(job.started), 'Get-WinEvent').catch(() => null)) : null;
+    const error =
+      status.state === 'completed'
+        ? null
+        : new MigbenchError(cancelled ? 'MB_TIMEOUT' : 'MB_MIGRATION', cancelled ? `migration did not complete within ${plan.timeoutMs} ms and was cancelled (Msvm_MigrationJob RequestStateChange 4)` : `Move-VM failed: ${status.reason ?? 'no reason given'}`, {
+            context: { host: this.host(from).runner.host },
+          });
+    return this.outcome(startedAtMs, timeline, status, error, cancelled, plan.kind, downtimeMs);
+  }
+
+  private outcome(startedAtMs: number, timeline: ProgressSample[], status: HypervJobStatus | null, error: MigbenchError | null, cancelled: boolean, kind: MigrationSpec['kind'], downtimeMs: number | null): MigrationOutcome {
+    return {
+      status: error === null ? 'completed' : cancelled || status?.state === 'cancelled' ? 'cancelled' : 'failed',
+      error,
+      startedAtMs,
+      endedAtMs: epochMs(),
+      storage: null,
+      figures: { ...EMPTY_FIGURES, totalTimeMs: status?.beganAtMs != null && status.endedAtMs != null ? status.endedAtMs - status.beganAtMs : null, downtimeMs },
+      timeline,
+      events: [],
+      parameters: {},
+      capabilities: [kind === 'storage' ? 'move-vm-include-storage' : 'move-vm'],
+    };
+  }
+
+  async inspect(guest: GuestHandle): Promise<GuestInspection> {
+    const state = await this.ps<{ state: string }>(guest.location, vmStateScript(this.options.vm), `Get-VM ${this.options.vm}`).catch(() => ({ state: 'unknown' }));
+    return { status: state.state === 'Running' ? 'running' : state.state.toLowerCase(), running: state.state === 'Running', panicked: false, events: [] };
+  }
+
+  async diagnostics(): Promise<string> {
+    return '';
+  }
+
+  async destroyGuest(guest: GuestHandle): Promise<void> {
+    if (guest.location !== 'destination') return;
+    const back = await this.migrate(guest, { kind: this.lastKind, timeoutMs: 600_000 });
+    if (back.status !== 'completed') throw new MigbenchError('MB_CLEANUP', `VM ${this.options.vm} did not go back to ${this.options.sourceHost}: ${back.error?.message ?? back.status}`);
+  }
+
+  async close(): Promise<void> {}
+}
