@@ -182,28 +182,25 @@ function scenarioIssues(config: MigbenchConfig, scenario: ScenarioConfig, at: (.
   return issues;
 }
 
+const VENDOR_TARGETS = {
+  xenserver: { product: 'XenServer', hosts: 'pool hosts', required: 'url, user, vm, sourceHost, destinationHost', password: 'XenAPI' },
+  vsphere: { product: 'vSphere', hosts: 'ESXi hosts', required: 'url, user, vm, sourceHost, destinationHost', password: 'vCenter' },
+  hyperv: { product: 'Hyper-V', hosts: 'Windows hosts', required: 'vm, sourceHost, destinationHost', password: null },
+} as const;
+
 function targetIssues(name: string, target: TargetConfig): SemanticIssue[] {
   const issues: SemanticIssue[] = [];
   const at = (...rest: string[]) => ['targets', name, ...rest];
-  if (target.hypervisor === 'xenserver') {
-    if (target.lab) issues.push({ segments: at('lab'), message: 'XenServer does not run in the embedded lab; give the pool hosts instead' });
-    if (!target.xenserver) issues.push({ segments: at(), message: 'a xenserver target needs its xenserver settings (url, user, vm, sourceHost, destinationHost)' });
-    else if (!target.xenserver.passwordEnv && !target.xenserver.passwordFile) issues.push({ segments: at('xenserver'), message: 'give the XenAPI password as passwordEnv or passwordFile (never in the config itself)' });
-  } else if (target.xenserver) {
-    issues.push({ segments: at('xenserver'), message: `xenserver settings belong to a xenserver target, not ${target.hypervisor}` });
-  }
-  if (target.hypervisor === 'hyperv') {
-    if (target.lab) issues.push({ segments: at('lab'), message: 'Hyper-V does not run in the embedded lab; give the Windows hosts instead' });
-    if (!target.hyperv) issues.push({ segments: at(), message: 'a hyperv target needs its hyperv settings (vm, sourceHost, destinationHost)' });
-  } else if (target.hyperv) {
-    issues.push({ segments: at('hyperv'), message: `hyperv settings belong to a hyperv target, not ${target.hypervisor}` });
-  }
-  if (target.hypervisor === 'vsphere') {
-    if (target.lab) issues.push({ segments: at('lab'), message: 'vSphere does not run in the embedded lab; give the ESXi hosts instead' });
-    if (!target.vsphere) issues.push({ segments: at(), message: 'a vsphere target needs its vsphere settings (url, user, vm, sourceHost, destinationHost)' });
-    else if (!target.vsphere.passwordEnv && !target.vsphere.passwordFile) issues.push({ segments: at('vsphere'), message: 'give the vCenter password as passwordEnv or passwordFile (never in the config itself)' });
-  } else if (target.vsphere) {
-    issues.push({ segments: at('vsphere'), message: `vsphere settings belong to a vsphere target, not ${target.hypervisor}` });
+  // The vendor drivers reach hosts migbench does not build, each through its own settings block.
+  for (const [kind, v] of Object.entries(VENDOR_TARGETS) as Array<[keyof typeof VENDOR_TARGETS, (typeof VENDOR_TARGETS)[keyof typeof VENDOR_TARGETS]]>) {
+    const settings = target[kind] as { passwordEnv?: string; passwordFile?: string } | undefined;
+    if (target.hypervisor !== kind) {
+      if (settings) issues.push({ segments: at(kind), message: `${kind} settings belong to a ${kind} target, not ${target.hypervisor}` });
+      continue;
+    }
+    if (target.lab) issues.push({ segments: at('lab'), message: `${v.product} does not run in the embedded lab; give the ${v.hosts} instead` });
+    if (!settings) issues.push({ segments: at(), message: `a ${kind} target needs its ${kind} settings (${v.required})` });
+    else if (v.password && !settings.passwordEnv && !settings.passwordFile) issues.push({ segments: at(kind), message: `give the ${v.password} password as passwordEnv or passwordFile (never in the config itself)` });
   }
   if (BUILTIN_TARGETS[name] || target.lab) {
     for (const key of ['source', 'destination', 'observer', 'guestNetwork'] as const) {

@@ -51,3 +51,12 @@ export async function installFile(runner: CommandRunner, file: LocalFile, remote
   await runner.run(['mv', '-f', `${remotePath}.tmp`, remotePath]);
   return remotePath;
 }
+
+/** What a host needs to boot a migbench guest and tap it: kernel, initrd and migbench-probe, installed once. */
+export async function installGuestFiles(runner: CommandRunner, files: { kernel: LocalFile; initrd: LocalFile; probeTool: LocalFile }): Promise<{ kernelPath: string; initrdPath: string; toolPath: string }> {
+  return {
+    kernelPath: await installFile(runner, files.kernel),
+    initrdPath: await installFile(runner, files.initrd),
+    toolPath: await installFile(runner, files.probeTool),
+  };
+}

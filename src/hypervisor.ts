@@ -72,6 +72,19 @@ export interface HypervisorFigures {
   readonly diskBytes: number | null;
 }
 
+/** Nothing reported: where a migration failed before the hypervisor said anything, or a figure it never gives. */
+export const NO_FIGURES: HypervisorFigures = {
+  totalTimeMs: null,
+  downtimeMs: null,
+  setupTimeMs: null,
+  transferredBytes: null,
+  iterations: null,
+  dirtyRatePagesPerSec: null,
+  stopToResumeMs: null,
+  mirrorTimeMs: null,
+  diskBytes: null,
+};
+
 /** How a storage migration's disk copy went; times are ms since the epoch. */
 export interface StorageOutcome {
   readonly mirrorStartedAtMs: number;

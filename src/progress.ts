@@ -16,6 +16,11 @@ export function toProgressSample(progress: MigrationProgress, tMs: number): Prog
   };
 }
 
+/** A sample from a hypervisor that reports a task's state but no migration counters. */
+export function statusSample(tMs: number, status: string): ProgressSample {
+  return { tMs: Math.round(tMs * 1000) / 1000, status, transferredBytes: null, remainingBytes: null, totalBytes: null, dirtyRatePagesPerSec: null, bandwidthMbps: null, iteration: null, expectedDowntimeMs: null };
+}
+
 /** Largest value a series reached, ignoring samples that lack it. */
 export function peak(samples: readonly ProgressSample[], key: 'dirtyRatePagesPerSec' | 'bandwidthMbps' | 'iteration'): number | null {
   let best: number | null = null;

@@ -4,9 +4,10 @@
 // downtime. Like XenServer and vSphere, the VM is the host's: it goes back afterwards.
 import { MigbenchError } from '../errors.js';
 import type { HostEnvironment, ProgressSample } from '../generated/results.js';
-import type { AgentEndpoint, GuestHandle, GuestInspection, GuestLaunch, Hypervisor, HypervisorFigures, MigrationOutcome, TargetHost } from '../hypervisor.js';
+import { NO_FIGURES, type AgentEndpoint, type GuestHandle, type GuestInspection, type GuestLaunch, type Hypervisor, type MigrationOutcome, type TargetHost } from '../hypervisor.js';
 import type { Side } from '../probe/agent.js';
 import { epochMs } from '../probe/gaps.js';
+import { statusSample } from '../progress.js';
 import type { MigrationSpec } from '../scenario.js';
 import { blackoutScript, cancelScript, jobStatusScript, moveVmScript, powershellArgv, vmStateScript } from './powershell.js';
 
@@ -33,17 +34,6 @@ export interface HypervJobStatus {
   readonly percent: number | null;
 }
 
-const EMPTY_FIGURES: HypervisorFigures = {
-  totalTimeMs: null,
-  downtimeMs: null,
-  setupTimeMs: null,
-  transferredBytes: null,
-  iterations: null,
-  dirtyRatePagesPerSec: null,
-  stopToResumeMs: null,
-  mirrorTimeMs: null,
-  diskBytes: null,
-};
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const time = (v: unknown) => (typeof v === 'string' && Number.isFinite(Date.parse(v)) ? Date.parse(v) : null);
@@ -142,7 +132,7 @@ export class HypervHypervisor implements Hypervisor {
     let cancelled = false;
     for (;;) {
       status = toJobStatus(await this.ps(from, jobStatusScript(job.jobId, this.options.vm), 'Get-Job'));
-      timeline.push({ tMs: epochMs() - startedAtMs, status: status.state, transferredBytes: null, remainingBytes: null, totalBytes: null, dirtyRatePagesPerSec: null, bandwidthMbps: null, iteration: null, expectedDowntimeMs: null });
+      timeline.push(statusSample(epochMs() - startedAtMs, status.state));
       if (status.state !== 'running') break;
       if (!cancelled && epochMs() - startedAtMs > plan.timeoutMs) {
         cancelled = true;
@@ -169,7 +159,7 @@ export class HypervHypervisor implements Hypervisor {
       startedAtMs,
       endedAtMs: epochMs(),
       storage: null,
-      figures: { ...EMPTY_FIGURES, totalTimeMs: status?.beganAtMs != null && status.endedAtMs != null ? status.endedAtMs - status.beganAtMs : null, downtimeMs },
+      figures: { ...NO_FIGURES, totalTimeMs: status?.beganAtMs != null && status.endedAtMs != null ? status.endedAtMs - status.beganAtMs : null, downtimeMs },
       timeline,
       events: [],
       parameters: {},

@@ -7,7 +7,7 @@ import { randomInt } from 'node:crypto';
 import { createInterface } from 'node:readline';
 import { MigbenchError, runCleanups } from '../errors.js';
 import type { HostEnvironment, HypervisorEvent, MigrationParameters, ProgressSample } from '../generated/results.js';
-import { describeHost, installFile, type LocalFile } from '../host.js';
+import { describeHost, installGuestFiles, type LocalFile } from '../host.js';
 import type { AgentEndpoint, GuestHandle, GuestInspection, GuestLaunch, Hypervisor, HypervisorFigures, MigrationHooks, MigrationOutcome, TargetHost } from '../hypervisor.js';
 import type { Side } from '../probe/agent.js';
 import { epochMs } from '../probe/gaps.js';
@@ -147,11 +147,7 @@ export class LibvirtHypervisor implements Hypervisor {
     if (!setup) {
       setup = (async () => {
         const { runner } = this.host(side);
-        const [kernelPath, initrdPath, toolPath] = [
-          await installFile(runner, this.options.image.kernel),
-          await installFile(runner, this.options.image.initrd),
-          await installFile(runner, this.options.probeTool),
-        ];
+        const { kernelPath, initrdPath, toolPath } = await installGuestFiles(runner, { kernel: this.options.image.kernel, initrd: this.options.image.initrd, probeTool: this.options.probeTool });
         this.toolPaths.set(side, toolPath);
         const version = parseVirshVersion((await this.virsh(side, ['version'])).stdout);
         if (!version.libvirt) throw new MigbenchError('MB_LIBVIRT', `${runner.host}: cannot read libvirt's version from virsh version`, { context: { host: runner.host } });

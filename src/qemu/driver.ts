@@ -3,18 +3,19 @@
 import { randomInt } from 'node:crypto';
 import { errorMessage, MigbenchError, runCleanups } from '../errors.js';
 import type { HostEnvironment, HypervisorEvent, ProgressSample } from '../generated/results.js';
-import { describeHost, installFile, processAlive, waitForExit, type LocalFile } from '../host.js';
-import type {
-  AgentEndpoint,
-  GuestHandle,
-  GuestInspection,
-  GuestLaunch,
-  Hypervisor,
-  HypervisorFigures,
-  MigrationHooks,
-  MigrationOutcome,
-  StorageOutcome,
-  TargetHost,
+import { describeHost, installGuestFiles, processAlive, waitForExit, type LocalFile } from '../host.js';
+import {
+  NO_FIGURES,
+  type AgentEndpoint,
+  type GuestHandle,
+  type GuestInspection,
+  type GuestLaunch,
+  type Hypervisor,
+  type HypervisorFigures,
+  type MigrationHooks,
+  type MigrationOutcome,
+  type StorageOutcome,
+  type TargetHost,
 } from '../hypervisor.js';
 import type { Side } from '../probe/agent.js';
 import { epochMs } from '../probe/gaps.js';
@@ -106,17 +107,6 @@ interface QemuVm {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-const EMPTY_FIGURES: HypervisorFigures = {
-  totalTimeMs: null,
-  downtimeMs: null,
-  setupTimeMs: null,
-  transferredBytes: null,
-  iterations: null,
-  dirtyRatePagesPerSec: null,
-  stopToResumeMs: null,
-  mirrorTimeMs: null,
-  diskBytes: null,
-};
 
 export class QemuHypervisor implements Hypervisor {
   readonly kind = 'qemu' as const;
@@ -140,11 +130,7 @@ export class QemuHypervisor implements Hypervisor {
     if (!setup) {
       setup = (async () => {
         const { runner } = this.host(side);
-        const [kernelPath, initrdPath, toolPath] = [
-          await installFile(runner, this.options.image.kernel),
-          await installFile(runner, this.options.image.initrd),
-          await installFile(runner, this.options.probeTool),
-        ];
+        const { kernelPath, initrdPath, toolPath } = await installGuestFiles(runner, { kernel: this.options.image.kernel, initrd: this.options.image.initrd, probeTool: this.options.probeTool });
         const accel = await chooseAccel(runner, { binary: this.binary, machine: this.machine, kernelPath, requested: this.options.accel ?? 'auto' });
         const version = (await runner.run([this.binary, '--version'], { timeoutMs: 10_000 })).stdout.split('\n')[0]!.replace(/^QEMU emulator version /, 'QEMU ');
         return { kernelPath, initrdPath, toolPath, accel, version };
@@ -377,7 +363,7 @@ export class QemuHypervisor implements Hypervisor {
           startedAtMs,
           endedAtMs: epochMs(),
           storage: { mirrorStartedAtMs: mirror.startedAtMs, mirrorReadyAtMs: null, jobLenBytes: job?.lenBytes ?? null, jobOffsetBytes: job?.offsetBytes ?? null, cancelMs: null },
-          figures: { ...EMPTY_FIGURES, mirrorTimeMs: null },
+          figures: { ...NO_FIGURES, mirrorTimeMs: null },
           timeline,
           events: collectEvents(startedAtMs, { source: srcQmp.events, destination: dstQmp.events }, mirror.startedAtMs),
           parameters,

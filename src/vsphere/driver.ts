@@ -6,9 +6,10 @@
 // and the migration interface counters the runner can see.
 import { MigbenchError } from '../errors.js';
 import type { HostEnvironment, ProgressSample } from '../generated/results.js';
-import type { AgentEndpoint, GuestHandle, GuestInspection, GuestLaunch, Hypervisor, HypervisorFigures, MigrationOutcome, TargetHost } from '../hypervisor.js';
+import { NO_FIGURES, type AgentEndpoint, type GuestHandle, type GuestInspection, type GuestLaunch, type Hypervisor, type MigrationOutcome, type TargetHost } from '../hypervisor.js';
 import type { Side } from '../probe/agent.js';
 import { epochMs } from '../probe/gaps.js';
+import { statusSample } from '../progress.js';
 import type { MigrationSpec } from '../scenario.js';
 import { VsphereClient, type MoRef, type VsphereTaskInfo } from './client.js';
 
@@ -31,17 +32,6 @@ export interface VsphereDriverOptions {
   readonly pollIntervalMs?: number;
 }
 
-const EMPTY_FIGURES: HypervisorFigures = {
-  totalTimeMs: null,
-  downtimeMs: null,
-  setupTimeMs: null,
-  transferredBytes: null,
-  iterations: null,
-  dirtyRatePagesPerSec: null,
-  stopToResumeMs: null,
-  mirrorTimeMs: null,
-  diskBytes: null,
-};
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -139,7 +129,7 @@ export class VsphereHypervisor implements Hypervisor {
     let cancelled = false;
     for (;;) {
       info = await this.client.taskInfo(task);
-      timeline.push({ tMs: epochMs() - startedAtMs, status: info.state, transferredBytes: null, remainingBytes: null, totalBytes: null, dirtyRatePagesPerSec: null, bandwidthMbps: null, iteration: null, expectedDowntimeMs: null });
+      timeline.push(statusSample(epochMs() - startedAtMs, info.state));
       if (info.state === 'success' || info.state === 'error') break;
       if (!cancelled && epochMs() - startedAtMs > plan.timeoutMs) {
         cancelled = true;
@@ -166,7 +156,7 @@ export class VsphereHypervisor implements Hypervisor {
       endedAtMs: epochMs(),
       storage: null,
       figures: {
-        ...EMPTY_FIGURES,
+        ...NO_FIGURES,
         totalTimeMs: info?.startedAtMs != null && info.completedAtMs != null ? info.completedAtMs - info.startedAtMs : null,
         // The stun is the VM's pause as ESXi logs it: the hypervisor's downtime.
         downtimeMs: stunMs,

@@ -7,9 +7,10 @@
 import { MigbenchError } from '../errors.js';
 import type { HostEnvironment, ProgressSample } from '../generated/results.js';
 import { describeHost } from '../host.js';
-import type { AgentEndpoint, GuestHandle, GuestInspection, GuestLaunch, Hypervisor, HypervisorFigures, MigrationOutcome, TargetHost } from '../hypervisor.js';
+import { NO_FIGURES, type AgentEndpoint, type GuestHandle, type GuestInspection, type GuestLaunch, type Hypervisor, type MigrationOutcome, type TargetHost } from '../hypervisor.js';
 import type { Side } from '../probe/agent.js';
 import { epochMs } from '../probe/gaps.js';
+import { statusSample } from '../progress.js';
 import type { MigrationSpec } from '../scenario.js';
 import { toXenTask, XenApiClient, XenApiError, type XenTask } from './client.js';
 
@@ -34,17 +35,6 @@ export interface XenServerDriverOptions {
   readonly pollIntervalMs?: number;
 }
 
-const EMPTY_FIGURES: HypervisorFigures = {
-  totalTimeMs: null,
-  downtimeMs: null,
-  setupTimeMs: null,
-  transferredBytes: null,
-  iterations: null,
-  dirtyRatePagesPerSec: null,
-  stopToResumeMs: null,
-  mirrorTimeMs: null,
-  diskBytes: null,
-};
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -147,7 +137,7 @@ export class XenServerHypervisor implements Hypervisor {
     let cancelled = false;
     for (;;) {
       const t = toXenTask(await this.client.withSession<Record<string, unknown>>('task.get_record', [task]));
-      timeline.push({ tMs: epochMs() - startedAtMs, status: t.status, transferredBytes: null, remainingBytes: null, totalBytes: null, dirtyRatePagesPerSec: null, bandwidthMbps: null, iteration: null, expectedDowntimeMs: null });
+      timeline.push(statusSample(epochMs() - startedAtMs, t.status));
       if (t.status !== 'pending' && t.status !== 'cancelling') {
         final = t;
         break;
@@ -174,7 +164,7 @@ export class XenServerHypervisor implements Hypervisor {
       endedAtMs,
       storage: null,
       // XenAPI's task times have whole-second resolution: the total is reported as such.
-      figures: { ...EMPTY_FIGURES, totalTimeMs: final.createdAtMs !== null && final.finishedAtMs !== null ? final.finishedAtMs - final.createdAtMs : null },
+      figures: { ...NO_FIGURES, totalTimeMs: final.createdAtMs !== null && final.finishedAtMs !== null ? final.finishedAtMs - final.createdAtMs : null },
       timeline,
       events: [],
       parameters: {},
@@ -199,7 +189,7 @@ export class XenServerHypervisor implements Hypervisor {
       startedAtMs,
       endedAtMs: epochMs(),
       storage: null,
-      figures: EMPTY_FIGURES,
+      figures: NO_FIGURES,
       timeline: [],
       events: [],
       parameters: {},
