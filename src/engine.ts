@@ -128,7 +128,8 @@ export async function runMigration(target: ConnectedTarget, request: RunRequest,
       if (!target.lab) throw new MigbenchError('MB_LAB', `link shaping is only done in the embedded lab, not on target ${target.name}`);
       for (const host of [target.source, target.destination]) unshape.push(await shapeLink(host.runner, host.migrationInterface, scenario.link));
     }
-    wireBefore = await readInterfaceCounters(target.source.runner, target.source.migrationInterface);
+    const readWire = () => (hv.interfaceCounters ? hv.interfaceCounters('source', target.source.migrationInterface) : readInterfaceCounters(target.source.runner, target.source.migrationInterface));
+    wireBefore = await readWire();
     await sleep(scenario.probe.leadInMs);
     if (taps.source?.hasDisk) {
       const seen = taps.source.diskStats.length;
@@ -161,7 +162,7 @@ export async function runMigration(target: ConnectedTarget, request: RunRequest,
     ]);
     // Keep watching: damage from a migration can take a while to crash the guest.
     await sleep(scenario.probe.observeAfterMs);
-    wireDelta = counterDelta(wireBefore, await readInterfaceCounters(target.source.runner, target.source.migrationInterface));
+    wireDelta = counterDelta(wireBefore, await readWire());
     if (flowCounters) {
       // The split is one measurement among many: losing it must not lose the record.
       flows = await flowCounters.read().catch((flowError: unknown) => {

@@ -5,6 +5,7 @@ import type { HostEnvironment, HypervisorEvent, HypervisorKind, MigrationParamet
 import type { GuestNetworkSpec, GuestSpec } from './hardware.js';
 import type { Side } from './probe/agent.js';
 import type { FlowPorts } from './probe/flows.js';
+import type { InterfaceCounters } from './probe/wire.js';
 import type { CommandRunner } from './runner/runner.js';
 import type { MigrationSpec } from './scenario.js';
 
@@ -147,6 +148,11 @@ export interface Hypervisor {
    * Optional: not every hypervisor can pause on demand.
    */
   pause?(guest: GuestHandle, durationMs: number): Promise<{ stoppedAtMs: number; resumedAtMs: number }>;
+  /**
+   * The migration interface's counters on a host, where the host is not Linux (ESXi's
+   * esxcli, Windows' Get-NetAdapterStatistics). Without it, /sys/class/net over the runner.
+   */
+  interfaceCounters?(side: Side, iface: string): Promise<InterfaceCounters>;
   /** State of the guest where it runs now. */
   inspect(guest: GuestHandle): Promise<GuestInspection>;
   /** Console and hypervisor log tails, for error messages. */

@@ -9,7 +9,8 @@ import type { Side } from '../probe/agent.js';
 import { epochMs } from '../probe/gaps.js';
 import { statusSample } from '../progress.js';
 import type { MigrationSpec } from '../scenario.js';
-import { blackoutScript, cancelScript, jobStatusScript, moveVmScript, powershellArgv, vmStateScript } from './powershell.js';
+import type { InterfaceCounters } from '../probe/wire.js';
+import { ADAPTER_STATISTICS, adapterStatisticsScript, blackoutScript, cancelScript, jobStatusScript, moveVmScript, powershellArgv, vmStateScript } from './powershell.js';
 
 export interface HypervDriverOptions {
   readonly source: TargetHost;
@@ -32,6 +33,16 @@ export interface HypervJobStatus {
   readonly endedAtMs: number | null;
   readonly reason: string | null;
   readonly percent: number | null;
+  /** This VM's live-migration counters in this poll, or null where no instance was there. */
+  readonly liveMigration: LiveMigrationCounters | null;
+}
+
+export interface LiveMigrationCounters {
+  /** Memory the walker sent uncompressed plus what the compressor sent: the memory payload. */
+  readonly transferredBytes: number;
+  /** What went over SMB (the SMB performance option): a transport count of the same payload. */
+  readonly smbTransportBytes: number;
+  readonly passes: number;
 }
 
 
@@ -39,7 +50,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const time = (v: unknown) => (typeof v === 'string' && Number.isFinite(Date.parse(v)) ? Date.parse(v) : null);
 
 /** The one translation of the job status script's output. */
-export function toJobStatus(raw: Record<string, unknown>): HypervJobStatus {
+export function toJobStatus(raw: Record<string, unknown>, vm: string): HypervJobStatus {
   const state = String(raw.state);
   return {
     state: state === 'Completed' ? 'completed' : state === 'Failed' ? 'failed' : state === 'Stopped' ? 'cancelled' : 'running',
@@ -47,7 +58,34 @@ export function toJobStatus(raw: Record<string, unknown>): HypervJobStatus {
     endedAtMs: time(raw.end),
     reason: typeof raw.reason === 'string' && raw.reason ? raw.reason : null,
     percent: typeof raw.percent === 'number' ? raw.percent : null,
+    liveMigration: toLiveMigrationCounters(raw.liveMigration, vm),
   };
+}
+
+/**
+ * The one translation of the "Hyper-V VM Live Migration" counter set. Instances are named
+ * after the VM; where a host shows one instance only, that is the migration in flight.
+ */
+export function toLiveMigrationCounters(raw: unknown, vm: string): LiveMigrationCounters | null {
+  const list = (Array.isArray(raw) ? raw : raw && typeof raw === 'object' ? [raw] : []) as Array<Record<string, unknown>>;
+  const mine = list.filter((i) => i.Name === vm);
+  const instance = mine.length === 1 ? mine[0]! : list.length === 1 ? list[0]! : null;
+  if (!instance) return null;
+  const n = (name: string) => (Number.isFinite(Number(instance[name])) && instance[name] !== null ? Number(instance[name]) : null);
+  const uncompressed = n('MemoryWalkerUncompressedBytesSent');
+  const compressed = n('CompressorCompressedBytesSent');
+  if (uncompressed === null && compressed === null) return null;
+  return { transferredBytes: (uncompressed ?? 0) + (compressed ?? 0), smbTransportBytes: n('SMBTransportBytesSent') ?? 0, passes: n('TransferPassNumber') ?? 0 };
+}
+
+/** The one translation of Get-NetAdapterStatistics. */
+export function toInterfaceCounters(raw: Record<string, unknown>, adapter: string): InterfaceCounters {
+  const values = ADAPTER_STATISTICS.map((k) => Number(raw[k]));
+  if (values.some((v, i) => raw[ADAPTER_STATISTICS[i]!] == null || !Number.isSafeInteger(v) || v < 0)) {
+    throw new MigbenchError('MB_PROBE', `Get-NetAdapterStatistics gave no byte and packet counters for adapter ${JSON.stringify(adapter)}: ${JSON.stringify(raw).slice(0, 200)}`);
+  }
+  const [rxBytes, txBytes, rxPackets, txPackets] = values as [number, number, number, number];
+  return { rxBytes, txBytes, rxPackets, txPackets };
 }
 
 /** The longest blackout of the move, ms (event 20415's third property is seconds). */
@@ -130,8 +168,10 @@ export class HypervHypervisor implements Hypervisor {
     }
     let status: HypervJobStatus;
     let cancelled = false;
+    let counters: LiveMigrationCounters | null = null;
     for (;;) {
-      status = toJobStatus(await this.ps(from, jobStatusScript(job.jobId, this.options.vm), 'Get-Job'));
+      status = toJobStatus(await this.ps(from, jobStatusScript(job.jobId, this.options.vm), 'Get-Job'), this.options.vm);
+      counters = status.liveMigration ?? counters;
       timeline.push(statusSample(epochMs() - startedAtMs, status.state));
       if (status.state !== 'running') break;
       if (!cancelled && epochMs() - startedAtMs > plan.timeoutMs) {
@@ -149,17 +189,28 @@ export class HypervHypervisor implements Hypervisor {
         : new MigbenchError(cancelled ? 'MB_TIMEOUT' : 'MB_MIGRATION', cancelled ? `migration did not complete within ${plan.timeoutMs} ms and was cancelled (Msvm_MigrationJob RequestStateChange 4)` : `Move-VM failed: ${status.reason ?? 'no reason given'}`, {
             context: { host: this.host(from).runner.host },
           });
-    return this.outcome(startedAtMs, timeline, status, error, cancelled, plan.kind, downtimeMs);
+    return this.outcome(startedAtMs, timeline, status, error, cancelled, plan.kind, downtimeMs, counters);
   }
 
-  private outcome(startedAtMs: number, timeline: ProgressSample[], status: HypervJobStatus | null, error: MigbenchError | null, cancelled: boolean, kind: MigrationSpec['kind'], downtimeMs: number | null): MigrationOutcome {
+  /** The migration adapter's counters, from Windows (there is no /sys/class/net). */
+  async interfaceCounters(side: Side, adapter: string): Promise<InterfaceCounters> {
+    return toInterfaceCounters(await this.ps(side, adapterStatisticsScript(adapter), `Get-NetAdapterStatistics ${adapter}`), adapter);
+  }
+
+  private outcome(startedAtMs: number, timeline: ProgressSample[], status: HypervJobStatus | null, error: MigbenchError | null, cancelled: boolean, kind: MigrationSpec['kind'], downtimeMs: number | null, counters: LiveMigrationCounters | null = null): MigrationOutcome {
     return {
       status: error === null ? 'completed' : cancelled || status?.state === 'cancelled' ? 'cancelled' : 'failed',
       error,
       startedAtMs,
       endedAtMs: epochMs(),
       storage: null,
-      figures: { ...NO_FIGURES, totalTimeMs: status?.beganAtMs != null && status.endedAtMs != null ? status.endedAtMs - status.beganAtMs : null, downtimeMs },
+      figures: {
+        ...NO_FIGURES,
+        totalTimeMs: status?.beganAtMs != null && status.endedAtMs != null ? status.endedAtMs - status.beganAtMs : null,
+        downtimeMs,
+        transferredBytes: counters?.transferredBytes ?? null,
+        iterations: counters?.passes || null,
+      },
       timeline,
       events: [],
       parameters: {},

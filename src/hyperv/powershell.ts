@@ -48,6 +48,12 @@ export function moveVmScript(r: MoveRequest): string {
   );
 }
 
+/** The "Hyper-V VM Live Migration" counters migbench reads (Microsoft's property names). */
+export const LIVE_MIGRATION_COUNTERS = ['MemoryWalkerUncompressedBytesSent', 'CompressorCompressedBytesSent', 'SMBTransportBytesSent', 'TransferPassNumber'] as const;
+
+/** The adapter statistics properties migbench reads (Microsoft's property names). */
+export const ADAPTER_STATISTICS = ['ReceivedBytes', 'SentBytes', 'ReceivedUnicastPackets', 'SentUnicastPackets'] as const;
+
 /** The job's state, its times and its error, and the migration's progress while it runs. */
 export function jobStatusScript(jobId: number, vm: string): string {
   return guarded(
@@ -56,9 +62,17 @@ export function jobStatusScript(jobId: number, vm: string): string {
       `  $vmId = (Get-VM -Name ${psQuote(vm)} -ErrorAction SilentlyContinue).Id`,
       `  $m = Get-CimInstance -Namespace root\\virtualization\\v2 -ClassName Msvm_MigrationJob | Where-Object { $_.VirtualSystemName -eq [string]$vmId } | Select-Object -First 1`,
       `  $reason = if ($job.State -eq 'Failed') { [string]$job.ChildJobs[0].JobStateInfo.Reason.Message } else { $null }`,
-      `  @{ state = [string]$job.State; begin = $job.PSBeginTime.ToUniversalTime().ToString('o'); end = if ($job.PSEndTime) { $job.PSEndTime.ToUniversalTime().ToString('o') } else { $null }; reason = $reason; percent = $m.PercentComplete; migrationJobState = $m.JobState } ${jsonTail}`,
+      // The live-migration counter instances exist only while a migration runs: every poll
+      // samples them and the driver keeps the last values seen.
+      `  $lm = @(Get-CimInstance -ClassName Win32_PerfRawData_LmPerfProvider_HyperVVMLiveMigration -ErrorAction SilentlyContinue | Select-Object Name, ${LIVE_MIGRATION_COUNTERS.join(', ')})`,
+      `  @{ state = [string]$job.State; begin = $job.PSBeginTime.ToUniversalTime().ToString('o'); end = if ($job.PSEndTime) { $job.PSEndTime.ToUniversalTime().ToString('o') } else { $null }; reason = $reason; percent = $m.PercentComplete; migrationJobState = $m.JobState; liveMigration = $lm } ${jsonTail}`,
     ].join('\n'),
   );
+}
+
+/** A network adapter's byte and packet counters: the migration network's wire bytes. */
+export function adapterStatisticsScript(adapter: string): string {
+  return guarded(`  Get-NetAdapterStatistics -Name ${psQuote(adapter)} | Select-Object ${ADAPTER_STATISTICS.join(', ')} ${jsonTail}`);
 }
 
 /** Blackout (downtime) events of the VMMS admin log since the move started. */

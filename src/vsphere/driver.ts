@@ -1,17 +1,18 @@
 // The VMware vSphere driver: vim25 through vCenter. Like XenServer, the guest is a VM the
 // inventory already has; RelocateVM_Task to another host is vMotion (memory migration),
 // with a datastore as well it is storage vMotion. vCenter reports the task's start and
-// completion; the stun time is in the VM's vmware.log on the ESXi host, which migbench
-// reads over SSH where it is configured; downtime and bytes otherwise come from the probe
-// and the migration interface counters the runner can see.
-import { MigbenchError } from '../errors.js';
-import type { HostEnvironment, ProgressSample } from '../generated/results.js';
+// completion; the stun time is in the VM's vmware.log, which migbench reads over SSH on the
+// ESXi host the VM runs on, and the bytes are the vmnic counters esxcli prints there.
+import { displayArgv, MigbenchError } from '../errors.js';
+import type { HostEnvironment, HypervisorEvent, ProgressSample } from '../generated/results.js';
 import { NO_FIGURES, type AgentEndpoint, type GuestHandle, type GuestInspection, type GuestLaunch, type Hypervisor, type MigrationOutcome, type TargetHost } from '../hypervisor.js';
 import type { Side } from '../probe/agent.js';
 import { epochMs } from '../probe/gaps.js';
 import { statusSample } from '../progress.js';
 import type { MigrationSpec } from '../scenario.js';
 import { VsphereClient, type MoRef, type VsphereTaskInfo } from './client.js';
+import { datastoreFile, datastoreName, nicStatsArgv, parseNicStats, parseStunMs } from './esxi.js';
+import type { InterfaceCounters } from '../probe/wire.js';
 
 export interface VsphereDriverOptions {
   readonly source: TargetHost;
@@ -26,21 +27,14 @@ export interface VsphereDriverOptions {
   readonly destinationHost: string;
   /** Storage vMotion: the datastore to move to, and the one to return to afterwards. */
   readonly storage?: { readonly datastore: string; readonly sourceDatastore?: string };
-  /** vmware.log lines of a completed migration (read over SSH from the ESXi host), for the stun time. */
-  readonly readVmwareLog?: (side: Side) => Promise<string | null>;
+  /** Read the stun time from the VM's vmware.log over SSH on the ESXi host. @default true */
+  readonly readVmwareLog?: boolean;
   /** @default 250 */
   readonly pollIntervalMs?: number;
 }
 
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** The last stun of a migration in vmware.log: "Checkpoint_Unstun: vm stopped for 401234 us". */
-export function parseStunMs(vmwareLog: string): number | null {
-  const matches = [...vmwareLog.matchAll(/Checkpoint_Unstun: vm stopped for (\d+) us/g)];
-  const last = matches.at(-1);
-  return last ? Number(last[1]) / 1000 : null;
-}
 
 export class VsphereHypervisor implements Hypervisor {
   readonly kind = 'vsphere' as const;
@@ -144,11 +138,22 @@ export class VsphereHypervisor implements Hypervisor {
         : new MigbenchError(cancelled ? 'MB_TIMEOUT' : 'MB_MIGRATION', cancelled ? `migration did not complete within ${plan.timeoutMs} ms and was cancelled (CancelTask): ${info.error ?? ''}` : `RelocateVM_Task failed: ${info.error ?? 'no error in the task info'}`, {
             context: { host: this.client.host, vim25Method: 'RelocateVM_Task' },
           });
-    const stunMs = info.state === 'success' && this.options.readVmwareLog ? parseStunMs((await this.options.readVmwareLog(guest.location).catch(() => null)) ?? '') : null;
-    return this.outcomeOf(startedAtMs, info, timeline, error, cancelled, plan.kind, stunMs);
+    const events: HypervisorEvent[] = [];
+    let stunMs: number | null = null;
+    if (info.state === 'success' && this.options.readVmwareLog !== false) {
+      try {
+        // vCenter's and ESXi's clocks differ a little; a minute's slack keeps the stun in
+        // and the previous migration (at least the unmeasured way back) out.
+        stunMs = parseStunMs(await this.vmwareLog(guest.location), (info.startedAtMs ?? startedAtMs) - 60_000);
+      } catch (logError) {
+        // The record keeps why the hypervisor's downtime is missing.
+        events.push({ tMs: epochMs() - startedAtMs, side: guest.location, name: 'VMWARE_LOG_UNREADABLE', detail: logError instanceof Error ? logError.message : String(logError) });
+      }
+    }
+    return this.outcomeOf(startedAtMs, info, timeline, error, cancelled, plan.kind, stunMs, events);
   }
 
-  private outcomeOf(startedAtMs: number, info: VsphereTaskInfo | null, timeline: ProgressSample[], error: MigbenchError | null, cancelled = false, kind: MigrationSpec['kind'] = 'memory', stunMs: number | null = null): MigrationOutcome {
+  private outcomeOf(startedAtMs: number, info: VsphereTaskInfo | null, timeline: ProgressSample[], error: MigbenchError | null, cancelled = false, kind: MigrationSpec['kind'] = 'memory', stunMs: number | null = null, events: HypervisorEvent[] = []): MigrationOutcome {
     return {
       status: error === null ? 'completed' : cancelled ? 'cancelled' : 'failed',
       error,
@@ -162,10 +167,36 @@ export class VsphereHypervisor implements Hypervisor {
         downtimeMs: stunMs,
       },
       timeline,
-      events: [],
+      events,
       parameters: {},
       capabilities: [kind === 'storage' ? 'storage-vmotion' : 'vmotion'],
     };
+  }
+
+  /** The tail of the VM's vmware.log, read on the ESXi host where the VM runs now. */
+  async vmwareLog(side: Side): Promise<string> {
+    const vm = await this.find('VirtualMachine', this.options.vm);
+    const [found] = await this.client.retrieve(vm, 'VirtualMachine', ['config.files.logDirectory']);
+    const logDirectory = String(found?.props['config.files.logDirectory'] ?? '');
+    const dsName = datastoreName(logDirectory);
+    if (!dsName) throw new MigbenchError('MB_VSPHERE', `${this.client.host}: VM ${this.options.vm} has no log directory on a datastore (${JSON.stringify(logDirectory)})`);
+    const [ds] = await this.client.retrieve(await this.find('Datastore', dsName), 'Datastore', ['summary.url']);
+    const path = datastoreFile(logDirectory, String(ds?.props['summary.url'] ?? ''), 'vmware.log');
+    // vmware.log grows with every migration; the last MiB holds the latest one.
+    return (await this.host(side).runner.run(['tail', '-c', '1048576', path], { timeoutMs: 30_000 })).stdout;
+  }
+
+  /** The vmnic's counters as esxcli prints them on the ESXi host (no /sys/class/net on ESXi). */
+  async interfaceCounters(side: Side, vmnic: string): Promise<InterfaceCounters> {
+    const { runner } = this.host(side);
+    const out = await runner.run(nicStatsArgv(vmnic), { timeoutMs: 30_000 });
+    const counters = parseNicStats(out.stdout);
+    if (!counters) throw new MigbenchError('MB_PROBE', `${runner.host}: esxcli printed no byte and packet counters for ${vmnic}: ${out.stdout.slice(0, 200)}`, { context: { host: runner.host, command: displayArgv(nicStatsArgv(vmnic)) } });
+    return counters;
+  }
+
+  private host(side: Side): TargetHost {
+    return side === 'source' ? this.options.source : this.options.destination;
   }
 
   async inspect(): Promise<GuestInspection> {

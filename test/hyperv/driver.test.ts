@@ -1,10 +1,11 @@
 // The Hyper-V driver with a fake host that decodes each -EncodedCommand and answers as the
 // script would. No Hyper-V host has been available: these outputs are CONSTRUCTED from
-// Microsoft's documented property names (Get-Job, Msvm_MigrationJob, event 20415), not
+// Microsoft's documented property names (Get-Job, Msvm_MigrationJob, event 20415, the
+// HyperVVMLiveMigration counter class, Get-NetAdapterStatistics), not
 // recorded. They test the driver's flow and parsing, not what a real host prints.
 import { describe, expect, test } from 'vitest';
 import type { TargetHost } from '../../src/hypervisor.js';
-import { blackoutMs, HypervHypervisor, toJobStatus } from '../../src/hyperv/driver.js';
+import { blackoutMs, HypervHypervisor, toInterfaceCounters, toJobStatus, toLiveMigrationCounters } from '../../src/hyperv/driver.js';
 import { decodeEncodedCommand } from '../../src/hyperv/powershell.js';
 import { FakeRunner, type Answer } from '../fakes/runner.js';
 
@@ -36,10 +37,13 @@ function happy(jobStates: string[]): Responder {
     if (script.includes('Move-VM')) return json({ jobId: 7, state: 'Running', started: '2026-12-04T14:00:00.0000000Z' });
     if (script.includes('Get-Job')) {
       const state = jobStates[Math.min(polls++, jobStates.length - 1)]!;
-      return json({ state, begin: '2026-12-04T14:00:00.1000000Z', end: state === 'Running' ? null : '2026-12-04T14:00:09.6000000Z', reason: state === 'Failed' ? 'Virtual machine migration operation failed at migration source.' : null, percent: state === 'Running' ? 40 : 100, migrationJobState: 4 });
+      // The counter instance exists only while the migration runs.
+      const liveMigration = state === 'Running' ? [{ Name: 'web-01', MemoryWalkerUncompressedBytesSent: 1_900_000_000 + polls, CompressorCompressedBytesSent: 300_000_000, SMBTransportBytesSent: 0, TransferPassNumber: 3 }] : [];
+      return json({ state, begin: '2026-12-04T14:00:00.1000000Z', end: state === 'Running' ? null : '2026-12-04T14:00:09.6000000Z', reason: state === 'Failed' ? 'Virtual machine migration operation failed at migration source.' : null, percent: state === 'Running' ? 40 : 100, migrationJobState: 4, liveMigration });
     }
     if (script.includes('Get-WinEvent')) return json([{ id: 20415, time: '2026-12-04T14:00:09.5000000Z', blackoutSeconds: 0.412 }]);
     if (script.includes('RequestStateChange')) return json({ returnValue: 4096 });
+    if (script.includes('Get-NetAdapterStatistics')) return json({ ReceivedBytes: 5_000, SentBytes: 2_300_000_000, ReceivedUnicastPackets: 80, SentUnicastPackets: 1_600_000 });
     return { exitCode: 1, stderr: 'unexpected script' };
   };
 }
@@ -49,7 +53,7 @@ describe('Hyper-V driver', () => {
     const { hv, scripts } = hyperv(happy(['Running', 'Completed']));
     const guest = await hv.startGuest(launch);
     const outcome = await hv.migrate(guest, { kind: 'memory', timeoutMs: 60_000 });
-    expect(outcome).toMatchObject({ status: 'completed', error: null, figures: { totalTimeMs: 9500, downtimeMs: 412 }, capabilities: ['move-vm'] });
+    expect(outcome).toMatchObject({ status: 'completed', error: null, figures: { totalTimeMs: 9500, downtimeMs: 412, transferredBytes: 2_200_000_001, iterations: 3 }, capabilities: ['move-vm'] });
     expect(outcome.timeline.map((s) => s.status)).toEqual(['running', 'completed']);
     expect(guest.location).toBe('destination');
     await hv.destroyGuest(guest);
@@ -89,9 +93,32 @@ describe('Hyper-V driver', () => {
 
 describe('parsing', () => {
   test('job states and times; blackout from one event or several', () => {
-    expect(toJobStatus({ state: 'Stopped', begin: '2026-12-04T14:00:00Z', end: null })).toEqual({ state: 'cancelled', beganAtMs: Date.UTC(2026, 11, 4, 14), endedAtMs: null, reason: null, percent: null });
+    expect(toJobStatus({ state: 'Stopped', begin: '2026-12-04T14:00:00Z', end: null }, 'web-01')).toEqual({ state: 'cancelled', beganAtMs: Date.UTC(2026, 11, 4, 14), endedAtMs: null, reason: null, percent: null, liveMigration: null });
     expect(blackoutMs({ id: 20415, blackoutSeconds: 0.25 })).toBe(250);
     expect(blackoutMs([{ blackoutSeconds: 0.1 }, { blackoutSeconds: 1.5 }])).toBe(1500);
     expect(blackoutMs(null)).toBeNull();
+  });
+
+  test('live-migration counters: this VM\'s instance, or the only one; none is null, not zero', () => {
+    const a = { Name: 'web-01', MemoryWalkerUncompressedBytesSent: 100, CompressorCompressedBytesSent: 20, SMBTransportBytesSent: 7, TransferPassNumber: 4 };
+    const b = { ...a, Name: 'db-02', MemoryWalkerUncompressedBytesSent: 999 };
+    expect(toLiveMigrationCounters([b, a], 'web-01')).toEqual({ transferredBytes: 120, smbTransportBytes: 7, passes: 4 });
+    expect(toLiveMigrationCounters(b, 'web-01')).toEqual({ transferredBytes: 1019, smbTransportBytes: 7, passes: 4 });
+    expect(toLiveMigrationCounters([b, { ...b, Name: 'x' }], 'web-01')).toBeNull();
+    expect(toLiveMigrationCounters([], 'web-01')).toBeNull();
+    expect(toLiveMigrationCounters([{ Name: 'web-01', TransferPassNumber: 2 }], 'web-01')).toBeNull();
+  });
+
+  test('adapter statistics become the wire counters; missing ones are an error naming the adapter', () => {
+    expect(toInterfaceCounters({ ReceivedBytes: 1, SentBytes: 2, ReceivedUnicastPackets: 3, SentUnicastPackets: 4 }, 'Ethernet 2')).toEqual({ rxBytes: 1, txBytes: 2, rxPackets: 3, txPackets: 4 });
+    expect(() => toInterfaceCounters({ ReceivedBytes: 1 }, 'Ethernet 2')).toThrow(/no byte and packet counters for adapter "Ethernet 2"/);
+  });
+});
+
+describe('wire counters on Windows', () => {
+  test('Get-NetAdapterStatistics for the migration adapter, its name a single-quoted literal', async () => {
+    const { hv, scripts } = hyperv(happy(['Completed']));
+    expect(await hv.interfaceCounters('source', "Ethernet 2 'vMotion'")).toEqual({ rxBytes: 5_000, txBytes: 2_300_000_000, rxPackets: 80, txPackets: 1_600_000 });
+    expect(scripts.at(-1)).toContain("Get-NetAdapterStatistics -Name 'Ethernet 2 ''vMotion''' | Select-Object ReceivedBytes, SentBytes, ReceivedUnicastPackets, SentUnicastPackets");
   });
 });

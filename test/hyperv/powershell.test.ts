@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { blackoutScript, decodeEncodedCommand, moveVmScript, powershellArgv, psQuote } from '../../src/hyperv/powershell.js';
+import { blackoutScript, decodeEncodedCommand, jobStatusScript, moveVmScript, powershellArgv, psQuote } from '../../src/hyperv/powershell.js';
 
 describe(psQuote, () => {
   test('hostile VM names stay one single-quoted literal: quotes doubled, typographic ones too, nothing else special', () => {
@@ -45,5 +45,12 @@ describe('scripts', () => {
     expect(blackoutScript('2026-12-04T14:00:00.0000000Z')).toContain(
       "Get-WinEvent -FilterHashtable @{ LogName = 'Microsoft-Windows-Hyper-V-VMMS-Admin'; Id = 20415, 20417; StartTime = [datetime]::Parse('2026-12-04T14:00:00.0000000Z').ToUniversalTime() }",
     );
+  });
+
+  test('each poll samples the live-migration counter set by its WMI class, under Microsoft\'s property names', () => {
+    expect(jobStatusScript(7, 'web-01')).toContain(
+      '  $lm = @(Get-CimInstance -ClassName Win32_PerfRawData_LmPerfProvider_HyperVVMLiveMigration -ErrorAction SilentlyContinue | Select-Object Name, MemoryWalkerUncompressedBytesSent, CompressorCompressedBytesSent, SMBTransportBytesSent, TransferPassNumber)',
+    );
+    expect(jobStatusScript(7, 'web-01')).toContain('liveMigration = $lm }');
   });
 });

@@ -3,6 +3,8 @@
 // datastores, vMotion and storage vMotion with RelocateVM_Task, poll the task, bring the VM
 // back, and name what is wrong when a target does not exist. vcsim relocates instantly:
 // nothing here says anything about migration times.
+import { readFileSync } from 'node:fs';
+import { appendFile } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { TargetHost } from '../../src/hypervisor.js';
@@ -10,7 +12,9 @@ import { LocalRunner } from '../../src/runner/local.js';
 import type { RunningCommand } from '../../src/runner/runner.js';
 import { ensureVcsim } from '../../src/setup/tools.js';
 import { VsphereClient, type MoRef } from '../../src/vsphere/client.js';
-import { parseStunMs, VsphereHypervisor } from '../../src/vsphere/driver.js';
+import { VsphereHypervisor } from '../../src/vsphere/driver.js';
+import { datastoreFile, datastoreName } from '../../src/vsphere/esxi.js';
+import { FakeRunner } from '../fakes/runner.js';
 
 let vcsim: RunningCommand;
 let sdk: URL;
@@ -100,6 +104,49 @@ describe('vSphere driver against vcsim', () => {
     expect(await where(inv.vmRef)).toEqual(before);
   });
 
+  test('the stun time comes from the VM\'s vmware.log, read where the VM now runs; an unreadable log is recorded, not hidden', async () => {
+    const inv = await inventory();
+    const c = client();
+    await c.login(sdk.username, sdk.password);
+    const [vmProps] = await c.retrieve(inv.vmRef, 'VirtualMachine', ['config.files.logDirectory']);
+    const logDirectory = String(vmProps!.props['config.files.logDirectory']);
+    const ds = (await c.list('Datastore')).find((d) => d.name === datastoreName(logDirectory))!;
+    const [dsProps] = await c.retrieve(ds.ref, 'Datastore', ['summary.url']);
+    await c.logout();
+    // vcsim writes a real vmware.log in its datastore folder but never stuns a VM: the test
+    // appends the line ESXi writes when a vMotion's switchover ends.
+    const logPath = datastoreFile(logDirectory, String(dsProps!.props['summary.url']), 'vmware.log');
+    await appendFile(logPath, `${new Date(Date.now() - 3_600_000).toISOString()}| vmx| I005: Checkpoint_Unstun: vm stopped for 999000 us\n`);
+    await appendFile(logPath, `${new Date().toISOString()}| vmx| I005: Checkpoint_Unstun: vm stopped for 187654 us\n`);
+    const tails: string[][] = [];
+    const recording = new FakeRunner('esx-destination', (argv) => {
+      tails.push([...argv]);
+      return { stdout: readFileSync(argv.at(-1)!, 'utf8') };
+    });
+    const hv = driver({ ...inv, destination: { ...host('destination'), runner: recording } });
+    const guest = await hv.startGuest(launch);
+    const outcome = await hv.migrate(guest, { kind: 'memory', timeoutMs: 30_000 });
+    expect(outcome.figures.downtimeMs).toBe(187.654);
+    expect(tails).toEqual([['tail', '-c', '1048576', logPath]]);
+    await hv.destroyGuest(guest);
+
+    const broken = driver({ ...inv, destination: { ...host('destination'), runner: new FakeRunner('esx-destination', () => ({ exitCode: 1, stderr: 'tail: No such file or directory' })) } });
+    const again = await broken.migrate(await broken.startGuest(launch), { kind: 'memory', timeoutMs: 30_000 });
+    expect(again).toMatchObject({ status: 'completed', figures: { downtimeMs: null } });
+    expect(again.events).toEqual([expect.objectContaining({ name: 'VMWARE_LOG_UNREADABLE', side: 'destination', detail: expect.stringMatching(/esx-destination.*tail.*No such file/) })]);
+    await broken.destroyGuest({ vmId: launch.vmId, launch, location: 'destination', workarounds: [] });
+  });
+
+  test('wire bytes from esxcli on the ESXi host, not from /sys', async () => {
+    const inv = await inventory();
+    const esx = new FakeRunner('esx-source', () => ({ stdout: 'NIC statistics for vmnic1\n   Packets received: 10\n   Packets sent: 20\n   Bytes received: 300\n   Bytes sent: 4000\n' }));
+    const hv = driver({ ...inv, source: { ...host('source'), runner: esx } });
+    expect(await hv.interfaceCounters('source', 'vmnic1')).toEqual({ rxBytes: 300, txBytes: 4000, rxPackets: 10, txPackets: 20 });
+    expect(esx.calls).toEqual([['esxcli', 'network', 'nic', 'stats', 'get', '-n', 'vmnic1']]);
+    const silent = driver({ ...inv, source: { ...host('source'), runner: new FakeRunner('esx-source', () => ({ stdout: '' })) } });
+    await expect(silent.interfaceCounters('source', 'vmnic1')).rejects.toThrow(/esx-source: esxcli printed no byte and packet counters for vmnic1/);
+  });
+
   test('targets that do not exist are named; a missing VM is refused before anything moves', async () => {
     const inv = await inventory();
     const hv = driver({ ...inv, destinationHost: 'esx-does-not-exist' });
@@ -110,12 +157,5 @@ describe('vSphere driver against vcsim', () => {
     const c = client();
     await c.login(sdk.username, sdk.password);
     await expect(c.relocate({ type: 'VirtualMachine', value: 'vm-999' }, { host: { type: 'HostSystem', value: 'host-21' } })).rejects.toMatchObject({ code: 'MB_VSPHERE', faultType: 'ManagedObjectNotFound' });
-  });
-});
-
-describe(parseStunMs, () => {
-  test('the last stun in vmware.log, in ms', () => {
-    expect(parseStunMs('2026-12-04T14:00:01.000Z| vmx| I005: Checkpoint_Unstun: vm stopped for 12000 us\n2026-12-04T14:00:09.000Z| vmx| I005: Checkpoint_Unstun: vm stopped for 401234 us\n')).toBe(401.234);
-    expect(parseStunMs('nothing here')).toBeNull();
   });
 });
