@@ -108,7 +108,9 @@ export class InputFileError extends MigbenchError {
 
   constructor(code: 'MB_CONFIG_READ' | 'MB_CONFIG_INVALID' | 'MB_RESULTS_INVALID', file: string, issues: readonly InputIssue[], cause?: unknown) {
     const lines = issues.map((i) => `  ${i.path || '(root)'}: ${i.message}`);
-    super(code, `${file}: ${issues.length === 1 ? 'invalid' : `${issues.length} problems`}\n${lines.join('\n')}`, {
+    // A problem with the file as a whole (cannot read it) reads as one line.
+    const message = issues.length === 1 && !issues[0]!.path ? `${file}: ${issues[0]!.message}` : `${file}: ${issues.length === 1 ? 'invalid' : `${issues.length} problems`}\n${lines.join('\n')}`;
+    super(code, message, {
       cause,
       userError: true,
       context: { file },

@@ -1,8 +1,8 @@
 import { mkdtemp, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { loadConfig, matrixNames, parseConfig, resolveMatrix, resolveScenarios, resolveTargetConfig } from '../src/config.js';
+import { assertCredentials, closestName, labGuestMemoryLimitMiB, loadConfig, matrixNames, parseConfig, resolveMatrix, resolveScenarios, resolveTargetConfig, scenarioTargets } from '../src/config.js';
 import { InputFileError } from '../src/errors.js';
 
 const minimal = `suites:
@@ -53,10 +53,10 @@ describe(parseConfig, () => {
         thresholds: { observedDowntimeMs: 500, latencyMs: 3 }
 `;
     expect(problems(text)).toEqual([
-      'suites.memory-migration.scenarios[0].guest.cpus (line 5): unknown key "cpus"',
+      'suites.memory-migration.scenarios[0].guest.cpus (line 5): unknown key "cpus": did you mean "vcpus"? (expected one of: memoryMiB, vcpus, diskMiB, diskDataMiB)',
       'suites.memory-migration.scenarios[0].guest.memoryMiB (line 5): expected integer, found "lots"',
-      'suites.memory-migration.scenarios[0].migration.downtimeLimitMs (line 6): must be >= 1, found 0',
-      'suites.memory-migration.scenarios[0].thresholds.latencyMs (line 7): unknown key "latencyMs"',
+      'suites.memory-migration.scenarios[0].migration.downtimeLimitMs (line 6): expected an integer >= 1, found 0',
+      'suites.memory-migration.scenarios[0].thresholds.latencyMs (line 7): unknown metric "latencyMs" (expected one of: totalTimeMs, wallTimeMs, downtimeMs, observedDowntimeMs, guestPauseMs, setupTimeMs, transferredBytes, wireBytes, iterations, stopToResumeMs)',
     ]);
   });
 
@@ -84,7 +84,7 @@ suites:
     expect(issues.find((i) => i.startsWith('suites.s.scenarios[0].guest.memoryMiB'))).toMatch(/needs at least 168 MiB/);
     expect(issues).toContain('suites.s.scenarios[1].name (line 9): duplicate scenario name "a" in suite s');
     expect(issues).toContain('suites.s.scenarios[1].target (line 10): no target named "prod" (known: lab, lab-libvirt)');
-    expect(issues.find((i) => i.startsWith('suites.s.scenarios[2].guest.memoryMiB'))).toMatch(/too large for the embedded lab on this machine/);
+    expect(issues.find((i) => i.startsWith('suites.s.scenarios[2].guest.memoryMiB'))).toMatch(/expected at most \d+ MiB on the embedded lab, found 1048576 MiB/);
   });
 
   test('real-host targets must pin host keys and name their hosts', () => {
@@ -222,7 +222,207 @@ matrices:
       - { path: migration.kind, values: [memory, teleport] }
       - { path: workload, values: [{}, { memory: { workingSetMiB: 512, dirtyRateMBps: 1 } }], labels: [idle, big] }
 `);
-    expect(labelled).toContain('matrices.m (line 4): scenario teleport-idle: migration.kind: expected one of "memory", "storage", found "teleport"');
-    expect(labelled.find((i) => i.startsWith('matrices.m (line 4): scenario memory-big: guest.memoryMiB: 256 MiB cannot hold the working set (512 MiB)'))).toBeDefined();
+    // Reported once, at the axis value or the part of base it came from, naming every scenario it affects.
+    expect(labelled).toContain('matrices.m.axes[0].values[1] (line 6): scenarios teleport-idle, teleport-big: migration.kind: expected one of "memory", "storage", found "teleport"');
+    expect(labelled.find((i) => i.startsWith('matrices.m.base.guest.memoryMiB (line 4): scenario memory-big: guest.memoryMiB: 256 MiB cannot hold the working set (512 MiB)'))).toBeDefined();
+  });
+});
+
+// Issue 8, "Bad input": every kind of bad config is one clear problem naming the JSON path
+// (and the line), what was expected and what was found.
+describe('bad input: each case names the path, what was expected and what was found', () => {
+  const scenario = (extra = '', guest = 'memoryMiB: 256', migration = 'kind: memory') => `suites:\n  s:\n    scenarios:\n      - { name: a, guest: { ${guest} }, migration: { ${migration} }${extra} }\n`;
+  const at = 'suites.s.scenarios[0]';
+  const fp = `"SHA256:${'A'.repeat(43)}"`;
+  const host = `{ address: h1, user: root, identityFile: /k, hostKeyFingerprints: [${fp}], migrationAddress: 10.0.0.1, migrationInterface: eth1 }`;
+  const realHosts = `source: ${host}, destination: ${host}, guestNetwork: { address: 192.0.2.5/24, bridge: br0 }`;
+  const vendor = (kind: string, settings: string, scenarioExtra = '', migration = 'kind: memory') =>
+    `targets:\n  t1: { hypervisor: ${kind}, ${realHosts}, ${kind}: { ${settings} } }\nsuites:\n  s:\n    scenarios:\n      - { name: a, target: t1, guest: { memoryMiB: 256 }, migration: { ${migration} }${scenarioExtra} }\n`;
+  const xen = 'url: "https://x", user: root, passwordEnv: XAPI_PW, vm: v, sourceHost: a, destinationHost: b';
+  const vs = 'url: "https://vc/sdk", user: admin, passwordEnv: VC_PW, vm: v, sourceHost: a, destinationHost: b';
+  const hv = 'vm: v, sourceHost: a, destinationHost: b';
+  const matrix = (base: string, axes: string) => `suites: {}\nmatrices:\n  m:\n    base: { ${base} }\n    axes:\n${axes}`;
+  const machineMiB = Math.floor(totalmem() / (1024 * 1024));
+  const labLimit = Math.floor((machineMiB * 0.8) / 2);
+
+  // [case, config text, path (with line), parts the message must contain]
+  const cases: Array<[string, string, string, string[]]> = [
+    ['unknown key at the top', `bogus: 1\n${scenario()}`, 'bogus (line 1)', ['unknown key "bogus"', 'expected one of: $schema, schemaVersion, defaults, targets, suites, matrices, compare']],
+    ['unknown key in a scenario', scenario(', warmup: 3'), `${at}.warmup (line 4)`, ['unknown key "warmup"', 'expected one of: name, description, target, guest']],
+    ['unknown key in a target, with the closest name', `targets:\n  t1: { hypervisor: qemu, ${realHosts}, sharedStorageDir: /srv, sharedStorage: /srv }\n${scenario()}`, 'targets.t1.sharedStorage (line 2)', ['unknown key "sharedStorage"', 'did you mean "sharedStorageDir"?', 'expected one of: hypervisor, lab']],
+    ['unknown key in a matrix axis', matrix('guest: { memoryMiB: 256 }, migration: { kind: memory }', '      - { path: migration.kind, values: [memory, storage], step: 2 }\n'), 'matrices.m.axes[0].step (line 6)', ['unknown key "step"', 'expected one of: path, values, labels']],
+    ['a matrix axis on a field scenarios do not have', matrix('guest: { memoryMiB: 256 }, migration: { kind: memory }', '      - { path: guest.cpus, values: [1, 2] }\n'), 'matrices.m.axes[0].path (line 6)', ['a scenario has no field guest.cpus', 'unknown key "cpus"', 'did you mean "vcpus"?', 'expected one of: memoryMiB, vcpus, diskMiB, diskDataMiB']],
+    ['unknown key in a matrix base, reported once at the base', matrix('guest: { memoryMiB: 256, cpus: 2 }, migration: { kind: memory }', '      - { path: migration.kind, values: [memory, storage] }\n'), 'matrices.m.base.guest.cpus (line 4)', ['scenarios memory, storage: guest.cpus: unknown key "cpus"', 'did you mean "vcpus"?']],
+    ['wrong type', scenario('', 'memoryMiB: lots'), `${at}.guest.memoryMiB (line 4)`, ['expected integer', 'found "lots"']],
+    ['wrong type for a whole section', 'suites: 3\n', 'suites (line 1)', ['expected object', 'found 3']],
+    ['negative number', scenario('', 'memoryMiB: 256, vcpus: -2'), `${at}.guest.vcpus (line 4)`, ['expected an integer >= 1', 'found -2']],
+    ['negative rate', scenario(', workload: { memory: { workingSetMiB: 64, dirtyRateMBps: -5 } }'), `${at}.workload.memory.dirtyRateMBps (line 4)`, ['expected a number >= 0', 'found -5']],
+    ['downtime limit 0', scenario('', undefined, 'kind: memory, downtimeLimitMs: 0'), `${at}.migration.downtimeLimitMs (line 4)`, ['expected an integer >= 1', 'found 0']],
+    ['migration timeout 0', scenario('', undefined, 'kind: memory, timeoutMs: 0'), `${at}.migration.timeoutMs (line 4)`, ['expected an integer >= 1000', 'found 0']],
+    ['default migration timeout 0', `defaults: { migrationTimeoutMs: 0 }\n${scenario()}`, 'defaults.migrationTimeoutMs (line 1)', ['expected an integer >= 1000', 'found 0']],
+    ['bandwidth 0', scenario('', undefined, 'kind: memory, maxBandwidthMiBps: 0'), `${at}.migration.maxBandwidthMiBps (line 4)`, ['expected a number > 0', 'found 0']],
+    ['bandwidth 10^12 MiB/s', scenario('', undefined, 'kind: memory, maxBandwidthMiBps: 1000000000000'), `${at}.migration.maxBandwidthMiBps (line 4)`, ['expected a number <= 1000000', 'found 1000000000000']],
+    ['link bandwidth 0', scenario(', link: { bandwidthMbps: 0 }'), `${at}.link.bandwidthMbps (line 4)`, ['expected a number >= 1', 'found 0']],
+    ['n = 0 repetitions', scenario(', repeat: 0'), `${at}.repeat (line 4)`, ['expected an integer >= 1', 'found 0']],
+    ['n = 0 repetitions of a matrix', `${matrix('guest: { memoryMiB: 256 }, migration: { kind: memory }', '      - { path: migration.kind, values: [memory, storage] }\n')}    repeat: 0\n`, 'matrices.m.repeat (line 7)', ['expected an integer >= 1', 'found 0']],
+    ['probe interval 0', scenario(', probe: { intervalMs: 0 }'), `${at}.probe.intervalMs (line 4)`, ['expected a number >= 0.5', 'found 0']],
+    ['default probe interval 0', `defaults: { probe: { intervalMs: 0 } }\n${scenario()}`, 'defaults.probe.intervalMs (line 1)', ['expected a number >= 0.5', 'found 0']],
+    ['threshold 0', scenario(', thresholds: { downtimeMs: 0 }'), `${at}.thresholds.downtimeMs (line 4)`, ['expected a number > 0', 'found 0']],
+    ['xbzrle cache larger than the guest', scenario('', undefined, 'kind: memory, xbzrleCacheMiB: 1024'), `${at}.migration.xbzrleCacheMiB (line 4)`, ["expected at most the guest's memory (256 MiB", 'found 1024 MiB']],
+    [
+      'guest memory 1 TiB on the lab: the machine memory is named',
+      scenario('', 'memoryMiB: 1048576'),
+      `${at}.guest.memoryMiB (line 4)`,
+      [`expected at most ${labLimit} MiB on the embedded lab, found 1048576 MiB`, `both must fit in 80% of its ${machineMiB} MiB of RAM`],
+    ],
+    [
+      'guest memory 1 TiB on the lab from a matrix axis: reported at the value',
+      matrix('migration: { kind: memory }', '      - { path: guest.memoryMiB, values: [256, 1048576] }\n'),
+      'matrices.m.axes[0].values[1] (line 6)',
+      ['scenario 1048576: guest.memoryMiB: expected at most', `of its ${machineMiB} MiB of RAM`],
+    ],
+    ['threshold on an unknown metric: the closest is suggested', scenario(', thresholds: { downtimeMS: 300 }'), `${at}.thresholds.downtimeMS (line 4)`, ['unknown metric "downtimeMS"', 'did you mean "downtimeMs"?', 'expected one of: totalTimeMs, wallTimeMs, downtimeMs']],
+    ['threshold on a metric that takes none', scenario(', thresholds: { mirrorTimeMs: 300 }'), `${at}.thresholds.mirrorTimeMs (line 4)`, ['mirrorTimeMs is measured but cannot take a threshold', 'expected one of: totalTimeMs']],
+    ['compare threshold on an unknown metric', `${scenario()}compare:\n  metrics: { downtime: { warnPct: 5, failPct: 10 } }\n`, 'compare.metrics.downtime (line 6)', ['unknown metric "downtime"', 'did you mean "downtimeMs"?', 'expected one of: totalTimeMs']],
+    ['judging an unknown metric', `${scenario()}compare:\n  judge: [totalTimeMs, latencyMs]\n`, 'compare.judge[1] (line 6)', ['expected one of "totalTimeMs"', 'found "latencyMs"']],
+    ['compare thresholds for a scenario that does not exist', `${scenario()}compare:\n  scenarios: { b: { downtimeMs: { warnPct: 5, failPct: 10 } } }\n`, 'compare.scenarios.b (line 6)', ['no scenario named "b"', 'known: a']],
+    ['a warn threshold above the fail threshold', `${scenario()}compare:\n  default: { warnPct: 20, failPct: 5 }\n`, 'compare.default.warnPct (line 6)', ['expected at most failPct (5%)', 'found 20%']],
+    ['a suite name that is not a name', 'suites:\n  Memory_Mig:\n    scenarios:\n      - { name: a, guest: { memoryMiB: 256 }, migration: { kind: memory } }\n', 'suites.Memory_Mig (line 3)', ['expected a name matching ^[a-z][a-z0-9-]{0,60}$', 'found the name "Memory_Mig"']],
+    ['an unknown target, with the closest name', `targets:\n  rack1: { hypervisor: qemu, ${realHosts}, sharedStorageDir: /srv }\n${scenario(', target: rack')}`, `${at}.target (line 6)`, ['no target named "rack"', 'did you mean "rack1"?', 'known: lab, lab-libvirt, rack1']],
+    ['xenserver without credentials', vendor('xenserver', xen.replace('passwordEnv: XAPI_PW, ', '')), 'targets.t1.xenserver (line 2)', ['give the XenAPI password as passwordEnv or passwordFile']],
+    ['vsphere without credentials', vendor('vsphere', vs.replace('passwordEnv: VC_PW, ', '')), 'targets.t1.vsphere (line 2)', ['give the vCenter password as passwordEnv or passwordFile']],
+    ['a password in the config itself', vendor('vsphere', `${vs}, password: hunter2`), 'targets.t1.vsphere.password (line 2)', ['unknown key "password"', 'passwordEnv, passwordFile']],
+    ['hyperv takes no password', vendor('hyperv', `${hv}, passwordEnv: X`), 'targets.t1.hyperv.passwordEnv (line 2)', ['unknown key "passwordEnv"', 'expected one of: vm, sourceHost, destinationHost, storage, shell']],
+    ['a knob a vendor target cannot set', vendor('vsphere', vs, '', 'kind: memory, downtimeLimitMs: 30'), `${at}.migration.downtimeLimitMs (line 6)`, ['expected no downtimeLimitMs on target t1', 'through vCenter', 'found 30']],
+    ['a workload on a vendor target', vendor('xenserver', xen, ', workload: { cpu: { threads: 1 } }'), `${at}.workload (line 6)`, ['expected no workload on target t1', 'runs no migbench agent', 'found workload.cpu']],
+    ['a threshold on a metric the vendor never reports', vendor('xenserver', xen, ', thresholds: { downtimeMs: 300 }'), `${at}.thresholds.downtimeMs (line 6)`, ['target t1 (XenServer) never reports downtimeMs', 'thresholds it can meet: totalTimeMs, wallTimeMs, observedDowntimeMs, wireBytes']],
+    ['qemu settings on a vendor target', `targets:\n  t1: { hypervisor: hyperv, ${realHosts}, hyperv: { ${hv} }, qemu: { accel: kvm } }\n${scenario(', target: t1')}`, 'targets.t1.qemu (line 2)', ['qemu settings belong to a qemu or libvirt target, not hyperv']],
+    ['libvirt settings on a qemu target', `targets:\n  t1: { hypervisor: qemu, ${realHosts}, sharedStorageDir: /srv, libvirt: { mode: p2p } }\n${scenario(', target: t1')}`, 'targets.t1.libvirt (line 2)', ['libvirt settings belong to a libvirt target, not qemu']],
+    ['an empty file', '', '(root)', ['expected a config (a map with at least "suites")', 'found an empty file']],
+    ['a list instead of a map', '- a\n- b\n', '(root) (line 1)', ['expected object', 'found ["a","b"]']],
+    ['null where a map goes', scenario('', undefined).replace('guest: { memoryMiB: 256 }', 'guest: null'), `${at}.guest (line 4)`, ['expected object', 'found null']],
+    ['YAML .inf', scenario('', 'memoryMiB: .inf'), `${at}.guest.memoryMiB (line 4)`, ['expected a finite number', 'found Infinity']],
+    ['a YAML tag', scenario('', 'memoryMiB: !!binary AAAA'), `${at}.guest.memoryMiB (line 4)`, ['expected a map, a list or a plain value', 'found a Buffer', 'YAML tags']],
+    ['a YAML alias that contains itself', 'suites:\n  s:\n    scenarios:\n      - &a { name: a, guest: { memoryMiB: 256 }, migration: { kind: memory }, description: [*a] }\n', `${at}.description[0] (line 4)`, ['a YAML alias that contains itself']],
+    ['a YAML alias without its anchor', `x: *nope\n${scenario()}`, '(line 1, column 4)', ['the YAML alias *nope has no anchor &nope before it']],
+    ['a YAML alias bomb', `a: &a [1]\nb: [${Array(101).fill('*a').join(', ')}]\n`, '(line 2, column 5)', ['too many YAML aliases']],
+    ['a list as a map key', 'suites:\n  [a, b]: 1\n', '(line 2, column 3)', ['expected a plain key (a name), found a list used as a key']],
+    ['malformed YAML: line and column', 'suites:\n  s:\n    scenarios: [\n      - name: a\n', '(line 4, column 7)', ['Block collections are not allowed within flow collections']],
+    ['tabs in YAML', 'suites:\n  s:\n\tscenarios: []\n', '(line 3, column 1)', ['Tabs are not allowed']],
+    ['a key given twice', 'suites: {}\nsuites: {}\n', '(line 2, column 1)', ['Map keys must be unique']],
+  ];
+
+  test.each(cases)('%s', (_, text, path, parts) => {
+    let error: unknown;
+    try {
+      parseConfig(text, 'dir/cfg.yaml');
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(InputFileError);
+    const e = error as InputFileError;
+    expect(e).toMatchObject({ code: 'MB_CONFIG_INVALID', file: 'dir/cfg.yaml', userError: true });
+    expect(e.message.startsWith('dir/cfg.yaml: ')).toBe(true);
+    const issue = e.issues.find((i) => i.path === path);
+    expect(issue, `no problem at ${path}; got:\n${e.message}`).toBeDefined();
+    for (const part of parts) expect(issue!.message).toContain(part);
+  });
+
+  test('what the README shows for vendor targets is valid: a vendor VM keeps its own storage, so no sharedStorageDir', () => {
+    for (const [kind, settings] of [['xenserver', xen], ['vsphere', vs], ['hyperv', hv]] as const) {
+      expect(() => parseConfig(vendor(kind, settings, ', thresholds: { totalTimeMs: 60000, observedDowntimeMs: 1000, wireBytes: 1000000 }'), 'v.yaml'), kind).not.toThrow();
+    }
+    // The same scenario on QEMU needs the shared folder.
+    expect(problems(`targets:\n  t1: { hypervisor: qemu, ${realHosts} }\n${scenario(', target: t1')}`)).toEqual([
+      `${at}.migration.kind (line 6): memory migration keeps the guest's disk on storage both hosts see: set targets.t1.sharedStorageDir`,
+    ]);
+  });
+
+  test('a scenario on two lab targets gets one complaint, not two', () => {
+    const text = `suites:\n  s:\n    targets: [lab, lab-libvirt]\n    scenarios:\n      - { name: a, guest: { memoryMiB: 1048576 }, migration: { kind: memory } }\n`;
+    expect(problems(text)).toHaveLength(1);
+  });
+
+  test('the lab memory limit is 80% of the machine shared by two guests', () => {
+    expect(labGuestMemoryLimitMiB(24105)).toBe(9642);
+    expect(labGuestMemoryLimitMiB(2048)).toBe(819);
+    expect(() => parseConfig(scenario('', `memoryMiB: ${labLimit}`), 'c.yaml')).not.toThrow();
+    expect(problems(scenario('', `memoryMiB: ${labLimit + 1}`))).toHaveLength(1);
+  });
+
+  test('closest names: typos and case, nothing for unrelated words', () => {
+    expect(closestName('downtimeMS', ['totalTimeMs', 'downtimeMs'])).toBe('downtimeMs');
+    expect(closestName('cpus', ['memoryMiB', 'vcpus'])).toBe('vcpus');
+    expect(closestName('latencyMs', ['totalTimeMs', 'downtimeMs'])).toBeUndefined();
+  });
+});
+
+describe(assertCredentials, () => {
+  async function files() {
+    const dir = await mkdtemp(join(tmpdir(), 'migbench-creds-'));
+    await writeFile(join(dir, 'id'), 'not a key\n');
+    await writeFile(join(dir, 'pw'), 'hunter2-secret\n');
+    return dir;
+  }
+  const config = (dir: string, settings: string, hostExtra = '') => {
+    const host = `{ address: h1, user: root, identityFile: ${dir}/id, hostKeyFingerprints: ["SHA256:${'A'.repeat(43)}"], migrationAddress: 10.0.0.1, migrationInterface: eth1${hostExtra} }`;
+    const text = `targets:
+  rack1: { hypervisor: vsphere, source: ${host}, destination: ${host}, guestNetwork: { address: 192.0.2.5/24, bridge: br0 }, vsphere: { url: "https://vc/sdk", user: admin, vm: v, sourceHost: a, destinationHost: b, ${settings} } }
+suites:
+  s:
+    scenarios:
+      - { name: a, target: rack1, guest: { memoryMiB: 256 }, migration: { kind: memory } }
+`;
+    return { path: 'dir/c.yaml', config: parseConfig(text, 'dir/c.yaml') };
+  };
+  const refused = (f: () => void): InputFileError => {
+    try {
+      f();
+    } catch (error) {
+      expect(error).toBeInstanceOf(InputFileError);
+      expect((error as InputFileError).userError).toBe(true);
+      return error as InputFileError;
+    }
+    throw new Error('expected the credentials to be refused');
+  };
+
+  test('a passwordEnv naming an unset or empty variable: the target, the variable, never a value', async () => {
+    const dir = await files();
+    const loaded = config(dir, 'passwordEnv: MB_TEST_VC_PW');
+    expect(scenarioTargets(loaded.config)).toEqual(['rack1']);
+    const unset = refused(() => assertCredentials(loaded, ['rack1'], {}));
+    expect(unset.message).toBe(
+      'dir/c.yaml: invalid\n  targets.rack1.vsphere.passwordEnv (line 2): expected the environment variable MB_TEST_VC_PW to hold the vCenter password of target rack1, found it unset',
+    );
+    expect(refused(() => assertCredentials(loaded, ['rack1'], { MB_TEST_VC_PW: '' })).message).toContain('found it empty');
+    expect(() => assertCredentials(loaded, ['rack1'], { MB_TEST_VC_PW: 'hunter2-secret' })).not.toThrow();
+    // Only the targets asked about are checked.
+    expect(() => assertCredentials(loaded, ['lab'], {})).not.toThrow();
+  });
+
+  test('a password, identity or known_hosts file that cannot be read is named, its contents never read', async () => {
+    const dir = await files();
+    expect(() => assertCredentials(config(dir, `passwordFile: ${dir}/pw`), ['rack1'], {})).not.toThrow();
+    const missing = refused(() => assertCredentials(config(dir, `passwordFile: ${dir}/nope`, `, knownHostsFile: ${dir}`), ['rack1'], {}));
+    expect(missing.issues.map((i) => `${i.path}: ${i.message}`)).toEqual([
+      `targets.rack1.vsphere.passwordFile (line 2): expected a readable file holding the vCenter password of target rack1, found ${dir}/nope: no such file (ENOENT)`,
+      `targets.rack1.source.knownHostsFile (line 2): expected a readable known_hosts file for the source host of target rack1, found ${dir}, a directory`,
+      `targets.rack1.destination.knownHostsFile (line 2): expected a readable known_hosts file for the destination host of target rack1, found ${dir}, a directory`,
+    ]);
+    const noKey = refused(() => assertCredentials(config(`${dir}/gone`, `passwordFile: ${dir}/pw`), ['rack1'], {}));
+    expect(noKey.issues[0]).toEqual({ path: 'targets.rack1.source.identityFile (line 2)', message: `expected a readable SSH private key for the source host of target rack1, found ${dir}/gone/id: no such file (ENOENT)` });
+    expect(noKey.message).not.toContain('hunter2');
+  });
+});
+
+describe('loadConfig: files that cannot be read', () => {
+  test('a missing file and a directory: one line naming the file, what was expected and found', async () => {
+    await expect(loadConfig('/nonexistent/migbench.yaml')).rejects.toMatchObject({
+      code: 'MB_CONFIG_READ',
+      userError: true,
+      message: '/nonexistent/migbench.yaml: cannot read config: expected a YAML or JSON file, found no such file',
+    });
+    const dir = await mkdtemp(join(tmpdir(), 'migbench-dir-'));
+    await expect(loadConfig(dir)).rejects.toMatchObject({ code: 'MB_CONFIG_READ', message: `${dir}: cannot read config: expected a YAML or JSON file, found a directory` });
   });
 });

@@ -12,7 +12,7 @@ export type Command =
   | { readonly name: 'lab'; readonly action: 'up' | 'down' | 'status'; readonly withLibvirt: boolean }
   | { readonly name: 'run' | 'start'; readonly options: RunOptions }
   | { readonly name: 'report'; readonly results: string; readonly html: boolean }
-  | { readonly name: 'validate'; readonly config: string }
+  | { readonly name: 'validate'; readonly config: string; readonly credentials: boolean }
   | { readonly name: 'compare'; readonly options: CompareCommandOptions }
   | { readonly name: 'export'; readonly results: string; readonly format: 'bmf' | 'gab' }
   | { readonly name: 'merge'; readonly out: string; readonly inputs: readonly string[] }
@@ -77,7 +77,8 @@ Usage:
                                        and close it on recovery (token from GITHUB_TOKEN, API from GITHUB_API_URL)
   migbench export --format bmf|gab [RESULTS_JSON]
                                        Bencher Metric Format or github-action-benchmark customSmallerIsBetter
-  migbench validate [--config FILE]    check a config file
+  migbench validate [--config FILE]    check a config file, and that the credentials its targets need are here
+      --skip-credentials               check the file alone (e.g. in CI without the secrets)
   migbench setup                       build the guest image and migbench-probe
 
 Exit codes: 0 all assertions held (compare: no regression), 1 a migration or assertion failed
@@ -197,8 +198,8 @@ export function parseCommand(argv: readonly string[]): Command {
       return { name, format, results: positionals[0] ?? `${DEFAULT_OUT}/results.json` };
     }
     case 'validate': {
-      const { values } = parse({ config: { type: 'string' } });
-      return { name, config: (values.config as string | undefined) ?? DEFAULT_CONFIG };
+      const { values } = parse({ config: { type: 'string' }, 'skip-credentials': { type: 'boolean' } });
+      return { name, config: (values.config as string | undefined) ?? DEFAULT_CONFIG, credentials: !values['skip-credentials'] };
     }
     default:
       throw new UsageError(`unknown command "${name}" (try: migbench help)`);

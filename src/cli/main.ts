@@ -3,7 +3,7 @@
 import { mkdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { compareResults, comparisonExitCode } from '../compare.js';
-import { compareThresholds, loadConfig, resolveScenarios, suiteNames, matrixNames, resolveMatrix } from '../config.js';
+import { assertCredentials, compareThresholds, loadConfig, resolveScenarios, scenarioTargets, suiteNames, matrixNames, resolveMatrix } from '../config.js';
 import { compareMarkdown } from '../report/compare.js';
 import { renderHtmlReport } from '../report/html.js';
 import { toBencherMetricFormat, toGithubActionBenchmark } from '../report/export.js';
@@ -111,7 +111,10 @@ export async function main(argv: readonly string[], io: Io = stdio): Promise<num
         return 0;
       }
       case 'validate': {
-        const { config } = await loadConfig(command.config);
+        const loaded = await loadConfig(command.config);
+        const { config } = loaded;
+        // What a run would log in with, for the targets its scenarios use: set and readable, never shown.
+        if (command.credentials) assertCredentials(loaded, scenarioTargets(config));
         const counts = suiteNames(config).map((s) => `${s} (${resolveScenarios(config, s).length} scenarios)`);
         const matrices = matrixNames(config).map((m) => `${m} (${resolveMatrix(config, m).length} scenarios)`);
         io.out(`${command.config}: valid; suites: ${counts.join(', ')}${matrices.length ? `; matrices: ${matrices.join(', ')}` : ''}\n`);

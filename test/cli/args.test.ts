@@ -30,7 +30,8 @@ describe(parseCommand, () => {
     expect(parseCommand(['lab', 'up', '--with', 'libvirt'])).toEqual({ name: 'lab', action: 'up', withLibvirt: true });
     expect(parseCommand(['report'])).toEqual({ name: 'report', results: 'results/results.json', html: false });
     expect(parseCommand(['report', '--html', 'r.json'])).toEqual({ name: 'report', results: 'r.json', html: true });
-    expect(parseCommand(['validate', '--config', 'x.yaml'])).toEqual({ name: 'validate', config: 'x.yaml' });
+    expect(parseCommand(['validate', '--config', 'x.yaml'])).toEqual({ name: 'validate', config: 'x.yaml', credentials: true });
+    expect(parseCommand(['validate', '--skip-credentials'])).toEqual({ name: 'validate', config: 'suites/migbench.config.yaml', credentials: false });
     expect(parseCommand(['setup'])).toEqual({ name: 'setup' });
     expect(parseCommand([])).toEqual({ name: 'help' });
     expect(parseCommand(['--help'])).toEqual({ name: 'help' });
