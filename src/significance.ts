@@ -9,7 +9,7 @@
 // its fork return U values and a z-score only (no p-value, no exact distribution), with a
 // significance check their own docs call invalid; jstat has none. Everything below is
 // checked against scipy 1.17 in test/significance.test.ts.
-import { median } from './stats.js';
+import { median, midpoint } from './stats.js';
 
 /** Both samples at most this size: exact null distribution of U (cached per pair of sizes). */
 const EXACT_MAX_N = 50;
@@ -268,7 +268,8 @@ export function hodgesLehmannShift(a: readonly number[], b: readonly number[], c
   // 1,000 scenarios × 30 samples spent most of its time sorting).
   const k = shiftIntervalRank(a.length, b.length, confidence);
   const mid = Math.floor(diffs.length / 2);
-  const shift = diffs.length % 2 === 1 ? nth(diffs, mid) : (nth(diffs, mid - 1) + nth(diffs, mid)) / 2;
+  // midpoint: two differences near the double range's edge summed to Infinity (property tests).
+  const shift = diffs.length % 2 === 1 ? nth(diffs, mid) : midpoint(nth(diffs, mid - 1), nth(diffs, mid));
   return {
     shift,
     low: k === null ? null : nth(diffs, k - 1),
@@ -377,7 +378,10 @@ export function holm(pValues: ReadonlyArray<number | null>): Array<number | null
  */
 export function minimumDetectableEffectPct(cv: number | null, n: number): number | null {
   if (cv === null || !Number.isFinite(cv) || !(n >= 2)) return null;
-  return 2.8 * Math.abs(cv) * Math.sqrt(2 / n) * 100;
+  const mde = 2.8 * Math.abs(cv) * Math.sqrt(2 / n) * 100;
+  // A CV above ~3e305 overflows to Infinity: no effect is detectable, like a CV of Infinity
+  // (found by test/properties/compare.prop.test.ts).
+  return Number.isFinite(mde) ? mde : null;
 }
 
 // ── Bootstrap ──────────────────────────────────────────────────────────────────────────
@@ -446,6 +450,9 @@ export function bootstrapRatioCI(base: readonly number[], head: readonly number[
     const denominator = resampledMedian(baseSorted, baseCounts, random);
     if (!(denominator > 0)) return { low: null, high: null };
     ratios[r] = resampledMedian(headSorted, headCounts, random) / denominator;
+    // A base median near 0 (5e-324) makes the ratio infinite, which means nothing either; the
+    // percentiles interpolated NaN from it (found by test/properties/compare.prop.test.ts).
+    if (!Number.isFinite(ratios[r]!)) return { low: null, high: null };
   }
   ratios.sort();
   const quantile = (q: number): number => {

@@ -18,12 +18,22 @@ function sorted(xs: readonly number[]): number[] {
   return [...xs].sort((a, b) => a - b);
 }
 
+/**
+ * (a + b) / 2, without overflowing: two values above half the double range sum to
+ * Infinity (found by test/properties/compare.prop.test.ts: the median of [9e307, 9e307] was
+ * Infinity). Halved first only then, so ordinary medians keep their last bit.
+ */
+export function midpoint(a: number, b: number): number {
+  const sum = a + b;
+  return Number.isFinite(sum) ? sum / 2 : a / 2 + b / 2;
+}
+
 /** The middle value; for an even count, the mean of the two middle values. null when empty. */
 export function median(xs: readonly number[]): number | null {
   if (xs.length === 0) return null;
   const s = sorted(xs);
   const mid = Math.floor(s.length / 2);
-  return s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+  return s.length % 2 === 1 ? s[mid]! : midpoint(s[mid - 1]!, s[mid]!);
 }
 
 /**
@@ -59,7 +69,11 @@ export function sampleStdDev(xs: readonly number[]): number | null {
   const m = mean(xs)!;
   // Two passes (deviations from the mean) rather than Σx² − n·m², which cancels badly.
   const ss = xs.reduce((acc, x) => acc + (x - m) ** 2, 0);
-  return Math.sqrt(ss / (xs.length - 1));
+  if (Number.isFinite(ss)) return Math.sqrt(ss / (xs.length - 1));
+  // Deviations above ~1.3e154 square to Infinity: scale them down first (found by
+  // test/properties/compare.prop.test.ts: [1.5e154, 0, 0, 0, 0, 0] had a CV of Infinity).
+  const scale = xs.reduce((acc, x) => Math.max(acc, Math.abs(x - m)), 0);
+  return scale * Math.sqrt(xs.reduce((acc, x) => acc + ((x - m) / scale) ** 2, 0) / (xs.length - 1));
 }
 
 /** sampleStdDev / mean; null for fewer than two values or a zero mean. */

@@ -115,6 +115,12 @@ describe(hodgesLehmannShift, () => {
     )).toEqual({ shift: 0.5, low: -2.5, high: 3.5 });
   });
 
+  // Found by test/properties/compare.prop.test.ts: the two middle differences summed to Infinity.
+  test('differences near the top of the double range: the shift is finite, and relative change is not NaN', () => {
+    expect(hodgesLehmannShift([-9e307, -9e307], [1, 1]).shift).toBe(9e307);
+    expect(relativeChange([-8.98846567431158e307, -8.98846567431158e307], [1, 1]).ratio).toBe(2);
+  });
+
   test('null bounds when the samples are too small for the confidence', () => {
     expect(hodgesLehmannShift([1, 2, 3], [4, 5, 6])).toEqual({ shift: 3, low: null, high: null });
     // At 90 % the extreme differences of 3 vs 3 cover exactly 1 − 2/20 = 0.9.
@@ -253,6 +259,8 @@ describe(minimumDetectableEffectPct, () => {
     expect(minimumDetectableEffectPct(0.05, 20)).toBeCloseTo(4.43, 2);
     expect(minimumDetectableEffectPct(null, 10)).toBeNull();
     expect(minimumDetectableEffectPct(0.05, 1)).toBeNull();
+    // Found by test/properties/compare.prop.test.ts: a CV of -6.5e305 gave Infinity.
+    expect(minimumDetectableEffectPct(-7e305, 2)).toBeNull();
   });
 });
 
@@ -278,6 +286,11 @@ describe(bootstrapRatioCI, () => {
     expect(bootstrapRatioCI([], [1])).toEqual({ low: null, high: null });
     expect(bootstrapRatioCI([0, 0, 1], [1, 2, 3])).toEqual({ low: null, high: null });
     expect(() => bootstrapRatioCI([1], [1], { resamples: 0 })).toThrow(RangeError);
+  });
+
+  // Found by test/properties/compare.prop.test.ts: infinite ratios interpolated to NaN.
+  test('a base median so small that the ratio is infinite: null, not NaN', () => {
+    expect(bootstrapRatioCI([Number.MIN_VALUE], [-1, -1], { resamples: 50 })).toEqual({ low: null, high: null });
   });
 
   test('constant samples give the exact ratio', () => {

@@ -8,6 +8,12 @@ describe(median, () => {
     expect(median([7])).toBe(7);
     expect(median([])).toBeNull();
   });
+
+  // Found by test/properties/compare.prop.test.ts.
+  test('two middle values near the top of the double range: their mean, not Infinity', () => {
+    expect(median([9e307, 9e307])).toBe(9e307);
+    expect(median([-Number.MAX_VALUE, -Number.MAX_VALUE, 0, 1])).toBe(-Number.MAX_VALUE / 2);
+  });
 });
 
 describe(percentile, () => {
@@ -80,6 +86,12 @@ describe(coefficientOfVariation, () => {
   test('sample SD over mean', () => {
     expect(coefficientOfVariation([4, 6])).toBeCloseTo(0.282842712474619, 12);
     expect(coefficientOfVariation([5, 5])).toBe(0);
+  });
+
+  // Found by test/properties/compare.prop.test.ts: deviations above ~1.3e154 squared to Infinity.
+  test('huge values: the deviations do not overflow', () => {
+    expect(sampleStdDev([1e300, 3e300])).toBeCloseTo(Math.SQRT2 * 1e300, -286);
+    expect(coefficientOfVariation([1.5e154, 0, 0, 0, 0, 0])).toBeCloseTo(Math.sqrt(6), 12);
   });
 
   test('null for fewer than two values or a zero mean', () => {

@@ -52,6 +52,9 @@ export function toFigures(stats: JobStats): Pick<HypervisorFigures, 'totalTimeMs
 /** One progress sample from a running job's statistics. */
 export function toProgress(stats: JobStats, tMs: number, status: string): ProgressSample {
   const bps = num(stats, 'memory_bps');
+  // bytes/s × 8 overflows above ~2.2e307: still "not measured", never Infinity (found by
+  // the property tests: memory_bps 3e307, i.e. 308 digits of virsh output).
+  const mbps = bps === null ? null : Math.round((bps * 8) / 1e3) / 1e3;
   return {
     tMs: Math.round(tMs * 1000) / 1000,
     status,
@@ -59,7 +62,7 @@ export function toProgress(stats: JobStats, tMs: number, status: string): Progre
     remainingBytes: num(stats, 'memory_remaining'),
     totalBytes: num(stats, 'memory_total'),
     dirtyRatePagesPerSec: num(stats, 'memory_dirty_rate'),
-    bandwidthMbps: bps === null ? null : Math.round((bps * 8) / 1e3) / 1e3,
+    bandwidthMbps: mbps !== null && Number.isFinite(mbps) ? mbps : null,
     iteration: num(stats, 'memory_iteration'),
     expectedDowntimeMs: null,
   };
@@ -120,7 +123,9 @@ export function parseQemuMonitorEvent(line: string): QmpEventLine | null {
   let data: Record<string, unknown> = {};
   try {
     const parsed = JSON.parse(m[4]!) as unknown;
-    if (parsed && typeof parsed === 'object') data = parsed as Record<string, unknown>;
+    // QMP event data is an object; an array is not (found by the property tests: a line
+    // ending in "[{}]" gave data [{}]).
+    if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) data = parsed as Record<string, unknown>;
   } catch {
     // "<null>" for events without data.
   }
@@ -140,7 +145,9 @@ export function virshError(stderr: string): string {
     .split('\n')
     .map((l) => l.trim())
     .filter((l) => l.startsWith('error:'))
-    .map((l) => l.replace(/^error:\s*/, ''));
+    .map((l) => l.replace(/^error:\s*/, ''))
+    // A bare "error:" says nothing; it made the message empty (found by the property tests).
+    .filter(Boolean);
   return lines.length ? lines.join(': ') : stderr.trim() || 'no message';
 }
 

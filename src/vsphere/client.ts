@@ -181,15 +181,17 @@ function plain(value: unknown): unknown {
 
 /** The one translation of vim25's TaskInfo. */
 export function toTaskInfo(info: Record<string, unknown>): VsphereTaskInfo {
-  const state = String(info.state ?? 'error');
+  // The XML parser turns an element with children into an object: only text is a word.
+  const text = (v: unknown) => (typeof v === 'string' || typeof v === 'number' ? String(v) : undefined);
+  const state = text(info.state) ?? 'error';
   const time = (v: unknown) => (typeof v === 'string' && Number.isFinite(Date.parse(v)) ? Date.parse(v) : null);
   const error = info.error as Record<string, unknown> | undefined;
   const fault = error?.fault as Record<string, unknown> | undefined;
   return {
     state: (['queued', 'running', 'success', 'error'].includes(state) ? state : 'error') as VsphereTaskInfo['state'],
-    progress: info.progress !== undefined && Number.isFinite(Number(info.progress)) ? Number(info.progress) : null,
+    progress: text(info.progress) !== undefined && Number.isFinite(Number(info.progress)) ? Number(info.progress) : null,
     startedAtMs: time(info.startTime),
     completedAtMs: time(info.completeTime),
-    error: error ? [fault?.['@xsitype'], error.localizedMessage].filter(Boolean).map(String).join(': ') || 'unknown fault' : null,
+    error: error ? [text(fault?.['@xsitype']), text(error.localizedMessage)].filter(Boolean).join(': ') || 'unknown fault' : null,
   };
 }

@@ -1,6 +1,7 @@
 // What the vim25 API does not give, read from the ESXi hosts over SSH: the stun time from
 // the VM's vmware.log and the vmnic byte counters from esxcli. The vendor's words
 // ("Checkpoint_Unstun", "Bytes sent") are translated here and nowhere else.
+import { MigbenchError } from '../errors.js';
 import type { InterfaceCounters } from '../probe/wire.js';
 
 /**
@@ -15,7 +16,9 @@ export function parseStunMs(vmwareLog: string, sinceMs = -Infinity): number | nu
     if (!m) continue;
     const stamp = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:?\d\d))\|/.exec(line);
     if (stamp && Date.parse(stamp[1]!) < sinceMs) continue;
-    last = Number(m[1]) / 1000;
+    // The last stun is this migration's; one of more digits than a double holds is not
+    // measured, never Infinity (found by the property tests).
+    last = Number.isFinite(Number(m[1])) ? Number(m[1]) / 1000 : null;
   }
   return last;
 }
@@ -25,8 +28,11 @@ export function parseStunMs(vmwareLog: string, sinceMs = -Infinity): number | nu
  * datastore's summary.url ("ds:///vmfs/volumes/5f1e…/"; vcsim gives a plain directory).
  */
 export function datastoreFile(datastorePath: string, datastoreUrl: string, file: string): string {
-  const m = /^\[([^\]]+)\]\s*(.*)$/.exec(datastorePath.trim());
-  if (!m) throw new Error(`not a datastore path: ${JSON.stringify(datastorePath)}`);
+  // `s`: a directory with a line break in it is still a directory; without the flag a path
+  // datastoreName accepted ("[ds1] a\nb") was "not a datastore path" (found by the property tests).
+  const m = /^\[([^\]]+)\]\s*(.*)$/s.exec(datastorePath.trim());
+  // A MigbenchError, not a plain Error: the path comes from vCenter (found by the property tests).
+  if (!m) throw new MigbenchError('MB_VSPHERE', `not a datastore path: ${JSON.stringify(datastorePath)}`);
   const root = datastoreUrl.replace(/^ds:\/\//, '').replace(/\/+$/, '');
   const dir = m[2]!.replace(/^\/+|\/+$/g, '');
   return [root, dir, file].filter(Boolean).join('/');
@@ -46,7 +52,8 @@ export function nicStatsArgv(vmnic: string): string[] {
 export function parseNicStats(output: string): InterfaceCounters | null {
   const field = (name: string) => {
     const m = new RegExp(`^\\s*${name}:\\s*(\\d+)\\s*$`, 'm').exec(output);
-    return m ? Number(m[1]) : null;
+    // More digits than a double holds is Infinity: not a count (found by the property tests).
+    return m && Number.isFinite(Number(m[1])) ? Number(m[1]) : null;
   };
   const rxBytes = field('Bytes received');
   const txBytes = field('Bytes sent');

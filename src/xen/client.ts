@@ -124,13 +124,19 @@ export function parseXenDateTime(text: unknown): number | null {
 
 /** The one translation of a task record's fields. */
 export function toXenTask(record: Record<string, unknown>): XenTask {
-  const status = String(record.status);
+  // The JSON-RPC result arrives unchecked: a record that is not an object, and values whose
+  // String() throws ({"toString": 1}) or that are Infinity (1e400), were a TypeError or a
+  // non-finite progress (found by test/properties/xen.prop.test.ts).
+  if (typeof record !== 'object' || record === null || Array.isArray(record)) {
+    throw new MigbenchError('MB_XENAPI', `task.get_record gave no task record: ${String(JSON.stringify(record)).slice(0, 120)}`);
+  }
+  const status = typeof record.status === 'string' ? record.status : '';
   return {
     status: (['pending', 'success', 'failure', 'cancelling', 'cancelled'].includes(status) ? status : 'failure') as XenTask['status'],
-    progress: typeof record.progress === 'number' ? record.progress : 0,
+    progress: typeof record.progress === 'number' && Number.isFinite(record.progress) ? record.progress : 0,
     createdAtMs: parseXenDateTime(record.created),
     finishedAtMs: parseXenDateTime(record.finished),
     result: typeof record.result === 'string' ? record.result : '',
-    errorInfo: Array.isArray(record.error_info) ? record.error_info.map(String) : [],
+    errorInfo: Array.isArray(record.error_info) ? record.error_info.map((e) => (typeof e === 'object' && e !== null ? JSON.stringify(e) : String(e))) : [],
   };
 }

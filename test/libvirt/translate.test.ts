@@ -62,6 +62,13 @@ describe('job statistics', () => {
   });
 });
 
+// Found by test/properties/virsh.prop.test.ts: 308 digits of memory_bps gave Infinity.
+test('a bandwidth too large for a double is not measured, never Infinity', () => {
+  expect(toProgress({ memory_bps: 3e307 }, 0, 'active').bandwidthMbps).toBeNull();
+  expect(toProgress(parseRawJobStats(`memory_bps: 3${'0'.repeat(307)}`), 0, 'active').bandwidthMbps).toBeNull();
+  expect(toProgress({ memory_bps: 1e300 }, 0, 'active').bandwidthMbps).toBe(8e294);
+});
+
 describe('virsh event --loop --timestamp', () => {
   test('lifecycle, iteration and block-job events, and the job-completed statistics that follow their event', () => {
     const reader = new VirshEventReader();
@@ -103,6 +110,11 @@ describe('virsh qemu-monitor-event', () => {
     expect(events.at(-1)).toMatchObject({ event: 'MIGRATION', data: { status: 'completed' } });
     expect(parseQemuMonitorEvent('not an event')).toBeNull();
   });
+
+  // Found by test/properties/virsh.prop.test.ts.
+  test('data that is not an object (an array) is no data', () => {
+    expect(parseQemuMonitorEvent("2026-12-04 14:06:49.264+0000: event JOB_STATUS_CHANGE for domain 'migbench-t4': [{}]")).toMatchObject({ event: 'JOB_STATUS_CHANGE', data: {} });
+  });
 });
 
 describe('other virsh output', () => {
@@ -119,6 +131,9 @@ describe('other virsh output', () => {
       'Failed to create domain from /tmp/x.xml: internal error: Failed to reserve port 49300',
     );
     expect(virshError('')).toBe('no message');
+    // Found by test/properties/virsh.prop.test.ts: a bare "error:" gave an empty message.
+    expect(virshError('error: ')).toBe('error:');
+    expect(virshError('error: \nerror: internal error: x\n')).toBe('internal error: x');
   });
 
   test('domstate --reason', () => {

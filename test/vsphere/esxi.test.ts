@@ -21,6 +21,11 @@ describe(parseStunMs, () => {
     expect(parseStunMs(log.split('\n')[0]!, Date.parse('2026-12-04T14:00:00Z'))).toBe(12);
     expect(parseStunMs('vmx 2026/12/04 Checkpoint_Unstun: vm stopped for 5000 us', Date.now())).toBe(5);
   });
+
+  // Found by test/properties/vsphere.prop.test.ts: 400 digits gave Infinity.
+  test('a last stun of more digits than a double holds is not measured', () => {
+    expect(parseStunMs(`${log}\nvmx Checkpoint_Unstun: vm stopped for ${'9'.repeat(400)} us`)).toBeNull();
+  });
 });
 
 describe(parseNicStats, () => {
@@ -32,6 +37,13 @@ describe(parseNicStats, () => {
   test('output without the counters is not read as zeros', () => {
     expect(parseNicStats('Error: Unable to find NIC vmnic9')).toBeNull();
     expect(parseNicStats('   Bytes received: 1\n   Bytes sent: 2\n   Packets received: 3')).toBeNull();
+  });
+
+  // Found by test/properties/vsphere.prop.test.ts: 400 digits gave Infinity.
+  test('a counter of more digits than a double holds is not read', () => {
+    const out = (rx: string) => `   Packets received: 1\n   Packets sent: 2\n   Bytes received: ${rx}\n   Bytes sent: 4\n`;
+    expect(parseNicStats(out('9'.repeat(400)))).toBeNull();
+    expect(parseNicStats(out('18446744073709551615'))).toMatchObject({ rxBytes: 18446744073709551615 });
   });
 
   test('the vmnic name is one argv element', () => {
@@ -46,6 +58,9 @@ describe(datastoreFile, () => {
     expect(datastoreFile('[ds with space] a b/', 'ds:///vmfs/volumes/x/', 'vmware.log')).toBe('/vmfs/volumes/x/a b/vmware.log');
     expect(datastoreName('[ds with space] a b/')).toBe('ds with space');
     expect(datastoreName('web-02/')).toBeNull();
-    expect(() => datastoreFile('web-02/', '/x', 'vmware.log')).toThrow(/not a datastore path/);
+    // Found by test/properties/vsphere.prop.test.ts: a plain Error, and a line break made a path datastoreName accepts "not a datastore path".
+    expect(() => datastoreFile('web-02/', '/x', 'vmware.log')).toThrow(expect.objectContaining({ name: 'MigbenchError', code: 'MB_VSPHERE', message: expect.stringMatching(/not a datastore path/) }));
+    expect(datastoreName('[ds1] a\nb')).toBe('ds1');
+    expect(datastoreFile('[ds1] a\nb', '/x', 'vmware.log')).toBe('/x/a\nb/vmware.log');
   });
 });

@@ -118,4 +118,17 @@ describe('task records', () => {
     expect(parseXenDateTime('2026-12-04T14:00:00.250Z')).toBe(Date.UTC(2026, 11, 4, 14, 0, 0, 250));
     expect(parseXenDateTime(42)).toBeNull();
   });
+
+  // Found by test/properties/xen.prop.test.ts: a TypeError, or a progress of Infinity.
+  test('a result that is no record is a MigbenchError; odd values in one are no values', () => {
+    expect(() => toXenTask(null as never)).toThrow(expect.objectContaining({ name: 'MigbenchError', code: 'MB_XENAPI', message: expect.stringContaining('task.get_record gave no task record: null') }));
+    expect(toXenTask({ status: { toString: 1 }, progress: 1e400, error_info: [{ toString: 1 }, 5] })).toEqual({
+      status: 'failure',
+      progress: 0,
+      createdAtMs: null,
+      finishedAtMs: null,
+      result: '',
+      errorInfo: ['{"toString":1}', '5'],
+    });
+  });
 });
