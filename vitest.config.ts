@@ -1,5 +1,6 @@
 // The project's own tests: unit tests first (parallel), then integration tests against
-// the real embedded lab (one file at a time: they share the lab and both CPU cores).
+// the real embedded lab (one file at a time: they share the lab and both CPU cores), then
+// the fault suite in the same lab.
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
@@ -11,7 +12,7 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: ['test/**/*.test.ts'],
-          exclude: ['test/integration/**'],
+          exclude: ['test/integration/**', 'test/faults/**'],
           sequence: { groupOrder: 0 },
         },
       },
@@ -25,6 +26,19 @@ export default defineConfig({
           testTimeout: 600_000,
           hookTimeout: 600_000,
           sequence: { groupOrder: 1 },
+        },
+      },
+      {
+        extends: true,
+        test: {
+          // Faults injected into real migrations in the lab (npm run test:faults).
+          name: 'faults',
+          include: ['test/faults/**/*.test.ts'],
+          globalSetup: ['test/integration/global-setup.ts'],
+          fileParallelism: false,
+          testTimeout: 600_000,
+          hookTimeout: 600_000,
+          sequence: { groupOrder: 2 },
         },
       },
     ],

@@ -19165,8 +19165,8 @@ var require_identity = __commonJS({
     var isMap = (node) => !!node && typeof node === "object" && node[NODE_TYPE] === MAP;
     var isPair = (node) => !!node && typeof node === "object" && node[NODE_TYPE] === PAIR;
     var isScalar = (node) => !!node && typeof node === "object" && node[NODE_TYPE] === SCALAR;
-    var isSeq = (node) => !!node && typeof node === "object" && node[NODE_TYPE] === SEQ;
-    function isCollection(node) {
+    var isSeq2 = (node) => !!node && typeof node === "object" && node[NODE_TYPE] === SEQ;
+    function isCollection2(node) {
       if (node && typeof node === "object")
         switch (node[NODE_TYPE]) {
           case MAP:
@@ -19186,7 +19186,7 @@ var require_identity = __commonJS({
         }
       return false;
     }
-    var hasAnchor = (node) => (isScalar(node) || isCollection(node)) && !!node.anchor;
+    var hasAnchor = (node) => (isScalar(node) || isCollection2(node)) && !!node.anchor;
     exports.ALIAS = ALIAS;
     exports.DOC = DOC;
     exports.MAP = MAP;
@@ -19196,13 +19196,13 @@ var require_identity = __commonJS({
     exports.SEQ = SEQ;
     exports.hasAnchor = hasAnchor;
     exports.isAlias = isAlias;
-    exports.isCollection = isCollection;
+    exports.isCollection = isCollection2;
     exports.isDocument = isDocument;
     exports.isMap = isMap;
     exports.isNode = isNode2;
     exports.isPair = isPair;
     exports.isScalar = isScalar;
-    exports.isSeq = isSeq;
+    exports.isSeq = isSeq2;
   }
 });
 
@@ -19214,7 +19214,7 @@ var require_visit = __commonJS({
     var BREAK = /* @__PURE__ */ Symbol("break visit");
     var SKIP = /* @__PURE__ */ Symbol("skip children");
     var REMOVE = /* @__PURE__ */ Symbol("remove node");
-    function visit(node, visitor) {
+    function visit2(node, visitor) {
       const visitor_ = initVisitor(visitor);
       if (identity.isDocument(node)) {
         const cd = visit_(null, node.contents, visitor_, Object.freeze([node]));
@@ -19223,9 +19223,9 @@ var require_visit = __commonJS({
       } else
         visit_(null, node, visitor_, Object.freeze([]));
     }
-    visit.BREAK = BREAK;
-    visit.SKIP = SKIP;
-    visit.REMOVE = REMOVE;
+    visit2.BREAK = BREAK;
+    visit2.SKIP = SKIP;
+    visit2.REMOVE = REMOVE;
     function visit_(key2, node, visitor, path) {
       const ctrl = callVisitor(key2, node, visitor, path);
       if (identity.isNode(ctrl) || identity.isPair(ctrl)) {
@@ -19359,7 +19359,7 @@ var require_visit = __commonJS({
         throw new Error(`Cannot replace node with ${pt} parent`);
       }
     }
-    exports.visit = visit;
+    exports.visit = visit2;
     exports.visitAsync = visitAsync;
   }
 });
@@ -19369,7 +19369,7 @@ var require_directives = __commonJS({
   "node_modules/yaml/dist/doc/directives.js"(exports) {
     "use strict";
     var identity = require_identity();
-    var visit = require_visit();
+    var visit2 = require_visit();
     var escapeChars = {
       "!": "%21",
       ",": "%2C",
@@ -19513,7 +19513,7 @@ var require_directives = __commonJS({
         let tagNames;
         if (doc && tagEntries.length > 0 && identity.isNode(doc.contents)) {
           const tags = {};
-          visit.visit(doc.contents, (_key, node) => {
+          visit2.visit(doc.contents, (_key, node) => {
             if (identity.isNode(node) && node.tag)
               tags[node.tag] = true;
           });
@@ -19540,7 +19540,7 @@ var require_anchors = __commonJS({
   "node_modules/yaml/dist/doc/anchors.js"(exports) {
     "use strict";
     var identity = require_identity();
-    var visit = require_visit();
+    var visit2 = require_visit();
     function anchorIsValid(anchor) {
       if (/[\x00-\x19\s,[\]{}]/.test(anchor)) {
         const sa = JSON.stringify(anchor);
@@ -19551,7 +19551,7 @@ var require_anchors = __commonJS({
     }
     function anchorNames(root) {
       const anchors = /* @__PURE__ */ new Set();
-      visit.visit(root, {
+      visit2.visit(root, {
         Value(_key, node) {
           if (node.anchor)
             anchors.add(node.anchor);
@@ -19731,7 +19731,7 @@ var require_Alias = __commonJS({
   "node_modules/yaml/dist/nodes/Alias.js"(exports) {
     "use strict";
     var anchors = require_anchors();
-    var visit = require_visit();
+    var visit2 = require_visit();
     var identity = require_identity();
     var Node = require_Node();
     var toJS = require_toJS();
@@ -19757,7 +19757,7 @@ var require_Alias = __commonJS({
           nodes = ctx.aliasResolveCache;
         } else {
           nodes = [];
-          visit.visit(doc, {
+          visit2.visit(doc, {
             Node: (_key, node) => {
               if (identity.isAlias(node) || identity.hasAnchor(node))
                 nodes.push(node);
@@ -24679,15 +24679,15 @@ var require_cst_visit = __commonJS({
     var BREAK = /* @__PURE__ */ Symbol("break visit");
     var SKIP = /* @__PURE__ */ Symbol("skip children");
     var REMOVE = /* @__PURE__ */ Symbol("remove item");
-    function visit(cst, visitor) {
+    function visit2(cst, visitor) {
       if ("type" in cst && cst.type === "document")
         cst = { start: cst.start, value: cst.value };
       _visit(Object.freeze([]), cst, visitor);
     }
-    visit.BREAK = BREAK;
-    visit.SKIP = SKIP;
-    visit.REMOVE = REMOVE;
-    visit.itemAtPath = (cst, path) => {
+    visit2.BREAK = BREAK;
+    visit2.SKIP = SKIP;
+    visit2.REMOVE = REMOVE;
+    visit2.itemAtPath = (cst, path) => {
       let item = cst;
       for (const [field, index] of path) {
         const tok = item?.[field];
@@ -24698,8 +24698,8 @@ var require_cst_visit = __commonJS({
       }
       return item;
     };
-    visit.parentCollection = (cst, path) => {
-      const parent = visit.itemAtPath(cst, path.slice(0, -1));
+    visit2.parentCollection = (cst, path) => {
+      const parent = visit2.itemAtPath(cst, path.slice(0, -1));
       const field = path[path.length - 1][0];
       const coll = parent?.[field];
       if (coll && "items" in coll)
@@ -24730,7 +24730,7 @@ var require_cst_visit = __commonJS({
       }
       return typeof ctrl === "function" ? ctrl(item, path) : ctrl;
     }
-    exports.visit = visit;
+    exports.visit = visit2;
   }
 });
 
@@ -24745,7 +24745,7 @@ var require_cst = __commonJS({
     var DOCUMENT = "";
     var FLOW_END = "";
     var SCALAR = "";
-    var isCollection = (token) => !!token && "items" in token;
+    var isCollection2 = (token) => !!token && "items" in token;
     var isScalar = (token) => !!token && (token.type === "scalar" || token.type === "single-quoted-scalar" || token.type === "double-quoted-scalar" || token.type === "block-scalar");
     function prettyToken(token) {
       switch (token) {
@@ -24829,7 +24829,7 @@ var require_cst = __commonJS({
     exports.DOCUMENT = DOCUMENT;
     exports.FLOW_END = FLOW_END;
     exports.SCALAR = SCALAR;
-    exports.isCollection = isCollection;
+    exports.isCollection = isCollection2;
     exports.isScalar = isScalar;
     exports.prettyToken = prettyToken;
     exports.tokenType = tokenType;
@@ -26446,7 +26446,7 @@ var require_dist = __commonJS({
     var lineCounter = require_line_counter();
     var parser = require_parser();
     var publicApi = require_public_api();
-    var visit = require_visit();
+    var visit2 = require_visit();
     exports.Composer = composer.Composer;
     exports.Document = Document.Document;
     exports.Schema = Schema.Schema;
@@ -26474,8 +26474,8 @@ var require_dist = __commonJS({
     exports.parseAllDocuments = publicApi.parseAllDocuments;
     exports.parseDocument = publicApi.parseDocument;
     exports.stringify = publicApi.stringify;
-    exports.visit = visit.visit;
-    exports.visitAsync = visit.visitAsync;
+    exports.visit = visit2.visit;
+    exports.visitAsync = visit2.visitAsync;
   }
 });
 
@@ -35566,8 +35566,9 @@ var InputFileError = class extends MigbenchError {
   issues;
   constructor(code, file, issues, cause) {
     const lines = issues.map((i) => `  ${i.path || "(root)"}: ${i.message}`);
-    super(code, `${file}: ${issues.length === 1 ? "invalid" : `${issues.length} problems`}
-${lines.join("\n")}`, {
+    const message = issues.length === 1 && !issues[0].path ? `${file}: ${issues[0].message}` : `${file}: ${issues.length === 1 ? "invalid" : `${issues.length} problems`}
+${lines.join("\n")}`;
+    super(code, message, {
       cause,
       userError: true,
       context: { file }
@@ -35595,10 +35596,27 @@ function formatError(error2, options = {}) {
   return parts.join("\n");
 }
 
-// src/config.ts
-var import_yaml = __toESM(require_dist(), 1);
-import { createHash } from "node:crypto";
+// src/action/secrets.ts
 import { readFile } from "node:fs/promises";
+async function configSecrets(config, env) {
+  const secrets = /* @__PURE__ */ new Set();
+  for (const target of Object.values(config.targets ?? {})) {
+    for (const block of [target.xenserver, target.vsphere]) {
+      if (!block) continue;
+      if (block.passwordEnv && env[block.passwordEnv]) secrets.add(env[block.passwordEnv]);
+      if (block.passwordFile) {
+        const first = (await readFile(block.passwordFile, "utf8").catch(() => "")).split("\n")[0];
+        if (first) secrets.add(first);
+      }
+    }
+  }
+  return [...secrets];
+}
+
+// src/config.ts
+import { createHash } from "node:crypto";
+var import_yaml = __toESM(require_dist(), 1);
+import { readFile as readFile2 } from "node:fs/promises";
 import { totalmem } from "node:os";
 import { isAbsolute, resolve } from "node:path";
 
@@ -35666,6 +35684,63 @@ var DEFAULT_DISK_MIB = 256;
 var DEFAULT_DISK_DATA_MIB = 64;
 var GUEST_OVERHEAD_MIB = 88;
 var PATTERN_MIB = 16;
+
+// src/metrics.ts
+var METRICS = {
+  totalTimeMs: { label: "total ms", unit: "ms", direction: "smaller-is-better" },
+  wallTimeMs: { label: "wall ms", unit: "ms", direction: "smaller-is-better" },
+  setupTimeMs: { label: "setup ms", unit: "ms", direction: "smaller-is-better" },
+  downtimeMs: { label: "downtime ms (reported)", unit: "ms", direction: "smaller-is-better" },
+  downtimeNetMs: { label: "downtime ms (reported, w/o network)", unit: "ms", direction: "smaller-is-better", optional: true },
+  stopToResumeMs: { label: "stop\u2192resume ms", unit: "ms", direction: "smaller-is-better" },
+  observedDowntimeMs: { label: "downtime ms (observed)", unit: "ms", direction: "smaller-is-better" },
+  guestPauseMs: { label: "guest pause ms", unit: "ms", direction: "smaller-is-better" },
+  transferredBytes: { label: "transferred MiB", unit: "bytes", direction: "smaller-is-better" },
+  wireBytes: { label: "wire MiB", unit: "bytes", direction: "smaller-is-better" },
+  iterations: { label: "iterations", unit: "count", direction: "smaller-is-better" },
+  dirtyRatePagesPerSec: { label: "dirty pages/s", unit: "pages/s", direction: "smaller-is-better" },
+  observedSwitchoverMs: { label: "switchover gap ms (observed)", unit: "ms", direction: "smaller-is-better" },
+  guestSwitchoverPauseMs: { label: "switchover pause ms (guest)", unit: "ms", direction: "smaller-is-better" },
+  mirrorTimeMs: { label: "mirror ms", unit: "ms", direction: "smaller-is-better" },
+  diskBytes: { label: "disk copied MiB", unit: "bytes", direction: "smaller-is-better" },
+  wireRamBytes: { label: "wire RAM MiB", unit: "bytes", direction: "smaller-is-better" },
+  wireDiskBytes: { label: "wire disk MiB", unit: "bytes", direction: "smaller-is-better" }
+};
+var METRIC_ORDER = [
+  "totalTimeMs",
+  "mirrorTimeMs",
+  "wallTimeMs",
+  "setupTimeMs",
+  "downtimeMs",
+  "downtimeNetMs",
+  "stopToResumeMs",
+  "observedDowntimeMs",
+  "guestPauseMs",
+  "observedSwitchoverMs",
+  "guestSwitchoverPauseMs",
+  "transferredBytes",
+  "wireBytes",
+  "diskBytes",
+  "wireRamBytes",
+  "wireDiskBytes",
+  "iterations",
+  "dirtyRatePagesPerSec"
+];
+function metricColumns(records) {
+  return METRIC_ORDER.filter((m) => !METRICS[m].optional || records.some((r) => r.metrics[m] !== null));
+}
+var MiB = 1024 * 1024;
+function formatMetricValue(name, value2) {
+  if (value2 === null) return "\u2014";
+  switch (METRICS[name].unit) {
+    case "ms":
+      return value2.toFixed(1);
+    case "bytes":
+      return (value2 / MiB).toFixed(1);
+    default:
+      return String(Math.round(value2));
+  }
+}
 
 // src/scenario.ts
 var DEFAULT_PROBE = {
@@ -35794,16 +35869,23 @@ async function loadConfig(path) {
   const absolute = isAbsolute(path) ? path : resolve(path);
   let text;
   try {
-    text = await readFile(absolute, "utf8");
+    text = await readFile2(absolute, "utf8");
   } catch (error2) {
-    const reason = error2.code === "ENOENT" ? "file not found" : error2.message;
-    throw new InputFileError("MB_CONFIG_READ", path, [{ path: "", message: `cannot read config: ${reason}` }], error2);
+    const code = error2.code;
+    const found = code === "ENOENT" ? "no such file" : code === "EISDIR" ? "a directory" : code === "EACCES" ? "a file this user may not read (EACCES)" : error2.message;
+    throw new InputFileError("MB_CONFIG_READ", path, [{ path: "", message: `cannot read config: expected a YAML or JSON file, found ${found}` }], code ? void 0 : error2);
   }
   return { path, sha256: createHash("sha256").update(text).digest("hex"), config: parseConfig(text, path) };
 }
+var positions = /* @__PURE__ */ new WeakMap();
+function located(segments, message, locate) {
+  const display = displayPath(segments) || "(root)";
+  const where = locate(segments);
+  return { path: where ? `${display} (${where})` : display, message };
+}
 function parseConfig(text, file) {
   const lineCounter = new import_yaml.LineCounter();
-  const doc = (0, import_yaml.parseDocument)(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  const doc = (0, import_yaml.parseDocument)(text, { lineCounter, prettyErrors: false, uniqueKeys: true, logLevel: "error" });
   if (doc.errors.length) {
     throw new InputFileError(
       "MB_CONFIG_INVALID",
@@ -35814,7 +35896,22 @@ function parseConfig(text, file) {
       })
     );
   }
-  const data = doc.toJS();
+  const complexKeys = [];
+  (0, import_yaml.visit)(doc, {
+    Pair(_, pair) {
+      if ((0, import_yaml.isCollection)(pair.key) && complexKeys.length < 10) {
+        const pos = pair.key.range ? lineCounter.linePos(pair.key.range[0]) : void 0;
+        complexKeys.push({ path: pos ? `(line ${pos.line}, column ${pos.col})` : "", message: `expected a plain key (a name), found a ${(0, import_yaml.isSeq)(pair.key) ? "list" : "map"} used as a key` });
+      }
+    }
+  });
+  if (complexKeys.length) throw new InputFileError("MB_CONFIG_INVALID", file, complexKeys);
+  let data;
+  try {
+    data = doc.toJS({ maxAliasCount: 100 });
+  } catch (error2) {
+    throw new InputFileError("MB_CONFIG_INVALID", file, [aliasIssue(doc, lineCounter, error2)]);
+  }
   const locate = (segments) => {
     for (let n = segments.length; n >= 0; n--) {
       const node = doc.getIn(segments.slice(0, n), true);
@@ -35822,16 +35919,155 @@ function parseConfig(text, file) {
     }
     return "";
   };
+  if (data === null || data === void 0) {
+    throw new InputFileError("MB_CONFIG_INVALID", file, [{ path: "(root)", message: `expected a config (a map with at least "suites"), found ${doc.contents === null ? "an empty file" : "null"}` }]);
+  }
+  const notJson = nonJsonValues(data);
+  if (notJson.length) throw new InputFileError("MB_CONFIG_INVALID", file, notJson.map((i) => located(i.segments, i.message, locate)));
   if (!validateConfigSchema(data)) {
-    throw new InputFileError("MB_CONFIG_INVALID", file, schemaIssues(validateConfigSchema.errors, data, locate));
+    throw new InputFileError("MB_CONFIG_INVALID", file, schemaProblems(validateConfigSchema.errors, data, configSchema).map((i) => located(i.segments, i.message, locate)));
   }
   const config = data;
-  const issues = semanticIssues(config).map((i) => {
-    const where = locate(i.segments);
-    return { path: where ? `${displayPath(i.segments)} (${where})` : displayPath(i.segments), message: i.message };
-  });
+  const issues = semanticIssues(config).map((i) => located(i.segments, i.message, locate));
   if (issues.length) throw new InputFileError("MB_CONFIG_INVALID", file, issues);
+  positions.set(config, locate);
   return config;
+}
+function aliasIssue(doc, lineCounter, error2) {
+  let where = "";
+  let unresolved;
+  (0, import_yaml.visit)(doc, {
+    Alias(_, node) {
+      if (!where && node.range) where = `(line ${lineCounter.linePos(node.range[0]).line}, column ${lineCounter.linePos(node.range[0]).col})`;
+      if (node.resolve(doc) === void 0) {
+        unresolved = node.source;
+        if (node.range) where = `(line ${lineCounter.linePos(node.range[0]).line}, column ${lineCounter.linePos(node.range[0]).col})`;
+        return import_yaml.visit.BREAK;
+      }
+      return void 0;
+    }
+  });
+  const message = unresolved !== void 0 ? `the YAML alias *${unresolved} has no anchor &${unresolved} before it` : /alias count/i.test(error2.message) ? "too many YAML aliases to expand (a guard against alias bombs): write the values out" : `cannot expand YAML aliases: ${error2.message.split("\n")[0]}`;
+  return { path: where, message };
+}
+function nonJsonValues(data) {
+  const issues = [];
+  const ancestors = /* @__PURE__ */ new Set();
+  const walk = (value2, segments) => {
+    if (issues.length >= 10 || value2 === null || typeof value2 === "string" || typeof value2 === "boolean") return;
+    if (typeof value2 === "number") {
+      if (!Number.isFinite(value2)) issues.push({ segments, message: `expected a finite number, found ${String(value2)}` });
+      return;
+    }
+    if (typeof value2 !== "object") {
+      issues.push({ segments, message: `expected a map, a list or a plain value, found a ${typeof value2}` });
+      return;
+    }
+    if (ancestors.has(value2)) {
+      issues.push({ segments, message: "found a YAML alias that contains itself: a config must be a tree" });
+      return;
+    }
+    const proto = Object.getPrototypeOf(value2);
+    if (!Array.isArray(value2) && proto !== Object.prototype && proto !== null) {
+      const kind = value2.constructor?.name ?? "object";
+      issues.push({ segments, message: `expected a map, a list or a plain value, found a ${kind} (YAML tags such as !!binary, !!set, !!omap and !!timestamp are not supported)` });
+      return;
+    }
+    ancestors.add(value2);
+    if (Array.isArray(value2)) value2.forEach((item, i) => walk(item, [...segments, i]));
+    else for (const [key2, item] of Object.entries(value2)) walk(item, [...segments, key2]);
+    ancestors.delete(value2);
+  };
+  walk(data, []);
+  return issues;
+}
+var configSchema = validateConfigSchema.schema;
+var scenarioSchema = configSchema.definitions.Scenario;
+function deref(schema) {
+  let s = schema;
+  for (let i = 0; s?.$ref && i < 10; i++) s = configSchema.definitions?.[s.$ref.replace("#/definitions/", "")];
+  return s;
+}
+function schemaAt(root, segments) {
+  let s = deref(root);
+  for (const segment of segments) {
+    if (!s) return void 0;
+    if (typeof segment === "number") s = deref(s.items);
+    else s = deref(s.properties?.[segment] ?? (typeof s.additionalProperties === "object" ? s.additionalProperties : void 0));
+  }
+  return s;
+}
+function editDistance(a, b) {
+  const row = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    let diagonal = row[0];
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const above = row[j];
+      row[j] = Math.min(row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] === b[j - 1] ? 0 : 1));
+      diagonal = above;
+    }
+  }
+  return row[b.length];
+}
+function closestName(name, known) {
+  let best;
+  for (const candidate of known) {
+    const distance = candidate.toLowerCase() === name.toLowerCase() ? 0 : editDistance(name.toLowerCase(), candidate.toLowerCase());
+    if (!best || distance < best.distance) best = { name: candidate, distance };
+  }
+  return best && best.distance <= Math.max(1, Math.floor(name.length / 3)) ? best.name : void 0;
+}
+function didYouMean(name, known) {
+  const close = closestName(name, known);
+  return close ? `: did you mean "${close}"?` : "";
+}
+var METRIC_KEYED = /* @__PURE__ */ new Set(["Thresholds", "MetricThresholds"]);
+function unknownKeyMessage(key2, parent) {
+  const known = Object.keys(parent?.properties ?? {});
+  const expected = known.length ? ` (expected one of: ${known.join(", ")})` : "";
+  if (parent?.title && METRIC_KEYED.has(parent.title)) {
+    const what = parent.title === "Thresholds" ? "a threshold" : "a compare threshold";
+    if (key2 in METRICS) return `${key2} is measured but cannot take ${what}${expected}`;
+    return `unknown metric "${key2}"${didYouMean(key2, known)}${expected}`;
+  }
+  return `unknown key "${key2}"${didYouMean(key2, known)}${expected}`;
+}
+function schemaProblems(errors, data, root) {
+  const problems = [];
+  const seen = /* @__PURE__ */ new Set();
+  const add = (segments, message) => {
+    const key2 = `${displayPath(segments)}|${message}`;
+    if (seen.has(key2)) return;
+    seen.add(key2);
+    problems.push({ segments, message });
+  };
+  for (const error2 of errors ?? []) {
+    const segments = pointerSegments(error2.instancePath, data);
+    const propertyName = error2.propertyName;
+    if (error2.keyword === "propertyNames") continue;
+    if (propertyName !== void 0) {
+      const rule = error2.keyword === "pattern" ? `a name matching ${String(error2.params.pattern)}` : error2.message ?? "another name";
+      add([...segments, propertyName], `expected ${rule}, found the name ${JSON.stringify(propertyName)}`);
+    } else if (error2.keyword === "additionalProperties") {
+      const key2 = String(error2.params.additionalProperty);
+      add([...segments, key2], unknownKeyMessage(key2, schemaAt(root, segments)));
+    } else if (BOUNDS[error2.keyword] && typeof error2.params.limit === "number") {
+      const found = valueAt2(data, segments);
+      const kind = schemaAt(root, segments)?.type === "integer" ? "an integer" : "a number";
+      add(segments, `expected ${kind} ${BOUNDS[error2.keyword]} ${error2.params.limit}, found ${JSON.stringify(found)}`);
+    } else {
+      const path = error2.keyword === "required" ? [...segments, String(error2.params.missingProperty)] : segments;
+      for (const issue2 of schemaIssues([error2], data)) add(path, issue2.message);
+    }
+  }
+  return problems;
+}
+var BOUNDS = { minimum: ">=", maximum: "<=", exclusiveMinimum: ">", exclusiveMaximum: "<" };
+function valueAt2(data, segments) {
+  let node = data;
+  for (const s of segments) node = node !== null && typeof node === "object" ? node[s] : void 0;
+  return node;
 }
 function targetNames(config) {
   return [.../* @__PURE__ */ new Set([...Object.keys(BUILTIN_TARGETS), ...Object.keys(config.targets ?? {})])];
@@ -35841,50 +36077,130 @@ function semanticIssues(config) {
   const names = targetNames(config);
   const defaultTarget = config.defaults?.target ?? LAB_TARGET;
   if (!names.includes(defaultTarget)) {
-    issues.push({ segments: ["defaults", "target"], message: `no target named "${defaultTarget}" (known: ${names.join(", ")})` });
+    issues.push({ segments: ["defaults", "target"], message: `no target named "${defaultTarget}"${didYouMean(defaultTarget, names)} (known: ${names.join(", ")})` });
   }
   for (const [name, target] of Object.entries(config.targets ?? {})) {
     issues.push(...targetIssues(name, target));
   }
   for (const [suite, { scenarios, targets }] of Object.entries(config.suites)) {
-    const seen = /* @__PURE__ */ new Set();
+    const seen2 = /* @__PURE__ */ new Set();
     (targets ?? []).forEach((t, index) => {
-      if (!names.includes(t)) issues.push({ segments: ["suites", suite, "targets", index], message: `no target named "${t}" (known: ${names.join(", ")})` });
+      if (!names.includes(t)) issues.push({ segments: ["suites", suite, "targets", index], message: `no target named "${t}"${didYouMean(t, names)} (known: ${names.join(", ")})` });
     });
     scenarios.forEach((scenario, index) => {
       const at = (...rest) => ["suites", suite, "scenarios", index, ...rest];
-      if (seen.has(scenario.name)) issues.push({ segments: at("name"), message: `duplicate scenario name "${scenario.name}" in suite ${suite}` });
-      seen.add(scenario.name);
+      if (seen2.has(scenario.name)) issues.push({ segments: at("name"), message: `duplicate scenario name "${scenario.name}" in suite ${suite}` });
+      seen2.add(scenario.name);
       const on = scenario.target === void 0 && targets ? targets.filter((t) => names.includes(t)) : [void 0];
       for (const t of on) issues.push(...scenarioIssues(config, t === void 0 ? scenario : { ...scenario, target: t }, at));
     });
   }
+  let allExpanded = true;
   for (const [name, matrix] of Object.entries(config.matrices ?? {})) {
-    const at = (...rest) => ["matrices", name, ...rest];
-    if (config.suites[name]) issues.push({ segments: at(), message: `a suite is called ${name} too; results would mix` });
-    const { points, issues: matrixIssues } = expandMatrix(matrix);
-    issues.push(...matrixIssues.map((i) => ({ segments: at(...i.segments), message: i.message })));
-    for (const point of points) {
-      const label = `scenario ${point.scenario.name}`;
-      if (!validateScenarioSchema(point.scenario)) {
-        for (const issue2 of schemaIssues(validateScenarioSchema.errors, point.scenario)) {
-          issues.push({ segments: at(), message: `${label}: ${issue2.path ? `${issue2.path}: ` : ""}${issue2.message}` });
-        }
-        continue;
-      }
-      for (const issue2 of scenarioIssues(config, point.scenario, (...rest) => rest)) {
-        issues.push({ segments: at(), message: `${label}: ${displayPath(issue2.segments) ? `${displayPath(issue2.segments)}: ` : ""}${issue2.message}` });
-      }
+    const before = issues.length;
+    issues.push(...matrixIssues(config, name, matrix));
+    if (issues.length > before) allExpanded = false;
+  }
+  issues.push(...compareIssues(config, allExpanded));
+  const seen = /* @__PURE__ */ new Set();
+  return issues.filter((i) => {
+    const key2 = `${displayPath(i.segments)}|${i.message}`;
+    if (seen.has(key2)) return false;
+    seen.add(key2);
+    return true;
+  });
+}
+function matrixIssues(config, name, matrix) {
+  const issues = [];
+  const at = (...rest) => ["matrices", name, ...rest];
+  if (config.suites[name]) issues.push({ segments: at(), message: `a suite is called ${name} too; results would mix` });
+  const pathIssues = matrix.axes.flatMap((axis, a) => axisPathProblems(axis.path).map((message) => ({ segments: at("axes", a, "path"), message })));
+  if (pathIssues.length) return [...issues, ...pathIssues];
+  const { points, issues: expansionIssues } = expandMatrix(matrix);
+  issues.push(...expansionIssues.map((i) => ({ segments: at(...i.segments), message: i.message })));
+  const grouped = /* @__PURE__ */ new Map();
+  const add = (point, inner, message) => {
+    const segments = at(...matrixSource(matrix, point, inner));
+    const key2 = `${displayPath(segments)}|${displayPath(inner)}|${message}`;
+    const group2 = grouped.get(key2) ?? { segments, inner, message, scenarios: [] };
+    group2.scenarios.push(point.scenario.name);
+    grouped.set(key2, group2);
+  };
+  for (const point of points) {
+    if (!validateScenarioSchema(point.scenario)) {
+      for (const problem of schemaProblems(validateScenarioSchema.errors, point.scenario, scenarioSchema)) add(point, problem.segments, problem.message);
+      continue;
     }
+    for (const issue2 of scenarioIssues(config, point.scenario, (...rest) => rest)) add(point, issue2.segments, issue2.message);
+  }
+  for (const g of grouped.values()) {
+    const shown = g.scenarios.length > 4 ? `${g.scenarios.slice(0, 4).join(", ")} and ${g.scenarios.length - 4} more` : g.scenarios.join(", ");
+    const inner = displayPath(g.inner);
+    issues.push({ segments: g.segments, message: `scenario${g.scenarios.length === 1 ? "" : "s"} ${shown}: ${inner ? `${inner}: ` : ""}${g.message}` });
   }
   return issues;
+}
+function matrixSource(matrix, point, inner) {
+  for (let a = matrix.axes.length - 1; a >= 0; a--) {
+    const axis = matrix.axes[a];
+    const path = axis.path.split(".");
+    if (path.length > inner.length || path.some((p, i) => inner[i] !== p)) continue;
+    const label = point.axes[axis.path]?.label;
+    const v = axis.values.findIndex((value2, i) => (axis.labels?.[i] ?? autoLabel(value2)) === label);
+    if (v >= 0) return ["axes", a, "values", v, ...inner.slice(path.length)];
+  }
+  return ["base", ...inner];
+}
+function axisPathProblems(path) {
+  let schema = scenarioSchema;
+  const parts = path.split(".");
+  for (const [i, part] of parts.entries()) {
+    schema = deref(schema);
+    const here = parts.slice(0, i).join(".");
+    if (!schema?.properties) return [`${here || "a scenario"} has no fields, so the axis cannot set ${path}`];
+    if (!(part in schema.properties)) return [`a scenario has no field ${path}: ${unknownKeyMessage(part, schema)}`];
+    schema = schema.properties[part];
+  }
+  return [];
+}
+function compareIssues(config, allExpanded) {
+  const compare = config.compare;
+  if (!compare) return [];
+  const issues = [];
+  const check = (t, segments) => {
+    if (t && t.warnPct > t.failPct) {
+      issues.push({ segments: [...segments, "warnPct"], message: `expected at most failPct (${t.failPct}%): a change large enough to fail must also be large enough to warn, found ${t.warnPct}%` });
+    }
+  };
+  check(compare.default, ["compare", "default"]);
+  for (const [metric, t] of Object.entries(compare.metrics ?? {})) check(t, ["compare", "metrics", metric]);
+  const known = /* @__PURE__ */ new Set();
+  if (allExpanded) {
+    for (const suite of suiteNames(config)) for (const s of resolveScenarios(config, suite)) known.add(s.name);
+    for (const matrix of matrixNames(config)) for (const p of resolveMatrix(config, matrix)) known.add(p.resolved.name);
+  }
+  for (const [scenario, metrics] of Object.entries(compare.scenarios ?? {})) {
+    if (allExpanded && !known.has(scenario)) {
+      const list = [...known];
+      issues.push({
+        segments: ["compare", "scenarios", scenario],
+        message: `no scenario named "${scenario}" in this config's suites or matrices${didYouMean(scenario, list)}${list.length <= 20 ? ` (known: ${list.join(", ") || "none"})` : ""}`
+      });
+    }
+    for (const [metric, t] of Object.entries(metrics)) check(t, ["compare", "scenarios", scenario, metric]);
+  }
+  return issues;
+}
+var LAB_MEMORY_SHARE = 0.8;
+function labGuestMemoryLimitMiB(machineMiB = Math.floor(totalmem() / (1024 * 1024))) {
+  return Math.floor(machineMiB * LAB_MEMORY_SHARE / 2);
 }
 function scenarioIssues(config, scenario, at) {
   const issues = [];
   const names = targetNames(config);
   const target = scenario.target ?? config.defaults?.target ?? LAB_TARGET;
   if (scenario.target !== void 0 && !names.includes(scenario.target)) {
-    issues.push({ segments: at("target"), message: `no target named "${scenario.target}" (known: ${names.join(", ")})` });
+    issues.push({ segments: at("target"), message: `no target named "${scenario.target}"${didYouMean(scenario.target, names)} (known: ${names.join(", ")})` });
   }
   const memory = scenario.workload?.memory;
   const needed = (memory?.workingSetMiB ?? 0) + PATTERN_MIB + GUEST_OVERHEAD_MIB;
@@ -35902,20 +36218,29 @@ function scenarioIssues(config, scenario, at) {
   if (disk && disk.workingSetMiB > diskDataMiB) {
     issues.push({ segments: at("workload", "disk", "workingSetMiB"), message: `the disk workload rewrites data the guest wrote at boot: ${disk.workingSetMiB} MiB exceeds guest.diskDataMiB (${diskDataMiB} MiB)` });
   }
+  const xbzrle = scenario.migration.xbzrleCacheMiB;
+  if (xbzrle !== void 0 && xbzrle > scenario.guest.memoryMiB) {
+    issues.push({ segments: at("migration", "xbzrleCacheMiB"), message: `expected at most the guest's memory (${scenario.guest.memoryMiB} MiB; QEMU refuses a larger XBZRLE cache), found ${xbzrle} MiB` });
+  }
   const isLab = isLabTarget(config, target);
-  const labMemoryMiB = Math.floor(totalmem() / (1024 * 1024));
-  if (isLab && scenario.guest.memoryMiB * 2 > labMemoryMiB * 0.8) {
-    issues.push({
-      segments: at("guest", "memoryMiB"),
-      message: `${scenario.guest.memoryMiB} MiB is too large for the embedded lab on this machine (two guests must fit in 80% of ${labMemoryMiB} MiB)`
-    });
+  if (isLab) {
+    const machineMiB = Math.floor(totalmem() / (1024 * 1024));
+    const limit = labGuestMemoryLimitMiB(machineMiB);
+    if (scenario.guest.memoryMiB > limit) {
+      issues.push({
+        segments: at("guest", "memoryMiB"),
+        message: `expected at most ${limit} MiB on the embedded lab, found ${scenario.guest.memoryMiB} MiB: its source and destination guests run side by side on this machine, and both must fit in ${LAB_MEMORY_SHARE * 100}% of its ${machineMiB} MiB of RAM`
+      });
+    }
   }
   if (scenario.link && !isLab) {
     issues.push({ segments: at("link"), message: `link shaping changes the network it runs on, so migbench only does it in the embedded lab (target ${target} is not the lab)` });
   }
-  if (!isLab && scenario.migration.kind === "memory" && (scenario.guest.diskMiB ?? DEFAULT_DISK_MIB) > 0 && !config.targets?.[target]?.sharedStorageDir) {
+  const hypervisor = (config.targets?.[target] ?? BUILTIN_TARGETS[target])?.hypervisor;
+  if (!isLab && (hypervisor === "qemu" || hypervisor === "libvirt") && scenario.migration.kind === "memory" && (scenario.guest.diskMiB ?? DEFAULT_DISK_MIB) > 0 && !config.targets?.[target]?.sharedStorageDir) {
     issues.push({ segments: at("migration", "kind"), message: `memory migration keeps the guest's disk on storage both hosts see: set targets.${target}.sharedStorageDir` });
   }
+  if (hypervisor && hypervisor in VENDOR_TARGETS) issues.push(...vendorScenarioIssues(VENDOR_TARGETS[hypervisor], target, scenario, at));
   const postcopyAfterMs = scenario.migration.postcopyAfterMs;
   if (postcopyAfterMs !== void 0 && scenario.migration.kind === "storage") {
     issues.push({ segments: at("migration", "postcopyAfterMs"), message: "postcopy with storage migration is not supported by migbench yet" });
@@ -35925,10 +36250,53 @@ function scenarioIssues(config, scenario, at) {
   }
   return issues;
 }
+var KNOBS = ["downtimeLimitMs", "maxBandwidthMiBps", "multifdChannels", "autoConverge", "xbzrleCacheMiB", "postcopyAfterMs"];
+function vendorScenarioIssues(v, target, scenario, at) {
+  const issues = [];
+  for (const knob of KNOBS) {
+    const value2 = scenario.migration[knob];
+    if (value2 !== void 0) {
+      issues.push({ segments: at("migration", knob), message: `expected no ${knob} on target ${target}: migbench sets no migration knobs through ${v.api} (the ${v.product} defaults apply), found ${JSON.stringify(value2)}` });
+    }
+  }
+  const parts = Object.entries(scenario.workload ?? {}).filter(([, part]) => part !== void 0).map(([part]) => part);
+  if (parts.length) {
+    issues.push({ segments: at("workload"), message: `expected no workload on target ${target}: its ${v.product} VM runs no migbench agent, found workload.${parts.join(", workload.")}` });
+  }
+  const reported = THRESHOLD_KEYS.filter((m) => !v.unreported.includes(m));
+  for (const metric of Object.keys(scenario.thresholds ?? {})) {
+    if (v.unreported.includes(metric)) {
+      issues.push({ segments: at("thresholds", metric), message: `target ${target} (${v.product}) never reports ${metric}, so this threshold could never hold (thresholds it can meet: ${reported.join(", ")})` });
+    }
+  }
+  return issues;
+}
+var THRESHOLD_KEYS = Object.keys(configSchema.definitions.Thresholds.properties);
 var VENDOR_TARGETS = {
-  xenserver: { product: "XenServer", hosts: "pool hosts", required: "url, user, vm, sourceHost, destinationHost", password: "XenAPI" },
-  vsphere: { product: "vSphere", hosts: "ESXi hosts", required: "url, user, vm, sourceHost, destinationHost", password: "vCenter" },
-  hyperv: { product: "Hyper-V", hosts: "Windows hosts", required: "vm, sourceHost, destinationHost", password: null }
+  xenserver: {
+    product: "XenServer",
+    hosts: "pool hosts",
+    required: "url, user, vm, sourceHost, destinationHost",
+    password: "XenAPI",
+    api: "XenAPI",
+    unreported: ["downtimeMs", "stopToResumeMs", "setupTimeMs", "transferredBytes", "iterations", "guestPauseMs"]
+  },
+  vsphere: {
+    product: "vSphere",
+    hosts: "ESXi hosts",
+    required: "url, user, vm, sourceHost, destinationHost",
+    password: "vCenter",
+    api: "vCenter",
+    unreported: ["stopToResumeMs", "setupTimeMs", "transferredBytes", "iterations", "guestPauseMs"]
+  },
+  hyperv: {
+    product: "Hyper-V",
+    hosts: "Windows hosts",
+    required: "vm, sourceHost, destinationHost",
+    password: null,
+    api: "Move-VM",
+    unreported: ["stopToResumeMs", "setupTimeMs", "guestPauseMs"]
+  }
 };
 function targetIssues(name, target) {
   const issues = [];
@@ -35943,6 +36311,8 @@ function targetIssues(name, target) {
     if (!settings) issues.push({ segments: at(), message: `a ${kind} target needs its ${kind} settings (${v.required})` });
     else if (v.password && !settings.passwordEnv && !settings.passwordFile) issues.push({ segments: at(kind), message: `give the ${v.password} password as passwordEnv or passwordFile (never in the config itself)` });
   }
+  if (target.qemu && target.hypervisor !== "qemu" && target.hypervisor !== "libvirt") issues.push({ segments: at("qemu"), message: `qemu settings belong to a qemu or libvirt target, not ${target.hypervisor}` });
+  if (target.libvirt && target.hypervisor !== "libvirt") issues.push({ segments: at("libvirt"), message: `libvirt settings belong to a libvirt target, not ${target.hypervisor}` });
   if (BUILTIN_TARGETS[name] || target.lab) {
     for (const key2 of ["source", "destination", "observer", "guestNetwork"]) {
       if (target[key2] !== void 0) issues.push({ segments: at(key2), message: `the embedded lab provides ${key2}; remove it or set lab: false` });
@@ -35971,6 +36341,9 @@ function resolveWorkload(raw) {
 function suiteNames(config) {
   return Object.keys(config.suites);
 }
+function matrixNames(config) {
+  return Object.keys(config.matrices ?? {});
+}
 function resolveScenarios(config, suite) {
   const entry = config.suites[suite];
   const defaultTarget = config.defaults?.target ?? LAB_TARGET;
@@ -35980,6 +36353,11 @@ function resolveScenarios(config, suite) {
 }
 function targetScenarioName(name, target, defaultTarget) {
   return target === defaultTarget ? name : `${name}@${target}`;
+}
+function resolveMatrix(config, name) {
+  const matrix = config.matrices?.[name];
+  if (!matrix) return [];
+  return expandMatrix(matrix).points.map((point) => ({ ...point, resolved: resolveScenario(config, name, { ...point.scenario, repeat: point.scenario.repeat ?? matrix.repeat }) }));
 }
 function resolveScenario(config, suite, raw) {
   const defaults = config.defaults ?? {};
@@ -36163,7 +36541,7 @@ function startError(host, argv, error2) {
 }
 
 // src/action/context.ts
-import { readFile as readFile2 } from "node:fs/promises";
+import { readFile as readFile3 } from "node:fs/promises";
 async function contextFromEnv(env) {
   const repository = env.GITHUB_REPOSITORY ?? "";
   const [owner, repo] = repository.split("/");
@@ -36171,7 +36549,7 @@ async function contextFromEnv(env) {
   let payload = {};
   if (env.GITHUB_EVENT_PATH) {
     try {
-      payload = JSON.parse(await readFile2(env.GITHUB_EVENT_PATH, "utf8"));
+      payload = JSON.parse(await readFile3(env.GITHUB_EVENT_PATH, "utf8"));
     } catch (error2) {
       throw new MigbenchError("MB_USAGE", `cannot read the event payload ${env.GITHUB_EVENT_PATH}: ${error2.message}`, { cause: error2, userError: true });
     }
@@ -36187,76 +36565,23 @@ async function contextFromEnv(env) {
 }
 
 // src/action/gate.ts
-import { mkdir as mkdir3, mkdtemp, readFile as readFile4, writeFile as writeFile3 } from "node:fs/promises";
+import { mkdir as mkdir3, mkdtemp, readFile as readFile5, writeFile as writeFile3 } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join as join2, resolve as resolve2 } from "node:path";
-
-// src/metrics.ts
-var METRICS = {
-  totalTimeMs: { label: "total ms", unit: "ms", direction: "smaller-is-better" },
-  wallTimeMs: { label: "wall ms", unit: "ms", direction: "smaller-is-better" },
-  setupTimeMs: { label: "setup ms", unit: "ms", direction: "smaller-is-better" },
-  downtimeMs: { label: "downtime ms (reported)", unit: "ms", direction: "smaller-is-better" },
-  downtimeNetMs: { label: "downtime ms (reported, w/o network)", unit: "ms", direction: "smaller-is-better", optional: true },
-  stopToResumeMs: { label: "stop\u2192resume ms", unit: "ms", direction: "smaller-is-better" },
-  observedDowntimeMs: { label: "downtime ms (observed)", unit: "ms", direction: "smaller-is-better" },
-  guestPauseMs: { label: "guest pause ms", unit: "ms", direction: "smaller-is-better" },
-  transferredBytes: { label: "transferred MiB", unit: "bytes", direction: "smaller-is-better" },
-  wireBytes: { label: "wire MiB", unit: "bytes", direction: "smaller-is-better" },
-  iterations: { label: "iterations", unit: "count", direction: "smaller-is-better" },
-  dirtyRatePagesPerSec: { label: "dirty pages/s", unit: "pages/s", direction: "smaller-is-better" },
-  observedSwitchoverMs: { label: "switchover gap ms (observed)", unit: "ms", direction: "smaller-is-better" },
-  guestSwitchoverPauseMs: { label: "switchover pause ms (guest)", unit: "ms", direction: "smaller-is-better" },
-  mirrorTimeMs: { label: "mirror ms", unit: "ms", direction: "smaller-is-better" },
-  diskBytes: { label: "disk copied MiB", unit: "bytes", direction: "smaller-is-better" },
-  wireRamBytes: { label: "wire RAM MiB", unit: "bytes", direction: "smaller-is-better" },
-  wireDiskBytes: { label: "wire disk MiB", unit: "bytes", direction: "smaller-is-better" }
-};
-var METRIC_ORDER = [
-  "totalTimeMs",
-  "mirrorTimeMs",
-  "wallTimeMs",
-  "setupTimeMs",
-  "downtimeMs",
-  "downtimeNetMs",
-  "stopToResumeMs",
-  "observedDowntimeMs",
-  "guestPauseMs",
-  "observedSwitchoverMs",
-  "guestSwitchoverPauseMs",
-  "transferredBytes",
-  "wireBytes",
-  "diskBytes",
-  "wireRamBytes",
-  "wireDiskBytes",
-  "iterations",
-  "dirtyRatePagesPerSec"
-];
-function metricColumns(records) {
-  return METRIC_ORDER.filter((m) => !METRICS[m].optional || records.some((r) => r.metrics[m] !== null));
-}
-var MiB = 1024 * 1024;
-function formatMetricValue(name, value2) {
-  if (value2 === null) return "\u2014";
-  switch (METRICS[name].unit) {
-    case "ms":
-      return value2.toFixed(1);
-    case "bytes":
-      return (value2 / MiB).toFixed(1);
-    default:
-      return String(Math.round(value2));
-  }
-}
 
 // src/stats.ts
 function sorted(xs) {
   return [...xs].sort((a, b) => a - b);
 }
+function midpoint(a, b) {
+  const sum = a + b;
+  return Number.isFinite(sum) ? sum / 2 : a / 2 + b / 2;
+}
 function median(xs) {
   if (xs.length === 0) return null;
   const s = sorted(xs);
   const mid = Math.floor(s.length / 2);
-  return s.length % 2 === 1 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
+  return s.length % 2 === 1 ? s[mid] : midpoint(s[mid - 1], s[mid]);
 }
 function percentile(xs, p) {
   if (!(p >= 0 && p <= 100)) throw new RangeError(`percentile must be between 0 and 100, got ${p}`);
@@ -36278,7 +36603,9 @@ function sampleStdDev(xs) {
   if (xs.length < 2) return null;
   const m = mean(xs);
   const ss = xs.reduce((acc, x) => acc + (x - m) ** 2, 0);
-  return Math.sqrt(ss / (xs.length - 1));
+  if (Number.isFinite(ss)) return Math.sqrt(ss / (xs.length - 1));
+  const scale = xs.reduce((acc, x) => Math.max(acc, Math.abs(x - m)), 0);
+  return scale * Math.sqrt(xs.reduce((acc, x) => acc + ((x - m) / scale) ** 2, 0) / (xs.length - 1));
 }
 function coefficientOfVariation(xs) {
   const sd = sampleStdDev(xs);
@@ -36474,7 +36801,7 @@ function hodgesLehmannShift(a, b, confidence = 0.95) {
   for (const y of b) for (const x of a) diffs[i++] = y - x;
   const k = shiftIntervalRank(a.length, b.length, confidence);
   const mid = Math.floor(diffs.length / 2);
-  const shift = diffs.length % 2 === 1 ? nth(diffs, mid) : (nth(diffs, mid - 1) + nth(diffs, mid)) / 2;
+  const shift = diffs.length % 2 === 1 ? nth(diffs, mid) : midpoint(nth(diffs, mid - 1), nth(diffs, mid));
   return {
     shift,
     low: k === null ? null : nth(diffs, k - 1),
@@ -36538,7 +36865,8 @@ function holm(pValues) {
 }
 function minimumDetectableEffectPct(cv, n) {
   if (cv === null || !Number.isFinite(cv) || !(n >= 2)) return null;
-  return 2.8 * Math.abs(cv) * Math.sqrt(2 / n) * 100;
+  const mde = 2.8 * Math.abs(cv) * Math.sqrt(2 / n) * 100;
+  return Number.isFinite(mde) ? mde : null;
 }
 
 // src/compare.ts
@@ -37050,7 +37378,7 @@ ${summary2}${resultsNotes(results)}`;
 }
 
 // src/results.ts
-import { mkdir as mkdir2, readFile as readFile3, rename as rename2, writeFile as writeFile2 } from "node:fs/promises";
+import { mkdir as mkdir2, readFile as readFile4, rename as rename2, writeFile as writeFile2 } from "node:fs/promises";
 
 // src/version.ts
 import { readFileSync as readFileSync2 } from "node:fs";
@@ -37071,7 +37399,7 @@ function parseResults(data, file) {
 async function readResults(path) {
   let text;
   try {
-    text = await readFile3(path, "utf8");
+    text = await readFile4(path, "utf8");
   } catch (error2) {
     throw new InputFileError("MB_RESULTS_INVALID", path, [{ path: "", message: `cannot read: ${error2.code ?? error2.message}` }], error2);
   }
@@ -44691,7 +45019,7 @@ async function runGate(inputs, ctx, io, deps) {
     head = await readResults(headPath);
     if (inputs.baseline !== "rerun") base = await readResults(resolve2(ctx.workspace, inputs.baseline.path));
   }
-  const failures = JSON.parse(await readFile4(join2(out, "failures.json"), "utf8").catch(() => "[]"));
+  const failures = JSON.parse(await readFile5(join2(out, "failures.json"), "utf8").catch(() => "[]"));
   for (const f of failures) io.annotate(`${f.test}: ${f.message}`, f.file, f.line ?? void 0);
   for (const r of head.records) {
     const guest = guestState(r);
@@ -44716,7 +45044,7 @@ ${resultsMarkdown(head)}`;
   } else {
     await writeFile3(reportPath, markdown);
   }
-  await io.summary(`${await readFile4(reportPath, "utf8")}
+  await io.summary(`${await readFile5(reportPath, "utf8")}
 
 ${resultsMarkdown(head)}`);
   let commentId = null;
@@ -44810,6 +45138,8 @@ async function run() {
   try {
     const inputs = readInputs((name) => getInput(name));
     if (inputs.githubToken) setSecret(inputs.githubToken);
+    const loaded = await loadConfig(inputs.config).catch(() => null);
+    if (loaded) for (const secret of await configSecrets(loaded.config, process.env)) setSecret(secret);
     const ctx = await contextFromEnv(process.env);
     const octokit = inputs.githubToken ? createGitHubClient({ token: inputs.githubToken, ...process.env.GITHUB_API_URL && { baseUrl: process.env.GITHUB_API_URL }, log: { debug, info, warn: warning, error } }) : null;
     const result = await runGate(inputs, ctx, { log: info, summary: (md) => summary.addRaw(md).write().then(() => void 0), setOutput, annotate: (message, file, line) => error(message, { file, ...line !== void 0 && { startLine: line } }) }, { measure, octokit, git: runner, scenarioNames });

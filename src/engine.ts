@@ -30,6 +30,11 @@ export interface RunRequest {
    * can damage what a migration delivered and see migbench report it.
    */
   readonly afterMigration?: (guest: GuestHandle) => Promise<void>;
+  /**
+   * Fault injection: called (not awaited) as the migrate command is about to be issued, so
+   * a test can break a process, a link or a connection while the migration runs.
+   */
+  readonly duringMigration?: (guest: GuestHandle) => void;
   /** A/B runs: which configuration this is. */
   readonly variant?: 'base' | 'head';
 }
@@ -138,6 +143,7 @@ export async function runMigration(target: ConnectedTarget, request: RunRequest,
     }
 
     phase = 'migrate';
+    request.duringMigration?.(guest);
     outcome = await hv.migrate(guest, scenario.migration, {
       beforeTransfer: async (ports) => {
         try {
@@ -212,7 +218,13 @@ export async function runMigration(target: ConnectedTarget, request: RunRequest,
 
   const beats = [...(taps.source?.heartbeats ?? []), ...(taps.destination?.heartbeats ?? [])];
   const heartbeat: HeartbeatData | null = taps.source
-    ? { periodMs: scenario.probe.heartbeatMs, gapThresholdMs: scenario.probe.gapThresholdMs, beats, stoppedAtMs: probeStoppedAtMs || epochMs() }
+    ? {
+        periodMs: scenario.probe.heartbeatMs,
+        gapThresholdMs: scenario.probe.gapThresholdMs,
+        beats,
+        stoppedAtMs: probeStoppedAtMs || epochMs(),
+        tapLosses: (['source', 'destination'] as const).flatMap((side) => (taps[side]?.losses ?? []).map((l) => ({ side, ...l }))),
+      }
     : null;
   const probeData: ProbeData | null = probeRef
     ? {

@@ -38,6 +38,8 @@ export interface HeartbeatData {
   /** Heartbeats from both hosts' taps. */
   readonly beats: readonly Heartbeat[];
   readonly stoppedAtMs: number;
+  /** Spans in which a tap was not connected (its connection dropped and was made again). */
+  readonly tapLosses?: ReadonlyArray<{ readonly side: Side; readonly lostAtMs: number; readonly backAtMs: number | null }>;
 }
 
 export interface IntegrityData {
@@ -85,6 +87,8 @@ export interface RecordParts {
   readonly environment: Environment;
   /** Workarounds of known hypervisor bugs that shaped this run. */
   readonly workarounds: readonly string[];
+  /** Faults around the measurement and what was done about them, in words. */
+  readonly notes?: readonly string[];
   /** The first error of the run (a failed migration's own error comes from the outcome). */
   readonly error: unknown;
   readonly phase: string;
@@ -165,10 +169,14 @@ export function buildRecord(parts: RecordParts): MigrationRecord {
 
   let heartbeat: HeartbeatSummary | null = null;
   let guestPauseMs: number | null = null;
+  const notes: string[] = [...(parts.notes ?? [])];
   if (parts.heartbeat && origin !== null) {
     const h = parts.heartbeat;
     const analysis = analyseGaps(h.beats, { originMs: origin, observedToMs: h.stoppedAtMs, thresholdMs: h.gapThresholdMs });
-    guestPauseMs = analysis.largestGapMs;
+    // Heartbeats missed while a tap was away are a gap in the tap, not a pause of the guest.
+    const blind = (h.tapLosses ?? []).filter((l) => (l.backAtMs ?? Infinity) >= origin && l.lostAtMs <= h.stoppedAtMs);
+    guestPauseMs = blind.length ? null : analysis.largestGapMs;
+    for (const l of blind) notes.push(`guest pause not measured: the ${l.side} agent tap was disconnected ${fmtMs(l.lostAtMs - origin)}–${l.backAtMs === null ? 'end' : fmtMs(l.backAtMs - origin)} after the migrate command`);
     const pair = analysis.largestPair;
     heartbeat = {
       periodMs: h.periodMs,
@@ -274,5 +282,8 @@ export function buildRecord(parts: RecordParts): MigrationRecord {
     integrity,
     environment: parts.environment,
     workarounds: [...parts.workarounds],
+    ...(notes.length && { notes }),
   };
 }
+
+const fmtMs = (ms: number) => `${Math.round(ms)} ms`;

@@ -2,6 +2,7 @@
 // migbench's own CLI (set-up included) as a child process from the Action's checkout.
 import * as core from '@actions/core';
 import { formatError } from '../errors.js';
+import { configSecrets } from './secrets.js';
 import { loadConfig, resolveScenarios, suiteNames } from '../config.js';
 import { projectPath } from '../paths.js';
 import { LocalRunner } from '../runner/local.js';
@@ -34,6 +35,10 @@ export async function run(): Promise<void> {
   try {
     const inputs = readInputs((name) => core.getInput(name));
     if (inputs.githubToken) core.setSecret(inputs.githubToken);
+    // Hypervisor passwords are masked before the suites run; a config that does not load
+    // is reported by the run itself, with its path and the JSON path at fault.
+    const loaded = await loadConfig(inputs.config).catch(() => null);
+    if (loaded) for (const secret of await configSecrets(loaded.config, process.env)) core.setSecret(secret);
     const ctx = await contextFromEnv(process.env);
     const octokit = inputs.githubToken
       ? createGitHubClient({ token: inputs.githubToken, ...(process.env.GITHUB_API_URL && { baseUrl: process.env.GITHUB_API_URL }), log: { debug: core.debug, info: core.info, warn: core.warning, error: core.error } })

@@ -1,10 +1,12 @@
 // `migbench run` / `migbench start`: runs the suites under vitest, writes results.json
 // as records arrive, then renders the table from the file it wrote.
+import { rmSync, writeFileSync } from 'node:fs';
 import { access, writeFile } from 'node:fs/promises';
+import { constants as osConstants } from 'node:os';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import { startVitest } from 'vitest/node';
 import { compareResults, comparisonExitCode } from '../compare.js';
-import { compareThresholds, isLabTarget, loadConfig, needsLabLibvirt, matrixNames, resolveMatrix, resolveScenarios, suiteNames } from '../config.js';
+import { assertCredentials, compareThresholds, isLabTarget, loadConfig, needsLabLibvirt, matrixNames, resolveMatrix, resolveScenarios, suiteNames } from '../config.js';
 import { shardScenarios } from '../shard.js';
 import { compareMarkdown } from '../report/compare.js';
 import { renderHtmlReport } from '../report/html.js';
@@ -19,7 +21,8 @@ import type { MigbenchConfig } from '../generated/config.js';
 import type { RunOptions } from './args.js';
 
 export interface RunSummary {
-  readonly exitCode: 0 | 1 | 2;
+  /** 0 passed, 1 failed, 2 bad input, 128 + n stopped by signal n. */
+  readonly exitCode: number;
   readonly resultsPath: string;
   readonly markdownPath: string;
   readonly records: number;
@@ -98,37 +101,33 @@ export async function runSuites(options: RunOptions, io: Io): Promise<RunSummary
   }
 
   // Bring the lab up when a selected scenario runs there, and take down only what we started.
+  // Credentials of the targets this run uses, checked before anything connects.
+  assertCredentials(loaded, selected.map((s) => s.target));
   const startedLab = await ensureLab(loaded.config, selected.map((s) => s.target), io);
 
   const outDir = isAbsolute(options.out) ? options.out : resolve(options.out);
   const writer = await ResultsWriter.create(outDir, { path: relative(process.cwd(), configPath) || configPath, sha256: loaded.sha256 });
   const reporter = new ResultsReporter(writer);
   let failed = true;
-  let stopping: (() => void) | undefined;
+  const stopFile = join(outDir, '.migbench-stop');
+  const signals = stopOnSignals(reporter, io, stopFile);
   try {
     const vitest = await startVitest(
       'test',
       files,
       {
-        ...suiteRunOptions(reporter, { configPath, matrices: [...options.matrices], ...(options.repeat !== undefined && { repeat: options.repeat }) }),
+        ...suiteRunOptions(reporter, { configPath, stopFile, matrices: [...options.matrices], ...(options.repeat !== undefined && { repeat: options.repeat }) }),
         // Whole names only: "idle-256" must not select "storage-idle-256".
         ...(names.length && { testNamePattern: `(?:^|\\s)(?:${names.map(escapeRegExp).join('|')}) #\\d+$` }),
       },
       {},
       {},
     );
-    const onSignal = () => void vitest.close();
-    process.once('SIGINT', onSignal);
-    process.once('SIGTERM', onSignal);
-    stopping = () => {
-      process.removeListener('SIGINT', onSignal);
-      process.removeListener('SIGTERM', onSignal);
-    };
     failed = vitest.state.getCountOfFailedTests() > 0 || vitest.state.getUnhandledErrors().length > 0 || reporter.errors.length > 0;
     for (const error of reporter.errors) io.log(`migbench: could not write a record: ${errorMessage(error)}`);
     await vitest.close();
   } finally {
-    stopping?.();
+    signals.remove();
     await runCleanups(startedLab && !options.keepLab ? [['lab down', () => labDown({ log: io.log })]] : []);
     // vitest sets process.exitCode itself; migbench decides its own.
     process.exitCode = undefined;
@@ -144,7 +143,8 @@ export async function runSuites(options: RunOptions, io: Io): Promise<RunSummary
   io.out(`Results: ${relative(process.cwd(), writer.path) || writer.path} (${results.records.length} records), table: ${relative(process.cwd(), markdownPath) || markdownPath}, charts: ${relative(process.cwd(), join(outDir, 'results.html'))}\n`);
   // The tests decide: a cancelled non-converging matrix scenario is a result, not a failure.
   const anyFailed = failed || results.records.length === 0;
-  return { exitCode: anyFailed ? 1 : 0, resultsPath: writer.path, markdownPath, records: results.records.length };
+  if (signals.received) io.log(`migbench: stopped by ${signals.received}; ${results.records.length} records kept in ${relative(process.cwd(), writer.path) || writer.path}`);
+  return { exitCode: signals.received ? signalExitCode(signals.received) : anyFailed ? 1 : 0, resultsPath: writer.path, markdownPath, records: results.records.length };
 }
 
 /**
@@ -165,6 +165,7 @@ async function runAb(options: RunOptions, ab: { base: string; head: string }, io
   }
   if (!scenarios.length) throw new UsageError('the two configs share no scenario: A/B compares scenarios of the same name');
 
+  for (const config of [base, head]) assertCredentials(config, scenarios.map((s) => s.target));
   const startedLab = await ensureLab(head.config, scenarios.map((s) => s.target), io);
   const outDir = isAbsolute(options.out) ? options.out : resolve(options.out);
   const writers = {
@@ -173,11 +174,13 @@ async function runAb(options: RunOptions, ab: { base: string; head: string }, io
   };
   const reporter = new ResultsReporter((record) => writers[record.variant ?? 'head']);
   let failed = true;
+  const stopFile = join(outDir, '.migbench-stop');
+  const signals = stopOnSignals(reporter, io, stopFile);
   try {
     const vitest = await startVitest(
       'test',
       [projectPath('suites', 'ab.test.ts')],
-      suiteRunOptions(reporter, { configPath: paths.head, ab: { ...paths, suites, scenarios: [...options.scenarios] }, ...(options.repeat !== undefined && { repeat: options.repeat }) }),
+      suiteRunOptions(reporter, { configPath: paths.head, stopFile, ab: { ...paths, suites, scenarios: [...options.scenarios] }, ...(options.repeat !== undefined && { repeat: options.repeat }) }),
       {},
       {},
     );
@@ -185,6 +188,7 @@ async function runAb(options: RunOptions, ab: { base: string; head: string }, io
     for (const error of reporter.errors) io.log(`migbench: could not write a record: ${errorMessage(error)}`);
     await vitest.close();
   } finally {
+    signals.remove();
     await runCleanups(startedLab && !options.keepLab ? [['lab down', () => labDown({ log: io.log })]] : []);
     process.exitCode = undefined;
   }
@@ -201,8 +205,53 @@ async function runAb(options: RunOptions, ab: { base: string; head: string }, io
   await writeFile(join(outDir, 'compare.html'), renderHtmlReport(headResults, { base: baseResults, title: `migbench: ${ab.base} vs ${ab.head}` }));
   io.out(`\n${markdown}`);
   io.out(`Results: ${relative(process.cwd(), writers.base.path)} and ${relative(process.cwd(), writers.head.path)}; comparison: ${relative(process.cwd(), join(outDir, 'compare.md'))}\n`);
-  const exitCode = failed || !baseResults.records.length || !headResults.records.length ? 1 : comparisonExitCode(comparison);
+  const exitCode = signals.received ? signalExitCode(signals.received) : failed || !baseResults.records.length || !headResults.records.length ? 1 : comparisonExitCode(comparison);
   return { exitCode, resultsPath: writers.head.path, markdownPath: join(outDir, 'compare.md'), records: baseResults.records.length + headResults.records.length };
+}
+
+/**
+ * SIGINT/SIGTERM during a run: the scenario that is running finishes (its migration ends or
+ * times out, its guest is torn down, its record written) and the rest are skipped; the
+ * results and reports are written as usual. A second signal stops at once, and what that
+ * leaves behind on the lab goes with `migbench lab down`.
+ */
+function stopOnSignals(reporter: ResultsReporter, io: Io, stopFile: string): { received: NodeJS.Signals | undefined; remove(): void } {
+  rmSync(stopFile, { force: true });
+  const state: { received: NodeJS.Signals | undefined; remove(): void } = {
+    received: undefined,
+    remove: () => {
+      process.removeListener('SIGINT', onSignal);
+      process.removeListener('SIGTERM', onSignal);
+      rmSync(stopFile, { force: true });
+    },
+  };
+  function onSignal(signal: NodeJS.Signals) {
+    if (!state.received) {
+      state.received = signal;
+      io.log(`migbench: ${signal}: finishing the running scenario and skipping the rest (${signal} again to stop at once)`);
+      // The suites' worker sees the file before each scenario (vitest's own cancel would
+      // abandon the running one mid-migration).
+      writeFileSync(stopFile, `${signal}\n`);
+    } else {
+      io.log(`migbench: ${signal} again: stopping now; \`migbench lab down\` removes what is left on the lab`);
+      void reporter.vitest?.close();
+    }
+  }
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  // vitest's logger exits the process on SIGINT/SIGTERM, which would orphan the worker in
+  // the middle of a migration: once vitest is set up, the signals are migbench's alone.
+  reporter.whenInit = () => {
+    for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+      for (const listener of process.listeners(signal)) if (listener !== onSignal) process.removeListener(signal, listener);
+    }
+  };
+  return state;
+}
+
+/** The shell's convention: 128 + the signal's number (130 for SIGINT, 143 for SIGTERM). */
+function signalExitCode(signal: NodeJS.Signals): number {
+  return 128 + (osConstants.signals[signal] ?? 15);
 }
 
 /**

@@ -74,6 +74,10 @@ export interface MigrationRecord {
    * Changes migbench made to work around known hypervisor bugs for this run, in words; empty when none.
    */
   workarounds: string[];
+  /**
+   * Faults around the measurement and what migbench did about them, in words (a connection lost and made again, a figure left out because of it). Absent when none.
+   */
+  notes?: string[];
   link: null | {
     interface: string;
     bandwidthMbps: number | null;

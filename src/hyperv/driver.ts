@@ -49,15 +49,27 @@ export interface LiveMigrationCounters {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const time = (v: unknown) => (typeof v === 'string' && Number.isFinite(Date.parse(v)) ? Date.parse(v) : null);
 
+// What the scripts print reaches these translations as parsed JSON, unchecked (ps<T> only
+// casts): null, arrays and objects where numbers belong must not throw a TypeError. Found by
+// test/properties/powershell.prop.test.ts: toJobStatus(null), blackoutMs([null]),
+// toLiveMigrationCounters([null]), toInterfaceCounters(null), and {"toString": 1} as a value
+// (Number() throws on it) all did.
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+/** Number(v), NaN for an object or array. */
+const toNumber = (v: unknown): number => (typeof v === 'object' && v !== null ? Number.NaN : Number(v));
+
 /** The one translation of the job status script's output. */
 export function toJobStatus(raw: Record<string, unknown>, vm: string): HypervJobStatus {
-  const state = String(raw.state);
+  if (!isRecord(raw)) throw new MigbenchError('MB_HYPERV', `Get-Job gave no job status for VM ${JSON.stringify(vm)}: ${String(JSON.stringify(raw)).slice(0, 200)}`);
+  // A state is a string; String() of {"toString": 1} threw.
+  const state = typeof raw.state === 'string' ? raw.state : undefined;
   return {
     state: state === 'Completed' ? 'completed' : state === 'Failed' ? 'failed' : state === 'Stopped' ? 'cancelled' : 'running',
     beganAtMs: time(raw.begin),
     endedAtMs: time(raw.end),
     reason: typeof raw.reason === 'string' && raw.reason ? raw.reason : null,
-    percent: typeof raw.percent === 'number' ? raw.percent : null,
+    // JSON's 1e400 is Infinity: not a percentage.
+    percent: typeof raw.percent === 'number' && Number.isFinite(raw.percent) ? raw.percent : null,
     liveMigration: toLiveMigrationCounters(raw.liveMigration, vm),
   };
 }
@@ -67,21 +79,25 @@ export function toJobStatus(raw: Record<string, unknown>, vm: string): HypervJob
  * after the VM; where a host shows one instance only, that is the migration in flight.
  */
 export function toLiveMigrationCounters(raw: unknown, vm: string): LiveMigrationCounters | null {
-  const list = (Array.isArray(raw) ? raw : raw && typeof raw === 'object' ? [raw] : []) as Array<Record<string, unknown>>;
+  const list = (Array.isArray(raw) ? raw : [raw]).filter(isRecord);
   const mine = list.filter((i) => i.Name === vm);
   const instance = mine.length === 1 ? mine[0]! : list.length === 1 ? list[0]! : null;
   if (!instance) return null;
-  const n = (name: string) => (Number.isFinite(Number(instance[name])) && instance[name] !== null ? Number(instance[name]) : null);
+  const n = (name: string) => (Number.isFinite(toNumber(instance[name])) && instance[name] !== null ? toNumber(instance[name]) : null);
   const uncompressed = n('MemoryWalkerUncompressedBytesSent');
   const compressed = n('CompressorCompressedBytesSent');
   if (uncompressed === null && compressed === null) return null;
-  return { transferredBytes: (uncompressed ?? 0) + (compressed ?? 0), smbTransportBytes: n('SMBTransportBytesSent') ?? 0, passes: n('TransferPassNumber') ?? 0 };
+  const transferredBytes = (uncompressed ?? 0) + (compressed ?? 0);
+  // Two counters near 1.8e308 add up to Infinity: not a byte count.
+  if (!Number.isFinite(transferredBytes)) return null;
+  return { transferredBytes, smbTransportBytes: n('SMBTransportBytesSent') ?? 0, passes: n('TransferPassNumber') ?? 0 };
 }
 
 /** The one translation of Get-NetAdapterStatistics. */
 export function toInterfaceCounters(raw: Record<string, unknown>, adapter: string): InterfaceCounters {
-  const values = ADAPTER_STATISTICS.map((k) => Number(raw[k]));
-  if (values.some((v, i) => raw[ADAPTER_STATISTICS[i]!] == null || !Number.isSafeInteger(v) || v < 0)) {
+  const fields = isRecord(raw) ? raw : {};
+  const values = ADAPTER_STATISTICS.map((k) => toNumber(fields[k]));
+  if (values.some((v, i) => fields[ADAPTER_STATISTICS[i]!] == null || !Number.isSafeInteger(v) || v < 0)) {
     throw new MigbenchError('MB_PROBE', `Get-NetAdapterStatistics gave no byte and packet counters for adapter ${JSON.stringify(adapter)}: ${JSON.stringify(raw).slice(0, 200)}`);
   }
   const [rxBytes, txBytes, rxPackets, txPackets] = values as [number, number, number, number];
@@ -90,9 +106,11 @@ export function toInterfaceCounters(raw: Record<string, unknown>, adapter: strin
 
 /** The longest blackout of the move, ms (event 20415's third property is seconds). */
 export function blackoutMs(events: unknown): number | null {
-  const list = Array.isArray(events) ? events : events && typeof events === 'object' ? [events] : [];
-  const seconds = list.map((e) => Number((e as Record<string, unknown>).blackoutSeconds)).filter(Number.isFinite);
-  return seconds.length ? Math.max(...seconds) * 1000 : null;
+  const list = (Array.isArray(events) ? events : [events]).filter(isRecord);
+  const seconds = list.map((e) => toNumber(e.blackoutSeconds)).filter(Number.isFinite);
+  const ms = seconds.length ? Math.max(...seconds) * 1000 : null;
+  // Seconds near 1.8e308 are Infinity in ms: not a time.
+  return ms !== null && Number.isFinite(ms) ? ms : null;
 }
 
 export class HypervHypervisor implements Hypervisor {

@@ -3,7 +3,7 @@
 // forwards commands (verify, corrupt, stats) to the agent.
 import { createInterface } from 'node:readline';
 import type { CommandRunner, RunningCommand } from '../runner/runner.js';
-import { nsToEpochMs } from './gaps.js';
+import { epochMs, nsToEpochMs } from './gaps.js';
 
 export type Side = 'source' | 'destination';
 
@@ -113,45 +113,78 @@ export class AgentTap {
   readonly diskStats: DiskWriterStats[] = [];
   info: Record<string, string> | null = null;
   connected = false;
+  /** Times the tap lost its connection (its SSH channel dropped) and came back, ms since the epoch. */
+  readonly losses: Array<{ lostAtMs: number; backAtMs: number | null }> = [];
   private readonly listeners = new Set<() => void>();
-  private readonly process: RunningCommand;
+  private process: RunningCommand;
+  private stopping = false;
+  /** Resolves when the tap is stopped or gives up coming back. */
+  private readonly ended: Promise<void>;
+  private end!: () => void;
 
   constructor(readonly options: AgentTapOptions) {
-    this.process = options.runner.spawn([options.toolPath, 'tap', '-r', '-e', '-w', String(options.connectWithinMs ?? 10_000), options.socketPath]);
-    createInterface({ input: this.process.stdout }).on('line', (line) => {
-      const parsed = parseAgentLine(line, options.side);
-      if (!parsed) return;
-      switch (parsed.kind) {
-        case 'heartbeat': {
-          const last = this.heartbeats.at(-1);
-          if (last && parsed.value.seq <= last.seq) this.seqRegressions++;
-          this.heartbeats.push(parsed.value);
-          break;
-        }
-        case 'verification':
-          this.verifications.push(parsed.value);
-          break;
-        case 'stats':
-          this.stats.push(parsed.value);
-          break;
-        case 'disk-verification':
-          this.diskVerifications.push(parsed.value);
-          break;
-        case 'disk-stats':
-          this.diskStats.push(parsed.value);
-          break;
-        case 'info':
-          this.info = parsed.params;
-          this.starts.push({ atMs: parsed.atMs, bootId: parsed.params.boot_id ?? 'unknown' });
-          break;
-        case 'connected':
-          this.connected = true;
-          break;
-        case 'eof':
-          break;
+    this.ended = new Promise((resolve) => (this.end = resolve));
+    this.process = this.start(options.connectWithinMs ?? 10_000);
+  }
+
+  private start(connectWithinMs: number): RunningCommand {
+    const { options } = this;
+    const process = options.runner.spawn([options.toolPath, 'tap', '-r', '-e', '-w', String(connectWithinMs), options.socketPath]);
+    createInterface({ input: process.stdout }).on('line', (line) => this.onLine(line));
+    const onExit = () => {
+      // A tap that never connected failed for its own reasons (diagnostics() says which).
+      if (this.stopping || !this.connected) return this.end();
+      // The tap ended without being asked: its connection to the host dropped. Start it
+      // again (the runner reconnects) so the guest is not taken for dead; the record says
+      // which span of heartbeats is missing.
+      if (this.losses.length >= 5) return this.end();
+      this.losses.push({ lostAtMs: epochMs(), backAtMs: null });
+      this.connected = false;
+      setTimeout(() => {
+        if (this.stopping) return this.end();
+        this.process = this.start(10_000);
+      }, 200);
+    };
+    process.done.then(onExit, onExit);
+    return process;
+  }
+
+  private onLine(line: string): void {
+    const parsed = parseAgentLine(line, this.options.side);
+    if (!parsed) return;
+    switch (parsed.kind) {
+      case 'heartbeat': {
+        const last = this.heartbeats.at(-1);
+        if (last && parsed.value.seq <= last.seq) this.seqRegressions++;
+        this.heartbeats.push(parsed.value);
+        break;
       }
-      for (const listener of this.listeners) listener();
-    });
+      case 'verification':
+        this.verifications.push(parsed.value);
+        break;
+      case 'stats':
+        this.stats.push(parsed.value);
+        break;
+      case 'disk-verification':
+        this.diskVerifications.push(parsed.value);
+        break;
+      case 'disk-stats':
+        this.diskStats.push(parsed.value);
+        break;
+      case 'info':
+        this.info = parsed.params;
+        this.starts.push({ atMs: parsed.atMs, bootId: parsed.params.boot_id ?? 'unknown' });
+        break;
+      case 'connected': {
+        this.connected = true;
+        const loss = this.losses.at(-1);
+        if (loss && loss.backAtMs === null) loss.backAtMs = epochMs();
+        break;
+      }
+      case 'eof':
+        break;
+    }
+    for (const listener of this.listeners) listener();
   }
 
   get lastHeartbeat(): Heartbeat | undefined {
@@ -176,7 +209,7 @@ export class AgentTap {
       };
       const timer = setTimeout(() => finish(condition()), timeoutMs);
       this.listeners.add(check);
-      this.process.done.then(() => finish(condition()), () => finish(condition()));
+      void this.ended.then(() => finish(condition()));
     });
   }
 
@@ -203,6 +236,7 @@ export class AgentTap {
   }
 
   async stop(): Promise<void> {
+    this.stopping = true;
     this.process.endInput();
     const timer = setTimeout(() => this.process.kill('SIGKILL'), 3000);
     await this.process.done.catch(() => undefined).finally(() => clearTimeout(timer));

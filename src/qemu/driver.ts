@@ -1,7 +1,7 @@
 // The QEMU driver: QEMU processes on two hosts, driven over QMP, reached through the
 // hosts' command runners (SSH for remote hosts, the QMP socket forwarded over it).
 import { randomInt } from 'node:crypto';
-import { errorMessage, MigbenchError, runCleanups } from '../errors.js';
+import { errorMessage, MigbenchError, QmpError, runCleanups } from '../errors.js';
 import type { HostEnvironment, HypervisorEvent, ProgressSample } from '../generated/results.js';
 import { describeHost, installGuestFiles, processAlive, waitForExit, type LocalFile } from '../host.js';
 import {
@@ -222,7 +222,21 @@ export class QemuHypervisor implements Hypervisor {
     return entry;
   }
 
-  private async connectQmp(entry: VmSide, side: Side, timeoutMs: number): Promise<QmpClient> {
+  /**
+   * The side's QMP connection, made again if it was lost (the SSH connection under it
+   * dropped, QEMU closed it): QEMU's monitor takes a new client, and a migration that was
+   * running is still running. Events received meanwhile are lost; the gap is recorded.
+   */
+  private async qmpOf(entry: VmSide, side: Side): Promise<QmpClient> {
+    if (entry.qmp && !entry.qmp.closed) return entry.qmp;
+    const events = entry.qmp?.events ?? [];
+    const lostAtMs = epochMs();
+    entry.qmp = await this.connectQmp(entry, side, 10_000, events);
+    events.push({ event: 'MIGBENCH_QMP_RECONNECTED', data: { lostAtMs, reconnectedAtMs: epochMs() }, epochMs: epochMs() });
+    return entry.qmp;
+  }
+
+  private async connectQmp(entry: VmSide, side: Side, timeoutMs: number, events?: QmpEvent[]): Promise<QmpClient> {
     const { runner } = entry.host;
     const socket = vmPaths(entry.dir).qmp;
     const deadline = Date.now() + timeoutMs;
@@ -232,6 +246,7 @@ export class QemuHypervisor implements Hypervisor {
         return await QmpClient.connect(stream, {
           host: runner.host,
           socket,
+          ...(events && { events }),
           ...(this.options.transcript && { transcript: (direction: '>' | '<', line: string) => this.options.transcript!(side, direction, line) }),
         });
       } catch (error) {
@@ -298,8 +313,9 @@ export class QemuHypervisor implements Hypervisor {
     const vm = this.vm(guest);
     const entry = vm.sides[guest.location];
     let status = 'unknown';
-    if (entry?.qmp && !entry.qmp.closed) {
-      const reply = (await entry.qmp.execute('query-status').catch(() => null)) as { status?: string } | null;
+    const qmp = entry ? await this.qmpOf(entry, guest.location).catch(() => null) : null;
+    if (qmp) {
+      const reply = (await qmp.execute('query-status').catch(() => null)) as { status?: string } | null;
       status = reply?.status ?? 'unknown';
     } else if (entry) {
       status = entry.pid !== null && (await processAlive(entry.host.runner, entry.pid)) ? 'unreachable' : 'exited';
@@ -323,8 +339,8 @@ export class QemuHypervisor implements Hypervisor {
     const src = vm.sides.source;
     const dst = vm.sides.destination;
     if (!src?.qmp || !dst?.qmp) throw new MigbenchError('MB_MIGRATION', 'migrate called before both QEMUs were started');
-    const srcQmp = src.qmp;
-    const dstQmp = dst.qmp;
+    let srcQmp = src.qmp;
+    let dstQmp = dst.qmp;
     const storage = plan.kind === 'storage';
     if (storage && !src.diskPath) throw new MigbenchError('MB_MIGRATION', 'a storage migration needs a guest with a disk (guest.diskMiB)');
 
@@ -380,10 +396,20 @@ export class QemuHypervisor implements Hypervisor {
     let timedOut = false;
     let postcopyStarted = false;
     let pollError: unknown;
+    let reconnects = 0;
     const pollMs = this.options.pollIntervalMs ?? 50;
     try {
       for (;;) {
-        const progress = parseQueryMigrate(await srcQmp.execute('query-migrate'));
+        let reply: unknown;
+        try {
+          reply = await srcQmp.execute('query-migrate');
+        } catch (error) {
+          // Losing the monitor must not orphan the migration: reconnect and keep polling.
+          if (!(error instanceof QmpError && error.code === 'MB_QMP_CLOSED') || ++reconnects > 3) throw error;
+          srcQmp = await this.qmpOf(src, 'source');
+          continue;
+        }
+        const progress = parseQueryMigrate(reply);
         const now = epochMs();
         timeline.push(toProgressSample(progress, now - startedAtMs));
         if (TERMINAL_STATUSES.has(progress.status)) {
@@ -406,6 +432,8 @@ export class QemuHypervisor implements Hypervisor {
       pollError = error;
     }
     const status = final?.status === 'completed' ? 'completed' : final?.status === 'cancelled' ? 'cancelled' : 'failed';
+    // Whatever dropped the source's monitor may have dropped the destination's too.
+    dstQmp = await this.qmpOf(dst, 'destination').catch(() => dstQmp);
 
     let storageOutcome: StorageOutcome | null = null;
     let storageError: unknown;
@@ -498,11 +526,14 @@ export class QemuHypervisor implements Hypervisor {
     await srcQmp.execute('blockdev-mirror', { 'job-id': MIRROR_JOB, device: DISK_NODE, target: NBD_TARGET_NODE, sync: 'full' });
     const mine = (e: QmpEvent) => e.epochMs >= startedAtMs - 1 && parseBlockJob(e.data).jobId === MIRROR_JOB;
     try {
-      const event = await srcQmp.waitForEvent('BLOCK_JOB_READY', Math.max(0, deadlineMs - epochMs()), (e) => mine(e));
-      return { startedAtMs, readyAtMs: event.epochMs, error: null };
+      // A job that fails (a full destination, a dropped NBD connection) completes with its
+      // error at once: waiting for READY until the deadline would only hide that.
+      const event = await srcQmp.waitForEvent(['BLOCK_JOB_READY', 'BLOCK_JOB_COMPLETED'], Math.max(0, deadlineMs - epochMs()), (e) => mine(e));
+      if (event.event === 'BLOCK_JOB_READY') return { startedAtMs, readyAtMs: event.epochMs, error: null };
+      return { startedAtMs, readyAtMs: null, error: mirrorFailure(srcQmp.events.filter(mine)) };
     } catch {
-      const ended = srcQmp.events.find((e) => (e.event === 'BLOCK_JOB_COMPLETED' || e.event === 'BLOCK_JOB_ERROR') && mine(e));
-      return { startedAtMs, readyAtMs: null, error: ended ? (parseBlockJob(ended.data).error ?? ended.event) : null };
+      const mineSoFar = srcQmp.events.filter(mine);
+      return { startedAtMs, readyAtMs: null, error: mineSoFar.some((e) => e.event === 'BLOCK_JOB_COMPLETED' || e.event === 'BLOCK_JOB_ERROR') ? mirrorFailure(mineSoFar) : null };
     }
   }
 
@@ -570,18 +601,19 @@ export class QemuHypervisor implements Hypervisor {
     const cleanups: Array<readonly [string, () => Promise<unknown>]> = [];
     for (const side of ['destination', 'source'] as const) {
       const entry = vm.sides[side];
-      if (entry) cleanups.push([`stop ${side} QEMU of ${guest.vmId}`, () => this.stopSide(entry)]);
+      if (entry) cleanups.push([`stop ${side} QEMU of ${guest.vmId}`, () => this.stopSide(entry, side)]);
     }
     const shared = vm.handle.launch.storage === 'shared' ? vm.sides.source : undefined;
     if (shared?.diskPath) cleanups.push([`remove the shared disk of ${guest.vmId}`, () => shared.host.runner.run(['rm', '-f', shared.diskPath!])]);
     await runCleanups(cleanups);
   }
 
-  private async stopSide(entry: VmSide): Promise<void> {
+  private async stopSide(entry: VmSide, side: Side): Promise<void> {
     const { runner } = entry.host;
-    if (entry.qmp && !entry.qmp.closed) {
-      await entry.qmp.execute('quit', undefined, { timeoutMs: 3000 }).catch(() => undefined);
-      entry.qmp.close();
+    const qmp = entry.pid !== null ? await this.qmpOf(entry, side).catch(() => null) : entry.qmp;
+    if (qmp && !qmp.closed) {
+      await qmp.execute('quit', undefined, { timeoutMs: 3000 }).catch(() => undefined);
+      qmp.close();
     }
     if (entry.pid !== null && !(await waitForExit(runner, entry.pid, 5000))) {
       await runner.run(['kill', '-KILL', String(entry.pid)], { check: false });
@@ -595,6 +627,19 @@ export class QemuHypervisor implements Hypervisor {
     const cleanups = [...this.vms.values()].map((vm) => [`destroy ${vm.handle.vmId}`, () => this.destroyGuest(vm.handle)] as const);
     await runCleanups(cleanups);
   }
+}
+
+/**
+ * Why a mirror job failed, in QEMU's words: BLOCK_JOB_COMPLETED's error ("No space left on
+ * device"), and from BLOCK_JOB_ERROR which side's I/O failed (a write is the destination's).
+ */
+export function mirrorFailure(events: readonly QmpEvent[]): string {
+  const completed = events.find((e) => e.event === 'BLOCK_JOB_COMPLETED');
+  const failedIo = events.find((e) => e.event === 'BLOCK_JOB_ERROR');
+  const reason = (completed && parseBlockJob(completed.data).error) || (failedIo ? 'BLOCK_JOB_ERROR' : 'the job ended before it was ready');
+  const operation = failedIo && typeof failedIo.data.operation === 'string' ? failedIo.data.operation : null;
+  const where = operation === 'write' ? ' (writing to the destination)' : operation === 'read' ? ' (reading the source disk)' : '';
+  return `${reason}${where}`;
 }
 
 /** Events since `sinceMs`, timed from `originMs` (the migrate command; earlier ones are negative). */

@@ -1,7 +1,7 @@
 // A QMP client over any byte stream: a local unix socket or one forwarded over SSH.
 // QMP is line-delimited JSON: a greeting, then replies (matched by id) and events.
 import type { Duplex } from 'node:stream';
-import { QmpError } from '../errors.js';
+import { MigbenchError, QmpError } from '../errors.js';
 
 export interface QmpEvent {
   readonly event: string;
@@ -25,32 +25,62 @@ function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
+/**
+ * What parseQmpLine throws. A MigbenchError (MB_QMP_PROTOCOL), not a plain Error: the line
+ * is QEMU's input, and the property tests (test/properties/qmp.prop.test.ts) hold every
+ * parser of outside input to typed errors. QmpClient adds the host and socket.
+ */
+function protocolError(message: string): MigbenchError {
+  return new MigbenchError('MB_QMP_PROTOCOL', message);
+}
+
+const isFiniteNumber = (value: unknown): value is number => typeof value === 'number' && Number.isFinite(value);
+
+// JSON objects reach Number() and String() here only from a broken peer, and one with a
+// "toString" or "valueOf" key makes them throw a TypeError (found by the property tests:
+// {"event": "STOP", "timestamp": {"seconds": {"toString": 1}}}). Objects count as no value.
+const asNumber = (value: unknown): number => (typeof value === 'object' && value !== null ? Number.NaN : Number(value ?? 0));
+const asText = (value: unknown): string => (typeof value === 'object' && value !== null ? JSON.stringify(value) : String(value));
+
 /** Classifies one line QEMU sent; throws on anything QMP does not define. */
 export function parseQmpLine(line: string): QmpMessage {
   let value: unknown;
   try {
     value = JSON.parse(line);
   } catch {
-    throw new Error(`not JSON: ${line.slice(0, 200)}`);
+    throw protocolError(`not JSON: ${line.slice(0, 200)}`);
   }
-  if (!isObject(value)) throw new Error(`not a JSON object: ${line.slice(0, 200)}`);
+  if (!isObject(value)) throw protocolError(`not a JSON object: ${line.slice(0, 200)}`);
   const id = typeof value.id === 'string' ? value.id : undefined;
   if (isObject(value.QMP)) {
     const qmp = value.QMP;
-    if (!isObject(qmp.version)) throw new Error('greeting without version');
-    return { kind: 'greeting', greeting: { version: qmp.version as unknown as QmpGreeting['version'], capabilities: Array.isArray(qmp.capabilities) ? (qmp.capabilities as string[]) : [] } };
+    // QmpGreeting promises numbers and a string: a greeting without them is not one
+    // (found by the property tests: {"QMP": {"version": {}}} passed as a greeting).
+    const qemu = isObject(qmp.version) ? qmp.version.qemu : undefined;
+    if (!isObject(qmp.version) || !isObject(qemu) || !isFiniteNumber(qemu.major) || !isFiniteNumber(qemu.minor) || !isFiniteNumber(qemu.micro)) {
+      throw protocolError('greeting without version');
+    }
+    const version = { qemu: { major: qemu.major, minor: qemu.minor, micro: qemu.micro }, package: typeof qmp.version.package === 'string' ? qmp.version.package : '' };
+    // Capabilities are names; anything else in the list is not one.
+    const capabilities = Array.isArray(qmp.capabilities) ? qmp.capabilities.filter((c): c is string => typeof c === 'string') : [];
+    return { kind: 'greeting', greeting: { version, capabilities } };
   }
   if ('return' in value) return { kind: 'return', id, value: value.return };
   if (isObject(value.error)) {
-    return { kind: 'error', id, errorClass: String(value.error.class ?? 'GenericError'), desc: String(value.error.desc ?? '') };
+    return { kind: 'error', id, errorClass: asText(value.error.class ?? 'GenericError'), desc: asText(value.error.desc ?? '') };
   }
   if (typeof value.event === 'string') {
     const ts = isObject(value.timestamp) ? value.timestamp : {};
-    const seconds = Number(ts.seconds ?? 0);
-    const micros = Number(ts.microseconds ?? 0);
-    return { kind: 'event', event: { event: value.event, data: isObject(value.data) ? value.data : {}, epochMs: seconds * 1000 + micros / 1000 } };
+    const seconds = asNumber(ts.seconds);
+    const micros = asNumber(ts.microseconds);
+    const epochMs = seconds * 1000 + micros / 1000;
+    // Event times are subtracted from one another to give downtimes: a timestamp that is not
+    // a number ("x", {}, 1e400) must not become NaN or Infinity there (found by the property
+    // tests: {"event": "STOP", "timestamp": {"seconds": "x"}} gave epochMs NaN).
+    if (!Number.isFinite(epochMs)) throw protocolError(`event ${value.event} with a timestamp that is not a time: ${line.slice(0, 200)}`);
+    return { kind: 'event', event: { event: value.event, data: isObject(value.data) ? value.data : {}, epochMs } };
   }
-  throw new Error(`unknown QMP message: ${line.slice(0, 200)}`);
+  throw protocolError(`unknown QMP message: ${line.slice(0, 200)}`);
 }
 
 export interface QmpClientOptions {
@@ -62,6 +92,8 @@ export interface QmpClientOptions {
   readonly timeoutMs?: number;
   /** Every line sent (`>`) and received (`<`), for recording transcripts. */
   readonly transcript?: (direction: '>' | '<', line: string) => void;
+  /** A reconnection continues the events of the connection it replaces. */
+  readonly events?: QmpEvent[];
 }
 
 interface Pending {
@@ -72,7 +104,7 @@ interface Pending {
 }
 
 export class QmpClient {
-  readonly events: QmpEvent[] = [];
+  readonly events: QmpEvent[];
   private readonly pending = new Map<string, Pending>();
   private readonly listeners = new Set<(event: QmpEvent) => void>();
   private buffer = '';
@@ -85,6 +117,7 @@ export class QmpClient {
     private readonly stream: Duplex,
     private readonly options: QmpClientOptions,
   ) {
+    this.events = options.events ?? [];
     stream.setEncoding('utf8');
     stream.on('data', (chunk: string) => this.onData(chunk));
     stream.on('error', (error: Error) => this.fail(`connection error: ${error.message}`));
@@ -197,16 +230,19 @@ export class QmpClient {
   }
 
   /** Resolves with the first matching event, including one that already arrived. */
-  waitForEvent(name: string, timeoutMs: number, predicate: (event: QmpEvent) => boolean = () => true): Promise<QmpEvent> {
-    const seen = this.events.find((e) => e.event === name && predicate(e));
+  /** The first event of that name (or of any of those names) matching, seen already or to come. */
+  waitForEvent(name: string | readonly string[], timeoutMs: number, predicate: (event: QmpEvent) => boolean = () => true): Promise<QmpEvent> {
+    const names: readonly string[] = typeof name === 'string' ? [name] : name;
+    const label = names.join(' or ');
+    const seen = this.events.find((e) => names.includes(e.event) && predicate(e));
     if (seen) return Promise.resolve(seen);
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         off();
-        reject(this.error('MB_QMP_TIMEOUT', `(waiting for ${name})`, `no ${name} event within ${timeoutMs} ms`));
+        reject(this.error('MB_QMP_TIMEOUT', `(waiting for ${label})`, `no ${label} event within ${timeoutMs} ms`));
       }, timeoutMs);
       const off = this.onEvent((event) => {
-        if (event.event === name && predicate(event)) {
+        if (names.includes(event.event) && predicate(event)) {
           clearTimeout(timer);
           off();
           resolve(event);

@@ -25,19 +25,28 @@ export interface SshTarget {
 
 export class SshRunner implements CommandRunner {
   readonly host: string;
-  private closed = false;
+  /** Closed by migbench: no reconnecting. */
+  private ended = false;
+  private lost = false;
   private lastError: Error | undefined;
+  private reconnecting: Promise<void> | undefined;
+  /** How often a lost connection was made again (recorded by callers that care). */
+  reconnects = 0;
 
   private constructor(
-    private readonly client: Client,
+    private client: Client,
     readonly target: SshTarget,
   ) {
     this.host = `${target.label} (${target.user}@${target.address}:${target.port})`;
+    this.watch(client);
+  }
+
+  private watch(client: Client): void {
     client.on('error', (error) => {
       this.lastError = error;
     });
     client.on('close', () => {
-      this.closed = true;
+      if (client === this.client) this.lost = true;
     });
   }
 
@@ -72,7 +81,11 @@ export class SshRunner implements CommandRunner {
         proxy.on('close', (code) => {
           if (code) refusal ??= `proxy command exited with status ${code}: ${proxyStderr.trim()}`;
         });
-        config.sock = Duplex.from({ readable: proxy.stdout!, writable: proxy.stdin! }) as unknown as ConnectConfig['sock'];
+        const sock = Duplex.from({ readable: proxy.stdout!, writable: proxy.stdin! });
+        // ssh2 destroys the socket at its handshake timeout, which makes this duplex emit an
+        // AbortError; the client reports the timeout itself, so the echo must not crash us.
+        sock.on('error', () => undefined);
+        config.sock = sock as unknown as ConnectConfig['sock'];
         client.on('close', () => proxy?.kill());
       }
       const onError = (error: Error) => {
@@ -95,21 +108,40 @@ export class SshRunner implements CommandRunner {
     });
   }
 
-  private ensureOpen(argv: readonly string[]): void {
-    if (this.closed) {
-      throw new CommandError('MB_COMMAND_START', {
-        host: this.host,
-        argv,
-        exitCode: null,
-        signal: null,
-        stderr: '',
-        reason: `SSH connection is closed${this.lastError ? ` (${this.lastError.message})` : ''}`,
-      });
+  /**
+   * A connection that dropped (a host rebooting its sshd, a network blip) is made again,
+   * host key checked again, before the next command: cleaning up after a fault needs the
+   * host. What ran over the old connection is gone; the caller sees its channel close.
+   */
+  private async ensureOpen(argv: readonly string[]): Promise<void> {
+    if (this.ended) {
+      throw new CommandError('MB_COMMAND_START', { host: this.host, argv, exitCode: null, signal: null, stderr: '', reason: 'SSH connection was closed by migbench' });
+    }
+    if (!this.lost) return;
+    this.reconnecting ??= (async () => {
+      try {
+        const fresh = await SshRunner.connect(this.target);
+        this.client = fresh.client;
+        this.watch(this.client);
+        this.lost = false;
+        this.reconnects++;
+      } finally {
+        this.reconnecting = undefined;
+      }
+    })();
+    try {
+      await this.reconnecting;
+    } catch (error) {
+      throw new CommandError(
+        'MB_COMMAND_START',
+        { host: this.host, argv, exitCode: null, signal: null, stderr: '', reason: `SSH connection was lost${this.lastError ? ` (${this.lastError.message})` : ''} and could not be made again: ${error instanceof Error ? error.message : String(error)}` },
+        error,
+      );
     }
   }
 
-  private exec(argv: readonly string[]): Promise<ClientChannel> {
-    this.ensureOpen(argv);
+  private async exec(argv: readonly string[]): Promise<ClientChannel> {
+    await this.ensureOpen(argv);
     return new Promise((resolve, reject) => {
       this.client.exec(shellQuote(argv), (error, channel) => {
         if (error) {
@@ -231,8 +263,8 @@ export class SshRunner implements CommandRunner {
     };
   }
 
-  openUnixSocket(path: string): Promise<Duplex> {
-    this.ensureOpen(['connect', path]);
+  async openUnixSocket(path: string): Promise<Duplex> {
+    await this.ensureOpen(['connect', path]);
     return new Promise((resolve, reject) => {
       this.client.openssh_forwardOutStreamLocal(path, (error, channel) => {
         if (error) {
@@ -243,7 +275,9 @@ export class SshRunner implements CommandRunner {
   }
 
   async close(): Promise<void> {
-    if (this.closed) return;
+    if (this.ended) return;
+    this.ended = true;
+    if (this.lost) return;
     await new Promise<void>((resolve) => {
       this.client.once('close', () => resolve());
       this.client.end();

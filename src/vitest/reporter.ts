@@ -1,6 +1,6 @@
 // A vitest reporter that appends each test's migration record to results.json as
 // soon as the test ends (pass or fail), so nothing measured is lost to a later crash.
-import type { Reporter, TestCase } from 'vitest/node';
+import type { Reporter, TestCase, Vitest } from 'vitest/node';
 import type { MigrationRecord } from '../generated/results.js';
 import type { ResultsWriter } from '../results.js';
 
@@ -18,8 +18,18 @@ export class ResultsReporter implements Reporter {
   readonly errors: Error[] = [];
   readonly failures: FailedAssertion[] = [];
 
+  /** The running vitest, so a second signal can close it. */
+  vitest: Vitest | undefined;
+  /** Called once vitest is set up (migbench takes the signals back from it then). */
+  whenInit: (() => void) | undefined;
+
   /** One results file, or one per A/B variant chosen from the record. */
   constructor(private readonly writer: ResultsWriter | ((record: MigrationRecord) => ResultsWriter)) {}
+
+  onInit(vitest: Vitest): void {
+    this.vitest = vitest;
+    this.whenInit?.();
+  }
 
   onTestCaseResult(testCase: TestCase): Promise<void> {
     const result = testCase.result();

@@ -5,6 +5,7 @@ import { loadConfig, resolveMatrix, resolveScenarios } from '../config.js';
 import type { MigbenchConfig } from '../generated/config.js';
 import { runMigration } from '../engine.js';
 import { runCleanups } from '../errors.js';
+import { exitIfRunnerGone, stopRequested } from './stop.js';
 import type { MigrationRecord } from '../generated/results.js';
 import type { Scenario } from '../scenario.js';
 import { connectTarget, type ConnectedTarget } from '../target.js';
@@ -18,6 +19,8 @@ export interface MigbenchRunContext {
   readonly matrices?: readonly string[];
   /** A/B run (suites/ab.test.ts): the two configs and the suites to take from both. */
   readonly ab?: { readonly base: string; readonly head: string; readonly suites: readonly string[]; readonly scenarios: readonly string[] };
+  /** Appears when the run is asked to stop: scenarios that have not started are skipped. */
+  readonly stopFile?: string;
 }
 
 declare module 'vitest' {
@@ -120,6 +123,8 @@ function bench(config: MigbenchConfig, suite: string, runs: SuiteRun[]): SuiteBe
   return {
     runs,
     async measure(run, testContext) {
+      const stop = stopRequested(runContext().stopFile);
+      if (stop) testContext.skip(`not run: ${stop}`);
       let target = targets.get(run.scenario.target);
       if (!target) {
         target = connectTarget(config, run.scenario.target);
@@ -135,6 +140,7 @@ function bench(config: MigbenchConfig, suite: string, runs: SuiteRun[]): SuiteBe
         ...(run.variant && { variant: run.variant }),
       });
       testContext.task.meta.migbench = record;
+      exitIfRunnerGone();
       return record;
     },
   };

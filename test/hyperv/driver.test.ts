@@ -113,6 +113,19 @@ describe('parsing', () => {
     expect(toInterfaceCounters({ ReceivedBytes: 1, SentBytes: 2, ReceivedUnicastPackets: 3, SentUnicastPackets: 4 }, 'Ethernet 2')).toEqual({ rxBytes: 1, txBytes: 2, rxPackets: 3, txPackets: 4 });
     expect(() => toInterfaceCounters({ ReceivedBytes: 1 }, 'Ethernet 2')).toThrow(/no byte and packet counters for adapter "Ethernet 2"/);
   });
+
+  // Found by test/properties/powershell.prop.test.ts: each of these threw a TypeError or gave Infinity.
+  test('JSON of the wrong shape (null, [null], objects where numbers belong) is no figure or a MigbenchError', () => {
+    const weird = { toString: 1 };
+    expect(() => toJobStatus(null as never, 'web-01')).toThrow(expect.objectContaining({ name: 'MigbenchError', code: 'MB_HYPERV', message: expect.stringContaining('Get-Job gave no job status for VM "web-01"') }));
+    expect(toJobStatus({ state: weird, percent: 1e400, liveMigration: [null] }, 'web-01')).toEqual({ state: 'running', beganAtMs: null, endedAtMs: null, reason: null, percent: null, liveMigration: null });
+    expect(blackoutMs([null, { blackoutSeconds: 0.2 }, { blackoutSeconds: weird }])).toBe(200);
+    expect(blackoutMs({ blackoutSeconds: 1e306 })).toBeNull();
+    expect(toLiveMigrationCounters([null, { Name: 'web-01', MemoryWalkerUncompressedBytesSent: 10, CompressorCompressedBytesSent: weird }], 'web-01')).toEqual({ transferredBytes: 10, smbTransportBytes: 0, passes: 0 });
+    expect(toLiveMigrationCounters({ MemoryWalkerUncompressedBytesSent: Number.MAX_VALUE, CompressorCompressedBytesSent: Number.MAX_VALUE }, 'web-01')).toBeNull();
+    expect(() => toInterfaceCounters(null as never, 'Ethernet 2')).toThrow(expect.objectContaining({ code: 'MB_PROBE' }));
+    expect(() => toInterfaceCounters({ ReceivedBytes: weird, SentBytes: 2, ReceivedUnicastPackets: 3, SentUnicastPackets: 4 }, 'Ethernet 2')).toThrow(/no byte and packet counters/);
+  });
 });
 
 describe('wire counters on Windows', () => {

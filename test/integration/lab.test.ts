@@ -34,6 +34,27 @@ describe('lab', () => {
     expect((await labStatus()).up).toBe(true);
   });
 
+  test('hostile names go through SSH as data: spaces, quotes, $(), ;, newlines, in arguments and paths', async () => {
+    const state = (await readLabState())!;
+    const ssh = await connectLabHost(state, 'source');
+    const canary = `/tmp/migbench-pwned-${process.pid}`;
+    const hostile = [`$(touch ${canary})`, `; touch ${canary}`, `\`touch ${canary}\``, `a'b"c d`, 'two\nlines', '--help', '*', '~', '&& true', '| cat'];
+    try {
+      expect((await ssh.run(['printf', '%s\\0', ...hostile])).stdout.split('\0').slice(0, -1)).toEqual(hostile);
+      // A folder per hostile name, created and listed on the host, exactly as named.
+      const base = `/run/migbench-hostile-${process.pid}`;
+      for (const name of hostile.filter((n) => !n.startsWith('-') && n !== '~' && n !== '*')) {
+        await ssh.run(['mkdir', '-p', '--', `${base}/${name}`]);
+      }
+      const listed = (await ssh.run(['find', base, '-mindepth', '1', '-maxdepth', '1', '-printf', '%f\\0'])).stdout.split('\0').slice(0, -1).sort();
+      expect(listed).toEqual(hostile.filter((n) => !n.startsWith('-') && n !== '~' && n !== '*').sort());
+      await ssh.run(['rm', '-rf', '--', base]);
+      expect((await ssh.run(['test', '-e', canary], { check: false })).exitCode).toBe(1);
+    } finally {
+      await ssh.close();
+    }
+  });
+
   test('hosts answer over SSH with commands run as argv, exit codes and stdin intact', async () => {
     const state = (await readLabState())!;
     const ssh = await connectLabHost(state, 'source');

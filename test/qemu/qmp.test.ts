@@ -25,6 +25,23 @@ describe(parseQmpLine, () => {
     expect(() => parseQmpLine('[1]')).toThrow(/not a JSON object/);
     expect(() => parseQmpLine('{"hello": 1}')).toThrow(/unknown QMP message/);
   });
+
+  // Found by test/properties/qmp.prop.test.ts.
+  test('what is not QMP is a typed protocol error, never a TypeError or a NaN time', () => {
+    for (const line of ['garbage', '[1]', '{"hello": 1}', '{"QMP": {"version": {}}}', '{"QMP": {"version": {"qemu": {"major": "7"}}}}']) {
+      expect(() => parseQmpLine(line), line).toThrow(expect.objectContaining({ name: 'MigbenchError', code: 'MB_QMP_PROTOCOL' }));
+    }
+    // A timestamp that is no number: it was epochMs NaN, Infinity, or a TypeError.
+    for (const seconds of ['"x"', '{}', '1e400', '{"toString": 1}']) {
+      expect(() => parseQmpLine(`{"event": "STOP", "timestamp": {"seconds": ${seconds}, "microseconds": 0}}`), seconds).toThrow(/STOP with a timestamp that is not a time/);
+    }
+    expect(parseQmpLine('{"event": "STOP"}')).toMatchObject({ event: { epochMs: 0 } });
+    expect(parseQmpLine('{"error": {"class": {"toString": 1}, "desc": 5}, "id": "mb-1"}')).toEqual({ kind: 'error', id: 'mb-1', errorClass: '{"toString":1}', desc: '5' });
+    expect(parseQmpLine('{"QMP": {"version": {"qemu": {"major": 7, "minor": 2, "micro": 22}}, "capabilities": ["oob", 1, null]}}')).toEqual({
+      kind: 'greeting',
+      greeting: { version: { qemu: { major: 7, minor: 2, micro: 22 }, package: '' }, capabilities: ['oob'] },
+    });
+  });
 });
 
 describe(QmpClient, () => {

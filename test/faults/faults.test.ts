@@ -1,0 +1,232 @@
+// Faults injected into real migrations in the embedded lab: real processes killed, a real
+// link cut, real connections dropped, a real filesystem filled. For each: the record says
+// failed or cancelled (or completed, where migbench rode the fault out) and why; the guest
+// is alive and intact where it ended up; no QEMU is left behind; and every record written
+// so far is still in the results file, which stays valid.
+import { mkdtemp, readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, test } from 'vitest';
+import { runMigration, type RunRequest } from '../../src/engine.js';
+import type { MigrationRecord } from '../../src/generated/results.js';
+import type { GuestHandle } from '../../src/hypervisor.js';
+import type { QemuHypervisor } from '../../src/qemu/driver.js';
+import { alive, readLabState, type LabState } from '../../src/lab/lab.js';
+import { readResults, ResultsWriter } from '../../src/results.js';
+import { LocalRunner } from '../../src/runner/local.js';
+import { connectTarget, type ConnectedTarget } from '../../src/target.js';
+import { scenario } from '../integration/helpers.js';
+
+const root = new LocalRunner();
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+let lab: LabState;
+let writer: ResultsWriter;
+const written: MigrationRecord[] = [];
+
+beforeAll(async () => {
+  lab = (await readLabState())!;
+  writer = await ResultsWriter.create(await mkdtemp(join(tmpdir(), 'migbench-faults-')), { path: 'test/faults/faults.test.ts', sha256: '0'.repeat(64) });
+});
+
+/** Running QEMUs (exited ones not yet reaped do not count). */
+async function qemuPids(): Promise<number[]> {
+  const out = await root.run(['pgrep', '-x', 'qemu-system-x86'], { check: false });
+  return out.stdout.split(/\s+/).filter(Boolean).map(Number).filter(alive);
+}
+
+/** The QEMU whose command line holds `fragment` (a VM's folder on one host). */
+async function qemuWith(fragment: string): Promise<number | null> {
+  for (const pid of await qemuPids()) {
+    const cmdline = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
+    if (cmdline.includes(fragment)) return pid;
+  }
+  return null;
+}
+
+const inNetns = (netns: string, argv: string[]) => root.run(['ip', 'netns', 'exec', netns, ...argv]);
+
+/** A lab host's sshd: its session processes are the host's end of our connections, its mount namespace the host's. */
+const sshdPid = async (role: 'source' | 'destination') => Number((await readFile(join(lab.hosts[role].dir, 'sshd.pid'), 'utf8')).trim());
+
+/** Waits until the source QEMU says the migration is sending, so the fault lands mid-transfer. */
+async function whenTransferring(target: ConnectedTarget, guest: GuestHandle, minBytes = 8 * 1024 * 1024): Promise<void> {
+  const hv = target.hypervisor as QemuHypervisor;
+  const deadline = Date.now() + 60_000;
+  while (Date.now() < deadline) {
+    const reply = (await hv.execute(guest, 'source', 'query-migrate').catch(() => null)) as { status?: string; ram?: { transferred?: number } } | null;
+    if (reply?.status === 'active' && (reply.ram?.transferred ?? 0) >= minBytes) return;
+    await sleep(50);
+  }
+  throw new Error('the migration never got going');
+}
+
+/**
+ * One scenario through the engine, with `fault` started as the migrate command goes out;
+ * the record goes to the results file like any other.
+ */
+async function runWithFault(yaml: string, fault?: (guest: GuestHandle, target: ConnectedTarget) => Promise<void>, extra: Partial<RunRequest> = {}): Promise<MigrationRecord> {
+  const { config, scenario: s } = scenario(yaml);
+  const target = await connectTarget(config, 'lab');
+  let injected: Promise<void> | undefined;
+  try {
+    const record = await runMigration(target, {
+      scenario: s,
+      suite: 'faults',
+      test: s.name,
+      repetition: 1,
+      ...(fault && { duringMigration: (guest) => void (injected = fault(guest, target)) }),
+      ...extra,
+    });
+    await injected;
+    await writer.append(record);
+    written.push(record);
+    return record;
+  } finally {
+    await target.close();
+  }
+}
+
+/** The guest lived through it, where the record says it is, with its memory as written. */
+function expectIntact(record: MigrationRecord, location: 'source' | 'destination') {
+  expect(record.integrity, JSON.stringify(record.integrity)).toMatchObject({ location, guestAlive: true, restarted: false, memoryIntact: true });
+}
+
+// 256 MiB at 8 MiB/s: about ten seconds of migration to break something in.
+const SLOW = (name: string) => `      - { name: ${name}, guest: { memoryMiB: 256 }, migration: { kind: memory, maxBandwidthMiBps: 8, timeoutMs: 90000 } }\n`;
+
+describe('faults during a migration', () => {
+  test('1. the destination QEMU killed: failed, named; the guest runs on at the source', async () => {
+    let killed: number | null = null;
+    const record = await runWithFault(SLOW('kill-destination-qemu'), async (guest, target) => {
+      await whenTransferring(target, guest);
+      killed = await qemuWith(`${guest.vmId}-destination`);
+      if (killed) process.kill(killed, 'SIGKILL');
+    });
+    expect(killed).not.toBeNull();
+    expect(record.status).toBe('failed');
+    expect(record.error).toMatchObject({ code: 'MB_MIGRATION', phase: 'migrate' });
+    expect(record.error!.message).toMatch(/^migration failed: /);
+    expectIntact(record, 'source');
+    expect(await qemuPids()).toEqual([]);
+  });
+
+  test('2. the migration link cut for 3 s and restored: the migration rides it out', async () => {
+    const { netns, migrationInterface } = lab.hosts.destination;
+    let cutAtMs = 0;
+    const record = await runWithFault(SLOW('link-cut'), async (guest, target) => {
+      await whenTransferring(target, guest);
+      cutAtMs = Date.now();
+      await inNetns(netns, ['ip', 'link', 'set', migrationInterface, 'down']);
+      await sleep(3000);
+      await inNetns(netns, ['ip', 'link', 'set', migrationInterface, 'up']);
+    });
+    expect(cutAtMs).toBeGreaterThan(0);
+    expect(record.status, record.error?.message).toBe('completed');
+    expect(record.metrics.wallTimeMs).toBeGreaterThan(3000);
+    expectIntact(record, 'destination');
+    expect(await qemuPids()).toEqual([]);
+  });
+
+  test('3. the QMP connection to the source dropped: migbench reconnects, the job is not orphaned', async () => {
+    const record = await runWithFault(SLOW('qmp-dropped'), async (guest, target) => {
+      await whenTransferring(target, guest);
+      // The driver's monitor connection, closed under it as a dropped connection would be.
+      const vms = (target.hypervisor as unknown as { vms: Map<string, { sides: { source?: { qmp: { close(): void } | null } } }> }).vms;
+      vms.get(guest.vmId)!.sides.source!.qmp!.close();
+    });
+    expect(record.status, record.error?.message).toBe('completed');
+    expect(record.events.map((e) => e.name)).toContain('MIGBENCH_QMP_RECONNECTED');
+    expect(record.metrics.totalTimeMs).toBeGreaterThan(1500);
+    expectIntact(record, 'destination');
+    expect(await qemuPids()).toEqual([]);
+  });
+
+  test('4. the SSH connection to the source dropped by its sshd: reconnected, the migration completes, the blind span is said', async () => {
+    const sshd = await sshdPid('source');
+    let dropped = 0;
+    const record = await runWithFault(SLOW('ssh-dropped'), async (guest, target) => {
+      await whenTransferring(target, guest);
+      // Every session process of the source's sshd: what a restarted sshd or a reset does.
+      const sessions = (await root.run(['pgrep', '-P', String(sshd)], { check: false })).stdout.split(/\s+/).filter(Boolean).map(Number);
+      for (const pid of sessions) process.kill(pid, 'SIGKILL');
+      dropped = sessions.length;
+    });
+    expect(dropped).toBeGreaterThan(0);
+    expect(record.status, record.error?.message).toBe('completed');
+    expect(record.events.map((e) => e.name)).toContain('MIGBENCH_QMP_RECONNECTED');
+    // The heartbeats missed while the tap was away are not a guest pause: no figure, a note.
+    expect(record.metrics.guestPauseMs).toBeNull();
+    expect(record.notes?.join('\n')).toMatch(/guest pause not measured: the source agent tap was disconnected/);
+    expect(record.metrics.observedDowntimeMs).not.toBeNull();
+    expectIntact(record, 'destination');
+    expect(await qemuPids()).toEqual([]);
+  });
+
+  test('5. a migration that cannot converge in time: cancelled at its timeout, the guest keeps running on the source', async () => {
+    const record = await runWithFault(
+      '      - { name: no-convergence, guest: { memoryMiB: 256 }, workload: { memory: { workingSetMiB: 64, dirtyRateMBps: 64 } }, migration: { kind: memory, maxBandwidthMiBps: 2, timeoutMs: 3000 } }\n',
+    );
+    expect(record.status).toBe('cancelled');
+    expect(record.error).toMatchObject({ code: 'MB_TIMEOUT', phase: 'migrate' });
+    expectIntact(record, 'source');
+    expect(record.metrics.downtimeMs).toBeNull();
+    expect(await qemuPids()).toEqual([]);
+  });
+
+  test('6. the destination unreachable at the start: fails fast, naming the host', async () => {
+    const { netns } = lab.hosts.destination;
+    const links = (await inNetns(netns, ['ip', '-o', 'link', 'show', 'up'])).stdout
+      .split('\n')
+      .map((l) => /^\d+: ([^:@]+)/.exec(l)?.[1])
+      .filter((n): n is string => Boolean(n) && n !== 'lo');
+    const { config } = scenario(SLOW('unreachable'));
+    for (const link of links) await inNetns(netns, ['ip', 'link', 'set', link, 'down']);
+    const started = performance.now();
+    let error: (Error & { code?: string }) | null = null;
+    try {
+      await connectTarget(config, 'lab').then(
+        (t) => t.close(),
+        (e: unknown) => (error = e as Error),
+      );
+    } finally {
+      for (const link of links) await inNetns(netns, ['ip', 'link', 'set', link, 'up']);
+    }
+    const tookMs = performance.now() - started;
+    expect(error).not.toBeNull();
+    expect(error!.message).toContain(`dst (root@${lab.hosts.destination.address}:${lab.hosts.destination.port})`);
+    expect(error!.code).toBe('MB_SSH_CONNECT');
+    // ssh2's handshake timeout (15 s) bounds it, however long TCP would keep trying.
+    expect(tookMs).toBeLessThan(20_000);
+  });
+
+  test('7. the destination disk full during a storage migration: failed, named; guest and disk intact at the source', async () => {
+    // The destination's own view of its folder (its sshd's mount namespace): 24 MiB for a
+    // disk the guest filled with 64 MiB of checked blocks.
+    const dstDir = `/run/migbench/${lab.hosts.destination.name}/vms`;
+    const inDst = ['nsenter', '-t', String(await sshdPid('destination')), '-m', '--'];
+    await root.run([...inDst, 'mkdir', '-p', dstDir]);
+    await root.run([...inDst, 'mount', '-t', 'tmpfs', '-o', 'size=24m,mode=0755', 'migbench-fault-full', dstDir]);
+    let record: MigrationRecord;
+    try {
+      record = await runWithFault('      - { name: destination-full, guest: { memoryMiB: 256, diskMiB: 256, diskDataMiB: 64 }, migration: { kind: storage, timeoutMs: 90000 } }\n');
+    } finally {
+      await root.run([...inDst, 'umount', dstDir], { check: false });
+    }
+    expect(record.status).toBe('failed');
+    expect(record.error!.message).toMatch(/No space left on device/);
+    expectIntact(record, 'source');
+    expect(record.integrity).toMatchObject({ diskIntact: true });
+    expect(await qemuPids()).toEqual([]);
+  });
+});
+
+describe('after the faults', () => {
+  test('the next scenario runs normally, and every record is still in a valid results file', async () => {
+    const record = await runWithFault('      - { name: after-the-faults, guest: { memoryMiB: 256 }, migration: { kind: memory } }\n');
+    expect(record.status, record.error?.message).toBe('completed');
+    expectIntact(record, 'destination');
+    const results = await readResults(writer.path);
+    expect(results.records.map((r) => r.scenario)).toEqual(written.map((r) => r.scenario));
+    expect(results.records.length).toBe(7);
+  });
+});
