@@ -118,6 +118,7 @@ export class AgentTap {
   private readonly listeners = new Set<() => void>();
   private process: RunningCommand;
   private stopping = false;
+  private socketClosed = false;
   /** Resolves when the tap is stopped or gives up coming back. */
   private readonly ended: Promise<void>;
   private end!: () => void;
@@ -132,8 +133,10 @@ export class AgentTap {
     const process = options.runner.spawn([options.toolPath, 'tap', '-r', '-e', '-w', String(connectWithinMs), options.socketPath]);
     createInterface({ input: process.stdout }).on('line', (line) => this.onLine(line));
     const onExit = () => {
-      // A tap that never connected failed for its own reasons (diagnostics() says which).
-      if (this.stopping || !this.connected) return this.end();
+      // A tap that never connected failed for its own reasons (diagnostics() says which);
+      // one that printed "# eof" saw the guest's side close (QEMU ended, as libvirt's source
+      // does after a migration). Only a tap cut off without either lost its connection.
+      if (this.stopping || !this.connected || this.socketClosed) return this.end();
       // The tap ended without being asked: its connection to the host dropped. Start it
       // again (the runner reconnects) so the guest is not taken for dead; the record says
       // which span of heartbeats is missing.
@@ -145,7 +148,9 @@ export class AgentTap {
         this.process = this.start(10_000);
       }, 200);
     };
-    process.done.then(onExit, onExit);
+    // Lines still in flight (the "# eof" above all) are read before deciding.
+    const settled = () => void setTimeout(onExit, 50);
+    process.done.then(settled, settled);
     return process;
   }
 
@@ -182,6 +187,7 @@ export class AgentTap {
         break;
       }
       case 'eof':
+        this.socketClosed = true;
         break;
     }
     for (const listener of this.listeners) listener();

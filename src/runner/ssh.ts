@@ -54,6 +54,9 @@ export class SshRunner implements CommandRunner {
     const host = `${target.label} (${target.user}@${target.address}:${target.port})`;
     return new Promise((resolve, reject) => {
       const client = new Client();
+      // After a failed handshake ssh2 emits a second error (the destroyed socket's abort):
+      // the first one rejected the connect, the echo must not become an uncaught exception.
+      client.on('error', () => undefined);
       let refusal: string | undefined;
       const config: ConnectConfig = {
         host: target.address,
@@ -82,9 +85,10 @@ export class SshRunner implements CommandRunner {
           if (code) refusal ??= `proxy command exited with status ${code}: ${proxyStderr.trim()}`;
         });
         const sock = Duplex.from({ readable: proxy.stdout!, writable: proxy.stdin! });
-        // ssh2 destroys the socket at its handshake timeout, which makes this duplex emit an
-        // AbortError; the client reports the timeout itself, so the echo must not crash us.
-        sock.on('error', () => undefined);
+        // ssh2 destroys the socket at its handshake timeout, which makes this duplex and the
+        // proxy's pipes under it emit an AbortError; the client reports the timeout itself,
+        // so the echoes must not crash us.
+        for (const stream of [sock, proxy.stdout!, proxy.stdin!]) stream.on('error', () => undefined);
         config.sock = sock as unknown as ConnectConfig['sock'];
         client.on('close', () => proxy?.kill());
       }

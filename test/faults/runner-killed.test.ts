@@ -50,15 +50,21 @@ async function waitForRecords(path: string, n: number, timeoutMs: number): Promi
   throw new Error(`no ${n} records in ${path} within ${timeoutMs} ms`);
 }
 
+/** A run of the slow suite, once its first record is written and its second guest is up. */
+async function runIntoSecondScenario() {
+  const { config, out } = await slowSuite();
+  const run = startRun(config, out);
+  const results = join(out, 'results.json');
+  await waitForRecords(results, 1, 240_000);
+  // A signal before the second guest is up skips that scenario too.
+  const deadline = Date.now() + 60_000;
+  while ((await qemuPids()).length === 0 && Date.now() < deadline) await sleep(200);
+  return { run, out, results };
+}
+
 describe('the runner killed mid-run', () => {
   test('SIGTERM: the running scenario finishes and is cleaned up, the rest skipped; results valid; exit 143', async () => {
-    const { config, out } = await slowSuite();
-    const run = startRun(config, out);
-    const results = join(out, 'results.json');
-    await waitForRecords(results, 1, 240_000);
-    // Into the second scenario: its guest is up (a signal before that skips it too).
-    const deadline = Date.now() + 60_000;
-    while ((await qemuPids()).length === 0 && Date.now() < deadline) await sleep(200);
+    const { run, out, results } = await runIntoSecondScenario();
     run.child.kill('SIGTERM');
     const { code } = await run.exited;
     expect(code, run.output().slice(-3000)).toBe(143);
@@ -90,13 +96,7 @@ describe('the runner killed mid-run', () => {
   });
 
   test('SIGKILL of the runner and its workers: results valid; `migbench lab down` removes every leftover', async () => {
-    const { config, out } = await slowSuite();
-    const run = startRun(config, out);
-    const results = join(out, 'results.json');
-    await waitForRecords(results, 1, 240_000);
-    // Into the second scenario: its guest is up.
-    const deadline = Date.now() + 60_000;
-    while ((await qemuPids()).length === 0 && Date.now() < deadline) await sleep(200);
+    const { run, results } = await runIntoSecondScenario();
     process.kill(-run.child.pid!, 'SIGKILL');
     await run.exited;
     expect((await readResults(results)).records.map((r) => r.scenario)).toEqual(['slow-1']);

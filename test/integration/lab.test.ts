@@ -41,13 +41,12 @@ describe('lab', () => {
     const hostile = [`$(touch ${canary})`, `; touch ${canary}`, `\`touch ${canary}\``, `a'b"c d`, 'two\nlines', '--help', '*', '~', '&& true', '| cat'];
     try {
       expect((await ssh.run(['printf', '%s\\0', ...hostile])).stdout.split('\0').slice(0, -1)).toEqual(hostile);
-      // A folder per hostile name, created and listed on the host, exactly as named.
+      // A folder per hostile name (names cannot hold "/"), created and listed on the host, exactly as named.
       const base = `/run/migbench-hostile-${process.pid}`;
-      for (const name of hostile.filter((n) => !n.startsWith('-') && n !== '~' && n !== '*')) {
-        await ssh.run(['mkdir', '-p', '--', `${base}/${name}`]);
-      }
+      const folders = ['$(id)', '`id`', ';id', "a'b\"c d", 'two\nlines', '&& true', '| cat', '*', '~'];
+      for (const name of folders) await ssh.run(['mkdir', '-p', '--', `${base}/${name}`]);
       const listed = (await ssh.run(['find', base, '-mindepth', '1', '-maxdepth', '1', '-printf', '%f\\0'])).stdout.split('\0').slice(0, -1).sort();
-      expect(listed).toEqual(hostile.filter((n) => !n.startsWith('-') && n !== '~' && n !== '*').sort());
+      expect(listed).toEqual([...folders].sort());
       await ssh.run(['rm', '-rf', '--', base]);
       expect((await ssh.run(['test', '-e', canary], { check: false })).exitCode).toBe(1);
     } finally {
