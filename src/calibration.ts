@@ -42,6 +42,8 @@ export interface CalibrationOptions {
   readonly settleMs?: number;
   readonly memoryMiB?: number;
   readonly bootTimeoutMs?: number;
+  /** Called when the guest first answers the probe (the benchmark times boot with it). */
+  readonly onReachable?: (atMs: number) => void;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -69,6 +71,7 @@ export async function measurePauses(target: ConnectedTarget, options: Calibratio
     if (!(await tap.waitFor(() => tap!.heartbeats.length > 0, options.bootTimeoutMs ?? 90_000))) throw new MigbenchError('MB_GUEST', 'guest did not boot');
     probe = IcmpProbe.start({ runner: target.observer, tool: options.tool, toolPath: target.observerProbePath, address: addressOnly(target.guestNetwork.address), intervalMs: options.probeIntervalMs });
     if (!(await probe.waitForReply(0, 15_000))) throw new MigbenchError('MB_GUEST', 'guest does not answer the probe');
+    options.onReachable?.(Date.now());
     const settle = options.settleMs ?? 500;
     await sleep(settle);
     for (const requestedMs of options.pausesMs) {

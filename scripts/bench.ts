@@ -1,0 +1,169 @@
+// `npm run bench`: measures migbench itself on the embedded lab through its public code
+// paths and writes bench/results.json, BENCHMARKS.md and the plots (src/bench/ renders).
+// BENCH_QUICK=1 runs fewer repetitions (for trying it out; the committed file is a full run).
+import { spawn } from 'node:child_process';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { cpus, release } from 'node:os';
+import { join } from 'node:path';
+import type { BenchResults, MigrationSample, PauseSample } from '../src/bench/figures.js';
+import { renderBenchmarks } from '../src/bench/report.js';
+import { measurePauses } from '../src/calibration.js';
+import { parseConfig, resolveScenarios } from '../src/config.js';
+import { runMigration } from '../src/engine.js';
+import { labDown, labStatus, labUp, readLabState } from '../src/lab/lab.js';
+import { projectPath } from '../src/paths.js';
+import { connectTarget, type ConnectedTarget } from '../src/target.js';
+
+const quick = process.env.BENCH_QUICK === '1';
+const PROBE_INTERVAL_MS = 2;
+const HEARTBEAT_MS = 1;
+const DIRTY_BANDWIDTH_MIBPS = 32;
+const log = (line: string) => process.stderr.write(`bench: ${line}\n`);
+const benchStarted = performance.now();
+
+function scenarios(lines: string[]) {
+  const config = parseConfig(`suites:\n  bench:\n    scenarios:\n${lines.map((l) => `      - ${l}\n`).join('')}`, 'scripts/bench.ts');
+  return { config, scenarios: resolveScenarios(config, 'bench') };
+}
+
+async function migrate(target: ConnectedTarget, line: string, memoryMiB: number, dirtyRateMBps: number): Promise<MigrationSample> {
+  const { scenarios: [scenario] } = scenarios([line]);
+  const started = performance.now();
+  const record = await runMigration(target, { scenario: scenario!, suite: 'bench', test: scenario!.name, repetition: 1 });
+  const sample: MigrationSample = {
+    memoryMiB,
+    dirtyRateMBps,
+    status: record.status,
+    totalTimeMs: record.metrics.totalTimeMs,
+    downtimeMs: record.metrics.downtimeMs,
+    observedDowntimeMs: record.metrics.observedDowntimeMs,
+    transferredBytes: record.metrics.transferredBytes,
+    iterations: record.metrics.iterations,
+    runnerWallMs: performance.now() - started,
+    migrateWallMs: record.metrics.wallTimeMs,
+  };
+  log(`${scenario!.name}: ${sample.status}, total ${sample.totalTimeMs} ms, observed downtime ${sample.observedDowntimeMs} ms, runner ${(sample.runnerWallMs / 1000).toFixed(1)} s`);
+  return sample;
+}
+
+/** CPU seconds the ICMP probe used while probing a lab host for `seconds` at its interval. */
+async function probeCost(target: ConnectedTarget, seconds: number): Promise<BenchResults['probeCost']> {
+  const state = (await readLabState())!;
+  const tool = target.observerProbePath;
+  // `ip netns exec` execs the probe, so the child's pid is the probe's.
+  const child = spawn('ip', ['netns', 'exec', state.observer.netns, tool, 'icmp', '-r', '-e', '-i', String(PROBE_INTERVAL_MS * 1000), state.hosts.source.address], { stdio: ['pipe', 'pipe', 'inherit'] });
+  let replies = 0;
+  let partial = '';
+  child.stdout.on('data', (c: Buffer) => {
+    const text = partial + c.toString();
+    const lines = text.split('\n');
+    partial = lines.pop() ?? '';
+    replies += lines.length;
+  });
+  const cpu = async () => {
+    const stat = (await readFile(`/proc/${child.pid}/stat`, 'utf8')).split(') ')[1]!.split(' ');
+    return (Number(stat[11]) + Number(stat[12])) / 100; // utime + stime, in clock ticks of 1/100 s
+  };
+  await new Promise((r) => setTimeout(r, 500));
+  const before = await cpu();
+  const t0 = performance.now();
+  await new Promise((r) => setTimeout(r, seconds * 1000));
+  const after = await cpu();
+  const elapsed = (performance.now() - t0) / 1000;
+  child.stdin.end();
+  await new Promise((r) => child.on('close', r));
+  return { intervalMs: PROBE_INTERVAL_MS, seconds: Math.round(elapsed * 100) / 100, cpuSeconds: after - before, replies };
+}
+
+async function compareSpeed(): Promise<BenchResults['compare']> {
+  const out = await new Promise<string>((resolve) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', projectPath('scripts/bench-compare.ts')], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let text = '';
+    child.stdout.on('data', (c: Buffer) => (text += c.toString()));
+    child.on('close', () => resolve(text));
+  });
+  const m = /^(\d+) scenarios × (\d+) samples a side, \d+ comparisons: compare (\d+) ms/m.exec(out);
+  return m ? { scenarios: Number(m[1]), samples: Number(m[2]), ms: Number(m[3]) } : null;
+}
+
+/** Writes BENCHMARKS.md and the plots from a results object. */
+async function render(results: BenchResults): Promise<void> {
+  const { markdown, plots } = renderBenchmarks(results);
+  await writeFile(projectPath('BENCHMARKS.md'), markdown);
+  for (const plot of plots) await writeFile(join(projectPath('.'), plot.file), plot.svg);
+  log(`wrote BENCHMARKS.md and ${plots.length} plots`);
+}
+
+// BENCH_RENDER_ONLY=1: render the last results again (after a change to the report).
+if (process.env.BENCH_RENDER_ONLY === '1') {
+  await render(JSON.parse(await readFile(projectPath('bench/results.json'), 'utf8')) as BenchResults);
+  process.exit(0);
+}
+
+// ── lab up from nothing, then a booted reachable guest ──
+if ((await labStatus()).up) await labDown({ log });
+const labT0 = performance.now();
+await labUp({ log });
+const labUpMs = performance.now() - labT0;
+const { config } = scenarios(['{ name: x, guest: { memoryMiB: 256 }, migration: { kind: memory } }']);
+const target = await connectTarget(config, 'lab');
+try {
+  const env = (await target.hypervisor.describe()).source;
+  let reachableAt = 0;
+  const bootT0 = Date.now();
+  // ── accuracy: pauses of 50, 100, 300, 1000 ms, interleaved ──
+  const lengths = [50, 100, 300, 1000];
+  const rounds = quick ? 3 : 10;
+  const measured = await measurePauses(target, {
+    pausesMs: Array.from({ length: rounds }, () => lengths).flat(),
+    probeIntervalMs: PROBE_INTERVAL_MS,
+    heartbeatMs: HEARTBEAT_MS,
+    tool: 'migbench-probe',
+    onReachable: (at) => (reachableAt = at),
+  });
+  const pauses: PauseSample[] = measured.map((p) => ({ requestedMs: p.requestedMs, pausedMs: p.pausedMs, probeGapMs: p.probe.gapMs, heartbeatGapMs: p.heartbeat.gapMs, guestClockGapMs: p.guestClockGapMs }));
+  log(`${pauses.length} pauses measured`);
+  const probe = await probeCost(target, 10);
+  log(`probe cost: ${probe ? ((probe.cpuSeconds / probe.seconds) * 100).toFixed(2) : '?'} % of a core`);
+
+  // ── noise floor: idle 256 MiB ──
+  const noise: MigrationSample[] = [];
+  for (let i = 0; i < (quick ? 3 : 10); i++) noise.push(await migrate(target, `{ name: noise-${i + 1}, guest: { memoryMiB: 256 }, migration: { kind: memory } }`, 256, 0));
+
+  // ── scaling with guest memory: idle and dirtying (32 MiB working set at 32 MB/s) ──
+  const memoryScaling: MigrationSample[] = [noise[0]!];
+  for (const mib of quick ? [128, 512] : [128, 512, 1024]) memoryScaling.push(await migrate(target, `{ name: idle-${mib}, guest: { memoryMiB: ${mib} }, migration: { kind: memory } }`, mib, 0));
+  for (const mib of quick ? [256, 512] : [256, 512, 1024]) {
+    memoryScaling.push(await migrate(target, `{ name: dirty-${mib}, guest: { memoryMiB: ${mib} }, workload: { memory: { workingSetMiB: 32, dirtyRateMBps: 32 } }, migration: { kind: memory, timeoutMs: 60000 } }`, mib, 32));
+  }
+
+  // ── scaling with dirty rate at a fixed link speed ──
+  const dirtyScaling: MigrationSample[] = [];
+  for (const rate of quick ? [16, 64] : [8, 32, 64, 128]) {
+    dirtyScaling.push(await migrate(target, `{ name: rate-${rate}, guest: { memoryMiB: 256 }, workload: { memory: { workingSetMiB: 64, dirtyRateMBps: ${rate} } }, migration: { kind: memory, maxBandwidthMiBps: ${DIRTY_BANDWIDTH_MIBPS}, timeoutMs: 30000 } }`, 256, rate));
+  }
+
+  const results: BenchResults = {
+    schema: 'migbench-bench/1',
+    environment: { cpuModel: env.cpuModel, cpuCount: cpus().length, accel: env.accel, hypervisorVersion: env.hypervisorVersion, kernel: release(), node: process.version, date: new Date().toISOString() },
+    probeIntervalMs: PROBE_INTERVAL_MS,
+    heartbeatMs: HEARTBEAT_MS,
+    labUpMs,
+    bootToReachableMs: reachableAt ? reachableAt - bootT0 : null,
+    pauses,
+    probeCost: probe,
+    noise,
+    memoryScaling,
+    dirtyScaling,
+    dirtyScalingBandwidthMiBps: DIRTY_BANDWIDTH_MIBPS,
+    compare: await compareSpeed(),
+    benchWallMs: performance.now() - benchStarted,
+  };
+  await mkdir(projectPath('bench'), { recursive: true });
+  await writeFile(projectPath('bench/results.json'), `${JSON.stringify(results, null, 2)}\n`);
+  await render(results);
+  log(`bench took ${(results.benchWallMs / 60_000).toFixed(1)} min`);
+} finally {
+  await target.close();
+  await labDown({ log });
+}
