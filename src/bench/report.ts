@@ -7,7 +7,8 @@ const MiB = 1024 * 1024;
 /** Unpadded cells: the file diffs by figure, not by column width. */
 const TABLE = { alignDelimiters: false } as const;
 const f = (x: number | null | undefined, digits = 1) => (x === null || x === undefined || !Number.isFinite(x) ? '—' : x.toFixed(digits));
-const spreadText = (s: Spread, digits = 1) => (s.n ? `${f(s.median, digits)} (p10 ${f(s.p10, digits)}, p90 ${f(s.p90, digits)}, max |${f(s.max, digits)}|, n=${s.n})` : 'not measured');
+// No "|" inside a cell: it would split the table.
+const spreadText = (s: Spread, digits = 1) => (s.n ? `${f(s.median, digits)} (p10 ${f(s.p10, digits)}, p90 ${f(s.p90, digits)}, largest ${f(s.max, digits)} either way, n=${s.n})` : 'not measured');
 const verdict = (ok: boolean | null) => (ok === null ? 'not measured' : ok ? 'holds' : '**does not hold**');
 
 export interface Plot {

@@ -72,6 +72,11 @@ describe(renderBenchmarks, () => {
     expect(markdown).toMatch(/idle: slope 1\.51 ms\/MiB, intercept 550, r² 0\.964 \(n=3\)/);
     expect(plots.map((p) => p.file)).toEqual(['bench/memory-total-time.svg', 'bench/memory-bytes.svg', 'bench/dirty-rate.svg', 'bench/pause-accuracy.svg']);
     for (const p of plots) expect(XMLValidator.validate(p.svg)).toBe(true);
+    // Every table row has as many cells as its header: no "|" leaks out of a cell.
+    for (const block of markdown.split('\n\n').filter((b) => b.startsWith('| '))) {
+      const cells = block.split('\n').map((row) => row.split('|').length);
+      expect(new Set(cells).size, block).toBe(1);
+    }
   });
 
   test('a plot escapes its labels', () => {
