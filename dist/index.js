@@ -35596,18 +35596,33 @@ function formatError(error2, options = {}) {
   return parts.join("\n");
 }
 
-// src/action/secrets.ts
+// src/secrets.ts
 import { readFile } from "node:fs/promises";
+async function readPassword(what, env, file, environment = process.env) {
+  if (env) {
+    const value2 = environment[env];
+    if (!value2) throw new MigbenchError("MB_CONFIG_READ", `the ${what} password variable ${env} is not set`, { userError: true });
+    return value2;
+  }
+  if (file) return (await readSecretFile(file, `${what} password file`)).toString("utf8").split("\n")[0];
+  throw new MigbenchError("MB_CONFIG_INVALID", `no ${what} password: set passwordEnv or passwordFile`, { userError: true });
+}
+async function readSecretFile(path, what) {
+  try {
+    return await readFile(path);
+  } catch (error2) {
+    throw new MigbenchError("MB_CONFIG_READ", `cannot read ${what} ${path}: ${error2.code ?? error2.message}`, { cause: error2, userError: true });
+  }
+}
+
+// src/action/secrets.ts
 async function configSecrets(config, env) {
   const secrets = /* @__PURE__ */ new Set();
   for (const target of Object.values(config.targets ?? {})) {
     for (const block of [target.xenserver, target.vsphere]) {
       if (!block) continue;
-      if (block.passwordEnv && env[block.passwordEnv]) secrets.add(env[block.passwordEnv]);
-      if (block.passwordFile) {
-        const first = (await readFile(block.passwordFile, "utf8").catch(() => "")).split("\n")[0];
-        if (first) secrets.add(first);
-      }
+      const password = await readPassword("", block.passwordEnv, block.passwordFile, env).catch(() => null);
+      if (password) secrets.add(password);
     }
   }
   return [...secrets];

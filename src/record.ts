@@ -87,8 +87,6 @@ export interface RecordParts {
   readonly environment: Environment;
   /** Workarounds of known hypervisor bugs that shaped this run. */
   readonly workarounds: readonly string[];
-  /** Faults around the measurement and what was done about them, in words. */
-  readonly notes?: readonly string[];
   /** The first error of the run (a failed migration's own error comes from the outcome). */
   readonly error: unknown;
   readonly phase: string;
@@ -169,7 +167,7 @@ export function buildRecord(parts: RecordParts): MigrationRecord {
 
   let heartbeat: HeartbeatSummary | null = null;
   let guestPauseMs: number | null = null;
-  const notes: string[] = [...(parts.notes ?? [])];
+  const notes: string[] = [];
   if (parts.heartbeat && origin !== null) {
     const h = parts.heartbeat;
     const analysis = analyseGaps(h.beats, { originMs: origin, observedToMs: h.stoppedAtMs, thresholdMs: h.gapThresholdMs });

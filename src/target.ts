@@ -1,9 +1,9 @@
 // A target connected: the hypervisor driver, both hosts' runners and the observer.
 // The embedded lab and real hosts end up in the same shape.
-import { readFile } from 'node:fs/promises';
 import { InputFileError, MigbenchError, runCleanups } from './errors.js';
 import type { HostConnection, MigbenchConfig, Target as TargetConfig } from './generated/config.js';
 import type { Hypervisor, TargetHost } from './hypervisor.js';
+import { readPassword, readSecretFile } from './secrets.js';
 import { connectLabHost, readLabState } from './lab/lab.js';
 import { QemuHypervisor } from './qemu/driver.js';
 import { parseKnownHosts } from './runner/hostkey.js';
@@ -35,25 +35,6 @@ export interface ConnectedTarget {
 }
 
 const DEFAULT_WORK_DIR = '/run/migbench';
-
-/** A management API's password from the environment or a file; errors name where it was looked for, never the value. */
-async function readPassword(what: string, env: string | undefined, file: string | undefined): Promise<string> {
-  if (env) {
-    const value = process.env[env];
-    if (!value) throw new MigbenchError('MB_CONFIG_READ', `the ${what} password variable ${env} is not set`, { userError: true });
-    return value;
-  }
-  if (file) return (await readSecretFile(file, `${what} password file`)).toString('utf8').split('\n')[0]!;
-  throw new MigbenchError('MB_CONFIG_INVALID', `no ${what} password: set passwordEnv or passwordFile`, { userError: true });
-}
-
-async function readSecretFile(path: string, what: string): Promise<Buffer> {
-  try {
-    return await readFile(path);
-  } catch (error) {
-    throw new MigbenchError('MB_CONFIG_READ', `cannot read ${what} ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, { cause: error, userError: true });
-  }
-}
 
 async function connectHost(name: string, side: 'source' | 'destination', host: HostConnection): Promise<SshRunner> {
   const knownHosts = host.knownHostsFile ? parseKnownHosts((await readSecretFile(host.knownHostsFile, 'known_hosts file')).toString('utf8')) : undefined;

@@ -40,8 +40,6 @@ export interface HypervJobStatus {
 export interface LiveMigrationCounters {
   /** Memory the walker sent uncompressed plus what the compressor sent: the memory payload. */
   readonly transferredBytes: number;
-  /** What went over SMB (the SMB performance option): a transport count of the same payload. */
-  readonly smbTransportBytes: number;
   readonly passes: number;
 }
 
@@ -90,7 +88,7 @@ export function toLiveMigrationCounters(raw: unknown, vm: string): LiveMigration
   const transferredBytes = (uncompressed ?? 0) + (compressed ?? 0);
   // Two counters near 1.8e308 add up to Infinity: not a byte count.
   if (!Number.isFinite(transferredBytes)) return null;
-  return { transferredBytes, smbTransportBytes: n('SMBTransportBytesSent') ?? 0, passes: n('TransferPassNumber') ?? 0 };
+  return { transferredBytes, passes: n('TransferPassNumber') ?? 0 };
 }
 
 /** The one translation of Get-NetAdapterStatistics. */

@@ -48,8 +48,11 @@ export function moveVmScript(r: MoveRequest): string {
   );
 }
 
-/** The "Hyper-V VM Live Migration" counters migbench reads (Microsoft's property names). */
-export const LIVE_MIGRATION_COUNTERS = ['MemoryWalkerUncompressedBytesSent', 'CompressorCompressedBytesSent', 'SMBTransportBytesSent', 'TransferPassNumber'] as const;
+/**
+ * The "Hyper-V VM Live Migration" counters migbench reads (Microsoft's property names).
+ * SMBTransportBytesSent counts the same payload again on the SMB transport: not read.
+ */
+export const LIVE_MIGRATION_COUNTERS = ['MemoryWalkerUncompressedBytesSent', 'CompressorCompressedBytesSent', 'TransferPassNumber'] as const;
 
 /** The adapter statistics properties migbench reads (Microsoft's property names). */
 export const ADAPTER_STATISTICS = ['ReceivedBytes', 'SentBytes', 'ReceivedUnicastPackets', 'SentUnicastPackets'] as const;

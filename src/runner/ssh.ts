@@ -30,8 +30,6 @@ export class SshRunner implements CommandRunner {
   private lost = false;
   private lastError: Error | undefined;
   private reconnecting: Promise<void> | undefined;
-  /** How often a lost connection was made again (recorded by callers that care). */
-  reconnects = 0;
 
   private constructor(
     private client: Client,
@@ -128,7 +126,6 @@ export class SshRunner implements CommandRunner {
         this.client = fresh.client;
         this.watch(this.client);
         this.lost = false;
-        this.reconnects++;
       } finally {
         this.reconnecting = undefined;
       }

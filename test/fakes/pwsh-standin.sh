@@ -17,7 +17,7 @@ case "$script" in
     # Odd polls find the move running (with its live-migration counter instance), even
     # polls find it completed (the instance gone), as on a host.
     if [ $(( $(grep -c 'Get-Job' "$log") % 2 )) -eq 1 ]; then
-      echo '{"state":"Running","begin":"2026-12-04T14:00:00.2000000Z","end":null,"reason":null,"percent":60,"migrationJobState":4,"liveMigration":[{"Name":"other-vm","MemoryWalkerUncompressedBytesSent":5,"CompressorCompressedBytesSent":0,"SMBTransportBytesSent":0,"TransferPassNumber":1},{"Name":"__VM__","MemoryWalkerUncompressedBytesSent":2147483648,"CompressorCompressedBytesSent":52428800,"SMBTransportBytesSent":0,"TransferPassNumber":4}]}' | sed "s/__VM__/${STANDIN_VM_JSON:-web-01}/"
+      echo '{"state":"Running","begin":"2026-12-04T14:00:00.2000000Z","end":null,"reason":null,"percent":60,"migrationJobState":4,"liveMigration":[{"Name":"other-vm","MemoryWalkerUncompressedBytesSent":5,"CompressorCompressedBytesSent":0,"TransferPassNumber":1},{"Name":"__VM__","MemoryWalkerUncompressedBytesSent":2147483648,"CompressorCompressedBytesSent":52428800,"TransferPassNumber":4}]}' | sed "s/__VM__/${STANDIN_VM_JSON:-web-01}/"
     else
       echo '{"state":"Completed","begin":"2026-12-04T14:00:00.2000000Z","end":"2026-12-04T14:00:06.7000000Z","reason":null,"percent":100,"migrationJobState":7,"liveMigration":[]}'
     fi ;;

@@ -102,8 +102,8 @@ describe('parsing', () => {
   test('live-migration counters: this VM\'s instance, or the only one; none is null, not zero', () => {
     const a = { Name: 'web-01', MemoryWalkerUncompressedBytesSent: 100, CompressorCompressedBytesSent: 20, SMBTransportBytesSent: 7, TransferPassNumber: 4 };
     const b = { ...a, Name: 'db-02', MemoryWalkerUncompressedBytesSent: 999 };
-    expect(toLiveMigrationCounters([b, a], 'web-01')).toEqual({ transferredBytes: 120, smbTransportBytes: 7, passes: 4 });
-    expect(toLiveMigrationCounters(b, 'web-01')).toEqual({ transferredBytes: 1019, smbTransportBytes: 7, passes: 4 });
+    expect(toLiveMigrationCounters([b, a], 'web-01')).toEqual({ transferredBytes: 120, passes: 4 });
+    expect(toLiveMigrationCounters(b, 'web-01')).toEqual({ transferredBytes: 1019, passes: 4 });
     expect(toLiveMigrationCounters([b, { ...b, Name: 'x' }], 'web-01')).toBeNull();
     expect(toLiveMigrationCounters([], 'web-01')).toBeNull();
     expect(toLiveMigrationCounters([{ Name: 'web-01', TransferPassNumber: 2 }], 'web-01')).toBeNull();
@@ -121,7 +121,7 @@ describe('parsing', () => {
     expect(toJobStatus({ state: weird, percent: 1e400, liveMigration: [null] }, 'web-01')).toEqual({ state: 'running', beganAtMs: null, endedAtMs: null, reason: null, percent: null, liveMigration: null });
     expect(blackoutMs([null, { blackoutSeconds: 0.2 }, { blackoutSeconds: weird }])).toBe(200);
     expect(blackoutMs({ blackoutSeconds: 1e306 })).toBeNull();
-    expect(toLiveMigrationCounters([null, { Name: 'web-01', MemoryWalkerUncompressedBytesSent: 10, CompressorCompressedBytesSent: weird }], 'web-01')).toEqual({ transferredBytes: 10, smbTransportBytes: 0, passes: 0 });
+    expect(toLiveMigrationCounters([null, { Name: 'web-01', MemoryWalkerUncompressedBytesSent: 10, CompressorCompressedBytesSent: weird }], 'web-01')).toEqual({ transferredBytes: 10, passes: 0 });
     expect(toLiveMigrationCounters({ MemoryWalkerUncompressedBytesSent: Number.MAX_VALUE, CompressorCompressedBytesSent: Number.MAX_VALUE }, 'web-01')).toBeNull();
     expect(() => toInterfaceCounters(null as never, 'Ethernet 2')).toThrow(expect.objectContaining({ code: 'MB_PROBE' }));
     expect(() => toInterfaceCounters({ ReceivedBytes: weird, SentBytes: 2, ReceivedUnicastPackets: 3, SentUnicastPackets: 4 }, 'Ethernet 2')).toThrow(/no byte and packet counters/);

@@ -49,7 +49,7 @@ describe('scripts', () => {
 
   test('each poll samples the live-migration counter set by its WMI class, under Microsoft\'s property names', () => {
     expect(jobStatusScript(7, 'web-01')).toContain(
-      '  $lm = @(Get-CimInstance -ClassName Win32_PerfRawData_LmPerfProvider_HyperVVMLiveMigration -ErrorAction SilentlyContinue | Select-Object Name, MemoryWalkerUncompressedBytesSent, CompressorCompressedBytesSent, SMBTransportBytesSent, TransferPassNumber)',
+      '  $lm = @(Get-CimInstance -ClassName Win32_PerfRawData_LmPerfProvider_HyperVVMLiveMigration -ErrorAction SilentlyContinue | Select-Object Name, MemoryWalkerUncompressedBytesSent, CompressorCompressedBytesSent, TransferPassNumber)',
     );
     expect(jobStatusScript(7, 'web-01')).toContain('liveMigration = $lm }');
   });
