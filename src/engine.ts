@@ -89,6 +89,16 @@ export async function runMigration(target: ConnectedTarget, request: RunRequest,
   let panicked = false;
   let hypervisorStatus = 'unknown';
   let events: HypervisorEvent[] | null = null;
+  let preparing: Promise<void> | undefined;
+  // Where the runner's time goes, phase by phase: the harness overhead, measured on every run.
+  const harnessMs: Record<string, number> = {};
+  const runStarted = performance.now();
+  let lapStarted = runStarted;
+  const lap = (key: string) => {
+    const now = performance.now();
+    harnessMs[key] = Math.round((now - lapStarted) * 10) / 10;
+    lapStarted = now;
+  };
 
   const stopProbe = async () => {
     if (!probe) return;
@@ -105,6 +115,11 @@ export async function runMigration(target: ConnectedTarget, request: RunRequest,
     phase = 'start-guest';
     const bootStarted = epochMs();
     guest = await hv.startGuest(launch);
+    lap('startGuestMs');
+    // The destination gets ready while the source boots, rather than after it: under TCG the
+    // boot is seconds of a busy vCPU, the incoming QEMU needs none. Awaited under 'prepare'.
+    preparing = hv.prepareDestination(guest, scenario.migration);
+    preparing.catch(() => undefined);
     const srcEndpoint = hv.agentEndpoint(guest, 'source');
     if (srcEndpoint) {
       taps.source = new AgentTap({ ...srcEndpoint, side: 'source' });
@@ -120,8 +135,10 @@ export async function runMigration(target: ConnectedTarget, request: RunRequest,
       throw new MigbenchError('MB_GUEST', `guest ${address} does not answer the probe from the observer (${target.observer.host})${await diagnosticsSuffix(target, guest, 'source')}`);
     }
 
+    lap('bootMs');
+
     phase = 'prepare';
-    await hv.prepareDestination(guest, scenario.migration);
+    await preparing;
     const dstEndpoint = hv.agentEndpoint(guest, 'destination');
     if (dstEndpoint) {
       taps.destination = new AgentTap({ ...dstEndpoint, side: 'destination', ...(dstEndpoint.appearsDuringMigration && { connectWithinMs: scenario.migration.timeoutMs + 60_000 }) });
@@ -133,6 +150,7 @@ export async function runMigration(target: ConnectedTarget, request: RunRequest,
       if (!target.lab) throw new MigbenchError('MB_LAB', `link shaping is only done in the embedded lab, not on target ${target.name}`);
       for (const host of [target.source, target.destination]) unshape.push(await shapeLink(host.runner, host.migrationInterface, scenario.link));
     }
+    lap('prepareMs');
     const readWire = () => (hv.interfaceCounters ? hv.interfaceCounters('source', target.source.migrationInterface) : readInterfaceCounters(target.source.runner, target.source.migrationInterface));
     wireBefore = await readWire();
     await sleep(scenario.probe.leadInMs);
@@ -141,6 +159,8 @@ export async function runMigration(target: ConnectedTarget, request: RunRequest,
       taps.source.send('stats');
       if (await taps.source.waitFor(() => taps.source!.diskStats.length > seen, 2000)) blocksBefore = taps.source.diskStats.at(-1)!.blocksWritten;
     }
+
+    lap('leadInMs');
 
     phase = 'migrate';
     request.duringMigration?.(guest);
@@ -158,6 +178,8 @@ export async function runMigration(target: ConnectedTarget, request: RunRequest,
 
     if (request.afterMigration) await request.afterMigration(guest);
 
+    lap('migrateMs');
+
     phase = 'settle';
     const location = guest.location;
     const tap = taps[location];
@@ -166,6 +188,7 @@ export async function runMigration(target: ConnectedTarget, request: RunRequest,
       probe.waitForReply(after, scenario.probe.settleTimeoutMs),
       tap ? tap.waitFor(() => (tap.lastHeartbeat?.atMs ?? 0) > after, scenario.probe.settleTimeoutMs) : Promise.resolve(true),
     ]);
+    lap('settleMs');
     // Keep watching: damage from a migration can take a while to crash the guest.
     await sleep(scenario.probe.observeAfterMs);
     wireDelta = counterDelta(wireBefore, await readWire());
@@ -177,6 +200,7 @@ export async function runMigration(target: ConnectedTarget, request: RunRequest,
       });
     }
     await stopProbe();
+    lap('observeMs');
 
     phase = 'verify';
     if (tap && beating) {
@@ -195,10 +219,14 @@ export async function runMigration(target: ConnectedTarget, request: RunRequest,
     answering = answered && beating && stillBeating;
     panicked = inspection.panicked;
     hypervisorStatus = inspection.status;
+    lap('verifyMs');
   } catch (caught) {
     error = caught;
     log(`${vmId}: ${phase} failed: ${errorMessage(caught)}`);
   } finally {
+    // A destination still being prepared would come up after the teardown, and be left running.
+    await preparing?.catch(() => undefined);
+    lapStarted = performance.now();
     const cleanups: Array<readonly [string, () => Promise<unknown>]> = [
       ['stop the probe', stopProbe],
       ...(flowCounters ? [['remove the flow counters', () => flowCounters!.remove()] as const] : []),
@@ -214,6 +242,8 @@ export async function runMigration(target: ConnectedTarget, request: RunRequest,
       phase = error === cleanupError ? 'teardown' : phase;
       log(`${vmId}: teardown failed: ${errorMessage(cleanupError)}`);
     }
+    lap('teardownMs');
+    harnessMs.wallMs = Math.round((performance.now() - runStarted) * 10) / 10;
   }
 
   const beats = [...(taps.source?.heartbeats ?? []), ...(taps.destination?.heartbeats ?? [])];
@@ -272,6 +302,7 @@ export async function runMigration(target: ConnectedTarget, request: RunRequest,
     workarounds: guest?.workarounds ?? [],
     error,
     phase,
+    harnessMs,
   });
   return request.variant ? { ...record, variant: request.variant } : record;
 }

@@ -159,13 +159,21 @@ export function isUserError(error: unknown): boolean {
 export async function runCleanups(
   cleanups: ReadonlyArray<readonly [string, () => Promise<unknown>]>,
   original?: unknown,
+  options: { readonly concurrently?: boolean } = {},
 ): Promise<void> {
   const failures: Error[] = [];
-  for (const [what, cleanup] of cleanups) {
-    try {
-      await cleanup();
-    } catch (error) {
-      failures.push(new MigbenchError('MB_CLEANUP', `cleanup "${what}" failed: ${error instanceof Error ? error.message : String(error)}`, { cause: error }));
+  const failed = (what: string, error: unknown) => new MigbenchError('MB_CLEANUP', `cleanup "${what}" failed: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+  if (options.concurrently) {
+    // Independent cleanups (one per host, say) all run; failures keep the list's order.
+    const settled = await Promise.allSettled(cleanups.map(([, cleanup]) => cleanup()));
+    settled.forEach((s, i) => s.status === 'rejected' && failures.push(failed(cleanups[i]![0], s.reason)));
+  } else {
+    for (const [what, cleanup] of cleanups) {
+      try {
+        await cleanup();
+      } catch (error) {
+        failures.push(failed(what, error));
+      }
     }
   }
   if (original !== undefined) {

@@ -90,6 +90,8 @@ export interface RecordParts {
   /** The first error of the run (a failed migration's own error comes from the outcome). */
   readonly error: unknown;
   readonly phase: string;
+  /** Runner wall time per engine phase (MigrationRecord.harnessMs). */
+  readonly harnessMs?: Readonly<Record<string, number>>;
 }
 
 export function buildIntegrity(i: IntegrityData): Integrity {
@@ -281,6 +283,7 @@ export function buildRecord(parts: RecordParts): MigrationRecord {
     environment: parts.environment,
     workarounds: [...parts.workarounds],
     ...(notes.length && { notes }),
+    ...(parts.harnessMs && { harnessMs: { ...parts.harnessMs } }),
   };
 }
 

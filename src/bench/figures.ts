@@ -37,6 +37,10 @@ export interface MigrationSample {
   readonly runnerWallMs: number;
   /** From the migrate command to the status the runner saw. */
   readonly migrateWallMs: number | null;
+  /** The record's harnessMs: the runner's wall time per engine phase (absent in older bench files). */
+  readonly harnessMs?: Readonly<Record<string, number>>;
+  /** The scenario's configured lead-in and watch-after windows, ms. */
+  readonly windowsMs?: number;
 }
 
 export interface BenchResults {
@@ -126,6 +130,14 @@ export interface NoiseFloor {
   readonly totalTimeMdePctAt5: number | null;
   readonly observedDowntimeMdePctAt5: number | null;
   readonly harnessOverheadMs: Spread;
+  /** The definition: runMigration's wall time less the hypervisor's total time. */
+  readonly wallLessTotalMs: Spread;
+  /** Of that, the guest's boot to first heartbeat and probe reply. */
+  readonly bootMs: Spread;
+  /** Of that, the configured quiet windows (lead-in and watch after). */
+  readonly windowsMs: Spread;
+  /** The rest: migbench's own commands, status polling, verification and teardown. */
+  readonly ownMs: Spread;
 }
 
 const pct = (x: number | null) => (x === null ? null : x * 100);
@@ -145,5 +157,17 @@ export function noiseFloor(samples: readonly MigrationSample[]): NoiseFloor {
     observedDowntimeMdePctAt5: minimumDetectableEffectPct(observedCv, 5),
     // What migbench spends around QEMU's migration: the migrate command to the status it saw, less QEMU's total time.
     harnessOverheadMs: spread(finite(ok.map((s) => (s.migrateWallMs === null || s.totalTimeMs === null ? null : s.migrateWallMs - s.totalTimeMs)))),
+    wallLessTotalMs: spread(finite(ok.map((s) => wallLessTotal(s)))),
+    bootMs: spread(finite(ok.map((s) => s.harnessMs?.bootMs ?? null))),
+    windowsMs: spread(finite(ok.map((s) => (s.harnessMs ? (s.windowsMs ?? null) : null)))),
+    ownMs: spread(finite(ok.map((s) => {
+      const lessTotal = wallLessTotal(s);
+      return lessTotal === null || s.harnessMs?.bootMs === undefined || s.windowsMs === undefined ? null : lessTotal - s.harnessMs.bootMs - s.windowsMs;
+    }))),
   };
+}
+
+function wallLessTotal(s: MigrationSample): number | null {
+  const wall = s.harnessMs?.wallMs;
+  return wall === undefined || s.totalTimeMs === null ? null : wall - s.totalTimeMs;
 }

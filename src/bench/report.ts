@@ -82,7 +82,14 @@ export function renderBenchmarks(r: BenchResults): { markdown: string; plots: Pl
     ['observed-downtime accuracy (probe gap − QEMU pause, worst median over pause lengths)', `≤ ${probeBound} ms (2 ms + interval)`, `${f(worstProbe)} ms raw; ${f(worstProbeAwake)} ms without the guest's wake-up`, verdict(worstProbe === null ? null : worstProbe <= probeBound)],
     ['guest-pause accuracy (heartbeat gap − pause − guest clock gap)', `≤ ${beatBound} ms (2 ms + period)`, `${f(worstBeat)} ms`, verdict(worstBeat === null ? null : worstBeat <= beatBound)],
     ['probe cost at its interval', '< 5 % of one core', r.probeCost ? `${f(probeCpuPct, 2)} % at ${r.probeCost.intervalMs} ms (${r.probeCost.replies} replies in ${r.probeCost.seconds} s)` : '—', verdict(probeCpuPct === null ? null : probeCpuPct < 5)],
-    ['harness overhead (migrate command → status seen, less QEMU total time), median', '≤ 1.0 s', `${f(overhead)} ms`, verdict(overhead === null ? null : overhead <= 1000)],
+    noise.wallLessTotalMs.median === null
+      ? ['harness overhead (migrate command → status seen, less QEMU total time), median', '≤ 1.0 s', `${f(overhead)} ms`, verdict(overhead === null ? null : overhead <= 1000)]
+      : [
+          'harness overhead (runner wall time less QEMU total time, per migration), median',
+          '≤ 1.0 s',
+          `${f(noise.wallLessTotalMs.median / 1000, 2)} s: guest boot ${f((noise.bootMs.median ?? NaN) / 1000, 2)} s, configured windows ${f((noise.windowsMs.median ?? NaN) / 1000, 2)} s, migbench's own ${f((noise.ownMs.median ?? NaN) / 1000, 2)} s (of which migrate command → status seen less total: ${f(overhead)} ms)`,
+          verdict(noise.wallLessTotalMs.median <= 1000),
+        ],
     ['lab up, then a booted reachable guest', '≤ 15 s under TCG', r.labUpMs === null ? '—' : `${f(r.labUpMs / 1000, 2)} s + ${f((r.bootToReachableMs ?? NaN) / 1000, 2)} s = ${f((r.labUpMs + (r.bootToReachableMs ?? NaN)) / 1000, 2)} s`, verdict(r.labUpMs === null || r.bootToReachableMs === null ? null : r.labUpMs + r.bootToReachableMs <= 15_000)],
     ['default suite (`npm start` wall time)', '≤ 5 min on 2 cores', r.defaultSuiteMs ? `${f(r.defaultSuiteMs / 60_000, 2)} min` : 'not measured by this bench yet', verdict(r.defaultSuiteMs ? r.defaultSuiteMs <= 300_000 : null)],
     ['noise floor, idle 256 MiB', '≤ 5 % CV total time; MDE at n=5', `CV total ${f(noise.totalTimeCvPct)} %, reported downtime ${f(noise.downtimeCvPct)} %, observed ${f(noise.observedDowntimeCvPct)} % (n=${noise.n}); MDE at n=5: total ${f(noise.totalTimeMdePctAt5)} %, observed downtime ${f(noise.observedDowntimeMdePctAt5)} %`, verdict(noise.totalTimeCvPct === null ? null : noise.totalTimeCvPct <= 5)],
@@ -149,6 +156,19 @@ ${migrationRows(r.noise)}
 
 Harness overhead (migrate command → final status seen, less QEMU's total time): ${spreadText(noise.harnessOverheadMs)} ms.
 It is the 50 ms status polling and QEMU 7.2 reporting "completed" before its figures settle.
+${noise.wallLessTotalMs.median === null ? '' : `
+Per migration, the runner's wall time less QEMU's total time: ${spreadText(noise.wallLessTotalMs)} ms. It holds
+three things, from the record's \`harnessMs\`: the boot of a fresh guest (${spreadText(noise.bootMs)} ms; every
+migration gets a new guest, so one run cannot inherit another's dirty state, and under TCG a boot takes
+seconds), the configured quiet windows before and after the migration (lead-in and watch-after,
+${spreadText(noise.windowsMs)} ms, settings of the scenario's probe), and migbench's own work, ${spreadText(noise.ownMs)} ms:
+about twenty commands over SSH to start, prepare, count and tear down both sides, status polling, the
+agent's verification pass. The 1.0 s target cannot hold while each migration boots its own guest under
+TCG; migbench's own part is what it can answer for, and the first run of this bench found it was
+dominated by root's ~/.bashrc (a \`pyenv init\`) run by bash for every command sshd started,
+half a second each: the lab's sshd now sets SHLVL=1, which keeps bash from reading it, the destination
+is prepared while the source boots, and both sides are torn down at once.
+`}
 
 ## Scaling with guest memory
 

@@ -78,6 +78,51 @@ export interface MigrationRecord {
    * Faults around the measurement and what migbench did about them, in words (a connection lost and made again, a figure left out because of it). Absent when none.
    */
   notes?: string[];
+  /**
+   * Where the runner's wall time went, per engine phase, in ms; a phase the run did not reach is absent. For the harness overhead: wallMs less the hypervisor's total time is what migbench itself, the boot and the configured windows add per migration. Absent in files written before migbench recorded it.
+   */
+  harnessMs?: {
+    /**
+     * starting the source guest (its commands and QEMU up; on the first run against a target, reading its environment too)
+     */
+    startGuestMs?: number;
+    /**
+     * from the guest started to its first agent heartbeat and probe reply
+     */
+    bootMs?: number;
+    /**
+     * preparing the destination (incoming QEMU, NBD export), outside the boot when it overlaps it
+     */
+    prepareMs?: number;
+    /**
+     * the configured quiet window before the migrate command, with the counters read around it
+     */
+    leadInMs?: number;
+    /**
+     * from the migrate command to the final status seen by the runner
+     */
+    migrateMs?: number;
+    /**
+     * from the final status to the guest answering again
+     */
+    settleMs?: number;
+    /**
+     * the configured watch after the migration, with the counters read at its end
+     */
+    observeMs?: number;
+    /**
+     * the agent verifying memory and disk, and the hypervisor inspected
+     */
+    verifyMs?: number;
+    /**
+     * probe, counters, taps and both sides of the guest removed
+     */
+    teardownMs?: number;
+    /**
+     * all of it, from the start of the run to the end of its teardown
+     */
+    wallMs?: number;
+  };
   link: null | {
     interface: string;
     bandwidthMbps: number | null;

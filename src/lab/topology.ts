@@ -121,6 +121,10 @@ export function sshdConfig(host: LabHostPlan, dir: string): string {
     'AllowTcpForwarding yes',
     'AllowStreamLocalForwarding yes',
     'PrintMotd no',
+    // Debian's bash reads ~/.bashrc for every command sshd runs (SSH_SOURCE_BASHRC) unless it
+    // is not the first shell level: root's dotfiles (a `pyenv init`, say) would otherwise add
+    // their start-up time, half a second here, to every command the lab runs.
+    'SetEnv SHLVL=1',
     '',
   ].join('\n');
 }

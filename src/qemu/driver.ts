@@ -191,17 +191,21 @@ export class QemuHypervisor implements Hypervisor {
     const dir = `${host.workDir}/vms/${launch.vmId}-${side}`;
     const entry: VmSide = { host, dir, diskPath: this.diskPath(launch, side, dir), tap: `mbt${launch.vmId.slice(-6)}`, toolPath: setup.toolPath, pid: null, qmp: null };
     vm.sides[side] = entry;
-    await runner.run(['mkdir', '-p', entry.dir]);
     // The source creates the disk; a storage migration's destination gets an empty one of the same size.
-    if (entry.diskPath && (side === 'source' || launch.storage === 'local')) {
-      await runner.run(['mkdir', '-p', entry.diskPath.slice(0, entry.diskPath.lastIndexOf('/')) || '/']);
-      await runner.run(['qemu-img', 'create', '-q', '-f', 'qcow2', entry.diskPath, `${launch.guest.diskMiB}M`], { timeoutMs: 60_000 });
-    }
-    // A stale tap of the same name (a crashed run) would make QEMU fail; replace it.
-    await runner.run(['ip', 'link', 'del', entry.tap], { check: false });
-    await runner.run(['ip', 'tuntap', 'add', 'dev', entry.tap, 'mode', 'tap']);
-    await runner.run(['ip', 'link', 'set', entry.tap, 'master', host.bridge]);
-    await runner.run(['ip', 'link', 'set', entry.tap, 'up']);
+    const createsDisk = entry.diskPath && (side === 'source' || launch.storage === 'local') ? entry.diskPath : null;
+    await runner.run(['mkdir', '-p', entry.dir, ...(createsDisk ? [createsDisk.slice(0, createsDisk.lastIndexOf('/')) || '/'] : [])]);
+    // Disk and tap are independent: each command is a round trip to the host, so both go at once.
+    const disk = async () => {
+      if (createsDisk) await runner.run(['qemu-img', 'create', '-q', '-f', 'qcow2', createsDisk, `${launch.guest.diskMiB}M`], { timeoutMs: 60_000 });
+    };
+    const tap = async () => {
+      // A stale tap of the same name (a crashed run) would make QEMU fail; replace it.
+      await runner.run(['ip', 'link', 'del', entry.tap], { check: false });
+      await runner.run(['ip', 'tuntap', 'add', 'dev', entry.tap, 'mode', 'tap']);
+      await runner.run(['ip', 'link', 'set', 'dev', entry.tap, 'master', host.bridge, 'up']);
+    };
+    const [diskDone, tapDone] = await Promise.allSettled([disk(), tap()]);
+    for (const done of [diskDone, tapDone]) if (done.status === 'rejected') throw done.reason;
     const argv = qemuArgv(launch, {
       binary: this.binary,
       machine: this.machine,
@@ -598,14 +602,18 @@ export class QemuHypervisor implements Hypervisor {
     const vm = this.vms.get(guest.vmId);
     if (!vm) return;
     this.vms.delete(guest.vmId);
-    const cleanups: Array<readonly [string, () => Promise<unknown>]> = [];
+    const shared = vm.handle.launch.storage === 'shared' ? vm.sides.source : undefined;
+    const sides: Array<readonly [string, () => Promise<unknown>]> = [];
     for (const side of ['destination', 'source'] as const) {
       const entry = vm.sides[side];
-      if (entry) cleanups.push([`stop ${side} QEMU of ${guest.vmId}`, () => this.stopSide(entry, side)]);
+      if (!entry) continue;
+      const steps: Array<readonly [string, () => Promise<unknown>]> = [[`stop ${side} QEMU of ${guest.vmId}`, () => this.stopSide(entry, side)]];
+      // The shared disk goes once the QEMU that last had it open is gone.
+      if (side === 'source' && shared?.diskPath) steps.push([`remove the shared disk of ${guest.vmId}`, () => shared.host.runner.run(['rm', '-f', shared.diskPath!])]);
+      sides.push([`tear down the ${side} of ${guest.vmId}`, () => runCleanups(steps)]);
     }
-    const shared = vm.handle.launch.storage === 'shared' ? vm.sides.source : undefined;
-    if (shared?.diskPath) cleanups.push([`remove the shared disk of ${guest.vmId}`, () => shared.host.runner.run(['rm', '-f', shared.diskPath!])]);
-    await runCleanups(cleanups);
+    // The two sides are two hosts: tearing them down one after the other only adds time.
+    await runCleanups(sides, undefined, { concurrently: true });
   }
 
   private async stopSide(entry: VmSide, side: Side): Promise<void> {

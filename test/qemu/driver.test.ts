@@ -66,7 +66,7 @@ describe(QemuHypervisor, () => {
 
     // The tap joins the host's bridge; QEMU runs detached with its log kept; the destination waits.
     expect(src.runner.calls).toContainEqual(['ip', 'tuntap', 'add', 'dev', 'mbtabc123', 'mode', 'tap']);
-    expect(src.runner.calls).toContainEqual(['ip', 'link', 'set', 'mbtabc123', 'master', 'br0']);
+    expect(src.runner.calls).toContainEqual(['ip', 'link', 'set', 'dev', 'mbtabc123', 'master', 'br0', 'up']);
     const daemon = dst.runner.calls.find((c) => c[1] === 'daemon')!;
     expect(daemon.slice(0, 5)).toEqual(['/cache/tools/migbench-probe', 'daemon', '-o', '/run/migbench/vms/mbabc123-destination/qemu.log', '--']);
     expect(daemon.slice(-2)).toEqual(['-incoming', 'defer']);
