@@ -43,8 +43,9 @@ async function migrate(target: ConnectedTarget, line: string, memoryMiB: number,
     migrateWallMs: record.metrics.wallTimeMs,
     ...(record.harnessMs && { harnessMs: record.harnessMs }),
     windowsMs: scenario!.probe.leadInMs + scenario!.probe.observeAfterMs,
+    ...(record.error && { error: `${record.error.code} in ${record.error.phase}: ${record.error.message}` }),
   };
-  log(`${scenario!.name}: ${sample.status}, total ${sample.totalTimeMs} ms, observed downtime ${sample.observedDowntimeMs} ms, runner ${(sample.runnerWallMs / 1000).toFixed(1)} s`);
+  log(`${scenario!.name}: ${sample.status}, total ${sample.totalTimeMs} ms, observed downtime ${sample.observedDowntimeMs} ms, runner ${(sample.runnerWallMs / 1000).toFixed(1)} s${sample.error ? ` (${sample.error})` : ''}`);
   return sample;
 }
 

@@ -41,6 +41,8 @@ export interface MigrationSample {
   readonly harnessMs?: Readonly<Record<string, number>>;
   /** The scenario's configured lead-in and watch-after windows, ms. */
   readonly windowsMs?: number;
+  /** What went wrong, when the run did not complete (code, phase, message). */
+  readonly error?: string;
 }
 
 export interface BenchResults {

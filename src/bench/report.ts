@@ -95,7 +95,7 @@ export function renderBenchmarks(r: BenchResults): { markdown: string; plots: Pl
     ['noise floor, idle 256 MiB', '≤ 5 % CV total time; MDE at n=5', `CV total ${f(noise.totalTimeCvPct)} %, reported downtime ${f(noise.downtimeCvPct)} %, observed ${f(noise.observedDowntimeCvPct)} % (n=${noise.n}); MDE at n=5: total ${f(noise.totalTimeMdePctAt5)} %, observed downtime ${f(noise.observedDowntimeMdePctAt5)} %`, verdict(noise.totalTimeCvPct === null ? null : noise.totalTimeCvPct <= 5)],
     ['scaling with guest memory', 'report the fit', memIdle.length ? `idle: ${fitText(fits.idleTime, 'ms/MiB')}; dirty: ${fitText(fits.dirtyTime, 'ms/MiB')}` : 'not measured', memIdle.length ? 'reported' : 'not measured'],
     ['scaling with dirty rate', 'where it stops converging', r.dirtyScaling.length ? (firstStuck ? `first not converging at ${firstStuck.dirtyRateMBps} MB/s (${r.dirtyScalingBandwidthMiBps} MiB/s link)` : `converged up to ${Math.max(...r.dirtyScaling.map((s) => s.dirtyRateMBps))} MB/s at ${r.dirtyScalingBandwidthMiBps} MiB/s`) : 'not measured', r.dirtyScaling.length ? 'reported' : 'not measured'],
-    ['compare speed', '< 1 s', r.compare ? `${f(r.compare.ms, 0)} ms for ${r.compare.scenarios} scenarios × ${r.compare.samples} samples` : '—', verdict(r.compare ? r.compare.ms < 1000 : null)],
+    ['compare speed', '< 1 s', r.compare ? `${f(r.compare.ms, 0)} ms for ${r.compare.scenarios} scenarios × ${r.compare.samples} samples a side (compareResults, median of 3 on a collected heap)` : '—', verdict(r.compare ? r.compare.ms < 1000 : null)],
   ], TABLE);
 
   const accuracyTable = markdownTable([
@@ -106,7 +106,12 @@ export function renderBenchmarks(r: BenchResults): { markdown: string; plots: Pl
     markdownTable([
       ['guest MiB', 'dirty MB/s', 'status', 'total ms', 'reported downtime ms', 'observed downtime ms', 'transferred MiB', 'passes', 'runner wall s'],
       ...samples.map((s) => [String(s.memoryMiB), String(s.dirtyRateMBps), s.status, f(s.totalTimeMs, 0), f(s.downtimeMs, 0), f(s.observedDowntimeMs, 0), f(s.transferredBytes === null ? null : s.transferredBytes / MiB), f(s.iterations, 0), f(s.runnerWallMs / 1000)]),
-    ], TABLE);
+    ], TABLE) +
+    // A failed run stays in the table, and says why beneath it.
+    samples
+      .filter((s) => s.error)
+      .map((s) => `\n- ${s.memoryMiB} MiB, ${s.dirtyRateMBps} MB/s, ${s.status}: ${s.error!.replace(/\s+/g, ' ')}`)
+      .join('');
 
   const plots: Plot[] = [];
   if (r.memoryScaling.length) {
