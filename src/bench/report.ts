@@ -110,7 +110,7 @@ export function renderBenchmarks(r: BenchResults): { markdown: string; plots: Pl
     // A failed run stays in the table, and says why beneath it.
     samples
       .filter((s) => s.error)
-      .map((s) => `\n- ${s.memoryMiB} MiB, ${s.dirtyRateMBps} MB/s, ${s.status}: ${s.error!.replace(/\s+/g, ' ')}`)
+      .map((s, i) => `${i === 0 ? '\n' : ''}\n- ${s.memoryMiB} MiB, ${s.dirtyRateMBps} MB/s, ${s.status}: ${s.error!.replace(/\s+/g, ' ')}`)
       .join('');
 
   const plots: Plot[] = [];
@@ -158,6 +158,17 @@ ${accuracyTable}
 ## Noise floor: idle 256 MiB, n=${noise.n}
 
 ${migrationRows(r.noise)}
+
+Why the total time varies more than 5 %: under TCG the guest's vCPU is a host thread that
+emulates every instruction, and on 2 cores it shares them with QEMU's migration thread, the
+destination QEMU and the probes. Whichever of them the scheduler delays, the migration takes
+longer; the spread is the host's, not the measurement's (QEMU's own total-time shows it, not
+only migbench's probes), while the data sent barely moves (the table); a slow pass also gives
+the idle guest's timer ticks time to dirty pages, so the number of passes moves with it.
+A comparison on this kind of machine should take the MDE above, not the 5 % target, as the
+smallest change it can see at n = 5, and migbench's comparison judges by its confidence
+interval for this reason. On KVM hosts with idle cores the spread is a host property to measure
+with this same bench.
 
 Harness overhead (migrate command → final status seen, less QEMU's total time): ${spreadText(noise.harnessOverheadMs)} ms.
 It is the 50 ms status polling and QEMU 7.2 reporting "completed" before its figures settle.
