@@ -11,6 +11,7 @@ export type ErrorCode =
   | 'MB_COMMAND_START'
   | 'MB_SSH_CONNECT'
   | 'MB_SSH_HOST_KEY'
+  | 'MB_SSH_LOST'
   | 'MB_QMP_ERROR'
   | 'MB_QMP_PROTOCOL'
   | 'MB_QMP_CLOSED'
@@ -59,7 +60,7 @@ export class CommandError extends MigbenchError {
   readonly stderr: string;
 
   constructor(
-    code: 'MB_COMMAND_FAILED' | 'MB_COMMAND_TIMEOUT' | 'MB_COMMAND_START',
+    code: 'MB_COMMAND_FAILED' | 'MB_COMMAND_TIMEOUT' | 'MB_COMMAND_START' | 'MB_SSH_LOST',
     details: { host: string; argv: readonly string[]; exitCode: number | null; signal: string | null; stderr: string; reason?: string },
     cause?: unknown,
   ) {
@@ -161,8 +162,34 @@ export async function runCleanups(
   original?: unknown,
   options: { readonly concurrently?: boolean } = {},
 ): Promise<void> {
-  const failures: Error[] = [];
-  const failed = (what: string, error: unknown) => new MigbenchError('MB_CLEANUP', `cleanup "${what}" failed: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+  const failures = await cleanupFailures(cleanups, options);
+  if (original !== undefined) {
+    if (failures.length && original instanceof Error) {
+      (original as Error & { cleanupErrors?: Error[] }).cleanupErrors = failures;
+    }
+    throw original;
+  }
+  if (failures.length === 1) throw failures[0];
+  if (failures.length > 1) throw new AggregateError(failures, `${failures.length} cleanups failed: ${failures.map((f) => f.message).join('; ')}`);
+}
+
+/**
+ * Runs every cleanup, whatever the others do, and returns the failures (MB_CLEANUP, each
+ * naming its innermost step and the code of what went wrong there) instead of throwing.
+ */
+export async function cleanupFailures(
+  cleanups: ReadonlyArray<readonly [string, () => Promise<unknown>]>,
+  options: { readonly concurrently?: boolean } = {},
+): Promise<MigbenchError[]> {
+  const failures: MigbenchError[] = [];
+  const failed = (what: string, error: unknown) => {
+    // Several nested cleanups that failed together: the first names the step.
+    const first: unknown = error instanceof AggregateError ? error.errors[0] : error;
+    const inner = first instanceof MigbenchError && first.code === 'MB_CLEANUP' ? first.context : undefined;
+    const step = typeof inner?.step === 'string' ? inner.step : what;
+    const cause = typeof inner?.causeCode === 'string' ? inner.causeCode : first instanceof MigbenchError ? first.code : 'MB_INTERNAL';
+    return new MigbenchError('MB_CLEANUP', `cleanup "${what}" failed: ${errorMessage(error)}`, { cause: error, context: { step, causeCode: cause } });
+  };
   if (options.concurrently) {
     // Independent cleanups (one per host, say) all run; failures keep the list's order.
     const settled = await Promise.allSettled(cleanups.map(([, cleanup]) => cleanup()));
@@ -176,14 +203,7 @@ export async function runCleanups(
       }
     }
   }
-  if (original !== undefined) {
-    if (failures.length && original instanceof Error) {
-      (original as Error & { cleanupErrors?: Error[] }).cleanupErrors = failures;
-    }
-    throw original;
-  }
-  if (failures.length === 1) throw failures[0];
-  if (failures.length > 1) throw new AggregateError(failures, `${failures.length} cleanups failed: ${failures.map((f) => f.message).join('; ')}`);
+  return failures;
 }
 
 export function errorMessage(error: unknown): string {

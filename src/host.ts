@@ -6,7 +6,7 @@ import type { CommandRunner } from './runner/runner.js';
 
 /** Alive and not a zombie (a PID 1 that does not reap leaves zombies behind). */
 export async function processAlive(runner: CommandRunner, pid: number): Promise<boolean> {
-  const stat = await runner.run(['cat', `/proc/${pid}/stat`], { check: false, timeoutMs: 10_000 });
+  const stat = await runner.run(['cat', `/proc/${pid}/stat`], { check: false, timeoutMs: 10_000, idempotent: true });
   if (!stat.ok) return false;
   const close = stat.stdout.lastIndexOf(')');
   return close > 0 && stat.stdout.charAt(close + 2) !== 'Z';

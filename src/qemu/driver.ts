@@ -609,7 +609,7 @@ export class QemuHypervisor implements Hypervisor {
       if (!entry) continue;
       const steps: Array<readonly [string, () => Promise<unknown>]> = [[`stop ${side} QEMU of ${guest.vmId}`, () => this.stopSide(entry, side)]];
       // The shared disk goes once the QEMU that last had it open is gone.
-      if (side === 'source' && shared?.diskPath) steps.push([`remove the shared disk of ${guest.vmId}`, () => shared.host.runner.run(['rm', '-f', shared.diskPath!])]);
+      if (side === 'source' && shared?.diskPath) steps.push([`remove the shared disk of ${guest.vmId}`, () => shared.host.runner.run(['rm', '-f', shared.diskPath!], { idempotent: true })]);
       sides.push([`tear down the ${side} of ${guest.vmId}`, () => runCleanups(steps)]);
     }
     // The two sides are two hosts: tearing them down one after the other only adds time.
@@ -627,8 +627,9 @@ export class QemuHypervisor implements Hypervisor {
       await runner.run(['kill', '-KILL', String(entry.pid)], { check: false });
       if (!(await waitForExit(runner, entry.pid, 5000))) throw new MigbenchError('MB_GUEST', `${runner.host}: QEMU ${entry.pid} does not exit`);
     }
-    await runner.run(['ip', 'link', 'del', entry.tap], { check: false });
-    await runner.run(['rm', '-rf', entry.dir]);
+    // Teardown steps that do no harm twice: a connection lost under one runs it again.
+    await runner.run(['ip', 'link', 'del', entry.tap], { check: false, idempotent: true });
+    await runner.run(['rm', '-rf', entry.dir], { idempotent: true });
   }
 
   async close(): Promise<void> {

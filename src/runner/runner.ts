@@ -20,6 +20,18 @@ export interface RunOptions {
   readonly timeoutMs?: number;
   /** Throw CommandError when the command does not exit 0. @default true */
   readonly check?: boolean;
+  /**
+   * Running the command twice does no harm (`cat`, `rm -f`, `ip link del`): when the
+   * connection under it is lost, it runs once more on a new one, and the runner notes it.
+   */
+  readonly idempotent?: boolean;
+}
+
+/** Something that went wrong under a command and what the runner did about it, for the record's notes. */
+export interface RunnerIncident {
+  readonly atMs: number;
+  readonly host: string;
+  readonly text: string;
 }
 
 export interface SpawnOptions {
@@ -48,5 +60,7 @@ export interface CommandRunner {
   spawn(argv: readonly string[], options?: SpawnOptions): RunningCommand;
   /** A byte stream to a unix socket on the host (QMP, the guest agent's channel). */
   openUnixSocket(path: string): Promise<Duplex>;
+  /** Incidents so far, oldest first (append-only; runners that have none leave it out). */
+  readonly incidents?: readonly RunnerIncident[];
   close(): Promise<void>;
 }
