@@ -46,6 +46,10 @@ export async function main(argv: readonly string[], io: Io = stdio): Promise<num
           io.out(`${status.up ? 'lab is up' : 'lab is down'}\n`);
           for (const ns of status.namespaces) io.out(`  ${ns.name}: ${ns.exists ? `present, ${ns.processes} processes` : 'absent'}\n`);
           for (const problem of status.problems) io.out(`  - ${problem}\n`);
+          if (status.leftovers.length) {
+            io.out(`  left behind by a run whose teardown failed (\`migbench lab down\` removes them):\n`);
+            for (const leftover of status.leftovers) io.out(`  - ${leftover}\n`);
+          }
           return status.up ? 0 : 1;
         }
         return 0;

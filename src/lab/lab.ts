@@ -69,9 +69,10 @@ export function labProxyCommand(state: LabState, role: LabRole): string[] {
   return ['ip', 'netns', 'exec', state.observer.netns, 'busybox', 'nc', host.address, String(host.port)];
 }
 
-export async function connectLabHost(state: LabState, role: LabRole): Promise<SshRunner> {
+export async function connectLabHost(state: LabState, role: LabRole, connectTimeoutMs?: number): Promise<SshRunner> {
   const host = state.hosts[role];
   return SshRunner.connect({
+    ...(connectTimeoutMs !== undefined && { connectTimeoutMs }),
     label: `lab ${host.name}`,
     address: host.address,
     port: host.port,
@@ -79,6 +80,7 @@ export async function connectLabHost(state: LabState, role: LabRole): Promise<Ss
     privateKey: await readFile(state.clientKeyPath),
     hostKeys: { fingerprints: [host.hostKeyFingerprint] },
     proxyCommand: labProxyCommand(state, role),
+    serverLog: join(host.dir, 'sshd.log'),
   });
 }
 
@@ -123,18 +125,26 @@ async function killAll(pids: number[]): Promise<void> {
 
 export interface LabStatus {
   readonly up: boolean;
+  /**
+   * Everything of the lab runs (namespaces, sshd) but SSH did not answer in time: busy, not
+   * broken. Another run may hold connections to it, so nothing tears it down on that alone.
+   */
+  readonly unresponsive: boolean;
   readonly problems: readonly string[];
+  /** What runs or exists in the lab besides itself: QEMUs and VM taps a run left behind. */
+  readonly leftovers: readonly string[];
   readonly namespaces: ReadonlyArray<{ name: string; exists: boolean; processes: number }>;
   readonly state: LabState | null;
 }
 
-export async function labStatus(options: { prefix?: string; checkSsh?: boolean } = {}): Promise<LabStatus> {
+export async function labStatus(options: { prefix?: string; checkSsh?: boolean; sshTimeoutMs?: number } = {}): Promise<LabStatus> {
   const plan = labPlan(options.prefix);
   const present = await existingNamespaces();
   const namespaces = await Promise.all(
     labNamespaces(plan).map(async (name) => ({ name, exists: present.has(name), processes: present.has(name) ? (await namespacePids(name)).length : 0 })),
   );
   const problems: string[] = [];
+  let unresponsive = false;
   for (const ns of namespaces) if (!ns.exists) problems.push(`namespace ${ns.name} is missing`);
   const state = await readLabState();
   if (!state) problems.push(`no lab state in ${statePath()}`);
@@ -146,17 +156,34 @@ export async function labStatus(options: { prefix?: string; checkSsh?: boolean }
       if (state.libvirt && !(await libvirtdPid(state.hosts[role], alive))) problems.push(`libvirtd of ${state.hosts[role].name} is not running`);
     }
     if (problems.length === 0 && (options.checkSsh ?? true)) {
+      const timeoutMs = options.sshTimeoutMs ?? 10_000;
       for (const role of ['source', 'destination'] as const) {
         try {
-          const ssh = await connectLabHost(state, role);
-          await ssh.run(['true'], { timeoutMs: 5000 }).finally(() => ssh.close());
+          const ssh = await connectLabHost(state, role, timeoutMs);
+          await ssh.run(['true'], { timeoutMs }).finally(() => ssh.close());
         } catch (error) {
           problems.push(`cannot reach ${state.hosts[role].name} over SSH: ${errorMessage(error)}`);
+          unresponsive = true;
         }
       }
     }
   }
-  return { up: problems.length === 0, problems, namespaces, state };
+  const leftovers = state && namespaces.every((n) => n.exists) ? await labLeftovers(state) : [];
+  return { up: problems.length === 0, unresponsive, problems, leftovers, namespaces, state };
+}
+
+/** QEMUs still running and VM taps still present on the lab's hosts (a teardown that failed). */
+async function labLeftovers(state: LabState): Promise<string[]> {
+  const found: string[] = [];
+  for (const host of Object.values(state.hosts)) {
+    for (const pid of await namespacePids(host.netns)) {
+      const comm = (await readFile(`/proc/${pid}/comm`, 'utf8').catch(() => '')).trim();
+      if (comm.startsWith('qemu-system') && alive(pid)) found.push(`${host.name}: QEMU pid ${pid} is running`);
+    }
+    const links = await root.run(['ip', '-n', host.netns, '-o', 'link', 'show'], { check: false });
+    for (const tap of links.stdout.matchAll(/^\d+: (mbt[0-9a-f]+)[:@]/gm)) found.push(`${host.name}: VM tap ${tap[1]} is present`);
+  }
+  return found;
 }
 
 /** Removes every namespace, process and file of the lab. Idempotent; copes with half-built labs. */
@@ -233,7 +260,13 @@ async function waitReachable(state: LabState, role: LabRole, timeoutMs: number):
 export async function labUp(options: LabOptions = {}): Promise<LabState> {
   assertRoot();
   const log = options.log ?? (() => undefined);
-  const status = await labStatus({ prefix: options.prefix });
+  let status = await labStatus({ prefix: options.prefix });
+  // A lab that runs but answered slowly is busy (two TCG guests on two cores, say): ask
+  // once more, patiently. Rebuilding it would kill the connections of whoever is using it.
+  if (status.unresponsive) status = await labStatus({ prefix: options.prefix, sshTimeoutMs: 30_000 });
+  if (status.unresponsive) {
+    throw new MigbenchError('MB_LAB', `the lab runs but does not answer over SSH (${status.problems.join('; ')}); another migbench run may be using it. \`migbench lab down\` rebuilds it from scratch`, { userError: true });
+  }
   if (status.up && status.state) {
     if (options.withLibvirt && !status.state.libvirt) return addLibvirt(status.state, log);
     log('lab: already up');

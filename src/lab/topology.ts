@@ -65,6 +65,18 @@ export function labNamespaces(plan: LabPlan): string[] {
   return [plan.switchNetns, plan.hosts[0].netns, plan.hosts[1].netns, plan.observer.netns];
 }
 
+/**
+ * A bridge's own MAC, set once: a Linux bridge without one takes the lowest MAC among its
+ * ports, so a VM tap with a lower random MAC renames the host's address, and deleting the
+ * tap renames it back. The observer (where the SSH proxy and the probes run) keeps sending
+ * to the MAC it learnt until the host next sends it an ARP request: SSH commands and QMP
+ * replies stall meanwhile (seen here: every host command after a teardown waited). A set
+ * MAC (addr_assign_type 3) is never recomputed. Locally administered, "mb" in the middle.
+ */
+export function bridgeMac(index: number): string {
+  return `02:6d:62:00:00:${index.toString(16).padStart(2, '0')}`;
+}
+
 /** The commands that build the network, in order; each runs in the root namespace. */
 export function networkCommands(plan: LabPlan): string[][] {
   const cmds: string[][] = [];
@@ -76,7 +88,7 @@ export function networkCommands(plan: LabPlan): string[][] {
     cmds.push(['ip', 'netns', 'exec', ns, 'sysctl', '-qw', 'net.ipv6.conf.all.disable_ipv6=1', 'net.ipv6.conf.default.disable_ipv6=1']);
   }
   const sw = plan.switchNetns;
-  cmds.push(['ip', '-n', sw, 'link', 'add', 'br0', 'type', 'bridge', 'stp_state', '0', 'forward_delay', '0']);
+  cmds.push(['ip', '-n', sw, 'link', 'add', 'br0', 'address', bridgeMac(1), 'type', 'bridge', 'stp_state', '0', 'forward_delay', '0']);
   cmds.push(['ip', '-n', sw, 'link', 'set', 'br0', 'up']);
   const uplinks = [...plan.hosts.map((h) => ({ netns: h.netns, port: h.switchPort })), { netns: plan.observer.netns, port: plan.observer.switchPort }];
   for (const { netns, port } of uplinks) {
@@ -84,7 +96,7 @@ export function networkCommands(plan: LabPlan): string[][] {
     cmds.push(['ip', '-n', sw, 'link', 'set', port, 'master', 'br0', 'up']);
   }
   for (const h of plan.hosts) {
-    cmds.push(['ip', '-n', h.netns, 'link', 'add', h.bridge, 'type', 'bridge', 'stp_state', '0', 'forward_delay', '0']);
+    cmds.push(['ip', '-n', h.netns, 'link', 'add', h.bridge, 'address', bridgeMac(Number(h.address.split('.').at(-1))), 'type', 'bridge', 'stp_state', '0', 'forward_delay', '0']);
     cmds.push(['ip', '-n', h.netns, 'link', 'set', h.uplink, 'master', h.bridge, 'up']);
     cmds.push(['ip', '-n', h.netns, 'addr', 'add', `${h.address}/${plan.prefixLength}`, 'dev', h.bridge]);
     cmds.push(['ip', '-n', h.netns, 'link', 'set', h.bridge, 'up']);
@@ -121,6 +133,7 @@ export function sshdConfig(host: LabHostPlan, dir: string): string {
     'AllowTcpForwarding yes',
     'AllowStreamLocalForwarding yes',
     'PrintMotd no',
+    'LogLevel VERBOSE',
     // Debian's bash reads ~/.bashrc for every command sshd runs (SSH_SOURCE_BASHRC) unless it
     // is not the first shell level: root's dotfiles (a `pyenv init`, say) would otherwise add
     // their start-up time, half a second here, to every command the lab runs.

@@ -83,6 +83,74 @@ describe('lab', () => {
     await expect(attempt([])).rejects.toMatchObject({ code: 'MB_SSH_HOST_KEY', message: expect.stringContaining('no host key is pinned') });
   });
 
+  test('a VM tap joining and leaving a host bridge changes neither its MAC nor the path the observer learnt to the host', async () => {
+    const state = (await readLabState())!;
+    const { netns, address } = state.hosts.destination;
+    const mac = async () => (await root.run(['ip', '-n', netns, '-br', 'link', 'show', 'br0'])).stdout.split(/\s+/)[2];
+    const bridgeMac = await mac();
+    const tap = `mbt${process.pid.toString(16).slice(-6)}`;
+    try {
+      // A MAC below any the bridge has: a bridge without a MAC of its own would take it.
+      await root.run(['ip', '-n', netns, 'tuntap', 'add', 'dev', tap, 'mode', 'tap']);
+      await root.run(['ip', '-n', netns, 'link', 'set', 'dev', tap, 'address', '02:00:00:00:00:01', 'master', 'br0', 'up']);
+      expect(await mac()).toBe(bridgeMac);
+      // The host speaks to the observer (its ARP request carries the bridge's MAC), then the tap goes.
+      await root.run(['ip', '-n', netns, 'neigh', 'flush', 'dev', 'br0']);
+      await root.run(['ip', 'netns', 'exec', netns, 'ping', '-c', '1', '-W', '2', state.observer.address]);
+    } finally {
+      await root.run(['ip', '-n', netns, 'link', 'del', tap], { check: false });
+    }
+    const learnt = (await root.run(['ip', '-n', state.observer.netns, 'neigh', 'show', address])).stdout;
+    expect(learnt).toContain(`lladdr ${bridgeMac}`);
+    expect(await mac()).toBe(bridgeMac);
+  });
+
+  test('a connection lost under a command says where, what, how long and why; an idempotent command runs again on a new one', async () => {
+    const state = (await readLabState())!;
+    const ssh = await connectLabHost(state, 'source');
+    // The SSH proxy this worker runs for that connection (busybox nc in the observer).
+    const killProxy = async () => {
+      const pids = (await root.run(['pgrep', '-P', String(process.pid), '-f', `nc ${state.hosts.source.address} 22`], { check: false })).stdout.split(/\s+/).filter(Boolean);
+      expect(pids).toHaveLength(1);
+      process.kill(Number(pids[0]), 'SIGKILL');
+    };
+    try {
+      const lost = ssh.run(['sleep', '3']);
+      setTimeout(() => void killProxy(), 500);
+      await expect(lost).rejects.toMatchObject({
+        code: 'MB_SSH_LOST',
+        message: expect.stringMatching(/^lab src \(root@10\.77\.0\.11:22\): `sleep 3` lost its SSH connection after \d+ ms running \(the connection was \d+ s old and had been idle \d+ ms before it\): .*the proxy `ip netns exec mb-obs busybox nc 10\.77\.0\.11 22` was killed by SIGKILL; the server's log: \/run\/migbench\/lab\/src\/sshd\.log$/),
+      });
+      // Not idempotent: no second run. Idempotent: once more, on a new connection, noted.
+      const before = ssh.incidents.length;
+      const again = ssh.run(['sleep', '3'], { idempotent: true });
+      setTimeout(() => void killProxy(), 1500);
+      expect((await again).ok).toBe(true);
+      expect(ssh.incidents.slice(before).map((i) => i.text)).toEqual([
+        expect.stringMatching(/^`sleep 3` lost its connection and ran again on a new one/),
+        expect.stringMatching(/^SSH connection lost \(.*was killed by SIGKILL\) and made again$/),
+      ]);
+    } finally {
+      await ssh.close();
+    }
+  });
+
+  test('lab up on a lab that runs but answers slowly waits for it rather than rebuilding it under its users', async () => {
+    const state = (await readLabState())!;
+    const sshdPid = Number((await readFile(`${state.hosts.source.dir}/sshd.pid`, 'utf8')).trim());
+    process.kill(sshdPid, 'SIGSTOP');
+    try {
+      const status = await labStatus({ sshTimeoutMs: 1000 });
+      expect(status).toMatchObject({ up: false, unresponsive: true });
+      // It answers again after the first check of lab up gave up (10 s), within its second.
+      setTimeout(() => process.kill(sshdPid, 'SIGCONT'), 12_000);
+      const after = await labUp();
+      expect(after.createdAt).toBe(state.createdAt);
+    } finally {
+      process.kill(sshdPid, 'SIGCONT');
+    }
+  });
+
   test('lab down leaves no namespace, sshd or qemu; lab up after a crash-like leftover recovers', async () => {
     await labDown();
     expect(await leftovers()).toEqual({ namespaces: '', sshd: '', qemu: '' });

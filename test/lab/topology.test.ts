@@ -22,6 +22,16 @@ describe(labPlan, () => {
     for (const argv of cmds.filter((a) => a[1] === '-n')) expect(labNamespaces(labPlan())).toContain(argv[2]);
   });
 
+  test('every bridge has a MAC of its own, so a VM tap joining or leaving it never changes the address hosts learnt', () => {
+    const cmds = networkCommands(labPlan());
+    const bridges = cmds.filter((a) => a.includes('bridge') && a.includes('add'));
+    expect(bridges.map((a) => [a[2], a[a.indexOf('address') + 1]])).toEqual([
+      ['mb-switch', '02:6d:62:00:00:01'],
+      ['mb-src', '02:6d:62:00:00:0b'],
+      ['mb-dst', '02:6d:62:00:00:0c'],
+    ]);
+  });
+
   test('sshd listens on the host address only, keys only', () => {
     const config = sshdConfig(labPlan().hosts[0], '/run/migbench/lab/src');
     expect(config).toContain('ListenAddress 10.77.0.11');
