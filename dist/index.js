@@ -37378,6 +37378,10 @@ function resultsNotes(results) {
     `- Downtime, four ways: **reported** is what the hypervisor says (QEMU measures its own source-side pause); **stop\u2192resume** runs from the source STOP event to the destination RESUME event; **observed** is the largest gap between ICMP replies seen from the observer${probe ? ` (${probe.tool}, every ${probe.intervalMs} ms)` : ""}; **guest pause** is the largest gap between the guest agent's heartbeats${beat ? ` (every ${beat.periodMs} ms)` : ""}, timestamped as they reach the hosts.`
   );
   lines.push('- "\u2014" means not measured; migbench never fills in an estimate.');
+  for (const r of results.records) {
+    for (const w of r.warnings ?? []) lines.push(`- **Teardown warning** (${r.scenario} #${r.repetition}, measured and kept): step "${w.step}" failed [${w.code}]: ${w.message}`);
+    for (const note of r.notes ?? []) lines.push(`- Note (${r.scenario} #${r.repetition}): ${note}`);
+  }
   return `${lines.join("\n")}
 `;
 }

@@ -3,8 +3,8 @@
 // link's counters), migrate, wait for the guest to answer again, verify its memory,
 // tear down. Whatever fails, a record comes back and the guest is stopped.
 import { randomBytes } from 'node:crypto';
-import { errorMessage, MigbenchError, runCleanups } from './errors.js';
-import type { Environment, HypervisorEvent, MigrationRecord } from './generated/results.js';
+import { cleanupFailures, errorMessage, MigbenchError } from './errors.js';
+import type { Environment, HypervisorEvent, MigrationRecord, RecordWarning } from './generated/results.js';
 import { guestMac, PATTERN_MIB, addressOnly } from './hardware.js';
 import type { GuestHandle, GuestLaunch, MigrationOutcome } from './hypervisor.js';
 import { AgentTap, type Side } from './probe/agent.js';
@@ -83,6 +83,10 @@ export async function runMigration(target: ConnectedTarget, request: RunRequest,
   let flowCounters: FlowCounters | undefined;
   let flows: FlowBytes | null = null;
   const unshape: Array<() => Promise<void>> = [];
+  const warnings: RecordWarning[] = [];
+  // What the hosts' runners had to do about lost connections during this run goes in its notes.
+  const runners = [target.source.runner, target.destination.runner, target.observer];
+  const incidentMarks = runners.map((r) => r.incidents?.length ?? 0);
   let blocksBefore: number | null = null;
   let blocksAfter: number | null = null;
   let answering = false;
@@ -234,13 +238,11 @@ export async function runMigration(target: ConnectedTarget, request: RunRequest,
       ...(['source', 'destination'] as const).flatMap((side) => (taps[side] ? [[`stop the ${side} agent tap`, () => taps[side]!.stop()] as const] : [])),
       ...(guest ? [[`destroy guest ${vmId}`, () => hv.destroyGuest(guest!)] as const] : []),
     ];
-    try {
-      await runCleanups(cleanups);
-    } catch (cleanupError) {
-      // The measurement stands; a teardown failure is reported with it, not instead of it.
-      error ??= cleanupError;
-      phase = error === cleanupError ? 'teardown' : phase;
-      log(`${vmId}: teardown failed: ${errorMessage(cleanupError)}`);
+    // The measurement stands: a teardown step that fails is a warning on the record (what
+    // may be left on the hosts), never a failed migration.
+    for (const failure of await cleanupFailures(cleanups)) {
+      warnings.push({ step: String(failure.context.step), code: String(failure.context.causeCode), message: failure.message });
+      log(`${vmId}: teardown step "${failure.context.step}" failed: ${errorMessage(failure)}`);
     }
     lap('teardownMs');
     harnessMs.wallMs = Math.round((performance.now() - runStarted) * 10) / 10;
@@ -303,6 +305,8 @@ export async function runMigration(target: ConnectedTarget, request: RunRequest,
     error,
     phase,
     harnessMs,
+    incidents: runners.flatMap((r, i) => (r.incidents ?? []).slice(incidentMarks[i]).map((incident) => `${incident.host}: ${incident.text}`)),
+    warnings,
   });
   return request.variant ? { ...record, variant: request.variant } : record;
 }

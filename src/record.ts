@@ -11,6 +11,7 @@ import type {
   MigrationRecord,
   ProbeSummary,
   RecordError,
+  RecordWarning,
   WireCounters,
 } from './generated/results.js';
 import type { MigrationOutcome } from './hypervisor.js';
@@ -92,6 +93,10 @@ export interface RecordParts {
   readonly phase: string;
   /** Runner wall time per engine phase (MigrationRecord.harnessMs). */
   readonly harnessMs?: Readonly<Record<string, number>>;
+  /** What the runners did about lost connections during the run, in words. */
+  readonly incidents?: readonly string[];
+  /** Teardown steps that failed after the measurement (MigrationRecord.warnings). */
+  readonly warnings?: readonly RecordWarning[];
 }
 
 export function buildIntegrity(i: IntegrityData): Integrity {
@@ -282,7 +287,8 @@ export function buildRecord(parts: RecordParts): MigrationRecord {
     integrity,
     environment: parts.environment,
     workarounds: [...parts.workarounds],
-    ...(notes.length && { notes }),
+    ...((notes.length || parts.incidents?.length) && { notes: [...notes, ...(parts.incidents ?? [])] }),
+    ...(parts.warnings?.length && { warnings: parts.warnings.map((w) => ({ ...w })) }),
     ...(parts.harnessMs && { harnessMs: { ...parts.harnessMs } }),
   };
 }

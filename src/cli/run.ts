@@ -13,7 +13,7 @@ import { renderHtmlReport } from '../report/html.js';
 import { errorMessage, runCleanups, UsageError } from '../errors.js';
 import { labDown, labStatus, labUp } from '../lab/lab.js';
 import { projectPath, PROJECT_ROOT } from '../paths.js';
-import { resultsMarkdown } from '../report/table.js';
+import { resultsMarkdown, teardownWarning } from '../report/table.js';
 import { readResults, ResultsWriter } from '../results.js';
 import { ResultsReporter } from '../vitest/reporter.js';
 import type { MigbenchRunContext } from '../vitest/suite.js';
@@ -141,6 +141,8 @@ export async function runSuites(options: RunOptions, io: Io): Promise<RunSummary
   await writeFile(join(outDir, 'results.html'), renderHtmlReport(results));
   io.out(`\n${markdown}`);
   io.out(`Results: ${relative(process.cwd(), writer.path) || writer.path} (${results.records.length} records), table: ${relative(process.cwd(), markdownPath) || markdownPath}, charts: ${relative(process.cwd(), join(outDir, 'results.html'))}\n`);
+  const warning = teardownWarning(results, selected.some((s) => isLabTarget(loaded.config, s.target)));
+  if (warning) io.log(warning);
   // The tests decide: a cancelled non-converging matrix scenario is a result, not a failure.
   const anyFailed = failed || results.records.length === 0;
   if (signals.received) io.log(`migbench: stopped by ${signals.received}; ${results.records.length} records kept in ${relative(process.cwd(), writer.path) || writer.path}`);
@@ -205,6 +207,8 @@ async function runAb(options: RunOptions, ab: { base: string; head: string }, io
   await writeFile(join(outDir, 'compare.html'), renderHtmlReport(headResults, { base: baseResults, title: `migbench: ${ab.base} vs ${ab.head}` }));
   io.out(`\n${markdown}`);
   io.out(`Results: ${relative(process.cwd(), writers.base.path)} and ${relative(process.cwd(), writers.head.path)}; comparison: ${relative(process.cwd(), join(outDir, 'compare.md'))}\n`);
+  const onLab = scenarios.some((s) => isLabTarget(head.config, s.target));
+  for (const warning of [teardownWarning(baseResults, onLab), teardownWarning(headResults, onLab)]) if (warning) io.log(warning);
   const exitCode = signals.received ? signalExitCode(signals.received) : failed || !baseResults.records.length || !headResults.records.length ? 1 : comparisonExitCode(comparison);
   return { exitCode, resultsPath: writers.head.path, markdownPath: join(outDir, 'compare.md'), records: baseResults.records.length + headResults.records.length };
 }
@@ -264,5 +268,6 @@ async function ensureLab(config: MigbenchConfig, targets: readonly string[], io:
   const status = await labStatus({ checkSsh: true });
   if (status.up && (!withLibvirt || status.state?.libvirt)) return false;
   await labUp({ log: io.log, withLibvirt });
-  return !status.up;
+  // A lab that was only slow to answer was someone's already: not ours to take down.
+  return !status.up && !status.unresponsive;
 }

@@ -79,6 +79,10 @@ export interface MigrationRecord {
    */
   notes?: string[];
   /**
+   * Steps after the measurement that failed without touching it (a teardown step that could not stop a QEMU or remove a tap): the record keeps its status, and what may be left on the hosts is named here. Absent when none.
+   */
+  warnings?: RecordWarning[];
+  /**
    * Where the runner's wall time went, per engine phase, in ms; a phase the run did not reach is absent. For the harness overhead: wallMs less the hypervisor's total time is what migbench itself, the boot and the configured windows add per migration. Absent in files written before migbench recorded it.
    */
   harnessMs?: {
@@ -467,6 +471,20 @@ export interface HostEnvironment {
    * Why this accelerator was chosen.
    */
   accelReason?: string;
+}
+export interface RecordWarning {
+  /**
+   * The step that failed, e.g. "destroy guest mb1a2b3c".
+   */
+  step: string;
+  /**
+   * migbench's stable error code (MB_SSH_LOST, MB_CLEANUP, ...).
+   */
+  code: string;
+  /**
+   * What failed, with host and command.
+   */
+  message: string;
 }
 /**
  * Storage migration details. Times are ms from the record's origin (the migrate command); the mirror starts before it, so mirrorStartMs is negative.

@@ -67,7 +67,23 @@ export function resultsNotes(results: ResultsFile): string {
       `**guest pause** is the largest gap between the guest agent's heartbeats${beat ? ` (every ${beat.periodMs} ms)` : ''}, timestamped as they reach the hosts.`,
   );
   lines.push('- "—" means not measured; migbench never fills in an estimate.');
+  for (const r of results.records) {
+    for (const w of r.warnings ?? []) lines.push(`- **Teardown warning** (${r.scenario} #${r.repetition}, measured and kept): step "${w.step}" failed [${w.code}]: ${w.message}`);
+    for (const note of r.notes ?? []) lines.push(`- Note (${r.scenario} #${r.repetition}): ${note}`);
+  }
   return `${lines.join('\n')}\n`;
+}
+
+/**
+ * The loud line at the end of a run whose teardowns failed: the records stand, but QEMUs
+ * or taps may be left on the hosts. Null when every teardown went through.
+ */
+export function teardownWarning(results: ResultsFile, lab: boolean): string | null {
+  const warned = results.records.filter((r) => r.warnings?.length);
+  if (!warned.length) return null;
+  const steps = warned.flatMap((r) => r.warnings!.map((w) => `${r.scenario} #${r.repetition}: "${w.step}" [${w.code}]`));
+  const where = lab ? '`migbench lab status` lists what is left on the lab, `migbench lab down` removes it' : 'check the hosts for QEMUs and taps left running';
+  return `migbench: WARNING: the teardown of ${warned.length} measured migration${warned.length === 1 ? '' : 's'} failed (the records stand): ${steps.join('; ')}. ${where}.`;
 }
 
 export function resultsMarkdown(results: ResultsFile): string {

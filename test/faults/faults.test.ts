@@ -220,6 +220,39 @@ describe('faults during a migration', () => {
   });
 });
 
+describe('faults after a migration', () => {
+  test('8. a teardown step that fails after a completed migration: the record stays completed, with a warning naming the step', async () => {
+    // A mount in the source's VM folder, as the source host sees it: `rm -rf` of the folder
+    // at teardown fails (EBUSY) after the migration was measured.
+    const inSrc = ['nsenter', '-t', String(await sshdPid('source')), '-m', '--'];
+    let pinned = '';
+    let record: MigrationRecord;
+    try {
+      record = await runWithFault('      - { name: teardown-fails, guest: { memoryMiB: 256 }, migration: { kind: memory } }\n', undefined, {
+        afterMigration: async (guest) => {
+          pinned = `/run/migbench/${lab.hosts.source.name}/vms/${guest.vmId}-source/pinned`;
+          await root.run([...inSrc, 'mkdir', '-p', pinned]);
+          await root.run([...inSrc, 'mount', '-t', 'tmpfs', '-o', 'size=1m', 'migbench-fault-pin', pinned]);
+        },
+      });
+    } finally {
+      if (pinned) {
+        await root.run([...inSrc, 'umount', pinned], { check: false });
+        await root.run([...inSrc, 'rm', '-rf', pinned.slice(0, pinned.lastIndexOf('/'))], { check: false });
+      }
+    }
+    expect(record.status, record.error?.message).toBe('completed');
+    expect(record.error).toBeNull();
+    expectIntact(record, 'destination');
+    expect(record.metrics.totalTimeMs).toBeGreaterThan(0);
+    expect(record.warnings).toEqual([
+      { step: expect.stringMatching(/^stop source QEMU of mb[0-9a-f]{6}$/), code: 'MB_COMMAND_FAILED', message: expect.stringMatching(/`rm -rf \/run\/migbench\/src\/vms\/mb[0-9a-f]{6}-source` exited with status 1: .*busy/) },
+    ]);
+    // The QEMUs were stopped before the step that failed.
+    expect(await qemuPids()).toEqual([]);
+  });
+});
+
 describe('after the faults', () => {
   test('the next scenario runs normally, and every record is still in a valid results file', async () => {
     const record = await runWithFault('      - { name: after-the-faults, guest: { memoryMiB: 256 }, migration: { kind: memory } }\n');
@@ -227,6 +260,6 @@ describe('after the faults', () => {
     expectIntact(record, 'destination');
     const results = await readResults(writer.path);
     expect(results.records.map((r) => r.scenario)).toEqual(written.map((r) => r.scenario));
-    expect(results.records.length).toBe(7);
+    expect(results.records.length).toBe(8);
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { resultsMarkdown, resultsNotes, resultsTable } from '../../src/report/table.js';
+import { resultsMarkdown, resultsNotes, resultsTable, teardownWarning } from '../../src/report/table.js';
 import { readResults } from '../../src/results.js';
 import { projectPath } from '../../src/paths.js';
 import type { MigrationRecord, ResultsFile } from '../../src/generated/results.js';
@@ -54,5 +54,18 @@ describe(resultsNotes, () => {
     expect(notes).toContain('config suites/migbench.config.yaml');
     expect(notes).toContain('**observed** is the largest gap between ICMP replies seen from the observer (migbench-probe, every 2 ms)');
     expect(resultsMarkdown(await load())).toMatch(/^# migbench results\n\n\|/);
+  });
+});
+
+describe('teardown warnings', () => {
+  test('a record whose teardown failed is listed in the notes and in one loud line; none, no line', async () => {
+    const results = await load();
+    expect(teardownWarning(results, true)).toBeNull();
+    const [first, ...rest] = results.records;
+    const warned: ResultsFile = { ...results, records: [{ ...first!, warnings: [{ step: 'stop source QEMU of mb1', code: 'MB_SSH_LOST', message: 'cleanup failed: lost' }] }, ...rest] };
+    expect(resultsNotes(warned)).toContain(`- **Teardown warning** (${first!.scenario} #${first!.repetition}, measured and kept): step "stop source QEMU of mb1" failed [MB_SSH_LOST]: cleanup failed: lost`);
+    expect(teardownWarning(warned, true)).toBe(
+      `migbench: WARNING: the teardown of 1 measured migration failed (the records stand): ${first!.scenario} #${first!.repetition}: "stop source QEMU of mb1" [MB_SSH_LOST]. \`migbench lab status\` lists what is left on the lab, \`migbench lab down\` removes it.`,
+    );
   });
 });
