@@ -37,8 +37,10 @@ interface Link {
   readonly client: Client;
   readonly openedAtMs: number;
   closedAtMs?: number;
-  /** Why it ended, in words: an ssh2 error, the proxy's exit, the server's EOF. */
+  /** ssh2's error, when one ended it. */
   cause?: string;
+  /** The far end sent EOF (no error): the server, or the proxy carrying the connection, closed it. */
+  sawEof?: boolean;
   /** Settles once the proxy (if any) has exited, with how. */
   readonly proxyExit: Promise<string | undefined>;
 }
@@ -306,7 +308,10 @@ function hostLabel(target: SshTarget): string {
 /** Why a link ended, once the proxy (if any) has said how it exited. */
 async function lossCause(link: Link): Promise<string> {
   const proxy = await Promise.race([link.proxyExit, new Promise<undefined>((r) => setTimeout(() => r(undefined), 500))]);
-  return [link.cause ?? 'closed with no error from ssh2', proxy].filter(Boolean).join('; ');
+  // A proxy that died ends its pipes early: ssh2's "Premature close" only echoes that.
+  if (link.cause && !(proxy && /Premature close/.test(link.cause))) return [link.cause, proxy].filter(Boolean).join('; ');
+  // An EOF with no error: whoever carried the connection ended it. With a proxy, it says how.
+  return proxy ?? link.cause ?? (link.sawEof ? 'the far end closed the connection (EOF) without an SSH disconnect message' : 'closed with no error from ssh2');
 }
 
 /** Connects, checks the host key, and watches the connection for its end. */
@@ -376,10 +381,8 @@ function openLink(target: SshTarget): Promise<Link> {
       client.on('error', (error) => {
         link.cause ??= `ssh2: ${error.message}`;
       });
-      // EOF from the far end with no SSH disconnect message and no error: the server (or
-      // whatever carries the connection) closed it.
       client.on('end', () => {
-        link.cause ??= 'the server side closed the connection without an SSH disconnect message';
+        link.sawEof = true;
       });
       client.on('close', () => {
         link.closedAtMs = performance.now();
