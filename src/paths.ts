@@ -19,3 +19,19 @@ export function cacheDir(): string {
 export function labDir(): string {
   return process.env.MIGBENCH_LAB_DIR || '/run/migbench/lab';
 }
+
+/** Where migbench keeps a host's VM folders unless the target says otherwise. */
+export const DEFAULT_WORK_DIR = '/run/migbench';
+
+/**
+ * The lab's guest files: each host's VM folders and the folder both hosts share as shared
+ * storage. The lab's hosts are this machine, so these are this machine's folders, and they
+ * go with the lab at `lab down` (a run killed with SIGKILL leaves its guest's files there).
+ */
+export function labWorkDir(hostName: string): string {
+  return `${DEFAULT_WORK_DIR}/${hostName}`;
+}
+
+export function labSharedDir(): string {
+  return `${DEFAULT_WORK_DIR}/shared`;
+}

@@ -5,6 +5,7 @@ import type { HostConnection, MigbenchConfig, Target as TargetConfig } from './g
 import type { Hypervisor, TargetHost } from './hypervisor.js';
 import { readPassword, readSecretFile } from './secrets.js';
 import { connectLabHost, readLabState } from './lab/lab.js';
+import { DEFAULT_WORK_DIR, labSharedDir, labWorkDir } from './paths.js';
 import { QemuHypervisor } from './qemu/driver.js';
 import { parseKnownHosts } from './runner/hostkey.js';
 import { LocalRunner } from './runner/local.js';
@@ -34,7 +35,6 @@ export interface ConnectedTarget {
   close(): Promise<void>;
 }
 
-const DEFAULT_WORK_DIR = '/run/migbench';
 
 async function connectHost(name: string, side: 'source' | 'destination', host: HostConnection): Promise<SshRunner> {
   const knownHosts = host.knownHostsFile ? parseKnownHosts((await readSecretFile(host.knownHostsFile, 'known_hosts file')).toString('utf8')) : undefined;
@@ -72,7 +72,7 @@ export async function connectTarget(config: MigbenchConfig, name: string, log: (
         migrationAddress: state.hosts[side].migrationAddress,
         migrationInterface: state.hosts[side].migrationInterface,
         bridge: state.hosts[side].bridge,
-        workDir: `${DEFAULT_WORK_DIR}/${state.hosts[side].name}`,
+        workDir: labWorkDir(state.hosts[side].name),
       });
       source = host('source', runners[0]!);
       destination = host('destination', runners[1]!);
@@ -98,7 +98,7 @@ export async function connectTarget(config: MigbenchConfig, name: string, log: (
       guestNetwork = target.guestNetwork;
     }
     // The lab's hosts share this machine's filesystem, so any folder is shared storage.
-    const sharedStorageDir = isLab ? `${DEFAULT_WORK_DIR}/shared` : target.sharedStorageDir;
+    const sharedStorageDir = isLab ? labSharedDir() : target.sharedStorageDir;
     const xen = target.xenserver;
     const vs = target.vsphere;
     const hv = target.hyperv;

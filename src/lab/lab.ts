@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { chmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { errorMessage, MigbenchError, runCleanups } from '../errors.js';
-import { labDir } from '../paths.js';
+import { labDir, labSharedDir, labWorkDir } from '../paths.js';
 import { fingerprint } from '../runner/hostkey.js';
 import { LocalRunner } from '../runner/local.js';
 import type { CommandRunner } from '../runner/runner.js';
@@ -204,6 +204,8 @@ export async function labDown(options: LabOptions = {}): Promise<{ removedNamesp
     removedNamespaces.push(ns);
   }
   await rm(labDir(), { recursive: true, force: true });
+  // The guests' files (VM folders, shared disks): nothing runs that uses them any more.
+  for (const dir of [...plan.hosts.map((h) => labWorkDir(h.name)), labSharedDir()]) await rm(dir, { recursive: true, force: true });
   if (removedNamespaces.length || killedProcesses) {
     options.log?.(`lab: removed ${removedNamespaces.length} namespaces (${removedNamespaces.join(', ')}) and stopped ${killedProcesses} processes`);
   }

@@ -106,6 +106,8 @@ describe('the runner killed mid-run', () => {
     expect(await qemuPids()).toEqual([]);
     expect((await root.run(['ip', 'netns', 'list'])).stdout).not.toMatch(/^mb-/m);
     expect((await labStatus()).up).toBe(false);
+    // Nor the killed run's guest files: its VM folders and its shared disk.
+    expect((await root.run(['find', '/run/migbench', '-mindepth', '1'], { check: false })).stdout).toBe('');
     // The lab back for whatever runs next (global teardown takes it down again).
     await labUp();
   });
