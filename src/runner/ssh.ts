@@ -134,7 +134,8 @@ export class SshRunner implements CommandRunner {
           const exit: ChannelExit = { code: null, signal: null };
           channel.on('exit', (code: number | null, sig?: string) => {
             exit.code = code ?? null;
-            exit.signal = sig ? (sig.startsWith('SIG') ? sig : `SIG${sig}`) : null;
+            // ssh2 names the signal in full (SIGKILL); the old listener prefixed it again.
+            exit.signal = sig ?? null;
           });
           return resolve({ channel, link, exit });
         }
@@ -307,7 +308,8 @@ function hostLabel(target: SshTarget): string {
 
 /** Why a link ended, once the proxy (if any) has said how it exited. */
 async function lossCause(link: Link): Promise<string> {
-  const proxy = await Promise.race([link.proxyExit, new Promise<undefined>((r) => setTimeout(() => r(undefined), 500))]);
+  let timer: NodeJS.Timeout | undefined;
+  const proxy = await Promise.race([link.proxyExit, new Promise<undefined>((r) => (timer = setTimeout(() => r(undefined), 500)))]).finally(() => clearTimeout(timer));
   // A proxy that died ends its pipes early: ssh2's "Premature close" only echoes that.
   if (link.cause && !(proxy && /Premature close/.test(link.cause))) return [link.cause, proxy].filter(Boolean).join('; ');
   // An EOF with no error: whoever carried the connection ended it. With a proxy, it says how.
