@@ -149,10 +149,3 @@ declare module 'vitest' {
   interface Matchers<T = any> extends MigbenchMatchers<T> {}
 }
 
-// TaskMeta is declared by vitest's runner package and re-exported by vitest.
-declare module '@vitest/runner' {
-  interface TaskMeta {
-    /** The record a test measured; the results reporter writes it to results.json. */
-    migbench?: MigrationRecord;
-  }
-}

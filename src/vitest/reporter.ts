@@ -1,8 +1,11 @@
-// A vitest reporter that appends each test's migration record to results.json as
-// soon as the test ends (pass or fail), so nothing measured is lost to a later crash.
+// A vitest reporter that appends each migration record to results.json the moment the
+// worker hands it over (before the test's assertions run), so nothing measured is lost
+// to a later crash or kill.
+import type { TestArtifact } from 'vitest';
 import type { Reporter, TestCase, Vitest } from 'vitest/node';
 import type { MigrationRecord } from '../generated/results.js';
 import type { ResultsWriter } from '../results.js';
+import { RECORD_ARTIFACT, type RecordArtifact } from './artifact.js';
 
 /** A test that failed, where it is: what the Action turns into an annotation. */
 export interface FailedAssertion {
@@ -31,7 +34,19 @@ export class ResultsReporter implements Reporter {
     this.whenInit?.();
   }
 
-  onTestCaseResult(testCase: TestCase): Promise<void> {
+  /** vitest awaits this before the worker's handOver() returns: the record is on disk then. */
+  onTestCaseArtifactRecord(testCase: TestCase, artifact: TestArtifact): Promise<void> {
+    if (artifact.type !== RECORD_ARTIFACT) return Promise.resolve();
+    const { record } = artifact as RecordArtifact;
+    const writer = typeof this.writer === 'function' ? this.writer(record) : this.writer;
+    const write = writer.append({ ...record, test: testCase.fullName }).catch((error: Error) => {
+      this.errors.push(error);
+    });
+    this.pending.push(write);
+    return write;
+  }
+
+  onTestCaseResult(testCase: TestCase): void {
     const result = testCase.result();
     if (result.state === 'failed') {
       const error = result.errors?.[0];
@@ -45,14 +60,6 @@ export class ResultsReporter implements Reporter {
         message: failureMessage(error?.message),
       });
     }
-    const record = testCase.meta().migbench;
-    if (!record) return Promise.resolve();
-    const writer = typeof this.writer === 'function' ? this.writer(record) : this.writer;
-    const write = writer.append({ ...record, test: testCase.fullName }).catch((error: Error) => {
-      this.errors.push(error);
-    });
-    this.pending.push(write);
-    return write;
   }
 
   async onTestRunEnd(): Promise<void> {

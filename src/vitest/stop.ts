@@ -12,6 +12,9 @@ import { existsSync } from 'node:fs';
 let requested: string | null = null;
 let runnerGone = false;
 let armed = false;
+let onRunnerGone: () => void = () => undefined;
+/** Settles when `migbench run` is gone: a wait on it (an RPC to it) can stop waiting then. */
+export const runnerGoneSignal = new Promise<void>((resolve) => (onRunnerGone = resolve));
 
 /** Installed once a worker starts measuring (not in workers that only import the suites). */
 function arm(): void {
@@ -25,6 +28,7 @@ function arm(): void {
   process.on('disconnect', () => {
     requested ??= 'migbench run exited';
     runnerGone = true;
+    onRunnerGone();
   });
 }
 

@@ -1,11 +1,12 @@
 // What a suite file under suites/ uses: its scenarios from the config, and measure(),
-// which runs one migration on the scenario's target and attaches the record to the test.
-import { afterAll, inject, type TestContext } from 'vitest';
+// which runs one migration on the scenario's target and hands the record to the runner.
+import { afterAll, inject, recordArtifact, type TestContext } from 'vitest';
 import { loadConfig, resolveMatrix, resolveScenarios } from '../config.js';
 import type { MigbenchConfig } from '../generated/config.js';
 import { runMigration } from '../engine.js';
 import { runCleanups } from '../errors.js';
-import { exitIfRunnerGone, stopRequested } from './stop.js';
+import { RECORD_ARTIFACT } from './artifact.js';
+import { exitIfRunnerGone, runnerGoneSignal, stopRequested } from './stop.js';
 import type { MigrationRecord } from '../generated/results.js';
 import type { Scenario } from '../scenario.js';
 import { connectTarget, type ConnectedTarget } from '../target.js';
@@ -27,6 +28,18 @@ declare module 'vitest' {
   interface ProvidedContext {
     migbench: MigbenchRunContext;
   }
+}
+
+/**
+ * Hands a record to the runner and waits until it is in results.json. Not through the
+ * test's meta: vitest sends task updates on a 100 ms throttle that can stall until the
+ * next test ends (the timer may fire with Date.now() exactly 100 ms on, and is then never
+ * re-armed), so a record rode in late with the next one, and a runner killed in between
+ * lost a finished measurement. An artifact is an immediate RPC the reporter answers after
+ * writing the file.
+ */
+export async function handOver(task: TestContext['task'], record: MigrationRecord): Promise<void> {
+  await recordArtifact(task, { type: RECORD_ARTIFACT, record });
 }
 
 export interface SuiteRun {
@@ -139,7 +152,9 @@ function bench(config: MigbenchConfig, suite: string, runs: SuiteRun[]): SuiteBe
         ...(run.axes && { axes: run.axes }),
         ...(run.variant && { variant: run.variant }),
       });
-      testContext.task.meta.migbench = record;
+      // With the runner gone there is nobody to hand the record to (nor an answer to wait for).
+      exitIfRunnerGone();
+      await Promise.race([handOver(testContext.task, record), runnerGoneSignal]);
       exitIfRunnerGone();
       return record;
     },
