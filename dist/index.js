@@ -31556,8 +31556,8 @@ var require_multipleOf = __commonJS({
         const { gen, data, schemaCode, it } = cxt;
         const prec = it.opts.multipleOfPrecision;
         const res = gen.let("res");
-        const invalid = prec ? (0, codegen_1._)`Math.abs(Math.round(${res}) - ${res}) > 1e-${prec}` : (0, codegen_1._)`${res} !== parseInt(${res})`;
-        cxt.fail$data((0, codegen_1._)`(${schemaCode} === 0 || (${res} = ${data}/${schemaCode}, ${invalid}))`);
+        const invalid2 = prec ? (0, codegen_1._)`Math.abs(Math.round(${res}) - ${res}) > 1e-${prec}` : (0, codegen_1._)`${res} !== parseInt(${res})`;
+        cxt.fail$data((0, codegen_1._)`(${schemaCode} === 0 || (${res} = ${data}/${schemaCode}, ${invalid2}))`);
       }
     };
     exports.default = def;
@@ -34607,10 +34607,10 @@ var require_light = __commonJS({
       Sync$1 = Sync_1;
       Bottleneck2 = (function() {
         class Bottleneck3 {
-          constructor(options = {}, ...invalid) {
+          constructor(options = {}, ...invalid2) {
             var storeInstanceOptions, storeOptions;
             this._addToQueue = this._addToQueue.bind(this);
-            this._validateOptions(options, invalid);
+            this._validateOptions(options, invalid2);
             parser$5.load(options, this.instanceDefaults, this);
             this._queues = new Queues$1(NUM_PRIORITIES$1);
             this._scheduled = {};
@@ -34640,8 +34640,8 @@ var require_light = __commonJS({
               return (ref = this._store.heartbeat) != null ? typeof ref.unref === "function" ? ref.unref() : void 0 : void 0;
             });
           }
-          _validateOptions(options, invalid) {
-            if (!(options != null && typeof options === "object" && invalid.length === 0)) {
+          _validateOptions(options, invalid2) {
+            if (!(options != null && typeof options === "object" && invalid2.length === 0)) {
               throw new Bottleneck3.prototype.BottleneckError("Bottleneck v2 takes a single object argument. Refer to https://github.com/SGrondin/bottleneck#upgrading-to-v2 if you're upgrading from Bottleneck v1.");
             }
           }
@@ -35522,7 +35522,7 @@ function info(message) {
   process.stdout.write(message + os4.EOL);
 }
 
-// src/errors.ts
+// src/model/errors.ts
 var MigbenchError = class extends Error {
   code;
   context;
@@ -35596,7 +35596,7 @@ function formatError(error2, options = {}) {
   return parts.join("\n");
 }
 
-// src/secrets.ts
+// src/config/secrets.ts
 import { readFile } from "node:fs/promises";
 async function readPassword(what, env, file, environment = process.env) {
   if (env) {
@@ -35611,7 +35611,10 @@ async function readSecretFile(path, what) {
   try {
     return await readFile(path);
   } catch (error2) {
-    throw new MigbenchError("MB_CONFIG_READ", `cannot read ${what} ${path}: ${error2.code ?? error2.message}`, { cause: error2, userError: true });
+    throw new MigbenchError("MB_CONFIG_READ", `cannot read ${what} ${path}: ${error2.code ?? error2.message}`, {
+      cause: error2,
+      userError: true
+    });
   }
 }
 
@@ -35628,160 +35631,33 @@ async function configSecrets(config, env) {
   return [...secrets];
 }
 
-// src/config.ts
-import { createHash } from "node:crypto";
+// src/config/load.ts
 var import_yaml = __toESM(require_dist(), 1);
+import { createHash } from "node:crypto";
 import { readFile as readFile2 } from "node:fs/promises";
-import { totalmem } from "node:os";
 import { isAbsolute, resolve } from "node:path";
 
-// src/comparison.ts
-var NAME = /^[a-z0-9][a-z0-9-]{0,60}$/;
-function autoLabel(value2) {
-  if (typeof value2 === "number" || typeof value2 === "string" || typeof value2 === "boolean") {
-    const label = String(value2).toLowerCase().replaceAll(".", "p").replace(/[^a-z0-9]/g, "");
-    return label || null;
-  }
-  return null;
-}
-function setPath(target, path, value2) {
-  let node = target;
-  for (const key2 of path.slice(0, -1)) {
-    const next = node[key2];
-    if (next === null || typeof next !== "object" || Array.isArray(next)) node[key2] = {};
-    node = node[key2];
-  }
-  node[path.at(-1)] = structuredClone(value2);
-}
-function expandMatrix(matrix) {
-  const issues = [];
-  const seenPaths = /* @__PURE__ */ new Set();
-  const labelled = matrix.axes.map((axis, a) => {
-    if (seenPaths.has(axis.path)) issues.push({ segments: ["axes", a, "path"], message: `axis ${axis.path} appears twice` });
-    seenPaths.add(axis.path);
-    if (axis.path === "name") issues.push({ segments: ["axes", a, "path"], message: "names come from the axis labels; an axis cannot set name" });
-    if (axis.labels && axis.labels.length !== axis.values.length) {
-      issues.push({ segments: ["axes", a, "labels"], message: `${axis.labels.length} labels for ${axis.values.length} values` });
-    }
-    const labels = axis.values.map((value2, v) => {
-      const label = axis.labels?.[v] ?? autoLabel(value2);
-      if (label === null) issues.push({ segments: ["axes", a, "values", v], message: `give this axis labels: ${JSON.stringify(value2)} has no obvious name` });
-      return label ?? "";
-    });
-    if (labels.every(Boolean) && new Set(labels).size !== labels.length) issues.push({ segments: ["axes", a], message: `labels must differ: ${labels.join(", ")}` });
-    return { axis, labels };
-  });
-  if ("name" in matrix.base) issues.push({ segments: ["base", "name"], message: "names come from the axis labels; remove name from base" });
-  if (issues.length) return { points: [], issues };
-  let points = [{ axes: {}, scenario: structuredClone(matrix.base) }];
-  for (const { axis, labels } of labelled) {
-    points = points.flatMap(
-      (point) => axis.values.map((value2, v) => {
-        const scenario = structuredClone(point.scenario);
-        setPath(scenario, axis.path.split("."), value2);
-        return { axes: { ...point.axes, [axis.path]: { label: labels[v], value: value2 } }, scenario };
-      })
-    );
-  }
-  for (const point of points) {
-    const name = Object.values(point.axes).map((a) => a.label).join("-");
-    if (!NAME.test(name)) {
-      issues.push({ segments: ["axes"], message: `scenario name "${name}" is not a valid name (a-z, 0-9, -, at most 61 characters): shorten the labels` });
-      return { points: [], issues };
-    }
-    point.scenario.name = name;
-  }
-  return { points, issues };
-}
-
-// src/hardware.ts
-var DEFAULT_DISK_MIB = 256;
-var DEFAULT_DISK_DATA_MIB = 64;
-var GUEST_OVERHEAD_MIB = 88;
-var PATTERN_MIB = 16;
-
-// src/metrics.ts
-var METRICS = {
-  totalTimeMs: { label: "total ms", unit: "ms", direction: "smaller-is-better" },
-  wallTimeMs: { label: "wall ms", unit: "ms", direction: "smaller-is-better" },
-  setupTimeMs: { label: "setup ms", unit: "ms", direction: "smaller-is-better" },
-  downtimeMs: { label: "downtime ms (reported)", unit: "ms", direction: "smaller-is-better" },
-  downtimeNetMs: { label: "downtime ms (reported, w/o network)", unit: "ms", direction: "smaller-is-better", optional: true },
-  stopToResumeMs: { label: "stop\u2192resume ms", unit: "ms", direction: "smaller-is-better" },
-  observedDowntimeMs: { label: "downtime ms (observed)", unit: "ms", direction: "smaller-is-better" },
-  guestPauseMs: { label: "guest pause ms", unit: "ms", direction: "smaller-is-better" },
-  transferredBytes: { label: "transferred MiB", unit: "bytes", direction: "smaller-is-better" },
-  wireBytes: { label: "wire MiB", unit: "bytes", direction: "smaller-is-better" },
-  iterations: { label: "iterations", unit: "count", direction: "smaller-is-better" },
-  dirtyRatePagesPerSec: { label: "dirty pages/s", unit: "pages/s", direction: "smaller-is-better" },
-  observedSwitchoverMs: { label: "switchover gap ms (observed)", unit: "ms", direction: "smaller-is-better" },
-  guestSwitchoverPauseMs: { label: "switchover pause ms (guest)", unit: "ms", direction: "smaller-is-better" },
-  mirrorTimeMs: { label: "mirror ms", unit: "ms", direction: "smaller-is-better" },
-  diskBytes: { label: "disk copied MiB", unit: "bytes", direction: "smaller-is-better" },
-  wireRamBytes: { label: "wire RAM MiB", unit: "bytes", direction: "smaller-is-better" },
-  wireDiskBytes: { label: "wire disk MiB", unit: "bytes", direction: "smaller-is-better" }
-};
-var METRIC_ORDER = [
-  "totalTimeMs",
-  "mirrorTimeMs",
-  "wallTimeMs",
-  "setupTimeMs",
-  "downtimeMs",
-  "downtimeNetMs",
-  "stopToResumeMs",
-  "observedDowntimeMs",
-  "guestPauseMs",
-  "observedSwitchoverMs",
-  "guestSwitchoverPauseMs",
-  "transferredBytes",
-  "wireBytes",
-  "diskBytes",
-  "wireRamBytes",
-  "wireDiskBytes",
-  "iterations",
-  "dirtyRatePagesPerSec"
-];
-function metricColumns(records) {
-  return METRIC_ORDER.filter((m) => !METRICS[m].optional || records.some((r) => r.metrics[m] !== null));
-}
-var MiB = 1024 * 1024;
-function formatMetricValue(name, value2) {
-  if (value2 === null) return "\u2014";
-  switch (METRICS[name].unit) {
-    case "ms":
-      return value2.toFixed(1);
-    case "bytes":
-      return (value2 / MiB).toFixed(1);
-    default:
-      return String(Math.round(value2));
-  }
-}
-
-// src/scenario.ts
-var DEFAULT_PROBE = {
-  tool: "migbench-probe",
-  intervalMs: 2,
-  gapThresholdMs: 20,
-  leadInMs: 1e3,
-  settleTimeoutMs: 15e3,
-  heartbeatMs: 1,
-  observeAfterMs: 2e3
-};
-
-// src/schema.ts
+// src/model/schema.ts
 var import_ajv = __toESM(require_ajv(), 1);
 var import_ajv_formats = __toESM(require_dist2(), 1);
 import { readFileSync } from "node:fs";
 
-// src/paths.ts
-import { join } from "node:path";
+// src/model/paths.ts
+import { existsSync as existsSync2 } from "node:fs";
+import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-var PROJECT_ROOT = fileURLToPath(new URL("..", import.meta.url));
+function findProjectRoot(from) {
+  for (let dir = from; ; dir = dirname(dir)) {
+    if (existsSync2(join(dir, "package.json"))) return dir;
+    if (dirname(dir) === dir) throw new Error(`migbench: no package.json above ${from}`);
+  }
+}
+var PROJECT_ROOT = findProjectRoot(dirname(fileURLToPath(import.meta.url)));
 function projectPath(...parts) {
   return join(PROJECT_ROOT, ...parts);
 }
 
-// src/schema.ts
+// src/model/schema.ts
 var addFormats = import_ajv_formats.default.default ?? import_ajv_formats.default;
 var ajv = new import_ajv.Ajv({ allErrors: true, strict: true });
 addFormats(ajv);
@@ -35871,130 +35747,72 @@ function schemaIssues(errors, data, locate = () => "") {
   return issues;
 }
 
-// src/config.ts
-var LAB_TARGET = "lab";
-var LAB_LIBVIRT_TARGET = "lab-libvirt";
-var BUILTIN_TARGETS = {
-  [LAB_TARGET]: { hypervisor: "qemu", lab: true },
-  [LAB_LIBVIRT_TARGET]: { hypervisor: "libvirt", lab: true }
+// src/model/metrics.ts
+var METRICS = {
+  totalTimeMs: { label: "total ms", unit: "ms", direction: "smaller-is-better" },
+  wallTimeMs: { label: "wall ms", unit: "ms", direction: "smaller-is-better" },
+  setupTimeMs: { label: "setup ms", unit: "ms", direction: "smaller-is-better" },
+  downtimeMs: { label: "downtime ms (reported)", unit: "ms", direction: "smaller-is-better" },
+  downtimeNetMs: { label: "downtime ms (reported, w/o network)", unit: "ms", direction: "smaller-is-better", optional: true },
+  stopToResumeMs: { label: "stop\u2192resume ms", unit: "ms", direction: "smaller-is-better" },
+  observedDowntimeMs: { label: "downtime ms (observed)", unit: "ms", direction: "smaller-is-better" },
+  guestPauseMs: { label: "guest pause ms", unit: "ms", direction: "smaller-is-better" },
+  transferredBytes: { label: "transferred MiB", unit: "bytes", direction: "smaller-is-better" },
+  wireBytes: { label: "wire MiB", unit: "bytes", direction: "smaller-is-better" },
+  iterations: { label: "iterations", unit: "count", direction: "smaller-is-better" },
+  dirtyRatePagesPerSec: { label: "dirty pages/s", unit: "pages/s", direction: "smaller-is-better" },
+  observedSwitchoverMs: { label: "switchover gap ms (observed)", unit: "ms", direction: "smaller-is-better" },
+  guestSwitchoverPauseMs: { label: "switchover pause ms (guest)", unit: "ms", direction: "smaller-is-better" },
+  mirrorTimeMs: { label: "mirror ms", unit: "ms", direction: "smaller-is-better" },
+  diskBytes: { label: "disk copied MiB", unit: "bytes", direction: "smaller-is-better" },
+  wireRamBytes: { label: "wire RAM MiB", unit: "bytes", direction: "smaller-is-better" },
+  wireDiskBytes: { label: "wire disk MiB", unit: "bytes", direction: "smaller-is-better" }
 };
-var DEFAULT_MIGRATION_TIMEOUT_MS = 12e4;
-var DEFAULT_BOOT_TIMEOUT_MS = 9e4;
-async function loadConfig(path) {
-  const absolute = isAbsolute(path) ? path : resolve(path);
-  let text;
-  try {
-    text = await readFile2(absolute, "utf8");
-  } catch (error2) {
-    const code = error2.code;
-    const found = code === "ENOENT" ? "no such file" : code === "EISDIR" ? "a directory" : code === "EACCES" ? "a file this user may not read (EACCES)" : error2.message;
-    throw new InputFileError("MB_CONFIG_READ", path, [{ path: "", message: `cannot read config: expected a YAML or JSON file, found ${found}` }], code ? void 0 : error2);
-  }
-  return { path, sha256: createHash("sha256").update(text).digest("hex"), config: parseConfig(text, path) };
+var METRIC_ORDER = [
+  "totalTimeMs",
+  "mirrorTimeMs",
+  "wallTimeMs",
+  "setupTimeMs",
+  "downtimeMs",
+  "downtimeNetMs",
+  "stopToResumeMs",
+  "observedDowntimeMs",
+  "guestPauseMs",
+  "observedSwitchoverMs",
+  "guestSwitchoverPauseMs",
+  "transferredBytes",
+  "wireBytes",
+  "diskBytes",
+  "wireRamBytes",
+  "wireDiskBytes",
+  "iterations",
+  "dirtyRatePagesPerSec"
+];
+function metricColumns(records) {
+  return METRIC_ORDER.filter((m) => !METRICS[m].optional || records.some((r) => r.metrics[m] !== null));
 }
-var positions = /* @__PURE__ */ new WeakMap();
-function located(segments, message, locate) {
-  const display = displayPath(segments) || "(root)";
-  const where = locate(segments);
-  return { path: where ? `${display} (${where})` : display, message };
-}
-function parseConfig(text, file) {
-  const lineCounter = new import_yaml.LineCounter();
-  const doc = (0, import_yaml.parseDocument)(text, { lineCounter, prettyErrors: false, uniqueKeys: true, logLevel: "error" });
-  if (doc.errors.length) {
-    throw new InputFileError(
-      "MB_CONFIG_INVALID",
-      file,
-      doc.errors.map((e) => {
-        const pos = lineCounter.linePos(e.pos[0]);
-        return { path: `(line ${pos.line}, column ${pos.col})`, message: e.message.split("\n")[0] };
-      })
-    );
+var MiB = 1024 * 1024;
+function formatMetricValue(name, value2) {
+  if (value2 === null) return "\u2014";
+  switch (METRICS[name].unit) {
+    case "ms":
+      return value2.toFixed(1);
+    case "bytes":
+      return (value2 / MiB).toFixed(1);
+    default:
+      return String(Math.round(value2));
   }
-  const complexKeys = [];
-  (0, import_yaml.visit)(doc, {
-    Pair(_, pair) {
-      if ((0, import_yaml.isCollection)(pair.key) && complexKeys.length < 10) {
-        const pos = pair.key.range ? lineCounter.linePos(pair.key.range[0]) : void 0;
-        complexKeys.push({ path: pos ? `(line ${pos.line}, column ${pos.col})` : "", message: `expected a plain key (a name), found a ${(0, import_yaml.isSeq)(pair.key) ? "list" : "map"} used as a key` });
-      }
-    }
+}
+
+// src/config/issues.ts
+function withoutRepeats(issues) {
+  const seen = /* @__PURE__ */ new Set();
+  return issues.filter((i) => {
+    const key2 = `${displayPath(i.segments)}|${i.message}`;
+    if (seen.has(key2)) return false;
+    seen.add(key2);
+    return true;
   });
-  if (complexKeys.length) throw new InputFileError("MB_CONFIG_INVALID", file, complexKeys);
-  let data;
-  try {
-    data = doc.toJS({ maxAliasCount: 100 });
-  } catch (error2) {
-    throw new InputFileError("MB_CONFIG_INVALID", file, [aliasIssue(doc, lineCounter, error2)]);
-  }
-  const locate = (segments) => {
-    for (let n = segments.length; n >= 0; n--) {
-      const node = doc.getIn(segments.slice(0, n), true);
-      if ((0, import_yaml.isNode)(node) && node.range) return `line ${lineCounter.linePos(node.range[0]).line}`;
-    }
-    return "";
-  };
-  if (data === null || data === void 0) {
-    throw new InputFileError("MB_CONFIG_INVALID", file, [{ path: "(root)", message: `expected a config (a map with at least "suites"), found ${doc.contents === null ? "an empty file" : "null"}` }]);
-  }
-  const notJson = nonJsonValues(data);
-  if (notJson.length) throw new InputFileError("MB_CONFIG_INVALID", file, notJson.map((i) => located(i.segments, i.message, locate)));
-  if (!validateConfigSchema(data)) {
-    throw new InputFileError("MB_CONFIG_INVALID", file, schemaProblems(validateConfigSchema.errors, data, configSchema).map((i) => located(i.segments, i.message, locate)));
-  }
-  const config = data;
-  const issues = semanticIssues(config).map((i) => located(i.segments, i.message, locate));
-  if (issues.length) throw new InputFileError("MB_CONFIG_INVALID", file, issues);
-  positions.set(config, locate);
-  return config;
-}
-function aliasIssue(doc, lineCounter, error2) {
-  let where = "";
-  let unresolved;
-  (0, import_yaml.visit)(doc, {
-    Alias(_, node) {
-      if (!where && node.range) where = `(line ${lineCounter.linePos(node.range[0]).line}, column ${lineCounter.linePos(node.range[0]).col})`;
-      if (node.resolve(doc) === void 0) {
-        unresolved = node.source;
-        if (node.range) where = `(line ${lineCounter.linePos(node.range[0]).line}, column ${lineCounter.linePos(node.range[0]).col})`;
-        return import_yaml.visit.BREAK;
-      }
-      return void 0;
-    }
-  });
-  const message = unresolved !== void 0 ? `the YAML alias *${unresolved} has no anchor &${unresolved} before it` : /alias count/i.test(error2.message) ? "too many YAML aliases to expand (a guard against alias bombs): write the values out" : `cannot expand YAML aliases: ${error2.message.split("\n")[0]}`;
-  return { path: where, message };
-}
-function nonJsonValues(data) {
-  const issues = [];
-  const ancestors = /* @__PURE__ */ new Set();
-  const walk = (value2, segments) => {
-    if (issues.length >= 10 || value2 === null || typeof value2 === "string" || typeof value2 === "boolean") return;
-    if (typeof value2 === "number") {
-      if (!Number.isFinite(value2)) issues.push({ segments, message: `expected a finite number, found ${String(value2)}` });
-      return;
-    }
-    if (typeof value2 !== "object") {
-      issues.push({ segments, message: `expected a map, a list or a plain value, found a ${typeof value2}` });
-      return;
-    }
-    if (ancestors.has(value2)) {
-      issues.push({ segments, message: "found a YAML alias that contains itself: a config must be a tree" });
-      return;
-    }
-    const proto = Object.getPrototypeOf(value2);
-    if (!Array.isArray(value2) && proto !== Object.prototype && proto !== null) {
-      const kind = value2.constructor?.name ?? "object";
-      issues.push({ segments, message: `expected a map, a list or a plain value, found a ${kind} (YAML tags such as !!binary, !!set, !!omap and !!timestamp are not supported)` });
-      return;
-    }
-    ancestors.add(value2);
-    if (Array.isArray(value2)) value2.forEach((item, i) => walk(item, [...segments, i]));
-    else for (const [key2, item] of Object.entries(value2)) walk(item, [...segments, key2]);
-    ancestors.delete(value2);
-  };
-  walk(data, []);
-  return issues;
 }
 var configSchema = validateConfigSchema.schema;
 var scenarioSchema = configSchema.definitions.Scenario;
@@ -36037,6 +35855,9 @@ function didYouMean(name, known) {
   const close = closestName(name, known);
   return close ? `: did you mean "${close}"?` : "";
 }
+function noSuchTarget(name, known) {
+  return `no target named "${name}"${didYouMean(name, known)} (known: ${known.join(", ")})`;
+}
 var METRIC_KEYED = /* @__PURE__ */ new Set(["Thresholds", "MetricThresholds"]);
 function unknownKeyMessage(key2, parent) {
   const known = Object.keys(parent?.properties ?? {});
@@ -36048,91 +35869,429 @@ function unknownKeyMessage(key2, parent) {
   }
   return `unknown key "${key2}"${didYouMean(key2, known)}${expected}`;
 }
-function schemaProblems(errors, data, root) {
-  const problems = [];
-  const seen = /* @__PURE__ */ new Set();
-  const add = (segments, message) => {
-    const key2 = `${displayPath(segments)}|${message}`;
-    if (seen.has(key2)) return;
-    seen.add(key2);
-    problems.push({ segments, message });
-  };
-  for (const error2 of errors ?? []) {
-    const segments = pointerSegments(error2.instancePath, data);
-    const propertyName = error2.propertyName;
-    if (error2.keyword === "propertyNames") continue;
-    if (propertyName !== void 0) {
-      const rule = error2.keyword === "pattern" ? `a name matching ${String(error2.params.pattern)}` : error2.message ?? "another name";
-      add([...segments, propertyName], `expected ${rule}, found the name ${JSON.stringify(propertyName)}`);
-    } else if (error2.keyword === "additionalProperties") {
-      const key2 = String(error2.params.additionalProperty);
-      add([...segments, key2], unknownKeyMessage(key2, schemaAt(root, segments)));
-    } else if (BOUNDS[error2.keyword] && typeof error2.params.limit === "number") {
-      const found = valueAt2(data, segments);
-      const kind = schemaAt(root, segments)?.type === "integer" ? "an integer" : "a number";
-      add(segments, `expected ${kind} ${BOUNDS[error2.keyword]} ${error2.params.limit}, found ${JSON.stringify(found)}`);
-    } else {
-      const path = error2.keyword === "required" ? [...segments, String(error2.params.missingProperty)] : segments;
-      for (const issue2 of schemaIssues([error2], data)) add(path, issue2.message);
-    }
-  }
-  return problems;
-}
 var BOUNDS = { minimum: ">=", maximum: "<=", exclusiveMinimum: ">", exclusiveMaximum: "<" };
+function schemaProblems(errors, data, root) {
+  return withoutRepeats((errors ?? []).flatMap((error2) => schemaProblem(error2, data, root)));
+}
+function schemaProblem(error2, data, root) {
+  const segments = pointerSegments(error2.instancePath, data);
+  const propertyName = error2.propertyName;
+  if (error2.keyword === "propertyNames") return [];
+  if (propertyName !== void 0) {
+    const rule = error2.keyword === "pattern" ? `a name matching ${String(error2.params.pattern)}` : error2.message ?? "another name";
+    return [{ segments: [...segments, propertyName], message: `expected ${rule}, found the name ${JSON.stringify(propertyName)}` }];
+  }
+  if (error2.keyword === "additionalProperties") {
+    const key2 = String(error2.params.additionalProperty);
+    return [{ segments: [...segments, key2], message: unknownKeyMessage(key2, schemaAt(root, segments)) }];
+  }
+  if (BOUNDS[error2.keyword] && typeof error2.params.limit === "number") {
+    const found = valueAt2(data, segments);
+    const kind = schemaAt(root, segments)?.type === "integer" ? "an integer" : "a number";
+    return [{ segments, message: `expected ${kind} ${BOUNDS[error2.keyword]} ${error2.params.limit}, found ${JSON.stringify(found)}` }];
+  }
+  const path = error2.keyword === "required" ? [...segments, String(error2.params.missingProperty)] : segments;
+  return schemaIssues([error2], data).map((issue2) => ({ segments: path, message: issue2.message }));
+}
 function valueAt2(data, segments) {
   let node = data;
   for (const s of segments) node = node !== null && typeof node === "object" ? node[s] : void 0;
   return node;
 }
+
+// src/config/matrix.ts
+var NAME = /^[a-z0-9][a-z0-9-]{0,60}$/;
+function autoLabel(value2) {
+  if (typeof value2 === "number" || typeof value2 === "string" || typeof value2 === "boolean") {
+    const label = String(value2).toLowerCase().replaceAll(".", "p").replace(/[^a-z0-9]/g, "");
+    return label || null;
+  }
+  return null;
+}
+function setPath(target, path, value2) {
+  let node = target;
+  for (const key2 of path.slice(0, -1)) {
+    const next = node[key2];
+    if (next === null || typeof next !== "object" || Array.isArray(next)) node[key2] = {};
+    node = node[key2];
+  }
+  node[path.at(-1)] = structuredClone(value2);
+}
+function expandMatrix(matrix) {
+  const issues = [];
+  const seenPaths = /* @__PURE__ */ new Set();
+  const labelled = matrix.axes.map((axis, a) => {
+    if (seenPaths.has(axis.path)) issues.push({ segments: ["axes", a, "path"], message: `axis ${axis.path} appears twice` });
+    seenPaths.add(axis.path);
+    if (axis.path === "name") issues.push({ segments: ["axes", a, "path"], message: "names come from the axis labels; an axis cannot set name" });
+    if (axis.labels && axis.labels.length !== axis.values.length) {
+      issues.push({ segments: ["axes", a, "labels"], message: `${axis.labels.length} labels for ${axis.values.length} values` });
+    }
+    const labels = axis.values.map((value2, v) => {
+      const label = axis.labels?.[v] ?? autoLabel(value2);
+      if (label === null) issues.push({ segments: ["axes", a, "values", v], message: `give this axis labels: ${JSON.stringify(value2)} has no obvious name` });
+      return label ?? "";
+    });
+    if (labels.every(Boolean) && new Set(labels).size !== labels.length) issues.push({ segments: ["axes", a], message: `labels must differ: ${labels.join(", ")}` });
+    return { axis, labels };
+  });
+  if ("name" in matrix.base) issues.push({ segments: ["base", "name"], message: "names come from the axis labels; remove name from base" });
+  if (issues.length) return { points: [], issues };
+  let points = [{ axes: {}, scenario: structuredClone(matrix.base) }];
+  for (const { axis, labels } of labelled) {
+    points = points.flatMap(
+      (point) => axis.values.map((value2, v) => {
+        const scenario = structuredClone(point.scenario);
+        setPath(scenario, axis.path.split("."), value2);
+        return { axes: { ...point.axes, [axis.path]: { label: labels[v], value: value2 } }, scenario };
+      })
+    );
+  }
+  for (const point of points) {
+    const name = Object.values(point.axes).map((a) => a.label).join("-");
+    if (!NAME.test(name)) {
+      issues.push({ segments: ["axes"], message: `scenario name "${name}" is not a valid name (a-z, 0-9, -, at most 61 characters): shorten the labels` });
+      return { points: [], issues };
+    }
+    point.scenario.name = name;
+  }
+  return { points, issues };
+}
+
+// src/model/hardware.ts
+var DEFAULT_DISK_MIB = 256;
+var DEFAULT_DISK_DATA_MIB = 64;
+var GUEST_OVERHEAD_MIB = 88;
+var PATTERN_MIB = 16;
+
+// src/config/targets.ts
+import { totalmem } from "node:os";
+
+// src/hypervisors/registry.ts
+var VENDOR_HYPERVISORS = {
+  xenserver: {
+    product: "XenServer",
+    hosts: "pool hosts",
+    required: "url, user, vm, sourceHost, destinationHost",
+    password: "XenAPI",
+    api: "XenAPI",
+    unreported: ["downtimeMs", "stopToResumeMs", "setupTimeMs", "transferredBytes", "iterations", "guestPauseMs"]
+  },
+  vsphere: {
+    product: "vSphere",
+    hosts: "ESXi hosts",
+    required: "url, user, vm, sourceHost, destinationHost",
+    password: "vCenter",
+    api: "vCenter",
+    unreported: ["stopToResumeMs", "setupTimeMs", "transferredBytes", "iterations", "guestPauseMs"]
+  },
+  hyperv: {
+    product: "Hyper-V",
+    hosts: "Windows hosts",
+    required: "vm, sourceHost, destinationHost",
+    password: null,
+    api: "Move-VM",
+    unreported: ["stopToResumeMs", "setupTimeMs", "guestPauseMs"]
+  }
+};
+
+// src/config/targets.ts
+var LAB_TARGET = "lab";
+var LAB_LIBVIRT_TARGET = "lab-libvirt";
+var BUILTIN_TARGETS = {
+  [LAB_TARGET]: { hypervisor: "qemu", lab: true },
+  [LAB_LIBVIRT_TARGET]: { hypervisor: "libvirt", lab: true }
+};
+var LAB_MEMORY_SHARE = 0.8;
 function targetNames(config) {
   return [.../* @__PURE__ */ new Set([...Object.keys(BUILTIN_TARGETS), ...Object.keys(config.targets ?? {})])];
 }
-function semanticIssues(config) {
-  const issues = [];
+function defaultTargetName(config) {
+  return config.defaults?.target ?? LAB_TARGET;
+}
+function isLabTarget(config, name) {
+  return Boolean(BUILTIN_TARGETS[name] || config.targets?.[name]?.lab);
+}
+function vendorHypervisor(hypervisor) {
+  return hypervisor !== void 0 && hypervisor in VENDOR_HYPERVISORS ? VENDOR_HYPERVISORS[hypervisor] : void 0;
+}
+function machineMemoryMiB() {
+  return Math.floor(totalmem() / (1024 * 1024));
+}
+function labGuestMemoryLimitMiB(machineMiB = machineMemoryMiB()) {
+  return Math.floor(machineMiB * LAB_MEMORY_SHARE / 2);
+}
+
+// src/config/scenario-checks.ts
+function scenarioIssues(config, scenario, at) {
   const names = targetNames(config);
-  const defaultTarget = config.defaults?.target ?? LAB_TARGET;
-  if (!names.includes(defaultTarget)) {
-    issues.push({ segments: ["defaults", "target"], message: `no target named "${defaultTarget}"${didYouMean(defaultTarget, names)} (known: ${names.join(", ")})` });
-  }
-  for (const [name, target] of Object.entries(config.targets ?? {})) {
-    issues.push(...targetIssues(name, target));
-  }
-  for (const [suite, { scenarios, targets }] of Object.entries(config.suites)) {
-    const seen2 = /* @__PURE__ */ new Set();
-    (targets ?? []).forEach((t, index) => {
-      if (!names.includes(t)) issues.push({ segments: ["suites", suite, "targets", index], message: `no target named "${t}"${didYouMean(t, names)} (known: ${names.join(", ")})` });
-    });
-    scenarios.forEach((scenario, index) => {
-      const at = (...rest) => ["suites", suite, "scenarios", index, ...rest];
-      if (seen2.has(scenario.name)) issues.push({ segments: at("name"), message: `duplicate scenario name "${scenario.name}" in suite ${suite}` });
-      seen2.add(scenario.name);
-      const on = scenario.target === void 0 && targets ? targets.filter((t) => names.includes(t)) : [void 0];
-      for (const t of on) issues.push(...scenarioIssues(config, t === void 0 ? scenario : { ...scenario, target: t }, at));
+  const target = scenario.target ?? defaultTargetName(config);
+  const unknownTarget = scenario.target !== void 0 && !names.includes(scenario.target) ? [{ segments: at("target"), message: noSuchTarget(scenario.target, names) }] : [];
+  return [...unknownTarget, ...sizeIssues(scenario, at), ...targetFitIssues(config, target, scenario, at), ...postcopyIssues(scenario, at)];
+}
+function sizeIssues(scenario, at) {
+  const issues = [];
+  const memory = scenario.workload?.memory;
+  const needed = (memory?.workingSetMiB ?? 0) + PATTERN_MIB + GUEST_OVERHEAD_MIB;
+  if (needed > scenario.guest.memoryMiB) {
+    issues.push({
+      segments: at("guest", "memoryMiB"),
+      message: `${scenario.guest.memoryMiB} MiB cannot hold the working set (${memory?.workingSetMiB ?? 0} MiB) plus the agent's pattern (${PATTERN_MIB} MiB) and the guest itself (${GUEST_OVERHEAD_MIB} MiB): needs at least ${needed} MiB`
     });
   }
-  let allExpanded = true;
-  for (const [name, matrix] of Object.entries(config.matrices ?? {})) {
-    const before = issues.length;
-    issues.push(...matrixIssues(config, name, matrix));
-    if (issues.length > before) allExpanded = false;
+  const diskMiB = scenario.guest.diskMiB ?? DEFAULT_DISK_MIB;
+  const diskDataMiB = scenario.guest.diskDataMiB ?? DEFAULT_DISK_DATA_MIB;
+  if (scenario.migration.kind === "storage" && diskMiB === 0) issues.push({ segments: at("guest", "diskMiB"), message: "storage migration needs a disk to copy" });
+  if (diskDataMiB > diskMiB) issues.push({ segments: at("guest", "diskDataMiB"), message: `${diskDataMiB} MiB of data does not fit a ${diskMiB} MiB disk` });
+  const disk = scenario.workload?.disk;
+  if (disk && disk.workingSetMiB > diskDataMiB) {
+    issues.push({
+      segments: at("workload", "disk", "workingSetMiB"),
+      message: `the disk workload rewrites data the guest wrote at boot: ${disk.workingSetMiB} MiB exceeds guest.diskDataMiB (${diskDataMiB} MiB)`
+    });
   }
-  issues.push(...compareIssues(config, allExpanded));
-  const seen = /* @__PURE__ */ new Set();
-  return issues.filter((i) => {
-    const key2 = `${displayPath(i.segments)}|${i.message}`;
-    if (seen.has(key2)) return false;
-    seen.add(key2);
-    return true;
+  const xbzrle = scenario.migration.xbzrleCacheMiB;
+  if (xbzrle !== void 0 && xbzrle > scenario.guest.memoryMiB) {
+    issues.push({
+      segments: at("migration", "xbzrleCacheMiB"),
+      message: `expected at most the guest's memory (${scenario.guest.memoryMiB} MiB; QEMU refuses a larger XBZRLE cache), found ${xbzrle} MiB`
+    });
+  }
+  return issues;
+}
+function targetFitIssues(config, target, scenario, at) {
+  const hypervisor = (config.targets?.[target] ?? BUILTIN_TARGETS[target])?.hypervisor;
+  const issues = isLabTarget(config, target) ? labIssues(scenario, at) : realHostIssues(config, target, hypervisor, scenario, at);
+  const vendor = vendorHypervisor(hypervisor);
+  if (vendor) issues.push(...vendorIssues(vendor, target, scenario, at));
+  return issues;
+}
+function labIssues(scenario, at) {
+  const machineMiB = machineMemoryMiB();
+  const limit = labGuestMemoryLimitMiB(machineMiB);
+  if (scenario.guest.memoryMiB <= limit) return [];
+  return [
+    {
+      segments: at("guest", "memoryMiB"),
+      message: `expected at most ${limit} MiB on the embedded lab, found ${scenario.guest.memoryMiB} MiB: its source and destination guests run side by side on this machine, and both must fit in ${LAB_MEMORY_SHARE * 100}% of its ${machineMiB} MiB of RAM`
+    }
+  ];
+}
+function realHostIssues(config, target, hypervisor, scenario, at) {
+  const issues = [];
+  if (scenario.link) {
+    issues.push({ segments: at("link"), message: `link shaping changes the network it runs on, so migbench only does it in the embedded lab (target ${target} is not the lab)` });
+  }
+  if ((hypervisor === "qemu" || hypervisor === "libvirt") && scenario.migration.kind === "memory" && (scenario.guest.diskMiB ?? DEFAULT_DISK_MIB) > 0 && !config.targets?.[target]?.sharedStorageDir) {
+    issues.push({ segments: at("migration", "kind"), message: `memory migration keeps the guest's disk on storage both hosts see: set targets.${target}.sharedStorageDir` });
+  }
+  return issues;
+}
+var KNOBS = ["downtimeLimitMs", "maxBandwidthMiBps", "multifdChannels", "autoConverge", "xbzrleCacheMiB", "postcopyAfterMs"];
+var THRESHOLD_KEYS = Object.keys(configSchema.definitions.Thresholds.properties);
+function vendorIssues(v, target, scenario, at) {
+  const issues = [];
+  for (const knob of KNOBS) {
+    const value2 = scenario.migration[knob];
+    if (value2 !== void 0) {
+      issues.push({
+        segments: at("migration", knob),
+        message: `expected no ${knob} on target ${target}: migbench sets no migration knobs through ${v.api} (the ${v.product} defaults apply), found ${JSON.stringify(value2)}`
+      });
+    }
+  }
+  const parts = Object.entries(scenario.workload ?? {}).filter(([, part]) => part !== void 0).map(([part]) => part);
+  if (parts.length) {
+    issues.push({
+      segments: at("workload"),
+      message: `expected no workload on target ${target}: its ${v.product} VM runs no migbench agent, found workload.${parts.join(", workload.")}`
+    });
+  }
+  const reported = THRESHOLD_KEYS.filter((m) => !v.unreported.includes(m));
+  for (const metric of Object.keys(scenario.thresholds ?? {})) {
+    if (v.unreported.includes(metric)) {
+      issues.push({
+        segments: at("thresholds", metric),
+        message: `target ${target} (${v.product}) never reports ${metric}, so this threshold could never hold (thresholds it can meet: ${reported.join(", ")})`
+      });
+    }
+  }
+  return issues;
+}
+function postcopyIssues(scenario, at) {
+  const issues = [];
+  if (scenario.migration.postcopyAfterMs === void 0) return issues;
+  if (scenario.migration.kind === "storage")
+    issues.push({ segments: at("migration", "postcopyAfterMs"), message: "postcopy with storage migration is not supported by migbench yet" });
+  if (scenario.migration.multifdChannels !== void 0) issues.push({ segments: at("migration", "postcopyAfterMs"), message: "QEMU cannot combine postcopy with multifd" });
+  return issues;
+}
+
+// src/model/scenario.ts
+var DEFAULT_PROBE = {
+  tool: "migbench-probe",
+  intervalMs: 2,
+  gapThresholdMs: 20,
+  leadInMs: 1e3,
+  settleTimeoutMs: 15e3,
+  heartbeatMs: 1,
+  observeAfterMs: 2e3
+};
+
+// src/config/scenarios.ts
+var DEFAULT_MIGRATION_TIMEOUT_MS = 12e4;
+var DEFAULT_BOOT_TIMEOUT_MS = 9e4;
+function suiteNames(config) {
+  return Object.keys(config.suites);
+}
+function matrixNames(config) {
+  return Object.keys(config.matrices ?? {});
+}
+function resolveScenarios(config, suite) {
+  const entry = config.suites[suite];
+  const defaultTarget = defaultTargetName(config);
+  return (entry?.scenarios ?? []).flatMap(
+    (raw) => raw.target === void 0 && entry?.targets ? entry.targets.map((target) => resolveScenario(config, suite, { ...raw, target, name: targetScenarioName(raw.name, target, defaultTarget) })) : [resolveScenario(config, suite, raw)]
+  );
+}
+function targetScenarioName(name, target, defaultTarget) {
+  return target === defaultTarget ? name : `${name}@${target}`;
+}
+function resolveMatrix(config, name) {
+  const matrix = config.matrices?.[name];
+  if (!matrix) return [];
+  return expandMatrix(matrix).points.map((point) => ({ ...point, resolved: resolveScenario(config, name, { ...point.scenario, repeat: point.scenario.repeat ?? matrix.repeat }) }));
+}
+function resolveScenario(config, suite, raw) {
+  const defaults = config.defaults ?? {};
+  return {
+    suite,
+    name: raw.name,
+    description: raw.description,
+    target: raw.target ?? defaultTargetName(config),
+    guest: {
+      memoryMiB: raw.guest.memoryMiB,
+      vcpus: raw.guest.vcpus ?? 1,
+      diskMiB: raw.guest.diskMiB ?? DEFAULT_DISK_MIB,
+      diskDataMiB: raw.guest.diskDataMiB ?? DEFAULT_DISK_DATA_MIB
+    },
+    workload: resolveWorkload(raw.workload),
+    migration: resolveMigration(raw.migration, defaults.migrationTimeoutMs),
+    link: raw.link && (raw.link.bandwidthMbps !== void 0 || raw.link.delayMs !== void 0) ? { ...raw.link } : null,
+    probe: { ...DEFAULT_PROBE, ...defaults.probe, ...raw.probe },
+    thresholds: raw.thresholds ?? {},
+    repeat: raw.repeat ?? 1,
+    bootTimeoutMs: defaults.bootTimeoutMs ?? DEFAULT_BOOT_TIMEOUT_MS
+  };
+}
+function resolveMigration(raw, defaultTimeoutMs) {
+  return {
+    kind: raw.kind,
+    timeoutMs: raw.timeoutMs ?? defaultTimeoutMs ?? DEFAULT_MIGRATION_TIMEOUT_MS,
+    ...raw.downtimeLimitMs !== void 0 && { downtimeLimitMs: raw.downtimeLimitMs },
+    ...raw.maxBandwidthMiBps !== void 0 && { maxBandwidthMiBps: raw.maxBandwidthMiBps },
+    ...raw.multifdChannels !== void 0 && { multifdChannels: raw.multifdChannels },
+    ...raw.autoConverge !== void 0 && { autoConverge: raw.autoConverge },
+    ...raw.xbzrleCacheMiB !== void 0 && { xbzrleCacheMiB: raw.xbzrleCacheMiB },
+    ...raw.postcopyAfterMs !== void 0 && { postcopyAfterMs: raw.postcopyAfterMs }
+  };
+}
+function resolveWorkload(raw) {
+  return {
+    memory: raw?.memory ? { workingSetMiB: raw.memory.workingSetMiB, dirtyRateMBps: raw.memory.dirtyRateMBps, pattern: raw.memory.pattern ?? "sequential" } : null,
+    disk: raw?.disk ? { workingSetMiB: raw.disk.workingSetMiB, writeRateMBps: raw.disk.writeRateMBps } : null,
+    cpu: raw?.cpu ? { threads: raw.cpu.threads } : null
+  };
+}
+
+// src/config/target-checks.ts
+function targetIssues(name, target) {
+  const at = (...rest) => ["targets", name, ...rest];
+  const onLab = Boolean(BUILTIN_TARGETS[name] || target.lab);
+  return [...vendorSettingsIssues(target, at), ...guestSettingsIssues(target, at), ...onLab ? labHostIssues(target, at) : realHostIssues2(target, at)];
+}
+function vendorSettingsIssues(target, at) {
+  const issues = [];
+  for (const [kind, v] of Object.entries(VENDOR_HYPERVISORS)) {
+    const settings = target[kind];
+    if (target.hypervisor !== kind) {
+      if (settings) issues.push({ segments: at(kind), message: `${kind} settings belong to a ${kind} target, not ${target.hypervisor}` });
+      continue;
+    }
+    if (target.lab) issues.push({ segments: at("lab"), message: `${v.product} does not run in the embedded lab; give the ${v.hosts} instead` });
+    if (!settings) issues.push({ segments: at(), message: `a ${kind} target needs its ${kind} settings (${v.required})` });
+    else if (v.password && !settings.passwordEnv && !settings.passwordFile)
+      issues.push({ segments: at(kind), message: `give the ${v.password} password as passwordEnv or passwordFile (never in the config itself)` });
+  }
+  return issues;
+}
+function guestSettingsIssues(target, at) {
+  const issues = [];
+  if (target.qemu && target.hypervisor !== "qemu" && target.hypervisor !== "libvirt")
+    issues.push({ segments: at("qemu"), message: `qemu settings belong to a qemu or libvirt target, not ${target.hypervisor}` });
+  if (target.libvirt && target.hypervisor !== "libvirt") issues.push({ segments: at("libvirt"), message: `libvirt settings belong to a libvirt target, not ${target.hypervisor}` });
+  return issues;
+}
+function labHostIssues(target, at) {
+  return ["source", "destination", "observer", "guestNetwork"].filter((key2) => target[key2] !== void 0).map((key2) => ({ segments: at(key2), message: `the embedded lab provides ${key2}; remove it or set lab: false` }));
+}
+function realHostIssues2(target, at) {
+  const issues = [];
+  for (const key2 of ["source", "destination", "guestNetwork"]) {
+    if (target[key2] === void 0) issues.push({ segments: at(key2), message: `a target on real hosts needs ${key2}` });
+  }
+  for (const side of ["source", "destination"]) {
+    const host = target[side];
+    if (host && !host.hostKeyFingerprints?.length && !host.knownHostsFile) {
+      issues.push({ segments: at(side), message: "pin the host key: set hostKeyFingerprints or knownHostsFile (unknown host keys are refused)" });
+    }
+    if (host?.workDir?.includes(",")) issues.push({ segments: at(side, "workDir"), message: "must not contain a comma (QEMU option syntax)" });
+  }
+  return issues;
+}
+
+// src/config/checks.ts
+function semanticIssues(config) {
+  const names = targetNames(config);
+  const defaultTarget = defaultTargetName(config);
+  const issues = names.includes(defaultTarget) ? [] : [{ segments: ["defaults", "target"], message: noSuchTarget(defaultTarget, names) }];
+  for (const [name, target] of Object.entries(config.targets ?? {})) issues.push(...targetIssues(name, target));
+  for (const [suite, entry] of Object.entries(config.suites)) issues.push(...suiteIssues(config, suite, entry, names));
+  const matrices = Object.entries(config.matrices ?? {}).map(([name, matrix]) => matrixIssues(config, name, matrix));
+  issues.push(
+    ...matrices.flat(),
+    ...compareIssues(
+      config,
+      matrices.every((m) => m.length === 0)
+    )
+  );
+  return withoutRepeats(issues);
+}
+function suiteIssues(config, suite, { scenarios, targets }, names) {
+  const issues = [];
+  (targets ?? []).forEach((t, index) => {
+    if (!names.includes(t)) issues.push({ segments: ["suites", suite, "targets", index], message: noSuchTarget(t, names) });
   });
+  const seen = /* @__PURE__ */ new Set();
+  scenarios.forEach((scenario, index) => {
+    const at = (...rest) => ["suites", suite, "scenarios", index, ...rest];
+    if (seen.has(scenario.name)) issues.push({ segments: at("name"), message: `duplicate scenario name "${scenario.name}" in suite ${suite}` });
+    seen.add(scenario.name);
+    const on = scenario.target === void 0 && targets ? targets.filter((t) => names.includes(t)) : [void 0];
+    for (const t of on) issues.push(...scenarioIssues(config, t === void 0 ? scenario : { ...scenario, target: t }, at));
+  });
+  return issues;
 }
 function matrixIssues(config, name, matrix) {
-  const issues = [];
   const at = (...rest) => ["matrices", name, ...rest];
-  if (config.suites[name]) issues.push({ segments: at(), message: `a suite is called ${name} too; results would mix` });
+  const issues = config.suites[name] ? [{ segments: at(), message: `a suite is called ${name} too; results would mix` }] : [];
   const pathIssues = matrix.axes.flatMap((axis, a) => axisPathProblems(axis.path).map((message) => ({ segments: at("axes", a, "path"), message })));
   if (pathIssues.length) return [...issues, ...pathIssues];
   const { points, issues: expansionIssues } = expandMatrix(matrix);
   issues.push(...expansionIssues.map((i) => ({ segments: at(...i.segments), message: i.message })));
+  return [...issues, ...pointIssues(config, matrix, points, at)];
+}
+function pointIssues(config, matrix, points, at) {
   const grouped = /* @__PURE__ */ new Map();
   const add = (point, inner, message) => {
     const segments = at(...matrixSource(matrix, point, inner));
@@ -36148,12 +36307,11 @@ function matrixIssues(config, name, matrix) {
     }
     for (const issue2 of scenarioIssues(config, point.scenario, (...rest) => rest)) add(point, issue2.segments, issue2.message);
   }
-  for (const g of grouped.values()) {
+  return [...grouped.values()].map((g) => {
     const shown = g.scenarios.length > 4 ? `${g.scenarios.slice(0, 4).join(", ")} and ${g.scenarios.length - 4} more` : g.scenarios.join(", ");
     const inner = displayPath(g.inner);
-    issues.push({ segments: g.segments, message: `scenario${g.scenarios.length === 1 ? "" : "s"} ${shown}: ${inner ? `${inner}: ` : ""}${g.message}` });
-  }
-  return issues;
+    return { segments: g.segments, message: `scenario${g.scenarios.length === 1 ? "" : "s"} ${shown}: ${inner ? `${inner}: ` : ""}${g.message}` };
+  });
 }
 function matrixSource(matrix, point, inner) {
   for (let a = matrix.axes.length - 1; a >= 0; a--) {
@@ -36184,239 +36342,169 @@ function compareIssues(config, allExpanded) {
   const issues = [];
   const check = (t, segments) => {
     if (t && t.warnPct > t.failPct) {
-      issues.push({ segments: [...segments, "warnPct"], message: `expected at most failPct (${t.failPct}%): a change large enough to fail must also be large enough to warn, found ${t.warnPct}%` });
+      issues.push({
+        segments: [...segments, "warnPct"],
+        message: `expected at most failPct (${t.failPct}%): a change large enough to fail must also be large enough to warn, found ${t.warnPct}%`
+      });
     }
   };
   check(compare.default, ["compare", "default"]);
   for (const [metric, t] of Object.entries(compare.metrics ?? {})) check(t, ["compare", "metrics", metric]);
-  const known = /* @__PURE__ */ new Set();
-  if (allExpanded) {
-    for (const suite of suiteNames(config)) for (const s of resolveScenarios(config, suite)) known.add(s.name);
-    for (const matrix of matrixNames(config)) for (const p of resolveMatrix(config, matrix)) known.add(p.resolved.name);
-  }
+  const known = allExpanded ? scenarioNames(config) : [];
   for (const [scenario, metrics] of Object.entries(compare.scenarios ?? {})) {
-    if (allExpanded && !known.has(scenario)) {
-      const list = [...known];
+    if (allExpanded && !known.includes(scenario)) {
       issues.push({
         segments: ["compare", "scenarios", scenario],
-        message: `no scenario named "${scenario}" in this config's suites or matrices${didYouMean(scenario, list)}${list.length <= 20 ? ` (known: ${list.join(", ") || "none"})` : ""}`
+        message: `no scenario named "${scenario}" in this config's suites or matrices${didYouMean(scenario, known)}${known.length <= 20 ? ` (known: ${known.join(", ") || "none"})` : ""}`
       });
     }
     for (const [metric, t] of Object.entries(metrics)) check(t, ["compare", "scenarios", scenario, metric]);
   }
   return issues;
 }
-var LAB_MEMORY_SHARE = 0.8;
-function labGuestMemoryLimitMiB(machineMiB = Math.floor(totalmem() / (1024 * 1024))) {
-  return Math.floor(machineMiB * LAB_MEMORY_SHARE / 2);
-}
-function scenarioIssues(config, scenario, at) {
-  const issues = [];
-  const names = targetNames(config);
-  const target = scenario.target ?? config.defaults?.target ?? LAB_TARGET;
-  if (scenario.target !== void 0 && !names.includes(scenario.target)) {
-    issues.push({ segments: at("target"), message: `no target named "${scenario.target}"${didYouMean(scenario.target, names)} (known: ${names.join(", ")})` });
-  }
-  const memory = scenario.workload?.memory;
-  const needed = (memory?.workingSetMiB ?? 0) + PATTERN_MIB + GUEST_OVERHEAD_MIB;
-  if (needed > scenario.guest.memoryMiB) {
-    issues.push({
-      segments: at("guest", "memoryMiB"),
-      message: `${scenario.guest.memoryMiB} MiB cannot hold the working set (${memory?.workingSetMiB ?? 0} MiB) plus the agent's pattern (${PATTERN_MIB} MiB) and the guest itself (${GUEST_OVERHEAD_MIB} MiB): needs at least ${needed} MiB`
-    });
-  }
-  const diskMiB = scenario.guest.diskMiB ?? DEFAULT_DISK_MIB;
-  const diskDataMiB = scenario.guest.diskDataMiB ?? DEFAULT_DISK_DATA_MIB;
-  if (scenario.migration.kind === "storage" && diskMiB === 0) issues.push({ segments: at("guest", "diskMiB"), message: "storage migration needs a disk to copy" });
-  if (diskDataMiB > diskMiB) issues.push({ segments: at("guest", "diskDataMiB"), message: `${diskDataMiB} MiB of data does not fit a ${diskMiB} MiB disk` });
-  const disk = scenario.workload?.disk;
-  if (disk && disk.workingSetMiB > diskDataMiB) {
-    issues.push({ segments: at("workload", "disk", "workingSetMiB"), message: `the disk workload rewrites data the guest wrote at boot: ${disk.workingSetMiB} MiB exceeds guest.diskDataMiB (${diskDataMiB} MiB)` });
-  }
-  const xbzrle = scenario.migration.xbzrleCacheMiB;
-  if (xbzrle !== void 0 && xbzrle > scenario.guest.memoryMiB) {
-    issues.push({ segments: at("migration", "xbzrleCacheMiB"), message: `expected at most the guest's memory (${scenario.guest.memoryMiB} MiB; QEMU refuses a larger XBZRLE cache), found ${xbzrle} MiB` });
-  }
-  const isLab = isLabTarget(config, target);
-  if (isLab) {
-    const machineMiB = Math.floor(totalmem() / (1024 * 1024));
-    const limit = labGuestMemoryLimitMiB(machineMiB);
-    if (scenario.guest.memoryMiB > limit) {
-      issues.push({
-        segments: at("guest", "memoryMiB"),
-        message: `expected at most ${limit} MiB on the embedded lab, found ${scenario.guest.memoryMiB} MiB: its source and destination guests run side by side on this machine, and both must fit in ${LAB_MEMORY_SHARE * 100}% of its ${machineMiB} MiB of RAM`
-      });
-    }
-  }
-  if (scenario.link && !isLab) {
-    issues.push({ segments: at("link"), message: `link shaping changes the network it runs on, so migbench only does it in the embedded lab (target ${target} is not the lab)` });
-  }
-  const hypervisor = (config.targets?.[target] ?? BUILTIN_TARGETS[target])?.hypervisor;
-  if (!isLab && (hypervisor === "qemu" || hypervisor === "libvirt") && scenario.migration.kind === "memory" && (scenario.guest.diskMiB ?? DEFAULT_DISK_MIB) > 0 && !config.targets?.[target]?.sharedStorageDir) {
-    issues.push({ segments: at("migration", "kind"), message: `memory migration keeps the guest's disk on storage both hosts see: set targets.${target}.sharedStorageDir` });
-  }
-  if (hypervisor && hypervisor in VENDOR_TARGETS) issues.push(...vendorScenarioIssues(VENDOR_TARGETS[hypervisor], target, scenario, at));
-  const postcopyAfterMs = scenario.migration.postcopyAfterMs;
-  if (postcopyAfterMs !== void 0 && scenario.migration.kind === "storage") {
-    issues.push({ segments: at("migration", "postcopyAfterMs"), message: "postcopy with storage migration is not supported by migbench yet" });
-  }
-  if (postcopyAfterMs !== void 0 && scenario.migration.multifdChannels !== void 0) {
-    issues.push({ segments: at("migration", "postcopyAfterMs"), message: "QEMU cannot combine postcopy with multifd" });
-  }
-  return issues;
-}
-var KNOBS = ["downtimeLimitMs", "maxBandwidthMiBps", "multifdChannels", "autoConverge", "xbzrleCacheMiB", "postcopyAfterMs"];
-function vendorScenarioIssues(v, target, scenario, at) {
-  const issues = [];
-  for (const knob of KNOBS) {
-    const value2 = scenario.migration[knob];
-    if (value2 !== void 0) {
-      issues.push({ segments: at("migration", knob), message: `expected no ${knob} on target ${target}: migbench sets no migration knobs through ${v.api} (the ${v.product} defaults apply), found ${JSON.stringify(value2)}` });
-    }
-  }
-  const parts = Object.entries(scenario.workload ?? {}).filter(([, part]) => part !== void 0).map(([part]) => part);
-  if (parts.length) {
-    issues.push({ segments: at("workload"), message: `expected no workload on target ${target}: its ${v.product} VM runs no migbench agent, found workload.${parts.join(", workload.")}` });
-  }
-  const reported = THRESHOLD_KEYS.filter((m) => !v.unreported.includes(m));
-  for (const metric of Object.keys(scenario.thresholds ?? {})) {
-    if (v.unreported.includes(metric)) {
-      issues.push({ segments: at("thresholds", metric), message: `target ${target} (${v.product}) never reports ${metric}, so this threshold could never hold (thresholds it can meet: ${reported.join(", ")})` });
-    }
-  }
-  return issues;
-}
-var THRESHOLD_KEYS = Object.keys(configSchema.definitions.Thresholds.properties);
-var VENDOR_TARGETS = {
-  xenserver: {
-    product: "XenServer",
-    hosts: "pool hosts",
-    required: "url, user, vm, sourceHost, destinationHost",
-    password: "XenAPI",
-    api: "XenAPI",
-    unreported: ["downtimeMs", "stopToResumeMs", "setupTimeMs", "transferredBytes", "iterations", "guestPauseMs"]
-  },
-  vsphere: {
-    product: "vSphere",
-    hosts: "ESXi hosts",
-    required: "url, user, vm, sourceHost, destinationHost",
-    password: "vCenter",
-    api: "vCenter",
-    unreported: ["stopToResumeMs", "setupTimeMs", "transferredBytes", "iterations", "guestPauseMs"]
-  },
-  hyperv: {
-    product: "Hyper-V",
-    hosts: "Windows hosts",
-    required: "vm, sourceHost, destinationHost",
-    password: null,
-    api: "Move-VM",
-    unreported: ["stopToResumeMs", "setupTimeMs", "guestPauseMs"]
-  }
-};
-function targetIssues(name, target) {
-  const issues = [];
-  const at = (...rest) => ["targets", name, ...rest];
-  for (const [kind, v] of Object.entries(VENDOR_TARGETS)) {
-    const settings = target[kind];
-    if (target.hypervisor !== kind) {
-      if (settings) issues.push({ segments: at(kind), message: `${kind} settings belong to a ${kind} target, not ${target.hypervisor}` });
-      continue;
-    }
-    if (target.lab) issues.push({ segments: at("lab"), message: `${v.product} does not run in the embedded lab; give the ${v.hosts} instead` });
-    if (!settings) issues.push({ segments: at(), message: `a ${kind} target needs its ${kind} settings (${v.required})` });
-    else if (v.password && !settings.passwordEnv && !settings.passwordFile) issues.push({ segments: at(kind), message: `give the ${v.password} password as passwordEnv or passwordFile (never in the config itself)` });
-  }
-  if (target.qemu && target.hypervisor !== "qemu" && target.hypervisor !== "libvirt") issues.push({ segments: at("qemu"), message: `qemu settings belong to a qemu or libvirt target, not ${target.hypervisor}` });
-  if (target.libvirt && target.hypervisor !== "libvirt") issues.push({ segments: at("libvirt"), message: `libvirt settings belong to a libvirt target, not ${target.hypervisor}` });
-  if (BUILTIN_TARGETS[name] || target.lab) {
-    for (const key2 of ["source", "destination", "observer", "guestNetwork"]) {
-      if (target[key2] !== void 0) issues.push({ segments: at(key2), message: `the embedded lab provides ${key2}; remove it or set lab: false` });
-    }
-    return issues;
-  }
-  for (const key2 of ["source", "destination", "guestNetwork"]) {
-    if (target[key2] === void 0) issues.push({ segments: at(key2), message: `a target on real hosts needs ${key2}` });
-  }
-  for (const side of ["source", "destination"]) {
-    const host = target[side];
-    if (host && !host.hostKeyFingerprints?.length && !host.knownHostsFile) {
-      issues.push({ segments: at(side), message: "pin the host key: set hostKeyFingerprints or knownHostsFile (unknown host keys are refused)" });
-    }
-    if (host?.workDir?.includes(",")) issues.push({ segments: at(side, "workDir"), message: "must not contain a comma (QEMU option syntax)" });
-  }
-  return issues;
-}
-function resolveWorkload(raw) {
-  return {
-    memory: raw?.memory ? { workingSetMiB: raw.memory.workingSetMiB, dirtyRateMBps: raw.memory.dirtyRateMBps, pattern: raw.memory.pattern ?? "sequential" } : null,
-    disk: raw?.disk ? { workingSetMiB: raw.disk.workingSetMiB, writeRateMBps: raw.disk.writeRateMBps } : null,
-    cpu: raw?.cpu ? { threads: raw.cpu.threads } : null
-  };
-}
-function suiteNames(config) {
-  return Object.keys(config.suites);
-}
-function matrixNames(config) {
-  return Object.keys(config.matrices ?? {});
-}
-function resolveScenarios(config, suite) {
-  const entry = config.suites[suite];
-  const defaultTarget = config.defaults?.target ?? LAB_TARGET;
-  return (entry?.scenarios ?? []).flatMap(
-    (raw) => raw.target === void 0 && entry?.targets ? entry.targets.map((target) => resolveScenario(config, suite, { ...raw, target, name: targetScenarioName(raw.name, target, defaultTarget) })) : [resolveScenario(config, suite, raw)]
-  );
-}
-function targetScenarioName(name, target, defaultTarget) {
-  return target === defaultTarget ? name : `${name}@${target}`;
-}
-function resolveMatrix(config, name) {
-  const matrix = config.matrices?.[name];
-  if (!matrix) return [];
-  return expandMatrix(matrix).points.map((point) => ({ ...point, resolved: resolveScenario(config, name, { ...point.scenario, repeat: point.scenario.repeat ?? matrix.repeat }) }));
-}
-function resolveScenario(config, suite, raw) {
-  const defaults = config.defaults ?? {};
-  return {
-    suite,
-    name: raw.name,
-    description: raw.description,
-    target: raw.target ?? defaults.target ?? LAB_TARGET,
-    guest: {
-      memoryMiB: raw.guest.memoryMiB,
-      vcpus: raw.guest.vcpus ?? 1,
-      diskMiB: raw.guest.diskMiB ?? DEFAULT_DISK_MIB,
-      diskDataMiB: raw.guest.diskDataMiB ?? DEFAULT_DISK_DATA_MIB
-    },
-    workload: resolveWorkload(raw.workload),
-    migration: {
-      kind: raw.migration.kind,
-      timeoutMs: raw.migration.timeoutMs ?? defaults.migrationTimeoutMs ?? DEFAULT_MIGRATION_TIMEOUT_MS,
-      ...raw.migration.downtimeLimitMs !== void 0 && { downtimeLimitMs: raw.migration.downtimeLimitMs },
-      ...raw.migration.maxBandwidthMiBps !== void 0 && { maxBandwidthMiBps: raw.migration.maxBandwidthMiBps },
-      ...raw.migration.multifdChannels !== void 0 && { multifdChannels: raw.migration.multifdChannels },
-      ...raw.migration.autoConverge !== void 0 && { autoConverge: raw.migration.autoConverge },
-      ...raw.migration.xbzrleCacheMiB !== void 0 && { xbzrleCacheMiB: raw.migration.xbzrleCacheMiB },
-      ...raw.migration.postcopyAfterMs !== void 0 && { postcopyAfterMs: raw.migration.postcopyAfterMs }
-    },
-    link: raw.link && (raw.link.bandwidthMbps !== void 0 || raw.link.delayMs !== void 0) ? { ...raw.link } : null,
-    probe: { ...DEFAULT_PROBE, ...defaults.probe, ...raw.probe },
-    thresholds: raw.thresholds ?? {},
-    repeat: raw.repeat ?? 1,
-    bootTimeoutMs: defaults.bootTimeoutMs ?? DEFAULT_BOOT_TIMEOUT_MS
-  };
-}
-function compareThresholds(config) {
-  const c = config.compare;
-  return (scenario, metric) => {
-    const pick = (t) => t?.[metric];
-    return pick(c?.scenarios?.[scenario]) ?? pick(c?.metrics) ?? c?.default;
-  };
-}
-function isLabTarget(config, name) {
-  return Boolean(BUILTIN_TARGETS[name] || config.targets?.[name]?.lab);
+function scenarioNames(config) {
+  const known = /* @__PURE__ */ new Set();
+  for (const suite of suiteNames(config)) for (const s of resolveScenarios(config, suite)) known.add(s.name);
+  for (const matrix of matrixNames(config)) for (const p of resolveMatrix(config, matrix)) known.add(p.resolved.name);
+  return [...known];
 }
 
-// src/runner/local.ts
+// src/config/load.ts
+async function loadConfig(path) {
+  const absolute = isAbsolute(path) ? path : resolve(path);
+  let text;
+  try {
+    text = await readFile2(absolute, "utf8");
+  } catch (error2) {
+    const code = error2.code;
+    const found = code === "ENOENT" ? "no such file" : code === "EISDIR" ? "a directory" : code === "EACCES" ? "a file this user may not read (EACCES)" : error2.message;
+    throw new InputFileError("MB_CONFIG_READ", path, [{ path: "", message: `cannot read config: expected a YAML or JSON file, found ${found}` }], code ? void 0 : error2);
+  }
+  return { path, sha256: createHash("sha256").update(text).digest("hex"), config: parseConfig(text, path) };
+}
+function parseConfig(text, file) {
+  const lineCounter = new import_yaml.LineCounter();
+  const doc = (0, import_yaml.parseDocument)(text, { lineCounter, prettyErrors: false, uniqueKeys: true, logLevel: "error" });
+  const syntax = syntaxIssues(doc, lineCounter);
+  if (syntax.length) throw new InputFileError("MB_CONFIG_INVALID", file, syntax);
+  const data = plainData(doc, lineCounter, file);
+  const locate = locator(doc, lineCounter);
+  const config = validConfig(data, file, locate);
+  positions.set(config, locate);
+  return config;
+}
+var positions = /* @__PURE__ */ new WeakMap();
+function locator(doc, lineCounter) {
+  return (segments) => {
+    for (let n = segments.length; n >= 0; n--) {
+      const node = doc.getIn(segments.slice(0, n), true);
+      if ((0, import_yaml.isNode)(node) && node.range) return `line ${lineCounter.linePos(node.range[0]).line}`;
+    }
+    return "";
+  };
+}
+function lineAndColumn(lineCounter, offset) {
+  const pos = lineCounter.linePos(offset);
+  return `(line ${pos.line}, column ${pos.col})`;
+}
+function located(segments, message, locate) {
+  const display = displayPath(segments) || "(root)";
+  const where = locate(segments);
+  return { path: where ? `${display} (${where})` : display, message };
+}
+function invalid(file, issues, locate) {
+  return new InputFileError(
+    "MB_CONFIG_INVALID",
+    file,
+    issues.map((i) => located(i.segments, i.message, locate))
+  );
+}
+function syntaxIssues(doc, lineCounter) {
+  if (doc.errors.length) return doc.errors.map((e) => ({ path: lineAndColumn(lineCounter, e.pos[0]), message: e.message.split("\n")[0] }));
+  const complexKeys = [];
+  (0, import_yaml.visit)(doc, {
+    Pair(_, pair) {
+      if ((0, import_yaml.isCollection)(pair.key) && complexKeys.length < 10) {
+        const where = pair.key.range ? lineAndColumn(lineCounter, pair.key.range[0]) : "";
+        complexKeys.push({ path: where, message: `expected a plain key (a name), found a ${(0, import_yaml.isSeq)(pair.key) ? "list" : "map"} used as a key` });
+      }
+    }
+  });
+  return complexKeys;
+}
+function plainData(doc, lineCounter, file) {
+  let data;
+  try {
+    data = doc.toJS({ maxAliasCount: 100 });
+  } catch (error2) {
+    throw new InputFileError("MB_CONFIG_INVALID", file, [aliasIssue(doc, lineCounter, error2)]);
+  }
+  if (data === null || data === void 0) {
+    throw new InputFileError("MB_CONFIG_INVALID", file, [
+      { path: "(root)", message: `expected a config (a map with at least "suites"), found ${doc.contents === null ? "an empty file" : "null"}` }
+    ]);
+  }
+  return data;
+}
+function validConfig(data, file, locate) {
+  const notJson = nonJsonValues(data);
+  if (notJson.length) throw invalid(file, notJson, locate);
+  if (!validateConfigSchema(data)) throw invalid(file, schemaProblems(validateConfigSchema.errors, data, configSchema), locate);
+  const config = data;
+  const issues = semanticIssues(config);
+  if (issues.length) throw invalid(file, issues, locate);
+  return config;
+}
+function aliasIssue(doc, lineCounter, error2) {
+  let where = "";
+  let unresolved;
+  (0, import_yaml.visit)(doc, {
+    Alias(_, node) {
+      if (!where && node.range) where = lineAndColumn(lineCounter, node.range[0]);
+      if (node.resolve(doc) === void 0) {
+        unresolved = node.source;
+        if (node.range) where = lineAndColumn(lineCounter, node.range[0]);
+        return import_yaml.visit.BREAK;
+      }
+      return void 0;
+    }
+  });
+  const message = unresolved !== void 0 ? `the YAML alias *${unresolved} has no anchor &${unresolved} before it` : /alias count/i.test(error2.message) ? "too many YAML aliases to expand (a guard against alias bombs): write the values out" : `cannot expand YAML aliases: ${error2.message.split("\n")[0]}`;
+  return { path: where, message };
+}
+function nonJsonValues(data) {
+  const issues = [];
+  const ancestors = /* @__PURE__ */ new Set();
+  const walk = (value2, segments) => {
+    if (issues.length >= 10 || value2 === null || typeof value2 === "string" || typeof value2 === "boolean") return;
+    if (typeof value2 === "number") {
+      if (!Number.isFinite(value2)) issues.push({ segments, message: `expected a finite number, found ${String(value2)}` });
+      return;
+    }
+    if (typeof value2 !== "object") {
+      issues.push({ segments, message: `expected a map, a list or a plain value, found a ${typeof value2}` });
+      return;
+    }
+    if (ancestors.has(value2)) {
+      issues.push({ segments, message: "found a YAML alias that contains itself: a config must be a tree" });
+      return;
+    }
+    const proto = Object.getPrototypeOf(value2);
+    if (!Array.isArray(value2) && proto !== Object.prototype && proto !== null) {
+      const kind = value2.constructor?.name ?? "object";
+      issues.push({ segments, message: `expected a map, a list or a plain value, found a ${kind} (YAML tags such as !!binary, !!set, !!omap and !!timestamp are not supported)` });
+      return;
+    }
+    ancestors.add(value2);
+    if (Array.isArray(value2)) value2.forEach((item, i) => walk(item, [...segments, i]));
+    else for (const [key2, item] of Object.entries(value2)) walk(item, [...segments, key2]);
+    ancestors.delete(value2);
+  };
+  walk(data, []);
+  return issues;
+}
+
+// src/exec/local.ts
 import { spawn as spawnChild } from "node:child_process";
 import { connect } from "node:net";
 var LocalRunner = class {
@@ -36475,9 +36563,7 @@ var LocalRunner = class {
           ok: code === 0
         };
         if (timedOut) {
-          reject(
-            new CommandError("MB_COMMAND_TIMEOUT", { ...result, reason: `timed out after ${options.timeoutMs} ms` })
-          );
+          reject(new CommandError("MB_COMMAND_TIMEOUT", { ...result, reason: `timed out after ${options.timeoutMs} ms` }));
         } else if ((options.check ?? true) && !result.ok) {
           reject(new CommandError("MB_COMMAND_FAILED", result));
         } else {
@@ -36507,8 +36593,7 @@ var LocalRunner = class {
       });
       child.on("close", (code, signal) => {
         if (failure) reject(startError(host, argv, failure));
-        else
-          resolve3({ host, argv, exitCode: code, signal, stdout: "", stderr, durationMs: performance.now() - started, ok: code === 0 });
+        else resolve3({ host, argv, exitCode: code, signal, stdout: "", stderr, durationMs: performance.now() - started, ok: code === 0 });
       });
     });
     done.catch(() => void 0);
@@ -36538,7 +36623,13 @@ var LocalRunner = class {
       });
       socket.once(
         "error",
-        (error2) => reject(new CommandError("MB_COMMAND_START", { host: this.host, argv: ["connect", path], exitCode: null, signal: null, stderr: "", reason: `cannot connect to unix socket: ${error2.message}` }, error2))
+        (error2) => reject(
+          new CommandError(
+            "MB_COMMAND_START",
+            { host: this.host, argv: ["connect", path], exitCode: null, signal: null, stderr: "", reason: `cannot connect to unix socket: ${error2.message}` },
+            error2
+          )
+        )
       );
     });
   }
@@ -36584,7 +36675,7 @@ import { mkdir as mkdir3, mkdtemp, readFile as readFile5, writeFile as writeFile
 import { tmpdir } from "node:os";
 import { join as join2, resolve as resolve2 } from "node:path";
 
-// src/stats.ts
+// src/analysis/stats.ts
 function sorted(xs) {
   return [...xs].sort((a, b) => a - b);
 }
@@ -36640,7 +36731,7 @@ function summarize(xs) {
   };
 }
 
-// src/significance.ts
+// src/analysis/significance.ts
 var EXACT_MAX_N = 50;
 function assertFinite(xs, what) {
   for (const x of xs) {
@@ -36884,7 +36975,7 @@ function minimumDetectableEffectPct(cv, n) {
   return Number.isFinite(mde) ? mde : null;
 }
 
-// src/compare.ts
+// src/analysis/comparison.ts
 var JUDGED_METRICS = ["totalTimeMs", "downtimeMs", "stopToResumeMs", "observedDowntimeMs", "guestPauseMs", "transferredBytes", "wireBytes"];
 function defaultThresholds(metric) {
   return /Bytes$/.test(metric) ? { warnPct: 2, failPct: 5 } : { warnPct: 5, failPct: 10 };
@@ -36926,14 +37017,19 @@ function decide(row, pAdjusted, alpha, family) {
     return { verdict: "unchanged", reason: "identical values" };
   }
   const floor = smallestP(base.n, head.n);
-  if (floor >= alpha) return { verdict: "not comparable", reason: `too few samples for a test: n=${base.n} vs ${head.n} cannot reach p < ${alpha} (smallest possible p ${floor.toFixed(3)})` };
+  if (floor >= alpha)
+    return { verdict: "not comparable", reason: `too few samples for a test: n=${base.n} vs ${head.n} cannot reach p < ${alpha} (smallest possible p ${floor.toFixed(3)})` };
   if (floor * family >= alpha) {
-    return { verdict: "not comparable", reason: `too few samples for ${family} comparisons: n=${base.n} vs ${head.n} cannot reach p < ${alpha} after Holm (smallest possible p ${floor.toFixed(4)} \xD7 ${family})` };
+    return {
+      verdict: "not comparable",
+      reason: `too few samples for ${family} comparisons: n=${base.n} vs ${head.n} cannot reach p < ${alpha} after Holm (smallest possible p ${floor.toFixed(4)} \xD7 ${family})`
+    };
   }
   if (pAdjusted === null || row.deltaPct === null) return { verdict: "not comparable", reason: "no test possible" };
   if (pAdjusted >= alpha) return { verdict: "unchanged", reason: null };
   if (row.deltaLowPct !== null && row.deltaLowPct >= thresholds.failPct) return { verdict: "regression", reason: null };
-  if (row.deltaPct >= thresholds.warnPct) return { verdict: "warn", reason: row.deltaLowPct !== null ? `significant, but the interval reaches below the ${thresholds.failPct}% fail threshold` : null };
+  if (row.deltaPct >= thresholds.warnPct)
+    return { verdict: "warn", reason: row.deltaLowPct !== null ? `significant, but the interval reaches below the ${thresholds.failPct}% fail threshold` : null };
   if (row.deltaPct <= -thresholds.warnPct) return { verdict: "improved", reason: null };
   return { verdict: "unchanged", reason: `significant but smaller than the ${thresholds.warnPct}% that matters` };
 }
@@ -36984,6 +37080,15 @@ function compareResults(base, head, options = {}) {
     return { ...row, pAdjusted: adjusted[i] ?? null, ...decided };
   });
   return { rows, environmentDifferences: environment, configDiffers: base.config.sha256 !== head.config.sha256, counts, unmatched, alpha };
+}
+
+// src/config/compare.ts
+function compareThresholds(config) {
+  const c = config.compare;
+  return (scenario, metric) => {
+    const pick = (t) => t?.[metric];
+    return pick(c?.scenarios?.[scenario]) ?? pick(c?.metrics) ?? c?.default;
+  };
 }
 
 // node_modules/markdown-table/index.js
@@ -37129,7 +37234,7 @@ function toAlignment(value2) {
   return code === 67 || code === 99 ? 99 : code === 76 || code === 108 ? 108 : code === 82 || code === 114 ? 114 : 0;
 }
 
-// src/report/compare.ts
+// src/render/comparison.ts
 var COMMENT_LIMIT = 6e4;
 var VERDICT_MARK = {
   regression: "\u{1F6A8} regression",
@@ -37189,7 +37294,13 @@ function table(rows, withScenario, samples = false) {
 }
 function headline(comparison) {
   const c = comparison.counts;
-  const parts = [`**${c.regression} regression${c.regression === 1 ? "" : "s"}**`, `${c.warn} warning${c.warn === 1 ? "" : "s"}`, `${c.improved} improved`, `${c.unchanged} unchanged`, `${c["not comparable"]} not comparable`];
+  const parts = [
+    `**${c.regression} regression${c.regression === 1 ? "" : "s"}**`,
+    `${c.warn} warning${c.warn === 1 ? "" : "s"}`,
+    `${c.improved} improved`,
+    `${c.unchanged} unchanged`,
+    `${c["not comparable"]} not comparable`
+  ];
   return `${c.regression ? "\u{1F6A8}" : c.warn ? "\u26A0\uFE0F" : "\u2705"} ${parts.join(" \xB7 ")}`;
 }
 function mermaidBars(scenario, rows) {
@@ -37238,7 +37349,18 @@ function compareMarkdown(comparison, options = {}) {
   const details = [];
   for (const [name, rows] of scenarios) {
     const chart = mermaidBars(name, rows);
-    details.push(["<details>", `<summary>${escapeHtml(name)}: ${summaryOf(rows)}</summary>`, "", table(rows, false, options.samples), "", ...chart ? [chart, ""] : [], "</details>", ""].join("\n"));
+    details.push(
+      [
+        "<details>",
+        `<summary>${escapeHtml(name)}: ${summaryOf(rows)}</summary>`,
+        "",
+        table(rows, false, options.samples),
+        "",
+        ...chart ? [chart, ""] : [],
+        "</details>",
+        ""
+      ].join("\n")
+    );
   }
   let out = head;
   let dropped = hidden ? details.length : 0;
@@ -37250,7 +37372,8 @@ function compareMarkdown(comparison, options = {}) {
     out += `
 ${block}`;
   }
-  if (dropped) out += `
+  if (dropped)
+    out += `
 _${dropped} scenario detail${dropped === 1 ? "" : "s"} left out to stay under GitHub's comment limit${options.fullReport ? `; the full report is ${options.fullReport}` : ""}._
 `;
   return out;
@@ -37264,7 +37387,7 @@ function escapeHtml(text) {
   return text.replaceAll("&", "&amp;").replaceAll("<", "&lt;").replaceAll(">", "&gt;");
 }
 
-// src/report/summary.ts
+// src/render/summary.ts
 function scenarioSummaries(results) {
   const groups2 = /* @__PURE__ */ new Map();
   for (const r of results.records) {
@@ -37275,9 +37398,7 @@ function scenarioSummaries(results) {
   }
   return [...groups2.values()].map((records) => {
     const done = records.filter((r) => r.status === "completed");
-    const metrics = Object.fromEntries(
-      METRIC_ORDER.map((m) => [m, summarize(done.map((r) => r.metrics[m]).filter((v) => v !== null))])
-    );
+    const metrics = Object.fromEntries(METRIC_ORDER.map((m) => [m, summarize(done.map((r) => r.metrics[m]).filter((v) => v !== null))]));
     return {
       suite: records[0].suite,
       scenario: records[0].scenario,
@@ -37325,10 +37446,11 @@ function summaryTable(results) {
 `;
 }
 
-// src/report/table.ts
+// src/render/table.ts
 function guestState(record) {
   const i = record.integrity;
-  if (i.guestAlive && i.memoryIntact && i.diskIntact !== false) return { text: `ok (${i.pagesChecked} pages${i.diskIntact ? `, ${i.blocksChecked} disk blocks` : ""} verified)`, bad: false };
+  if (i.guestAlive && i.memoryIntact && i.diskIntact !== false)
+    return { text: `ok (${i.pagesChecked} pages${i.diskIntact ? `, ${i.blocksChecked} disk blocks` : ""} verified)`, bad: false };
   if (i.guestAlive && i.memoryIntact === null) return { text: "alive (no agent to verify memory)", bad: false };
   return { text: i.problem ?? "not intact", bad: true };
 }
@@ -37371,7 +37493,9 @@ function resultsNotes(results) {
   for (const [env, n] of environments) lines.push(`- Environment (${n} run${n === 1 ? "" : "s"}): ${env}.`);
   const workarounds = new Set(results.records.flatMap((r) => r.workarounds));
   for (const w of workarounds) lines.push(`- Workaround applied: ${w}.`);
-  lines.push(`- migbench ${results.migbenchVersion}${results.gitSha ? ` (${results.gitSha.slice(0, 12)})` : ""}; config ${results.config.path} (sha256 ${results.config.sha256.slice(0, 12)}).`);
+  lines.push(
+    `- migbench ${results.migbenchVersion}${results.gitSha ? ` (${results.gitSha.slice(0, 12)})` : ""}; config ${results.config.path} (sha256 ${results.config.sha256.slice(0, 12)}).`
+  );
   const probe = results.records.find((r) => r.probe)?.probe;
   const beat = results.records.find((r) => r.heartbeat)?.heartbeat;
   lines.push(
@@ -37396,14 +37520,14 @@ ${resultsTable(results)}
 ${summary2}${resultsNotes(results)}`;
 }
 
-// src/results.ts
+// src/model/results.ts
 import { mkdir as mkdir2, readFile as readFile4, rename as rename2, writeFile as writeFile2 } from "node:fs/promises";
 
-// src/version.ts
+// src/model/version.ts
 import { readFileSync as readFileSync2 } from "node:fs";
 var MIGBENCH_VERSION = JSON.parse(readFileSync2(projectPath("package.json"), "utf8")).version;
 
-// src/results.ts
+// src/model/results.ts
 var SCHEMA_VERSION = 1;
 function parseResults(data, file) {
   const version = typeof data === "object" && data !== null ? data.schemaVersion : void 0;
@@ -37431,7 +37555,7 @@ async function readResults(path) {
   return parseResults(data, path);
 }
 
-// src/action/github.ts
+// src/github/api.ts
 import { randomUUID as randomUUID2 } from "node:crypto";
 
 // node_modules/universal-user-agent/index.js
@@ -44804,7 +44928,7 @@ function onSecondaryRateLimit(retryAfter, options, octokit) {
 var App2 = App.defaults({ Octokit: Octokit2 });
 var OAuthApp2 = OAuthApp.defaults({ Octokit: Octokit2 });
 
-// src/action/github.ts
+// src/github/api.ts
 var MAX_PRIMARY_RATE_LIMIT_WAIT_S = 60;
 function createGitHubClient(options) {
   const token = options.token?.trim();
@@ -44900,8 +45024,7 @@ var GITHUB_BODY_LIMIT_CHARS = 65536;
 var TRUNCATION_NOTE = "\u2026truncated; the full report is in the job summary/artifact";
 var STICKY_ID = /^[A-Za-z0-9._/-]{1,200}$/;
 function stickyMarker(id) {
-  if (!STICKY_ID.test(id))
-    throw new UsageError(`sticky comment id ${JSON.stringify(id)} is invalid: use 1 to 200 of the characters A-Z a-z 0-9 . _ / -`);
+  if (!STICKY_ID.test(id)) throw new UsageError(`sticky comment id ${JSON.stringify(id)} is invalid: use 1 to 200 of the characters A-Z a-z 0-9 . _ / -`);
   return `<!-- migbench:sticky:${id} -->`;
 }
 function fitBody(body, options = {}) {
@@ -44949,7 +45072,10 @@ ${stickyMarker(id)}`, ...note !== void 0 && { note } });
 function findStickyComment(comments, id, login) {
   const marker = stickyMarker(id);
   const author = login?.toLowerCase();
-  return comments.filter((c) => (c.body ?? "").trimEnd().endsWith(marker) && (author === void 0 || c.user?.login.toLowerCase() === author)).reduce((newest, c) => !newest || Date.parse(c.created_at) > Date.parse(newest.created_at) || c.created_at === newest.created_at && c.id > newest.id ? c : newest, void 0);
+  return comments.filter((c) => (c.body ?? "").trimEnd().endsWith(marker) && (author === void 0 || c.user?.login.toLowerCase() === author)).reduce(
+    (newest, c) => !newest || Date.parse(c.created_at) > Date.parse(newest.created_at) || c.created_at === newest.created_at && c.id > newest.id ? c : newest,
+    void 0
+  );
 }
 async function upsertStickyComment(octokit, options) {
   const { owner, repo, issueNumber } = options;
@@ -44979,7 +45105,7 @@ async function mergeBase(octokit, options) {
   return sha;
 }
 
-// src/shard.ts
+// src/config/shard.ts
 function shardScenarios(names, shard) {
   const sorted2 = [...new Set(names)].sort();
   return shard ? sorted2.filter((_, i) => i % shard.total === shard.index - 1) : sorted2;
@@ -45005,7 +45131,7 @@ async function runGate(inputs, ctx, io, deps) {
   if (pr?.fork && ctx.runnerEnvironment === "self-hosted" && !inputs.allowForkPullRequests) {
     throw new MigbenchError(
       "MB_USAGE",
-      "refusing to run for a pull request from a fork on a self-hosted runner: anyone who can open a pull request could run code beside your hypervisors. Measure trusted branches only, or relay results with workflow_run (see README), or set allow-fork-pull-requests: true if this runner is disposable.",
+      "refusing to run for a pull request from a fork on a self-hosted runner: anyone who can open a pull request could run code beside your hypervisors. Measure trusted branches only, or relay results with workflow_run (see docs/action.md), or set allow-fork-pull-requests: true if this runner is disposable.",
       { userError: true }
     );
   }
@@ -45027,7 +45153,10 @@ async function runGate(inputs, ctx, io, deps) {
     io.log(`baseline: the config at the merge-base ${sha.slice(0, 12)} of ${pr.baseRef}, run interleaved with the head's`);
     const baseConfig = join2(await mkdtemp(join2(tmpdir(), "migbench-base-")), "base-config.yaml");
     const shown = await deps.git.run(["git", "-C", ctx.workspace, "show", `${sha}:${inputs.config}`], { check: false });
-    if (!shown.ok) throw new MigbenchError("MB_USAGE", `input baseline: cannot read ${inputs.config} at the merge-base ${sha}: ${shown.stderr.trim()} (fetch with fetch-depth: 0)`, { userError: true });
+    if (!shown.ok)
+      throw new MigbenchError("MB_USAGE", `input baseline: cannot read ${inputs.config} at the merge-base ${sha}: ${shown.stderr.trim()} (fetch with fetch-depth: 0)`, {
+        userError: true
+      });
     await writeFile3(baseConfig, shown.stdout);
     runFailed = (await deps.measure.ab({ base: baseConfig, head: configPath, suites: inputs.suites, repeat: inputs.repeat, out, scenarios })).exitCode !== 0;
     headPath = join2(out, "head", "results.json");
@@ -45042,7 +45171,11 @@ async function runGate(inputs, ctx, io, deps) {
   for (const f of failures) io.annotate(`${f.test}: ${f.message}`, f.file, f.line ?? void 0);
   for (const r of head.records) {
     const guest = guestState(r);
-    if (r.status !== "completed" || guest.bad) io.annotate(`${r.suite} / ${r.scenario} #${r.repetition}: ${r.status !== "completed" ? r.error?.message.split("\n")[0] ?? r.status : guest.text}`, `suites/${r.suite}.test.ts`);
+    if (r.status !== "completed" || guest.bad)
+      io.annotate(
+        `${r.suite} / ${r.scenario} #${r.repetition}: ${r.status !== "completed" ? r.error?.message.split("\n")[0] ?? r.status : guest.text}`,
+        `suites/${r.suite}.test.ts`
+      );
   }
   let comparison = null;
   let markdown = `## migbench: live migration
@@ -45140,16 +45273,35 @@ function readInputs(get3) {
 var runner = new LocalRunner();
 async function cli(args) {
   await runner.run(["bash", projectPath("scripts", "setup.sh")], { timeoutMs: 36e5 });
-  const result = await runner.run([process.execPath, "--import", "tsx", projectPath("src", "cli.ts"), ...args], { check: false, timeoutMs: 24 * 36e5 });
+  const result = await runner.run([process.execPath, "--import", "tsx", projectPath("src/cli/index.ts"), ...args], { check: false, timeoutMs: 24 * 36e5 });
   info(result.stdout);
   if (result.stderr.trim()) info(result.stderr);
   return { exitCode: result.exitCode ?? 1 };
 }
 var measure = {
-  suites: (o) => cli(["run", "--config", o.config, "--out", o.out, ...o.suites.flatMap((s) => ["--suite", s]), ...o.scenarios.flatMap((s) => ["--scenario", s]), ...o.repeat ? ["--repeat", String(o.repeat)] : []]),
-  ab: (o) => cli(["run", "--ab", o.base, o.head, "--out", o.out, ...o.suites.flatMap((s) => ["--suite", s]), ...o.scenarios.flatMap((s) => ["--scenario", s]), ...o.repeat ? ["--repeat", String(o.repeat)] : []])
+  suites: (o) => cli([
+    "run",
+    "--config",
+    o.config,
+    "--out",
+    o.out,
+    ...o.suites.flatMap((s) => ["--suite", s]),
+    ...o.scenarios.flatMap((s) => ["--scenario", s]),
+    ...o.repeat ? ["--repeat", String(o.repeat)] : []
+  ]),
+  ab: (o) => cli([
+    "run",
+    "--ab",
+    o.base,
+    o.head,
+    "--out",
+    o.out,
+    ...o.suites.flatMap((s) => ["--suite", s]),
+    ...o.scenarios.flatMap((s) => ["--scenario", s]),
+    ...o.repeat ? ["--repeat", String(o.repeat)] : []
+  ])
 };
-async function scenarioNames(config) {
+async function scenarioNames2(config) {
   const loaded = (await loadConfig(config)).config;
   return suiteNames(loaded).flatMap((s) => resolveScenarios(loaded, s).map((x) => x.name));
 }
@@ -45160,8 +45312,22 @@ async function run() {
     const loaded = await loadConfig(inputs.config).catch(() => null);
     if (loaded) for (const secret of await configSecrets(loaded.config, process.env)) setSecret(secret);
     const ctx = await contextFromEnv(process.env);
-    const octokit = inputs.githubToken ? createGitHubClient({ token: inputs.githubToken, ...process.env.GITHUB_API_URL && { baseUrl: process.env.GITHUB_API_URL }, log: { debug, info, warn: warning, error } }) : null;
-    const result = await runGate(inputs, ctx, { log: info, summary: (md) => summary.addRaw(md).write().then(() => void 0), setOutput, annotate: (message, file, line) => error(message, { file, ...line !== void 0 && { startLine: line } }) }, { measure, octokit, git: runner, scenarioNames });
+    const octokit = inputs.githubToken ? createGitHubClient({
+      token: inputs.githubToken,
+      ...process.env.GITHUB_API_URL && { baseUrl: process.env.GITHUB_API_URL },
+      log: { debug, info, warn: warning, error }
+    }) : null;
+    const result = await runGate(
+      inputs,
+      ctx,
+      {
+        log: info,
+        summary: (md) => summary.addRaw(md).write().then(() => void 0),
+        setOutput,
+        annotate: (message, file, line) => error(message, { file, ...line !== void 0 && { startLine: line } })
+      },
+      { measure, octokit, git: runner, scenarioNames: scenarioNames2 }
+    );
     setOutput("results-path", result.resultsPath);
     setOutput("verdict", result.verdict);
     setOutput("regressions", String(result.regressions));

@@ -5,17 +5,17 @@
 import { performance } from 'node:perf_hooks';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { compareResults } from '../src/compare.js';
+import { compareResults } from '../src/analysis/comparison.js';
 import type { MigrationRecord, ResultsFile } from '../src/generated/results.js';
-import { projectPath } from '../src/paths.js';
-import { compareMarkdown } from '../src/report/compare.js';
-import { readResults } from '../src/results.js';
+import { projectPath } from '../src/model/paths.js';
+import { compareMarkdown } from '../src/render/comparison.js';
+import { readResults } from '../src/model/results.js';
 
 const SCENARIOS = Number(process.env.SCENARIOS ?? 1000);
 const SAMPLES = Number(process.env.SAMPLES ?? 30);
 
 let seed = 42;
-const random = () => ((seed = (seed * 1664525 + 1013904223) >>> 0) / 2 ** 32);
+const random = () => (seed = (seed * 1664525 + 1013904223) >>> 0) / 2 ** 32;
 
 async function synthetic(shift: number): Promise<ResultsFile> {
   const fixture = await readResults(projectPath('fixtures/results/lab-tcg.json'));
@@ -27,7 +27,16 @@ async function synthetic(shift: number): Promise<ResultsFile> {
       r.scenario = `scenario-${s}`;
       r.repetition = i + 1;
       const noisy = (v: number | null) => (v === null ? null : v * (1 + shift * (s % 3 === 0 ? 1 : 0) + (random() - 0.5) * 0.1));
-      r.metrics = { ...r.metrics, totalTimeMs: noisy(r.metrics.totalTimeMs), downtimeMs: noisy(r.metrics.downtimeMs), stopToResumeMs: noisy(r.metrics.stopToResumeMs), observedDowntimeMs: noisy(r.metrics.observedDowntimeMs), guestPauseMs: noisy(r.metrics.guestPauseMs), transferredBytes: noisy(r.metrics.transferredBytes), wireBytes: noisy(r.metrics.wireBytes) };
+      r.metrics = {
+        ...r.metrics,
+        totalTimeMs: noisy(r.metrics.totalTimeMs),
+        downtimeMs: noisy(r.metrics.downtimeMs),
+        stopToResumeMs: noisy(r.metrics.stopToResumeMs),
+        observedDowntimeMs: noisy(r.metrics.observedDowntimeMs),
+        guestPauseMs: noisy(r.metrics.guestPauseMs),
+        transferredBytes: noisy(r.metrics.transferredBytes),
+        wireBytes: noisy(r.metrics.wireBytes),
+      };
       records.push(r);
     }
   }
@@ -53,5 +62,7 @@ const markdownStarted = performance.now();
 const markdown = compareMarkdown(comparison);
 const markdownMs = performance.now() - markdownStarted;
 const heapMiB = process.memoryUsage().heapUsed / 1024 / 1024;
-console.log(`${SCENARIOS} scenarios × ${SAMPLES} samples a side, ${comparison.rows.length} comparisons: compare ${compareMs.toFixed(0)} ms, markdown ${markdownMs.toFixed(0)} ms (${markdown.length} characters), heap ${heapMiB.toFixed(0)} MiB`);
+console.log(
+  `${SCENARIOS} scenarios × ${SAMPLES} samples a side, ${comparison.rows.length} comparisons: compare ${compareMs.toFixed(0)} ms, markdown ${markdownMs.toFixed(0)} ms (${markdown.length} characters), heap ${heapMiB.toFixed(0)} MiB`,
+);
 console.log(`verdicts: ${JSON.stringify(comparison.counts)}`);

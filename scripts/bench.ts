@@ -5,14 +5,15 @@ import { spawn } from 'node:child_process';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { cpus, release, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { BenchResults, MigrationSample, PauseSample } from '../src/bench/figures.js';
-import { renderBenchmarks } from '../src/bench/report.js';
-import { measurePauses } from '../src/calibration.js';
-import { parseConfig, resolveScenarios } from '../src/config.js';
-import { runMigration } from '../src/engine.js';
+import type { BenchResults, MigrationSample, PauseSample } from '../src/analysis/benchmarks.js';
+import { renderBenchmarks } from '../src/render/benchmarks.js';
+import { measurePauses } from '../src/engine/calibration.js';
+import { parseConfig } from '../src/config/load.js';
+import { resolveScenarios } from '../src/config/scenarios.js';
+import { runMigration } from '../src/engine/migration.js';
 import { labDown, labStatus, labUp, readLabState } from '../src/lab/lab.js';
-import { projectPath } from '../src/paths.js';
-import { connectTarget, type ConnectedTarget } from '../src/target.js';
+import { projectPath } from '../src/model/paths.js';
+import { connectTarget, type ConnectedTarget } from '../src/engine/target.js';
 
 const quick = process.env.BENCH_QUICK === '1';
 const PROBE_INTERVAL_MS = 2;
@@ -27,7 +28,9 @@ function scenarios(lines: string[]) {
 }
 
 async function migrate(target: ConnectedTarget, line: string, memoryMiB: number, dirtyRateMBps: number): Promise<MigrationSample> {
-  const { scenarios: [scenario] } = scenarios([line]);
+  const {
+    scenarios: [scenario],
+  } = scenarios([line]);
   const started = performance.now();
   const record = await runMigration(target, { scenario: scenario!, suite: 'bench', test: scenario!.name, repetition: 1 });
   const sample: MigrationSample = {
@@ -45,7 +48,9 @@ async function migrate(target: ConnectedTarget, line: string, memoryMiB: number,
     windowsMs: scenario!.probe.leadInMs + scenario!.probe.observeAfterMs,
     ...(record.error && { error: `${record.error.code} in ${record.error.phase}: ${record.error.message}` }),
   };
-  log(`${scenario!.name}: ${sample.status}, total ${sample.totalTimeMs} ms, observed downtime ${sample.observedDowntimeMs} ms, runner ${(sample.runnerWallMs / 1000).toFixed(1)} s${sample.error ? ` (${sample.error})` : ''}`);
+  log(
+    `${scenario!.name}: ${sample.status}, total ${sample.totalTimeMs} ms, observed downtime ${sample.observedDowntimeMs} ms, runner ${(sample.runnerWallMs / 1000).toFixed(1)} s${sample.error ? ` (${sample.error})` : ''}`,
+  );
   return sample;
 }
 
@@ -54,7 +59,9 @@ async function probeCost(target: ConnectedTarget, seconds: number): Promise<Benc
   const state = (await readLabState())!;
   const tool = target.observerProbePath;
   // `ip netns exec` execs the probe, so the child's pid is the probe's.
-  const child = spawn('ip', ['netns', 'exec', state.observer.netns, tool, 'icmp', '-r', '-e', '-i', String(PROBE_INTERVAL_MS * 1000), state.hosts.source.address], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const child = spawn('ip', ['netns', 'exec', state.observer.netns, tool, 'icmp', '-r', '-e', '-i', String(PROBE_INTERVAL_MS * 1000), state.hosts.source.address], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
   let replies = 0;
   let partial = '';
   child.stdout.on('data', (c: Buffer) => {
@@ -125,7 +132,13 @@ try {
     tool: 'migbench-probe',
     onReachable: (at) => (reachableAt = at),
   });
-  const pauses: PauseSample[] = measured.map((p) => ({ requestedMs: p.requestedMs, pausedMs: p.pausedMs, probeGapMs: p.probe.gapMs, heartbeatGapMs: p.heartbeat.gapMs, guestClockGapMs: p.guestClockGapMs }));
+  const pauses: PauseSample[] = measured.map((p) => ({
+    requestedMs: p.requestedMs,
+    pausedMs: p.pausedMs,
+    probeGapMs: p.probe.gapMs,
+    heartbeatGapMs: p.heartbeat.gapMs,
+    guestClockGapMs: p.guestClockGapMs,
+  }));
   log(`${pauses.length} pauses measured`);
   const probe = await probeCost(target, 10);
   log(`probe cost: ${probe ? ((probe.cpuSeconds / probe.seconds) * 100).toFixed(2) : '?'} % of a core`);
@@ -136,20 +149,43 @@ try {
 
   // ── scaling with guest memory: idle and dirtying (32 MiB working set at 32 MB/s) ──
   const memoryScaling: MigrationSample[] = [noise[0]!];
-  for (const mib of quick ? [128, 512] : [128, 512, 1024]) memoryScaling.push(await migrate(target, `{ name: idle-${mib}, guest: { memoryMiB: ${mib} }, migration: { kind: memory } }`, mib, 0));
+  for (const mib of quick ? [128, 512] : [128, 512, 1024])
+    memoryScaling.push(await migrate(target, `{ name: idle-${mib}, guest: { memoryMiB: ${mib} }, migration: { kind: memory } }`, mib, 0));
   for (const mib of quick ? [256, 512] : [256, 512, 1024]) {
-    memoryScaling.push(await migrate(target, `{ name: dirty-${mib}, guest: { memoryMiB: ${mib} }, workload: { memory: { workingSetMiB: 32, dirtyRateMBps: 32 } }, migration: { kind: memory, timeoutMs: 60000 } }`, mib, 32));
+    memoryScaling.push(
+      await migrate(
+        target,
+        `{ name: dirty-${mib}, guest: { memoryMiB: ${mib} }, workload: { memory: { workingSetMiB: 32, dirtyRateMBps: 32 } }, migration: { kind: memory, timeoutMs: 60000 } }`,
+        mib,
+        32,
+      ),
+    );
   }
 
   // ── scaling with dirty rate at a fixed link speed ──
   const dirtyScaling: MigrationSample[] = [];
   for (const rate of quick ? [16, 64] : [8, 32, 64, 128]) {
-    dirtyScaling.push(await migrate(target, `{ name: rate-${rate}, guest: { memoryMiB: 256 }, workload: { memory: { workingSetMiB: 64, dirtyRateMBps: ${rate} } }, migration: { kind: memory, maxBandwidthMiBps: ${DIRTY_BANDWIDTH_MIBPS}, timeoutMs: 30000 } }`, 256, rate));
+    dirtyScaling.push(
+      await migrate(
+        target,
+        `{ name: rate-${rate}, guest: { memoryMiB: 256 }, workload: { memory: { workingSetMiB: 64, dirtyRateMBps: ${rate} } }, migration: { kind: memory, maxBandwidthMiBps: ${DIRTY_BANDWIDTH_MIBPS}, timeoutMs: 30000 } }`,
+        256,
+        rate,
+      ),
+    );
   }
 
   results = {
     schema: 'migbench-bench/1',
-    environment: { cpuModel: env.cpuModel, cpuCount: cpus().length, accel: env.accel, hypervisorVersion: env.hypervisorVersion, kernel: release(), node: process.version, date: new Date().toISOString() },
+    environment: {
+      cpuModel: env.cpuModel,
+      cpuCount: cpus().length,
+      accel: env.accel,
+      hypervisorVersion: env.hypervisorVersion,
+      kernel: release(),
+      node: process.version,
+      date: new Date().toISOString(),
+    },
     probeIntervalMs: PROBE_INTERVAL_MS,
     heartbeatMs: HEARTBEAT_MS,
     labUpMs,
@@ -172,7 +208,9 @@ try {
 if (results && !quick) {
   const t0 = performance.now();
   const code = await new Promise<number | null>((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', projectPath('src/cli.ts'), 'start', '--out', join(tmpdir(), `migbench-bench-default-${process.pid}`)], { stdio: ['ignore', 'ignore', 'inherit'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', projectPath('src/cli/index.ts'), 'start', '--out', join(tmpdir(), `migbench-bench-default-${process.pid}`)], {
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
     child.on('close', resolve);
   });
   const ms = performance.now() - t0;

@@ -3,8 +3,8 @@
 // run without ../shared. Usage: node --import tsx scripts/derive-xapi-subset.ts [VENDOR_DIR]
 import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { dataModelName, XENAPI_CALLS } from '../src/xen/methods.js';
-import { projectPath } from '../src/paths.js';
+import { dataModelName, XENAPI_CALLS } from '../src/hypervisors/xen/methods.js';
+import { projectPath } from '../src/model/paths.js';
 
 interface DataModelClass {
   name: string;
@@ -20,12 +20,17 @@ for (const method of Object.keys(XENAPI_CALLS)) {
   const cls = model.find((c) => c.name === className);
   const msg = cls?.messages.find((m) => m.name === message);
   // Recorded as absent, so the test says which call the data model lacks.
-  subset[`${className}.${message}`] = msg ? { params: msg.params.map((p) => ({ name: p.name, type: p.type })), result: msg.result[0], errors: (msg.errors ?? []).map((e) => e.name) } : null;
+  subset[`${className}.${message}`] = msg
+    ? { params: msg.params.map((p) => ({ name: p.name, type: p.type })), result: msg.result[0], errors: (msg.errors ?? []).map((e) => e.name) }
+    : null;
 }
 const taskFields = model.find((c) => c.name === 'task')!.fields.map((f) => ({ name: f.name, type: f.type }));
 const out = projectPath('fixtures/xapi');
 await mkdir(join(out, 'component-test'), { recursive: true });
-await writeFile(join(out, 'datamodel-subset.json'), `${JSON.stringify({ source: 'xapi-project/xen-api doc/data/xenapi.json (commit e2ee48d6883e, LGPL-2.1)', messages: subset, taskFields }, null, 2)}\n`);
+await writeFile(
+  join(out, 'datamodel-subset.json'),
+  `${JSON.stringify({ source: 'xapi-project/xen-api doc/data/xenapi.json (commit e2ee48d6883e, LGPL-2.1)', messages: subset, taskFields }, null, 2)}\n`,
+);
 for (const name of ['session_login.json', 'vm_migrate_send.json', 'xapi_error.json', 'rpc_error.json']) {
   await copyFile(join(vendorDir, 'component-test-spec', name), join(out, 'component-test', name));
 }

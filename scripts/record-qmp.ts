@@ -2,14 +2,16 @@
 // tests of the QMP client, the translation and the driver. Run with the lab up:
 //   node --import tsx scripts/record-qmp.ts
 import { writeFile } from 'node:fs/promises';
-import { parseConfig, resolveScenarios } from '../src/config.js';
-import { guestMac, PATTERN_MIB } from '../src/hardware.js';
-import type { GuestHandle } from '../src/hypervisor.js';
-import { AgentTap, type Side } from '../src/probe/agent.js';
-import { projectPath } from '../src/paths.js';
-import { QemuHypervisor } from '../src/qemu/driver.js';
-import { agentParameters } from '../src/scenario.js';
-import { connectTarget } from '../src/target.js';
+import { parseConfig } from '../src/config/load.js';
+import { resolveScenarios } from '../src/config/scenarios.js';
+import { guestMac, PATTERN_MIB } from '../src/model/hardware.js';
+import type { GuestHandle } from '../src/hypervisors/hypervisor.js';
+import { AgentTap } from '../src/probes/agent.js';
+import { projectPath } from '../src/model/paths.js';
+import { QemuHypervisor } from '../src/hypervisors/qemu/driver.js';
+import { agentParameters } from '../src/model/scenario.js';
+import { connectTarget } from '../src/engine/target.js';
+import type { Side } from '../src/model/side.js';
 
 const config = parseConfig('suites:\n  r:\n    scenarios:\n      - { name: r, guest: { memoryMiB: 256 }, migration: { kind: memory } }\n', 'record');
 const scenario = resolveScenarios(config, 'r')[0]!;
@@ -25,7 +27,13 @@ const hv = new QemuHypervisor({
 });
 
 async function boot(vmId: string): Promise<GuestHandle> {
-  const guest = await hv.startGuest({ vmId, guest: scenario.guest, network: { address: target.guestNetwork.address, mac: guestMac(vmId) }, agent: agentParameters(scenario.workload, scenario.guest, 1, PATTERN_MIB), storage: scenario.migration.kind === 'storage' ? 'local' : 'shared' });
+  const guest = await hv.startGuest({
+    vmId,
+    guest: scenario.guest,
+    network: { address: target.guestNetwork.address, mac: guestMac(vmId) },
+    agent: agentParameters(scenario.workload, scenario.guest, 1, PATTERN_MIB),
+    storage: scenario.migration.kind === 'storage' ? 'local' : 'shared',
+  });
   const tap = new AgentTap({ ...hv.agentEndpoint(guest, 'source')!, side: 'source' });
   await tap.waitFor(() => tap.heartbeats.length > 0, 90_000);
   await tap.stop();

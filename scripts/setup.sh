@@ -44,4 +44,4 @@ if [ ! -f "$stamp" ] || [ package-lock.json -nt "$stamp" ] || [ package.json -nt
   touch "$stamp"
 fi
 
-node --import tsx src/cli.ts setup
+node --import tsx src/cli/index.ts setup

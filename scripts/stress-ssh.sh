@@ -13,7 +13,7 @@ cd "$(dirname "$0")/.."
 rounds="${1:-5}"
 hogs="${2:-2}"
 out="$(mktemp -d /tmp/migbench-stress-XXXXXX)"
-cli=(node --import tsx src/cli.ts)
+cli=(node --import tsx src/cli/index.ts)
 
 bash scripts/setup.sh >/dev/null
 started_lab=0

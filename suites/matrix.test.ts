@@ -1,7 +1,7 @@
 // Scenario matrices (`migbench run --matrix NAME`): every scenario the matrix expands to,
 // then what Hu et al. (2013) found, checked on this matrix's own medians.
 import { describe, expect, test } from 'vitest';
-import { studyFindings } from '../src/findings.js';
+import { studyFindings } from '../src/analysis/findings.js';
 import type { MigrationRecord } from '../src/generated/results.js';
 import { selectedMatrices, useMigbenchMatrix } from '../src/vitest/suite.js';
 

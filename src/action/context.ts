@@ -1,6 +1,6 @@
 // GitHub's environment for a run of the Action: the event, the repository, the runner.
 import { readFile } from 'node:fs/promises';
-import { MigbenchError } from '../errors.js';
+import { MigbenchError } from '../model/errors.js';
 import type { GateContext } from './gate.js';
 
 export async function contextFromEnv(env: NodeJS.ProcessEnv): Promise<GateContext> {

@@ -6,17 +6,18 @@ import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Octokit } from 'octokit';
-import { compareResults, type Comparison, type Verdict } from '../compare.js';
-import { compareThresholds, loadConfig } from '../config.js';
-import { MigbenchError } from '../errors.js';
+import { compareResults, type Comparison, type Verdict } from '../analysis/comparison.js';
+import { loadConfig } from '../config/load.js';
+import { compareThresholds } from '../config/compare.js';
+import { MigbenchError } from '../model/errors.js';
 import type { ResultsFile } from '../generated/results.js';
-import { compareMarkdown } from '../report/compare.js';
-import { resultsMarkdown, guestState } from '../report/table.js';
-import { readResults } from '../results.js';
-import type { CommandRunner } from '../runner/runner.js';
-import { mergeBase, upsertStickyComment } from './github.js';
+import { compareMarkdown } from '../render/comparison.js';
+import { resultsMarkdown, guestState } from '../render/table.js';
+import { readResults } from '../model/results.js';
+import type { CommandRunner } from '../exec/runner.js';
+import { mergeBase, upsertStickyComment } from '../github/api.js';
 import type { ActionInputs } from './inputs.js';
-import { shardScenarios } from '../shard.js';
+import { shardScenarios } from '../config/shard.js';
 
 export { shardScenarios };
 
@@ -62,8 +63,15 @@ interface PullRequest {
   readonly fork: boolean;
 }
 
+/** The fields of GitHub's pull_request event payload the gate reads; anything may be missing. */
+interface PullRequestPayload {
+  readonly number?: unknown;
+  readonly base?: { readonly ref?: unknown; readonly repo?: { readonly full_name?: unknown } };
+  readonly head?: { readonly sha?: unknown; readonly repo?: { readonly full_name?: unknown } };
+}
+
 function pullRequest(ctx: GateContext): PullRequest | null {
-  const pr = ctx.payload.pull_request as Record<string, any> | undefined;
+  const pr = ctx.payload.pull_request as PullRequestPayload | undefined;
   if (!pr || typeof pr.number !== 'number') return null;
   return {
     number: pr.number,
@@ -79,12 +87,17 @@ export function overallVerdict(comparison: Comparison): Verdict {
   return order.find((v) => comparison.counts[v] > 0) ?? 'unchanged';
 }
 
-export async function runGate(inputs: ActionInputs, ctx: GateContext, io: GateIo, deps: { measure: Measure; octokit: Octokit | null; git: CommandRunner; scenarioNames: (config: string) => Promise<string[]> }): Promise<GateResult> {
+export async function runGate(
+  inputs: ActionInputs,
+  ctx: GateContext,
+  io: GateIo,
+  deps: { measure: Measure; octokit: Octokit | null; git: CommandRunner; scenarioNames: (config: string) => Promise<string[]> },
+): Promise<GateResult> {
   const pr = pullRequest(ctx);
   if (pr?.fork && ctx.runnerEnvironment === 'self-hosted' && !inputs.allowForkPullRequests) {
     throw new MigbenchError(
       'MB_USAGE',
-      'refusing to run for a pull request from a fork on a self-hosted runner: anyone who can open a pull request could run code beside your hypervisors. Measure trusted branches only, or relay results with workflow_run (see README), or set allow-fork-pull-requests: true if this runner is disposable.',
+      'refusing to run for a pull request from a fork on a self-hosted runner: anyone who can open a pull request could run code beside your hypervisors. Measure trusted branches only, or relay results with workflow_run (see docs/action.md), or set allow-fork-pull-requests: true if this runner is disposable.',
       { userError: true },
     );
   }
@@ -107,7 +120,10 @@ export async function runGate(inputs: ActionInputs, ctx: GateContext, io: GateIo
     io.log(`baseline: the config at the merge-base ${sha.slice(0, 12)} of ${pr.baseRef}, run interleaved with the head's`);
     const baseConfig = join(await mkdtemp(join(tmpdir(), 'migbench-base-')), 'base-config.yaml');
     const shown = await deps.git.run(['git', '-C', ctx.workspace, 'show', `${sha}:${inputs.config}`], { check: false });
-    if (!shown.ok) throw new MigbenchError('MB_USAGE', `input baseline: cannot read ${inputs.config} at the merge-base ${sha}: ${shown.stderr.trim()} (fetch with fetch-depth: 0)`, { userError: true });
+    if (!shown.ok)
+      throw new MigbenchError('MB_USAGE', `input baseline: cannot read ${inputs.config} at the merge-base ${sha}: ${shown.stderr.trim()} (fetch with fetch-depth: 0)`, {
+        userError: true,
+      });
     await writeFile(baseConfig, shown.stdout);
     runFailed = (await deps.measure.ab({ base: baseConfig, head: configPath, suites: inputs.suites, repeat: inputs.repeat, out, scenarios })).exitCode !== 0;
     headPath = join(out, 'head', 'results.json');
@@ -124,7 +140,11 @@ export async function runGate(inputs: ActionInputs, ctx: GateContext, io: GateIo
   for (const f of failures) io.annotate(`${f.test}: ${f.message}`, f.file, f.line ?? undefined);
   for (const r of head.records) {
     const guest = guestState(r);
-    if (r.status !== 'completed' || guest.bad) io.annotate(`${r.suite} / ${r.scenario} #${r.repetition}: ${r.status !== 'completed' ? (r.error?.message.split('\n')[0] ?? r.status) : guest.text}`, `suites/${r.suite}.test.ts`);
+    if (r.status !== 'completed' || guest.bad)
+      io.annotate(
+        `${r.suite} / ${r.scenario} #${r.repetition}: ${r.status !== 'completed' ? (r.error?.message.split('\n')[0] ?? r.status) : guest.text}`,
+        `suites/${r.suite}.test.ts`,
+      );
   }
 
   let comparison: Comparison | null = null;

@@ -1,5 +1,5 @@
 // The Action's inputs, read by one function that names the input in every error.
-import { MigbenchError } from '../errors.js';
+import { MigbenchError } from '../model/errors.js';
 
 export type CommentMode = 'always' | 'on-change' | 'never';
 export type FailOn = 'regression' | 'threshold' | 'never';

@@ -2,7 +2,7 @@
 // Action can mask them in the job log before anything runs: a value that slips into an
 // error message or a subprocess's output is printed as *** by the runner.
 import type { MigbenchConfig } from '../generated/config.js';
-import { readPassword } from '../secrets.js';
+import { readPassword } from '../config/secrets.js';
 
 export async function configSecrets(config: MigbenchConfig, env: NodeJS.ProcessEnv): Promise<string[]> {
   const secrets = new Set<string>();

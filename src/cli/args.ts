@@ -1,7 +1,7 @@
 // Command-line parsing: turns argv into one command object, or a UsageError that says
 // what was wrong. No I/O here.
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { UsageError } from '../errors.js';
+import { UsageError } from '../model/errors.js';
 
 export const DEFAULT_CONFIG = 'suites/migbench.config.yaml';
 export const DEFAULT_OUT = 'results';
@@ -100,10 +100,7 @@ export function parseShard(text: string): { index: number; total: number } {
 export function parseCommand(argv: readonly string[]): Command {
   const [name, ...rest] = argv;
   if (name === undefined || name === 'help' || name === '--help' || name === '-h') return { name: 'help' };
-  const parse = (
-    options: ParseArgsConfig['options'],
-    allowPositionals = false,
-  ): { values: Record<string, string | boolean | string[] | undefined>; positionals: string[] } => {
+  const parse = (options: ParseArgsConfig['options'], allowPositionals = false): { values: Record<string, string | boolean | string[] | undefined>; positionals: string[] } => {
     try {
       return parseArgs({ args: [...rest], options, allowPositionals, strict: true }) as never;
     } catch (error) {
@@ -125,17 +122,20 @@ export function parseCommand(argv: readonly string[]): Command {
     }
     case 'run':
     case 'start': {
-      const { values, positionals } = parse({
-        ab: { type: 'boolean' },
-        shard: { type: 'string' },
-        config: { type: 'string' },
-        suite: { type: 'string', multiple: true },
-        scenario: { type: 'string', multiple: true },
-        matrix: { type: 'string', multiple: true },
-        repeat: { type: 'string' },
-        out: { type: 'string' },
-        'keep-lab': { type: 'boolean' },
-      }, name === 'run');
+      const { values, positionals } = parse(
+        {
+          ab: { type: 'boolean' },
+          shard: { type: 'string' },
+          config: { type: 'string' },
+          suite: { type: 'string', multiple: true },
+          scenario: { type: 'string', multiple: true },
+          matrix: { type: 'string', multiple: true },
+          repeat: { type: 'string' },
+          out: { type: 'string' },
+          'keep-lab': { type: 'boolean' },
+        },
+        name === 'run',
+      );
       if (values.ab && positionals.length !== 2) throw new UsageError('--ab needs two configs: --ab BASE_CONFIG HEAD_CONFIG');
       if (!values.ab && positionals.length) throw new UsageError(`${name}: unexpected argument "${positionals[0]}"`);
       if (values.ab && (values.matrix as string[] | undefined)?.length) throw new UsageError('--ab runs suites, not matrices');
@@ -182,7 +182,14 @@ export function parseCommand(argv: readonly string[]): Command {
       const { values, positionals } = parse({ repo: { type: 'string' }, label: { type: 'string' }, config: { type: 'string' } }, true);
       if (!/^[\w.-]+\/[\w.-]+$/.test((values.repo as string | undefined) ?? '')) throw new UsageError('alert needs --repo OWNER/REPO');
       if (positionals.length !== 2) throw new UsageError('alert needs two results files or folders: BASE HEAD');
-      return { name, base: positionals[0]!, head: positionals[1]!, repository: values.repo as string, label: (values.label as string | undefined) ?? 'migbench-regression', config: values.config as string | undefined };
+      return {
+        name,
+        base: positionals[0]!,
+        head: positionals[1]!,
+        repository: values.repo as string,
+        label: (values.label as string | undefined) ?? 'migbench-regression',
+        config: values.config as string | undefined,
+      };
     }
     case 'merge': {
       const { values, positionals } = parse({ out: { type: 'string' } }, true);

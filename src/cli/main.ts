@@ -2,16 +2,19 @@
 // an assertion failed, 2 the user's input was wrong (message only, no stack trace).
 import { mkdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { compareResults, comparisonExitCode } from '../compare.js';
-import { assertCredentials, compareThresholds, loadConfig, resolveScenarios, scenarioTargets, suiteNames, matrixNames, resolveMatrix } from '../config.js';
-import { compareMarkdown } from '../report/compare.js';
-import { renderHtmlReport } from '../report/html.js';
-import { toBencherMetricFormat, toGithubActionBenchmark } from '../report/export.js';
-import { formatError, isUserError, UsageError } from '../errors.js';
+import { compareResults, comparisonExitCode } from '../analysis/comparison.js';
+import { loadConfig } from '../config/load.js';
+import { assertCredentials, scenarioTargets } from '../config/credentials.js';
+import { resolveScenarios, suiteNames, matrixNames, resolveMatrix } from '../config/scenarios.js';
+import { compareThresholds } from '../config/compare.js';
+import { compareMarkdown } from '../render/comparison.js';
+import { renderHtmlReport } from '../render/html.js';
+import { toBencherMetricFormat, toGithubActionBenchmark } from '../render/export.js';
+import { formatError, isUserError, UsageError } from '../model/errors.js';
 import { labDown, labStatus, labUp } from '../lab/lab.js';
-import { resultsMarkdown } from '../report/table.js';
-import { mergeResults, readResults } from '../results.js';
-import { LocalRunner } from '../runner/local.js';
+import { resultsMarkdown } from '../render/table.js';
+import { mergeResults, readResults } from '../model/results.js';
+import { LocalRunner } from '../exec/local.js';
 import { ensureGuestImage } from '../setup/image.js';
 import { ensureProbeTool, ensureVcsim } from '../setup/tools.js';
 import { parseCommand, USAGE } from './args.js';
@@ -89,8 +92,12 @@ export async function main(argv: readonly string[], io: Io = stdio): Promise<num
         });
         const token = process.env.GITHUB_TOKEN;
         if (!token) throw new UsageError('alert needs a token in GITHUB_TOKEN (issues: write); it is never taken from the command line');
-        const { createGitHubClient, upsertRegressionIssue } = await import('../action/github.js');
-        const octokit = createGitHubClient({ token, ...(process.env.GITHUB_API_URL && { baseUrl: process.env.GITHUB_API_URL }), log: { debug: () => undefined, info: io.log, warn: io.log, error: io.log } });
+        const { createGitHubClient, upsertRegressionIssue } = await import('../github/api.js');
+        const octokit = createGitHubClient({
+          token,
+          ...(process.env.GITHUB_API_URL && { baseUrl: process.env.GITHUB_API_URL }),
+          log: { debug: () => undefined, info: io.log, warn: io.log, error: io.log },
+        });
         const [owner, repo] = command.repository.split('/') as [string, string];
         const regressions = comparison.counts.regression;
         const result = await upsertRegressionIssue(octokit, {

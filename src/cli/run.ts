@@ -5,16 +5,20 @@ import { access, writeFile } from 'node:fs/promises';
 import { constants as osConstants } from 'node:os';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import { startVitest } from 'vitest/node';
-import { compareResults, comparisonExitCode } from '../compare.js';
-import { assertCredentials, compareThresholds, isLabTarget, loadConfig, needsLabLibvirt, matrixNames, resolveMatrix, resolveScenarios, suiteNames } from '../config.js';
-import { shardScenarios } from '../shard.js';
-import { compareMarkdown } from '../report/compare.js';
-import { renderHtmlReport } from '../report/html.js';
-import { errorMessage, runCleanups, UsageError } from '../errors.js';
+import { compareResults, comparisonExitCode } from '../analysis/comparison.js';
+import { loadConfig } from '../config/load.js';
+import { assertCredentials } from '../config/credentials.js';
+import { matrixNames, resolveMatrix, resolveScenarios, suiteNames } from '../config/scenarios.js';
+import { isLabTarget, needsLabLibvirt } from '../config/targets.js';
+import { compareThresholds } from '../config/compare.js';
+import { shardScenarios } from '../config/shard.js';
+import { compareMarkdown } from '../render/comparison.js';
+import { renderHtmlReport } from '../render/html.js';
+import { errorMessage, runCleanups, UsageError } from '../model/errors.js';
 import { labDown, labStatus, labUp } from '../lab/lab.js';
-import { projectPath, PROJECT_ROOT } from '../paths.js';
-import { resultsMarkdown, teardownWarning } from '../report/table.js';
-import { readResults, ResultsWriter } from '../results.js';
+import { projectPath, PROJECT_ROOT } from '../model/paths.js';
+import { resultsMarkdown, teardownWarning } from '../render/table.js';
+import { readResults, ResultsWriter } from '../model/results.js';
 import { ResultsReporter } from '../vitest/reporter.js';
 import type { MigbenchRunContext } from '../vitest/suite.js';
 import type { MigbenchConfig } from '../generated/config.js';
@@ -89,7 +93,12 @@ export async function runSuites(options: RunOptions, io: Io): Promise<RunSummary
   }
   let selected = options.scenarios.length ? scenarios.filter((s) => options.scenarios.includes(s.name)) : scenarios;
   if (options.shard) {
-    const mine = new Set(shardScenarios(selected.map((s) => s.name), options.shard));
+    const mine = new Set(
+      shardScenarios(
+        selected.map((s) => s.name),
+        options.shard,
+      ),
+    );
     selected = selected.filter((s) => mine.has(s.name));
     io.log(`shard ${options.shard.index}/${options.shard.total}: ${[...mine].join(', ') || 'no scenarios'}`);
   }
@@ -102,8 +111,15 @@ export async function runSuites(options: RunOptions, io: Io): Promise<RunSummary
 
   // Bring the lab up when a selected scenario runs there, and take down only what we started.
   // Credentials of the targets this run uses, checked before anything connects.
-  assertCredentials(loaded, selected.map((s) => s.target));
-  const startedLab = await ensureLab(loaded.config, selected.map((s) => s.target), io);
+  assertCredentials(
+    loaded,
+    selected.map((s) => s.target),
+  );
+  const startedLab = await ensureLab(
+    loaded.config,
+    selected.map((s) => s.target),
+    io,
+  );
 
   const outDir = isAbsolute(options.out) ? options.out : resolve(options.out);
   const writer = await ResultsWriter.create(outDir, { path: relative(process.cwd(), configPath) || configPath, sha256: loaded.sha256 });
@@ -140,8 +156,13 @@ export async function runSuites(options: RunOptions, io: Io): Promise<RunSummary
   await writeFile(markdownPath, markdown);
   await writeFile(join(outDir, 'results.html'), renderHtmlReport(results));
   io.out(`\n${markdown}`);
-  io.out(`Results: ${relative(process.cwd(), writer.path) || writer.path} (${results.records.length} records), table: ${relative(process.cwd(), markdownPath) || markdownPath}, charts: ${relative(process.cwd(), join(outDir, 'results.html'))}\n`);
-  const warning = teardownWarning(results, selected.some((s) => isLabTarget(loaded.config, s.target)));
+  io.out(
+    `Results: ${relative(process.cwd(), writer.path) || writer.path} (${results.records.length} records), table: ${relative(process.cwd(), markdownPath) || markdownPath}, charts: ${relative(process.cwd(), join(outDir, 'results.html'))}\n`,
+  );
+  const warning = teardownWarning(
+    results,
+    selected.some((s) => isLabTarget(loaded.config, s.target)),
+  );
   if (warning) io.log(warning);
   // The tests decide: a cancelled non-converging matrix scenario is a result, not a failure.
   const anyFailed = failed || results.records.length === 0;
@@ -167,8 +188,16 @@ async function runAb(options: RunOptions, ab: { base: string; head: string }, io
   }
   if (!scenarios.length) throw new UsageError('the two configs share no scenario: A/B compares scenarios of the same name');
 
-  for (const config of [base, head]) assertCredentials(config, scenarios.map((s) => s.target));
-  const startedLab = await ensureLab(head.config, scenarios.map((s) => s.target), io);
+  for (const config of [base, head])
+    assertCredentials(
+      config,
+      scenarios.map((s) => s.target),
+    );
+  const startedLab = await ensureLab(
+    head.config,
+    scenarios.map((s) => s.target),
+    io,
+  );
   const outDir = isAbsolute(options.out) ? options.out : resolve(options.out);
   const writers = {
     base: await ResultsWriter.create(join(outDir, 'base'), { path: relative(process.cwd(), paths.base) || paths.base, sha256: base.sha256 }),
@@ -182,7 +211,12 @@ async function runAb(options: RunOptions, ab: { base: string; head: string }, io
     const vitest = await startVitest(
       'test',
       [projectPath('suites', 'ab.test.ts')],
-      suiteRunOptions(reporter, { configPath: paths.head, stopFile, ab: { ...paths, suites, scenarios: [...options.scenarios] }, ...(options.repeat !== undefined && { repeat: options.repeat }) }),
+      suiteRunOptions(reporter, {
+        configPath: paths.head,
+        stopFile,
+        ab: { ...paths, suites, scenarios: [...options.scenarios] },
+        ...(options.repeat !== undefined && { repeat: options.repeat }),
+      }),
       {},
       {},
     );
@@ -206,7 +240,9 @@ async function runAb(options: RunOptions, ab: { base: string; head: string }, io
   await writeFile(join(outDir, 'compare.json'), `${JSON.stringify(comparison, null, 2)}\n`);
   await writeFile(join(outDir, 'compare.html'), renderHtmlReport(headResults, { base: baseResults, title: `migbench: ${ab.base} vs ${ab.head}` }));
   io.out(`\n${markdown}`);
-  io.out(`Results: ${relative(process.cwd(), writers.base.path)} and ${relative(process.cwd(), writers.head.path)}; comparison: ${relative(process.cwd(), join(outDir, 'compare.md'))}\n`);
+  io.out(
+    `Results: ${relative(process.cwd(), writers.base.path)} and ${relative(process.cwd(), writers.head.path)}; comparison: ${relative(process.cwd(), join(outDir, 'compare.md'))}\n`,
+  );
   const onLab = scenarios.some((s) => isLabTarget(head.config, s.target));
   for (const warning of [teardownWarning(baseResults, onLab), teardownWarning(headResults, onLab)]) if (warning) io.log(warning);
   const exitCode = signals.received ? signalExitCode(signals.received) : failed || !baseResults.records.length || !headResults.records.length ? 1 : comparisonExitCode(comparison);

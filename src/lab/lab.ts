@@ -4,39 +4,15 @@
 import { readFileSync } from 'node:fs';
 import { chmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { errorMessage, MigbenchError, runCleanups } from '../errors.js';
-import { labDir, labSharedDir, labWorkDir } from '../paths.js';
-import { fingerprint } from '../runner/hostkey.js';
-import { LocalRunner } from '../runner/local.js';
-import type { CommandRunner } from '../runner/runner.js';
-import { SshRunner } from '../runner/ssh.js';
-import { libvirtdPid, startLibvirtd, type LabLibvirtState } from './libvirt.js';
+import { errorMessage, MigbenchError, runCleanups } from '../model/errors.js';
+import { labDir, labSharedDir, labWorkDir } from '../model/paths.js';
+import { fingerprint } from '../exec/hostkey.js';
+import { LocalRunner } from '../exec/local.js';
+import { SshRunner } from '../exec/ssh.js';
+import { libvirtdPid, startLibvirtd } from './libvirt.js';
+import type { LabHostState, LabState } from './state.js';
 import { labNamespaces, labPlan, networkCommands, sshdConfig, type LabPlan, type LabRole } from './topology.js';
-
-export interface LabHostState {
-  readonly name: string;
-  readonly netns: string;
-  readonly address: string;
-  readonly port: number;
-  readonly hostKeyFingerprint: string;
-  readonly migrationAddress: string;
-  readonly migrationInterface: string;
-  readonly bridge: string;
-  readonly dir: string;
-}
-
-export interface LabState {
-  readonly version: 1;
-  readonly prefix: string;
-  readonly createdAt: string;
-  readonly dir: string;
-  readonly clientKeyPath: string;
-  readonly hosts: Readonly<Record<LabRole, LabHostState>>;
-  readonly observer: { readonly netns: string; readonly address: string };
-  readonly guestAddress: string;
-  /** libvirtd on each host, when the lab was brought up with libvirt. */
-  readonly libvirt?: Readonly<Record<LabRole, LabLibvirtState>>;
-}
+import { sleep } from '../model/time.js';
 
 export interface LabOptions {
   readonly prefix?: string;
@@ -86,12 +62,21 @@ export async function connectLabHost(state: LabState, role: LabRole, connectTime
 
 async function existingNamespaces(): Promise<Set<string>> {
   const out = await root.run(['ip', 'netns', 'list'], { check: false });
-  return new Set(out.stdout.split('\n').map((l) => l.split(/\s+/)[0]!).filter(Boolean));
+  return new Set(
+    out.stdout
+      .split('\n')
+      .map((l) => l.split(/\s+/)[0]!)
+      .filter(Boolean),
+  );
 }
 
 async function namespacePids(netns: string): Promise<number[]> {
   const out = await root.run(['ip', 'netns', 'pids', netns], { check: false });
-  return out.stdout.split(/\s+/).filter(Boolean).map(Number).filter((n) => Number.isInteger(n) && n > 0);
+  return out.stdout
+    .split(/\s+/)
+    .filter(Boolean)
+    .map(Number)
+    .filter((n) => Number.isInteger(n) && n > 0);
 }
 
 /** Running, as opposed to gone or a zombie (this machine's PID 1 may be slow to reap). */
@@ -113,7 +98,7 @@ async function killAll(pids: number[]): Promise<void> {
     }
   }
   const deadline = Date.now() + 3000;
-  while (pids.some(alive) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  while (pids.some(alive) && Date.now() < deadline) await sleep(50);
   for (const pid of pids.filter(alive)) {
     try {
       process.kill(pid, 'SIGKILL');
@@ -253,7 +238,7 @@ async function waitReachable(state: LabState, role: LabRole, timeoutMs: number):
       return;
     } catch (error) {
       if (Date.now() > deadline) throw new MigbenchError('MB_LAB', `lab host ${state.hosts[role].name} did not answer over SSH within ${timeoutMs} ms`, { cause: error });
-      await new Promise((r) => setTimeout(r, 100));
+      await sleep(100);
     }
   }
 }
@@ -267,7 +252,11 @@ export async function labUp(options: LabOptions = {}): Promise<LabState> {
   // once more, patiently. Rebuilding it would kill the connections of whoever is using it.
   if (status.unresponsive) status = await labStatus({ prefix: options.prefix, sshTimeoutMs: 30_000 });
   if (status.unresponsive) {
-    throw new MigbenchError('MB_LAB', `the lab runs but does not answer over SSH (${status.problems.join('; ')}); another migbench run may be using it. \`migbench lab down\` rebuilds it from scratch`, { userError: true });
+    throw new MigbenchError(
+      'MB_LAB',
+      `the lab runs but does not answer over SSH (${status.problems.join('; ')}); another migbench run may be using it. \`migbench lab down\` rebuilds it from scratch`,
+      { userError: true },
+    );
   }
   if (status.up && status.state) {
     if (options.withLibvirt && !status.state.libvirt) return addLibvirt(status.state, log);
@@ -307,14 +296,15 @@ export async function labUp(options: LabOptions = {}): Promise<LabState> {
     };
     await Promise.all([waitReachable(state, 'source', 10_000), waitReachable(state, 'destination', 10_000)]);
     await writeState(state);
-    log(`lab: up in ${((performance.now() - started) / 1000).toFixed(1)} s (source ${state.hosts.source.address}, destination ${state.hosts.destination.address}, observer ${state.observer.address})`);
+    log(
+      `lab: up in ${((performance.now() - started) / 1000).toFixed(1)} s (source ${state.hosts.source.address}, destination ${state.hosts.destination.address}, observer ${state.observer.address})`,
+    );
     return withLibvirt ? await addLibvirt(state, log) : state;
   } catch (error) {
     await runCleanups([['lab down after a failed lab up', () => labDown({ prefix: options.prefix })]], error);
     throw error;
   }
 }
-
 
 async function writeState(state: LabState): Promise<void> {
   await writeFile(`${statePath()}.tmp`, `${JSON.stringify(state, null, 2)}\n`);

@@ -7,9 +7,10 @@
 import { randomUUID } from 'node:crypto';
 import { cp, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { MigbenchError } from '../errors.js';
-import { LocalRunner } from '../runner/local.js';
-import type { LabHostState } from './lab.js';
+import { MigbenchError } from '../model/errors.js';
+import { LocalRunner } from '../exec/local.js';
+import type { LabHostState, LabLibvirtState } from './state.js';
+import { sleep } from '../model/time.js';
 
 const root = new LocalRunner();
 
@@ -21,11 +22,6 @@ export const LIBVIRT_FOLDERS = {
   cache: '/var/cache/libvirt',
   etc: '/etc/libvirt',
 } as const;
-
-export interface LabLibvirtState {
-  readonly pid: number;
-  readonly hostUuid: string;
-}
 
 export function libvirtdConf(hostUuid: string): string {
   return [
@@ -103,9 +99,12 @@ export async function startLibvirtd(host: LabHostState, alive: (pid: number) => 
     if (probe.ok) break;
     if (Date.now() > deadline) {
       const log = await root.run(['tail', '-n', '5', join(paths.folder('log'), 'libvirtd.log')], { check: false });
-      throw new MigbenchError('MB_LAB', `lab host ${host.name}: libvirtd did not answer within 15 s: ${probe.stderr.trim()}${log.ok && log.stdout.trim() ? ` (${log.stdout.trim()})` : ''}`);
+      throw new MigbenchError(
+        'MB_LAB',
+        `lab host ${host.name}: libvirtd did not answer within 15 s: ${probe.stderr.trim()}${log.ok && log.stdout.trim() ? ` (${log.stdout.trim()})` : ''}`,
+      );
     }
-    await new Promise((r) => setTimeout(r, 100));
+    await sleep(100);
   }
   const pid = await libvirtdPid(host, alive);
   if (!pid) throw new MigbenchError('MB_LAB', `lab host ${host.name}: libvirtd wrote no pid file ${paths.pidFile}`);

@@ -1,8 +1,8 @@
 // Link shaping on a migration interface with tc: a token bucket for bandwidth, netem
 // for delay. Applied to each end's egress, so both directions are shaped.
-import { errorMessage, MigbenchError } from '../errors.js';
-import type { CommandRunner } from '../runner/runner.js';
-import type { LinkSpec } from '../scenario.js';
+import { errorMessage, MigbenchError } from '../model/errors.js';
+import type { CommandRunner } from '../exec/runner.js';
+import type { LinkSpec } from '../model/scenario.js';
 
 /** tc's arguments for the root qdisc that shapes `link`; null when nothing is shaped. */
 export function shapingArgv(iface: string, link: LinkSpec): string[] | null {
@@ -11,7 +11,20 @@ export function shapingArgv(iface: string, link: LinkSpec): string[] | null {
   if (bandwidthMbps === undefined && !delayMs) return null;
   if (delayMs) {
     // netem does both: rate shaping with the delay, in one qdisc.
-    return ['tc', 'qdisc', 'replace', 'dev', iface, 'root', 'netem', 'delay', `${delayMs}ms`, ...(bandwidthMbps !== undefined ? ['rate', `${bandwidthMbps}mbit`] : []), 'limit', '100000'];
+    return [
+      'tc',
+      'qdisc',
+      'replace',
+      'dev',
+      iface,
+      'root',
+      'netem',
+      'delay',
+      `${delayMs}ms`,
+      ...(bandwidthMbps !== undefined ? ['rate', `${bandwidthMbps}mbit`] : []),
+      'limit',
+      '100000',
+    ];
   }
   // The bucket holds at least 2 ms of traffic and one 64 KiB GSO segment; 50 ms of queue.
   const burstBytes = Math.max(65536 + 1514, Math.ceil((bandwidthMbps! * 1e6) / 8 / 500));

@@ -22,10 +22,7 @@ function pad4(length: number): Buffer {
 }
 
 function header(fields: { ino: number; mode: number; nlink: number; size: number; rdevMajor: number; rdevMinor: number; nameSize: number }): string {
-  return (
-    '070701' +
-    [fields.ino, fields.mode, 0, 0, fields.nlink, 0, fields.size, 0, 0, fields.rdevMajor, fields.rdevMinor, fields.nameSize, 0].map(hex8).join('')
-  );
+  return '070701' + [fields.ino, fields.mode, 0, 0, fields.nlink, 0, fields.size, 0, 0, fields.rdevMajor, fields.rdevMinor, fields.nameSize, 0].map(hex8).join('');
 }
 
 export function writeCpio(entries: readonly CpioEntry[]): Buffer {

@@ -5,11 +5,11 @@ import { createHash } from 'node:crypto';
 import { copyFile, mkdir, mkdtemp, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { MigbenchError } from '../errors.js';
-import type { LocalFile } from '../host.js';
-import { cacheDir, projectPath } from '../paths.js';
-import { LocalRunner } from '../runner/local.js';
-import type { CommandRunner } from '../runner/runner.js';
+import { MigbenchError } from '../model/errors.js';
+import type { LocalFile } from '../exec/host.js';
+import { cacheDir, projectPath } from '../model/paths.js';
+import { LocalRunner } from '../exec/local.js';
+import type { CommandRunner } from '../exec/runner.js';
 import { writeCpio, type CpioEntry } from './cpio.js';
 import { resolveModules } from './kmod.js';
 
@@ -54,8 +54,8 @@ export async function resolveKernelPackage(runner: CommandRunner): Promise<{ nam
 }
 
 async function inputsHash(): Promise<string> {
-  const agent = await readFile(projectPath('fixtures/guest/agent.c'));
-  const init = await readFile(projectPath('fixtures/guest/init'));
+  const agent = await readFile(projectPath('native/guest/agent.c'));
+  const init = await readFile(projectPath('native/guest/init'));
   return sha256(String(IMAGE_FORMAT), agent, init, GUEST_MODULES.join(','));
 }
 
@@ -96,11 +96,9 @@ export async function ensureGuestImage(runner: CommandRunner, log: Log = console
   try {
     // apt-get download writes into its working directory.
     const downloader = new LocalRunner({ cwd: work });
-    await downloader
-      .run(['apt-get', 'download', '-q', '-o', 'APT::Sandbox::User=root', `${kernel.name}=${kernel.version}`], { timeoutMs: 600_000 })
-      .catch((error: unknown) => {
-        throw new MigbenchError('MB_SETUP', `downloading the guest kernel ${kernel.name} failed`, { cause: error });
-      });
+    await downloader.run(['apt-get', 'download', '-q', '-o', 'APT::Sandbox::User=root', `${kernel.name}=${kernel.version}`], { timeoutMs: 600_000 }).catch((error: unknown) => {
+      throw new MigbenchError('MB_SETUP', `downloading the guest kernel ${kernel.name} failed`, { cause: error });
+    });
     const debs = (await readdir(work)).filter((f) => f.startsWith(`${kernel.name}_`) && f.endsWith('.deb'));
     if (debs.length === 0) throw new MigbenchError('MB_SETUP', `apt-get download left no ${kernel.name} .deb`);
     const deb = join(work, debs[0]!);
@@ -111,14 +109,14 @@ export async function ensureGuestImage(runner: CommandRunner, log: Log = console
     const modules = await resolveModules(join(root, 'lib/modules', release, 'kernel'), GUEST_MODULES);
 
     const agentPath = join(work, 'migbench-agent');
-    await runner.run(['gcc', '-O2', '-static', '-pthread', '-Wall', '-o', agentPath, projectPath('fixtures/guest/agent.c')], { timeoutMs: 120_000 });
+    await runner.run(['gcc', '-O2', '-static', '-pthread', '-Wall', '-o', agentPath, projectPath('native/guest/agent.c')], { timeoutMs: 120_000 });
     const busybox = await readFile('/bin/busybox');
     if (!busybox.includes(Buffer.from('BusyBox'))) throw new MigbenchError('MB_SETUP', '/bin/busybox is not BusyBox (install busybox-static)');
 
     const entries: CpioEntry[] = [
       ...['bin', 'sbin', 'etc', 'proc', 'sys', 'dev', 'lib', 'lib/modules', 'tmp'].map((path) => ({ type: 'dir' as const, path })),
       { type: 'chardev', path: 'dev/console', major: 5, minor: 1 },
-      { type: 'file', path: 'init', data: await readFile(projectPath('fixtures/guest/init')), mode: 0o755 },
+      { type: 'file', path: 'init', data: await readFile(projectPath('native/guest/init')), mode: 0o755 },
       { type: 'file', path: 'bin/busybox', data: busybox, mode: 0o755 },
       { type: 'file', path: 'sbin/migbench-agent', data: await readFile(agentPath), mode: 0o755 },
       { type: 'file', path: 'etc/modules.order', data: Buffer.from(modules.map((m) => `${m.name}\n`).join('')) },
@@ -151,7 +149,10 @@ export async function ensureGuestImage(runner: CommandRunner, log: Log = console
 async function findBuiltImage(inputs: string): Promise<GuestImage | null> {
   const base = join(cacheDir(), 'guest');
   const names = await readdir(base).catch(() => [] as string[]);
-  for (const name of names.filter((n) => n.startsWith(inputs.slice(0, 12))).sort().reverse()) {
+  for (const name of names
+    .filter((n) => n.startsWith(inputs.slice(0, 12)))
+    .sort()
+    .reverse()) {
     const image = await readManifest(join(base, name));
     if (image) return image;
   }

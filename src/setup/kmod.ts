@@ -2,7 +2,7 @@
 // to find its dependencies and orders them so busybox insmod can load them in turn.
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { MigbenchError } from '../errors.js';
+import { MigbenchError } from '../model/errors.js';
 
 /** key=value pairs of a module's .modinfo section (keys may repeat, e.g. alias). */
 export function readModinfo(elf: Buffer): Map<string, string[]> {

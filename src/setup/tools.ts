@@ -1,25 +1,34 @@
-// migbench-probe, the host-side measuring tool (fixtures/probe/probe.c): built once per
+// migbench-probe, the host-side measuring tool (native/probe/probe.c): built once per
 // source version; hosts get a copy through installFile when they lack one.
 import { createHash } from 'node:crypto';
 import { mkdir, readFile, rename, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import type { LocalFile } from '../host.js';
-import { cacheDir, projectPath } from '../paths.js';
-import { LocalRunner } from '../runner/local.js';
+import type { LocalFile } from '../exec/host.js';
+import { cacheDir, projectPath } from '../model/paths.js';
+import { LocalRunner } from '../exec/local.js';
 import type { Log } from './image.js';
 
 export async function ensureProbeTool(log: Log = console.log): Promise<LocalFile> {
-  const source = await readFile(projectPath('fixtures/probe/probe.c'));
+  const source = await readFile(projectPath('native/probe/probe.c'));
   const hash = createHash('sha256').update(source).digest('hex').slice(0, 16);
   const localPath = join(cacheDir(), 'tools', `migbench-probe-${hash}`);
-  const present = await stat(localPath).then(() => true, () => false);
+  const present = await stat(localPath).then(
+    () => true,
+    () => false,
+  );
   if (!present) {
     log(`setup: building migbench-probe (${localPath})`);
     await mkdir(dirname(localPath), { recursive: true });
-    await new LocalRunner().run(['gcc', '-O2', '-static', '-Wall', '-o', `${localPath}.tmp`, projectPath('fixtures/probe/probe.c')], { timeoutMs: 120_000 });
+    await new LocalRunner().run(['gcc', '-O2', '-static', '-Wall', '-o', `${localPath}.tmp`, projectPath('native/probe/probe.c')], { timeoutMs: 120_000 });
     await rename(`${localPath}.tmp`, localPath);
   }
-  return { name: 'migbench-probe', localPath, sha256: createHash('sha256').update(await readFile(localPath)).digest('hex') };
+  return {
+    name: 'migbench-probe',
+    localPath,
+    sha256: createHash('sha256')
+      .update(await readFile(localPath))
+      .digest('hex'),
+  };
 }
 
 /**
@@ -29,16 +38,27 @@ export async function ensureProbeTool(log: Log = console.log): Promise<LocalFile
  */
 export async function ensureVcsim(log: Log = console.log): Promise<string | null> {
   const gopath = '/usr/share/gocode';
-  const hasSource = await stat(join(gopath, 'src/github.com/vmware/govmomi/simulator')).then(() => true, () => false);
+  const hasSource = await stat(join(gopath, 'src/github.com/vmware/govmomi/simulator')).then(
+    () => true,
+    () => false,
+  );
   const go = await new LocalRunner().run(['go', 'version'], { check: false }).catch(() => null);
   if (!hasSource || !go?.ok) return null;
   const source = await readFile(projectPath('fixtures/vcsim/main.go'));
   const hash = createHash('sha256').update(source).update(go.stdout).digest('hex').slice(0, 16);
   const localPath = join(cacheDir(), 'tools', `vcsim-${hash}`);
-  if (!(await stat(localPath).then(() => true, () => false))) {
+  if (
+    !(await stat(localPath).then(
+      () => true,
+      () => false,
+    ))
+  ) {
     log(`setup: building VMware's vcsim from govmomi (${localPath})`);
     await mkdir(dirname(localPath), { recursive: true });
-    await new LocalRunner().run(['env', 'GO111MODULE=off', `GOPATH=${gopath}`, `GOCACHE=${join(cacheDir(), 'go-build')}`, 'go', 'build', '-o', `${localPath}.tmp`, projectPath('fixtures/vcsim/main.go')], { timeoutMs: 600_000 });
+    await new LocalRunner().run(
+      ['env', 'GO111MODULE=off', `GOPATH=${gopath}`, `GOCACHE=${join(cacheDir(), 'go-build')}`, 'go', 'build', '-o', `${localPath}.tmp`, projectPath('fixtures/vcsim/main.go')],
+      { timeoutMs: 600_000 },
+    );
     await rename(`${localPath}.tmp`, localPath);
   }
   return localPath;

@@ -2,7 +2,7 @@
 // Each failure says what was measured, what the threshold was, and where it came from.
 import type { Thresholds } from '../generated/config.js';
 import type { MigrationRecord } from '../generated/results.js';
-import { describeMetricValue, METRICS, type MetricName } from '../metrics.js';
+import { describeMetricValue, METRICS, type MetricName } from '../model/metrics.js';
 
 interface MatcherResult {
   pass: boolean;
@@ -145,7 +145,7 @@ interface MigbenchMatchers<R = unknown> {
 }
 
 declare module 'vitest' {
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  // An empty interface is how vitest's Matchers are extended (declaration merging).
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any, @typescript-eslint/no-empty-object-type
   interface Matchers<T = any> extends MigbenchMatchers<T> {}
 }
-

@@ -4,7 +4,7 @@
 import type { TestArtifact } from 'vitest';
 import type { Reporter, TestCase, Vitest } from 'vitest/node';
 import type { MigrationRecord } from '../generated/results.js';
-import type { ResultsWriter } from '../results.js';
+import type { ResultsWriter } from '../model/results.js';
 import { RECORD_ARTIFACT, type RecordArtifact } from './artifact.js';
 
 /** A test that failed, where it is: what the Action turns into an annotation. */
@@ -69,6 +69,10 @@ export class ResultsReporter implements Reporter {
 
 /** A failure message on one line: threshold failures put their figures on the lines after a header. */
 export function failureMessage(message: string | undefined): string {
-  const text = (message ?? 'failed').split('\n').map((l) => l.trim()).filter(Boolean).join(' ');
+  const text = (message ?? 'failed')
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean)
+    .join(' ');
   return text.length > 1000 ? `${text.slice(0, 999)}…` : text;
 }

@@ -1,15 +1,16 @@
 // What a suite file under suites/ uses: its scenarios from the config, and measure(),
 // which runs one migration on the scenario's target and hands the record to the runner.
 import { afterAll, inject, recordArtifact, type TestContext } from 'vitest';
-import { loadConfig, resolveMatrix, resolveScenarios } from '../config.js';
+import { loadConfig } from '../config/load.js';
+import { resolveMatrix, resolveScenarios } from '../config/scenarios.js';
 import type { MigbenchConfig } from '../generated/config.js';
-import { runMigration } from '../engine.js';
-import { runCleanups } from '../errors.js';
+import { runMigration } from '../engine/migration.js';
+import { runCleanups } from '../model/errors.js';
 import { RECORD_ARTIFACT } from './artifact.js';
 import { exitIfRunnerGone, runnerGoneSignal, stopRequested } from './stop.js';
 import type { MigrationRecord } from '../generated/results.js';
-import type { Scenario } from '../scenario.js';
-import { connectTarget, type ConnectedTarget } from '../target.js';
+import type { Scenario } from '../model/scenario.js';
+import { connectTarget, type ConnectedTarget } from '../engine/target.js';
 
 export interface MigbenchRunContext {
   /** Config file the suites read. */
@@ -86,7 +87,14 @@ function toRuns(context: MigbenchRunContext, scenarios: ReadonlyArray<{ scenario
 export async function useMigbench(suite: string): Promise<SuiteBench> {
   const context = runContext();
   const { config } = await loadConfig(context.configPath);
-  return bench(config, suite, toRuns(context, resolveScenarios(config, suite).map((scenario) => ({ scenario }))));
+  return bench(
+    config,
+    suite,
+    toRuns(
+      context,
+      resolveScenarios(config, suite).map((scenario) => ({ scenario })),
+    ),
+  );
 }
 
 /** A matrix's scenarios as runs; the matrix's name is their suite. */

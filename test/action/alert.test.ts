@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, expect, test } from 'vitest';
 import { main } from '../../src/cli/main.js';
-import { projectPath } from '../../src/paths.js';
+import { projectPath } from '../../src/model/paths.js';
 import { startFakeGitHub, type FakeGitHub } from '../fakes/github-api.js';
 
 const TOKEN = 'ghs_alerttoken0123456789abcdef';
@@ -27,7 +27,10 @@ afterEach(async () => {
 async function alert(base: string, head: string, config: string): Promise<{ code: number; out: string; err: string }> {
   let out = '';
   let err = '';
-  const code = await main(['alert', '--repo', 'acme/hypervisors', '--config', config, projectPath(base), projectPath(head)], { log: (l) => (err += `${l}\n`), out: (t) => (out += t) });
+  const code = await main(['alert', '--repo', 'acme/hypervisors', '--config', config, projectPath(base), projectPath(head)], {
+    log: (l) => (err += `${l}\n`),
+    out: (t) => (out += t),
+  });
   return { code, out, err };
 }
 

@@ -7,7 +7,7 @@ import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, test } from 'vitest';
-import { projectPath } from '../../src/paths.js';
+import { projectPath } from '../../src/model/paths.js';
 import { startFakeGitHub, type FakeGitHub } from '../fakes/github-api.js';
 
 const TOKEN = 'ghs_testtoken0123456789abcdefABCDEF';

@@ -6,9 +6,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, test } from 'vitest';
 import { runGate, type GateContext, type GateIo, type Measure } from '../../src/action/gate.js';
-import { createGitHubClient } from '../../src/action/github.js';
+import { createGitHubClient } from '../../src/github/api.js';
 import { readInputs } from '../../src/action/inputs.js';
-import { projectPath } from '../../src/paths.js';
+import { projectPath } from '../../src/model/paths.js';
 import { startFakeGitHub, type FakeGitHub } from '../fakes/github-api.js';
 import { FakeRunner } from '../fakes/runner.js';
 
@@ -73,7 +73,10 @@ describe(runGate, () => {
       ...s.measure,
       ab: async (o) => {
         const r = await s.measure.ab(o);
-        await writeFile(join(o.out, 'failures.json'), JSON.stringify([{ file: 'suites/memory-migration.test.ts', line: 14, test: 'memory-migration > idle #1', message: 'observed downtime 512 ms, expected at most 500 ms' }]));
+        await writeFile(
+          join(o.out, 'failures.json'),
+          JSON.stringify([{ file: 'suites/memory-migration.test.ts', line: 14, test: 'memory-migration > idle #1', message: 'observed downtime 512 ms, expected at most 500 ms' }]),
+        );
         return r;
       },
     };
@@ -99,14 +102,26 @@ describe(runGate, () => {
   test('fork pull requests run on a self-hosted runner only when allowed', async () => {
     const s = await setup({});
     const fork = { ...s.ctx, payload: payload(true) };
-    await expect(runGate(s.inputs, fork, s.io, { measure: s.measure, octokit: s.octokit, git: s.git, scenarioNames: async () => [] })).rejects.toThrow(/refusing to run for a pull request from a fork/);
+    await expect(runGate(s.inputs, fork, s.io, { measure: s.measure, octokit: s.octokit, git: s.git, scenarioNames: async () => [] })).rejects.toThrow(
+      /refusing to run for a pull request from a fork/,
+    );
     expect(s.abCalls).toHaveLength(0);
     const allowed = await setup({ 'allow-fork-pull-requests': 'true' });
-    await runGate(allowed.inputs, { ...allowed.ctx, payload: payload(true) }, allowed.io, { measure: allowed.measure, octokit: allowed.octokit, git: allowed.git, scenarioNames: async () => [] });
+    await runGate(allowed.inputs, { ...allowed.ctx, payload: payload(true) }, allowed.io, {
+      measure: allowed.measure,
+      octokit: allowed.octokit,
+      git: allowed.git,
+      scenarioNames: async () => [],
+    });
     expect(allowed.abCalls).toHaveLength(1);
     // On GitHub's own runners nothing sits beside a hypervisor: no refusal.
     const hosted = await setup({});
-    await runGate(hosted.inputs, { ...hosted.ctx, payload: payload(true), runnerEnvironment: 'github-hosted' }, hosted.io, { measure: hosted.measure, octokit: hosted.octokit, git: hosted.git, scenarioNames: async () => [] });
+    await runGate(hosted.inputs, { ...hosted.ctx, payload: payload(true), runnerEnvironment: 'github-hosted' }, hosted.io, {
+      measure: hosted.measure,
+      octokit: hosted.octokit,
+      git: hosted.git,
+      scenarioNames: async () => [],
+    });
     expect(hosted.abCalls).toHaveLength(1);
   });
 });

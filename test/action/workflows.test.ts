@@ -7,7 +7,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, test } from 'vitest';
 import { parse } from 'yaml';
 import { readInputs } from '../../src/action/inputs.js';
-import { projectPath } from '../../src/paths.js';
+import { projectPath } from '../../src/model/paths.js';
 
 const workflows = readdirSync(projectPath('.github/workflows')).filter((f) => f.endsWith('.yml'));
 
@@ -27,7 +27,11 @@ describe('GitHub workflows', () => {
 });
 
 describe('action.yml', () => {
-  const action = parse(readFileSync(projectPath('action.yml'), 'utf8')) as { runs: { using: string; main: string }; inputs: Record<string, { default?: string }>; outputs: Record<string, unknown> };
+  const action = parse(readFileSync(projectPath('action.yml'), 'utf8')) as {
+    runs: { using: string; main: string };
+    inputs: Record<string, { default?: string }>;
+    outputs: Record<string, unknown>;
+  };
 
   test('runs dist/index.js on node24', () => {
     expect(action.runs).toEqual({ using: 'node24', main: 'dist/index.js' });

@@ -7,7 +7,10 @@ describe(parseCommand, () => {
       name: 'run',
       options: { config: 'c.yaml', suites: ['a', 'b'], scenarios: ['x'], matrices: ['m'], repeat: 5, out: 'o', keepLab: true },
     });
-    expect(parseCommand(['start'])).toEqual({ name: 'start', options: { config: DEFAULT_CONFIG, suites: [], scenarios: [], matrices: [], repeat: undefined, out: 'results', keepLab: false } });
+    expect(parseCommand(['start'])).toEqual({
+      name: 'start',
+      options: { config: DEFAULT_CONFIG, suites: [], scenarios: [], matrices: [], repeat: undefined, out: 'results', keepLab: false },
+    });
   });
 
   test('shards and merges', () => {

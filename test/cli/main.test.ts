@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { main } from '../../src/cli/main.js';
-import { projectPath } from '../../src/paths.js';
+import { projectPath } from '../../src/model/paths.js';
 
 async function cli(argv: string[]): Promise<{ code: number; out: string; err: string }> {
   let out = '';
@@ -34,7 +34,10 @@ describe(main, () => {
   });
 
   test('validate and report work from files alone', async () => {
-    expect(await cli(['validate'])).toMatchObject({ code: 0, out: expect.stringMatching(/^suites\/migbench.config.yaml: valid; suites: memory-migration \(2 scenarios\), storage-migration \(2 scenarios\)/) });
+    expect(await cli(['validate'])).toMatchObject({
+      code: 0,
+      out: expect.stringMatching(/^suites\/migbench.config.yaml: valid; suites: memory-migration \(2 scenarios\), storage-migration \(2 scenarios\)/),
+    });
     const report = await cli(['report', projectPath('fixtures/results/lab-tcg.json')]);
     expect(report.code).toBe(0);
     expect(report.out).toMatch(/\| memory-migration +\| idle-256 /);
@@ -53,7 +56,8 @@ describe(main, () => {
 // message naming the file, the JSON path (and line), what was expected and what was found,
 // never a stack trace.
 describe('validate: bad input', () => {
-  const scenario = (extra = '', guest = 'memoryMiB: 256', migration = 'kind: memory') => `suites:\n  s:\n    scenarios:\n      - { name: a, guest: { ${guest} }, migration: { ${migration} }${extra} }\n`;
+  const scenario = (extra = '', guest = 'memoryMiB: 256', migration = 'kind: memory') =>
+    `suites:\n  s:\n    scenarios:\n      - { name: a, guest: { ${guest} }, migration: { ${migration} }${extra} }\n`;
   const at = 'suites.s.scenarios[0]';
   const vsphere = (dir: string, settings: string) => {
     const host = `{ address: h1, user: root, identityFile: ${dir}/id, hostKeyFingerprints: ["SHA256:${'A'.repeat(43)}"], migrationAddress: 10.0.0.1, migrationInterface: eth1 }`;
@@ -61,14 +65,29 @@ describe('validate: bad input', () => {
   };
   // [case, file name, config text (DIR is the test's folder), what stderr must contain (FILE is the config's path)]
   const cases: Array<[string, string, string | null, string[]]> = [
-    ['unknown key at the top', 'top.yaml', `bogus: 1\n${scenario()}`, ['FILE: invalid', 'bogus (line 1): unknown key "bogus" (expected one of: $schema, schemaVersion, defaults, targets, suites, matrices, compare)']],
+    [
+      'unknown key at the top',
+      'top.yaml',
+      `bogus: 1\n${scenario()}`,
+      ['FILE: invalid', 'bogus (line 1): unknown key "bogus" (expected one of: $schema, schemaVersion, defaults, targets, suites, matrices, compare)'],
+    ],
     ['unknown key in a scenario', 'scenario.yaml', scenario(', warmup: 3'), [`${at}.warmup (line 4): unknown key "warmup" (expected one of: name,`]],
     ['wrong type', 'type.yaml', scenario('', 'memoryMiB: lots'), [`${at}.guest.memoryMiB (line 4): expected integer, found "lots"`]],
     ['negative number', 'negative.yaml', scenario('', 'memoryMiB: 256, vcpus: -2'), [`${at}.guest.vcpus (line 4): expected an integer >= 1, found -2`]],
-    ['downtime limit 0', 'downtime.yaml', scenario('', undefined, 'kind: memory, downtimeLimitMs: 0'), [`${at}.migration.downtimeLimitMs (line 4): expected an integer >= 1, found 0`]],
+    [
+      'downtime limit 0',
+      'downtime.yaml',
+      scenario('', undefined, 'kind: memory, downtimeLimitMs: 0'),
+      [`${at}.migration.downtimeLimitMs (line 4): expected an integer >= 1, found 0`],
+    ],
     ['1 TiB guest on the lab', 'huge.yaml', scenario('', 'memoryMiB: 1048576'), [`${at}.guest.memoryMiB (line 4): expected at most`, 'found 1048576 MiB', 'MiB of RAM']],
     ['n = 0 repetitions', 'repeat.yaml', scenario(', repeat: 0'), [`${at}.repeat (line 4): expected an integer >= 1, found 0`]],
-    ['threshold on an unknown metric', 'metric.yaml', scenario(', thresholds: { downtimeMS: 300 }'), [`${at}.thresholds.downtimeMS (line 4): unknown metric "downtimeMS": did you mean "downtimeMs"?`]],
+    [
+      'threshold on an unknown metric',
+      'metric.yaml',
+      scenario(', thresholds: { downtimeMS: 300 }'),
+      [`${at}.thresholds.downtimeMS (line 4): unknown metric "downtimeMS": did you mean "downtimeMs"?`],
+    ],
     ['vsphere without credentials', 'nocreds.yaml', vsphere('DIR', ''), ['targets.rack1.vsphere (line 2): give the vCenter password as passwordEnv or passwordFile']],
     [
       'passwordEnv naming an unset variable',
@@ -76,8 +95,18 @@ describe('validate: bad input', () => {
       vsphere('DIR', ', passwordEnv: MB_TEST_UNSET_PASSWORD'),
       ['targets.rack1.vsphere.passwordEnv (line 2): expected the environment variable MB_TEST_UNSET_PASSWORD to hold the vCenter password of target rack1, found it unset'],
     ],
-    ['malformed YAML', 'broken.yaml', 'suites:\n  s:\n    scenarios: [\n      - name: a\n', ['FILE: 2 problems', '(line 4, column 7): Block collections are not allowed within flow collections']],
-    ['a YAML alias that contains itself', 'cycle.yaml', 'suites:\n  s:\n    scenarios:\n      - &a { name: a, guest: { memoryMiB: 256 }, migration: { kind: memory }, description: [*a] }\n', [`${at}.description[0] (line 4): found a YAML alias that contains itself`]],
+    [
+      'malformed YAML',
+      'broken.yaml',
+      'suites:\n  s:\n    scenarios: [\n      - name: a\n',
+      ['FILE: 2 problems', '(line 4, column 7): Block collections are not allowed within flow collections'],
+    ],
+    [
+      'a YAML alias that contains itself',
+      'cycle.yaml',
+      'suites:\n  s:\n    scenarios:\n      - &a { name: a, guest: { memoryMiB: 256 }, migration: { kind: memory }, description: [*a] }\n',
+      [`${at}.description[0] (line 4): found a YAML alias that contains itself`],
+    ],
     ['a YAML alias without its anchor', 'alias.yaml', `x: *nope\n${scenario()}`, ['(line 1, column 4): the YAML alias *nope has no anchor &nope before it']],
     ['a missing file', 'missing.yaml', null, ['migbench: FILE: cannot read config: expected a YAML or JSON file, found no such file [MB_CONFIG_READ]']],
   ];
@@ -113,14 +142,20 @@ describe('validate: bad input', () => {
     expect(unset.err).not.toContain('hunter2');
     expect(await cli(['validate', '--skip-credentials', '--config', file])).toMatchObject({ code: 0, out: `${file}: valid; suites: s (1 scenarios)\n` });
     await mkdir(join(dir, 'folder.yaml'));
-    expect((await cli(['validate', '--config', join(dir, 'folder.yaml')])).err).toBe(`migbench: ${join(dir, 'folder.yaml')}: cannot read config: expected a YAML or JSON file, found a directory [MB_CONFIG_READ]\n`);
+    expect((await cli(['validate', '--config', join(dir, 'folder.yaml')])).err).toBe(
+      `migbench: ${join(dir, 'folder.yaml')}: cannot read config: expected a YAML or JSON file, found a directory [MB_CONFIG_READ]\n`,
+    );
   });
 
   test('the real command: exit status 2 and stderr without a stack trace or warnings', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'migbench-proc-'));
     const file = join(dir, 'cycle.yaml');
     await writeFile(file, 'suites:\n  [a, b]: 1\n  s:\n    scenarios:\n      - &a { name: a, guest: { memoryMiB: 256 }, migration: { kind: memory }, description: [*a] }\n');
-    const run = spawnSync(process.execPath, ['--import', 'tsx', projectPath('src/cli.ts'), 'validate', '--config', file], { cwd: projectPath(), encoding: 'utf8', env: { ...process.env, MIGBENCH_DEBUG: '' } });
+    const run = spawnSync(process.execPath, ['--import', 'tsx', projectPath('src/cli/index.ts'), 'validate', '--config', file], {
+      cwd: projectPath(),
+      encoding: 'utf8',
+      env: { ...process.env, MIGBENCH_DEBUG: '' },
+    });
     expect(run.status, run.stderr).toBe(2);
     expect(run.stderr).toBe(`migbench: ${file}: invalid\n  (line 2, column 3): expected a plain key (a name), found a list used as a key [MB_CONFIG_INVALID]\n`);
   }, 60_000);

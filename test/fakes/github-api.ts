@@ -1,4 +1,4 @@
-// A stand-in for the GitHub REST API on 127.0.0.1: the few endpoints src/action/github.ts
+// A stand-in for the GitHub REST API on 127.0.0.1: the few endpoints src/github/api.ts
 // calls, with state in memory, Link-header pagination that honours per_page, and every
 // request recorded (method, path, query, JSON body, whether it was authorized).
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -189,7 +189,16 @@ export async function startFakeGitHub(seed: FakeGitHubSeed): Promise<FakeGitHub>
 
     if ((m = /^\/issues\/(\d+)\/comments$/.exec(rest))) {
       const issueNumber = Number(m[1]);
-      if (method === 'GET') return [200, page(res, rawPath, query, state.comments.filter((c) => c.issueNumber === issueNumber)).map(commentJson)];
+      if (method === 'GET')
+        return [
+          200,
+          page(
+            res,
+            rawPath,
+            query,
+            state.comments.filter((c) => c.issueNumber === issueNumber),
+          ).map(commentJson),
+        ];
       if (method === 'POST') {
         if (typeof body.body !== 'string') throw new HttpError(422, 'Validation Failed');
         if (body.body.length > 65_536) throw new HttpError(422, 'Validation Failed', { errors: [{ message: 'Body is too long (maximum is 65536 characters)' }] });
@@ -306,7 +315,8 @@ export async function startFakeGitHub(seed: FakeGitHubSeed): Promise<FakeGitHub>
     };
     const docs = 'https://docs.github.com/rest';
     const auth = req.headers.authorization ?? '';
-    if (auth !== `token ${seed.token}` && auth !== `bearer ${seed.token}` && auth !== `Bearer ${seed.token}`) return send(401, { message: 'Bad credentials', documentation_url: docs, status: '401' });
+    if (auth !== `token ${seed.token}` && auth !== `bearer ${seed.token}` && auth !== `Bearer ${seed.token}`)
+      return send(401, { message: 'Bad credentials', documentation_url: docs, status: '401' });
     if (rateLimited > 0) {
       rateLimited--;
       return send(

@@ -3,7 +3,7 @@
 // the next recorded one; the recorded answers and events follow, with ids rewritten.
 import { readFileSync } from 'node:fs';
 import { Duplex } from 'node:stream';
-import { projectPath } from '../../src/paths.js';
+import { projectPath } from '../../src/model/paths.js';
 
 export interface TranscriptLine {
   readonly direction: '>' | '<';
@@ -94,7 +94,11 @@ export class QmpReplay extends Duplex {
     }
     this.position = index + 1;
     const answers = this.collectAnswers();
-    if (POLLING.has(command.execute)) this.lastPoll.set(command.execute, answers.filter((a) => 'return' in a.json || 'error' in a.json));
+    if (POLLING.has(command.execute))
+      this.lastPoll.set(
+        command.execute,
+        answers.filter((a) => 'return' in a.json || 'error' in a.json),
+      );
     this.answer(answers, command.id);
   }
 

@@ -1,7 +1,7 @@
 // A CommandRunner whose answers the test decides, recording every argv it is given.
 import { PassThrough, type Duplex } from 'node:stream';
-import { CommandError } from '../../src/errors.js';
-import type { CommandResult, CommandRunner, RunningCommand, RunOptions } from '../../src/runner/runner.js';
+import { CommandError } from '../../src/model/errors.js';
+import type { CommandResult, CommandRunner, RunningCommand, RunOptions } from '../../src/exec/runner.js';
 
 export type Answer = Partial<Pick<CommandResult, 'exitCode' | 'stdout' | 'stderr'>>;
 
@@ -19,7 +19,16 @@ export class FakeRunner implements CommandRunner {
   async run(argv: readonly string[], options: RunOptions = {}): Promise<CommandResult> {
     this.calls.push([...argv]);
     const a = this.answer(argv);
-    const result: CommandResult = { host: this.host, argv, exitCode: a.exitCode ?? 0, signal: null, stdout: a.stdout ?? '', stderr: a.stderr ?? '', durationMs: 1, ok: (a.exitCode ?? 0) === 0 };
+    const result: CommandResult = {
+      host: this.host,
+      argv,
+      exitCode: a.exitCode ?? 0,
+      signal: null,
+      stdout: a.stdout ?? '',
+      stderr: a.stderr ?? '',
+      durationMs: 1,
+      ok: (a.exitCode ?? 0) === 0,
+    };
     if ((options.check ?? true) && !result.ok) throw new CommandError('MB_COMMAND_FAILED', result);
     return result;
   }

@@ -4,8 +4,8 @@
 import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { projectPath } from '../../src/paths.js';
-import { dataModelName, matchesXenApiType } from '../../src/xen/methods.js';
+import { projectPath } from '../../src/model/paths.js';
+import { dataModelName, matchesXenApiType } from '../../src/hypervisors/xen/methods.js';
 
 interface Subset {
   messages: Record<string, { params: Array<{ name: string; type: string }> } | null>;

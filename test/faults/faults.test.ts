@@ -7,18 +7,19 @@ import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, test } from 'vitest';
-import { runMigration, type RunRequest } from '../../src/engine.js';
+import { runMigration, type RunRequest } from '../../src/engine/migration.js';
 import type { MigrationRecord } from '../../src/generated/results.js';
-import type { GuestHandle } from '../../src/hypervisor.js';
-import type { QemuHypervisor } from '../../src/qemu/driver.js';
-import { alive, readLabState, type LabState } from '../../src/lab/lab.js';
-import { readResults, ResultsWriter } from '../../src/results.js';
-import { LocalRunner } from '../../src/runner/local.js';
-import { connectTarget, type ConnectedTarget } from '../../src/target.js';
+import type { GuestHandle } from '../../src/hypervisors/hypervisor.js';
+import type { QemuHypervisor } from '../../src/hypervisors/qemu/driver.js';
+import { alive, readLabState } from '../../src/lab/lab.js';
+import type { LabState } from '../../src/lab/state.js';
+import { readResults, ResultsWriter } from '../../src/model/results.js';
+import { LocalRunner } from '../../src/exec/local.js';
+import { sleep } from '../../src/model/time.js';
+import { connectTarget, type ConnectedTarget } from '../../src/engine/target.js';
 import { scenario } from '../integration/helpers.js';
 
 const root = new LocalRunner();
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 let lab: LabState;
 let writer: ResultsWriter;
 const written: MigrationRecord[] = [];
@@ -246,7 +247,11 @@ describe('faults after a migration', () => {
     expectIntact(record, 'destination');
     expect(record.metrics.totalTimeMs).toBeGreaterThan(0);
     expect(record.warnings).toEqual([
-      { step: expect.stringMatching(/^stop source QEMU of mb[0-9a-f]{6}$/), code: 'MB_COMMAND_FAILED', message: expect.stringMatching(/`rm -rf \/run\/migbench\/src\/vms\/mb[0-9a-f]{6}-source` exited with status 1: .*busy/) },
+      {
+        step: expect.stringMatching(/^stop source QEMU of mb[0-9a-f]{6}$/),
+        code: 'MB_COMMAND_FAILED',
+        message: expect.stringMatching(/`rm -rf \/run\/migbench\/src\/vms\/mb[0-9a-f]{6}-source` exited with status 1: .*busy/),
+      },
     ]);
     // The QEMUs were stopped before the step that failed.
     expect(await qemuPids()).toEqual([]);

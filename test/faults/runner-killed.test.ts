@@ -8,12 +8,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { alive, labStatus, labUp } from '../../src/lab/lab.js';
-import { projectPath } from '../../src/paths.js';
-import { readResults } from '../../src/results.js';
-import { LocalRunner } from '../../src/runner/local.js';
+import { projectPath } from '../../src/model/paths.js';
+import { readResults } from '../../src/model/results.js';
+import { LocalRunner } from '../../src/exec/local.js';
+import { sleep } from '../../src/model/time.js';
 
 const root = new LocalRunner();
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function qemuPids(): Promise<number[]> {
   const out = await root.run(['pgrep', '-x', 'qemu-system-x86'], { check: false });
@@ -31,7 +31,11 @@ async function slowSuite(): Promise<{ config: string; out: string }> {
 
 function startRun(config: string, out: string) {
   // Its own process group, so a test can kill the runner alone or the runner with its workers.
-  const child = spawn(process.execPath, ['--import', 'tsx', projectPath('src/cli.ts'), 'run', '--config', config, '--out', out], { cwd: projectPath('.'), stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  const child = spawn(process.execPath, ['--import', 'tsx', projectPath('src/cli/index.ts'), 'run', '--config', config, '--out', out], {
+    cwd: projectPath('.'),
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  });
   let output = '';
   child.stdout.on('data', (c: Buffer) => (output += c.toString()));
   child.stderr.on('data', (c: Buffer) => (output += c.toString()));
@@ -43,7 +47,10 @@ function startRun(config: string, out: string) {
 async function waitForRecords(path: string, n: number, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    const count = await readResults(path).then((r) => r.records.length, () => 0);
+    const count = await readResults(path).then(
+      (r) => r.records.length,
+      () => 0,
+    );
     if (count >= n) return;
     await sleep(250);
   }
@@ -101,7 +108,7 @@ describe('the runner killed mid-run', () => {
     await run.exited;
     expect((await readResults(results)).records.map((r) => r.scenario)).toEqual(['slow-1']);
     expect((await qemuPids()).length).toBeGreaterThan(0);
-    const down = await root.run([process.execPath, '--import', 'tsx', projectPath('src/cli.ts'), 'lab', 'down'], { check: false, timeoutMs: 120_000 });
+    const down = await root.run([process.execPath, '--import', 'tsx', projectPath('src/cli/index.ts'), 'lab', 'down'], { check: false, timeoutMs: 120_000 });
     expect(down.exitCode, down.stderr).toBe(0);
     expect(await qemuPids()).toEqual([]);
     expect((await root.run(['ip', 'netns', 'list'])).stdout).not.toMatch(/^mb-/m);

@@ -4,9 +4,9 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { parseConfig } from '../../src/config.js';
-import { LocalRunner } from '../../src/runner/local.js';
-import { connectTarget } from '../../src/target.js';
+import { parseConfig } from '../../src/config/load.js';
+import { LocalRunner } from '../../src/exec/local.js';
+import { connectTarget } from '../../src/engine/target.js';
 
 const FINGERPRINT = 'SHA256:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA';
 
@@ -15,7 +15,8 @@ async function config() {
   const key = join(dir, 'id_ed25519');
   await new LocalRunner().run(['ssh-keygen', '-q', '-t', 'ed25519', '-N', '', '-f', key]);
   await writeFile(join(dir, 'xapi-password'), 'not-a-real-password\n');
-  const host = (port: number) => `{ address: 127.0.0.1, port: ${port}, user: root, identityFile: ${key}, hostKeyFingerprints: ["${FINGERPRINT}"], migrationAddress: 127.0.0.1, migrationInterface: lo }`;
+  const host = (port: number) =>
+    `{ address: 127.0.0.1, port: ${port}, user: root, identityFile: ${key}, hostKeyFingerprints: ["${FINGERPRINT}"], migrationAddress: 127.0.0.1, migrationInterface: lo }`;
   return parseConfig(
     `
 targets:

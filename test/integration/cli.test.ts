@@ -5,12 +5,12 @@ import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { PROJECT_ROOT, projectPath } from '../../src/paths.js';
-import { readResults } from '../../src/results.js';
+import { PROJECT_ROOT, projectPath } from '../../src/model/paths.js';
+import { readResults } from '../../src/model/results.js';
 
 function migbench(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(PROJECT_ROOT, 'src/cli.ts'), ...args], { cwd: PROJECT_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', join(PROJECT_ROOT, 'src/cli/index.ts'), ...args], { cwd: PROJECT_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
@@ -49,7 +49,14 @@ describe('migbench run', () => {
     const failures = JSON.parse(await readFile(join(out, 'failures.json'), 'utf8')) as Array<{ file: string; line: number | null; test: string; message: string }>;
     const suiteLines = (await readFile(projectPath('suites/memory-migration.test.ts'), 'utf8')).split('\n');
     const assertionLine = suiteLines.findIndex((l) => l.includes('toMeetThresholds')) + 1;
-    expect(failures).toEqual([{ file: 'suites/memory-migration.test.ts', line: assertionLine, test: 'memory-migration > impossible #1', message: expect.stringMatching(/thresholds exceeded: .*observedDowntimeMs/) }]);
+    expect(failures).toEqual([
+      {
+        file: 'suites/memory-migration.test.ts',
+        line: assertionLine,
+        test: 'memory-migration > impossible #1',
+        message: expect.stringMatching(/thresholds exceeded: .*observedDowntimeMs/),
+      },
+    ]);
   });
 
   test('an A/B run alternates base and head, writes both results files and compares them', async () => {

@@ -1,7 +1,7 @@
 // Integration tests run against the real embedded lab: brought up here (and the guest
 // image built) unless it is already up, and taken down afterwards only if we brought it up.
 import { labDown, labStatus, labUp } from '../../src/lab/lab.js';
-import { LocalRunner } from '../../src/runner/local.js';
+import { LocalRunner } from '../../src/exec/local.js';
 import { ensureGuestImage } from '../../src/setup/image.js';
 import { ensureProbeTool } from '../../src/setup/tools.js';
 

@@ -1,7 +1,8 @@
 // Shared by the integration tests: a config with one lab scenario, and the lab target.
-import { parseConfig, resolveScenarios } from '../../src/config.js';
+import { parseConfig } from '../../src/config/load.js';
+import { resolveScenarios } from '../../src/config/scenarios.js';
 import type { MigbenchConfig } from '../../src/generated/config.js';
-import type { Scenario } from '../../src/scenario.js';
+import type { Scenario } from '../../src/model/scenario.js';
 
 export function labConfig(scenarios: string): MigbenchConfig {
   return parseConfig(`suites:\n  it:\n    scenarios:\n${scenarios}`, 'integration-test.yaml');

@@ -6,11 +6,11 @@ import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import type { TargetHost } from '../../src/hypervisor.js';
-import { HypervHypervisor } from '../../src/hyperv/driver.js';
+import type { TargetHost } from '../../src/hypervisors/hypervisor.js';
+import { HypervHypervisor } from '../../src/hypervisors/hyperv/driver.js';
 import { connectLabHost, labUp, readLabState } from '../../src/lab/lab.js';
-import { projectPath } from '../../src/paths.js';
-import type { SshRunner } from '../../src/runner/ssh.js';
+import { projectPath } from '../../src/model/paths.js';
+import type { SshRunner } from '../../src/exec/ssh.js';
 
 let ssh: SshRunner;
 let log: string;
@@ -26,8 +26,22 @@ describe('Hyper-V over SSH, with a PowerShell stand-in', () => {
   test('a hostile VM name arrives intact as one literal; the move completes with its blackout, bytes and passes; wire counters from Windows', async () => {
     const vm = "web'01 $(Stop-Computer); `x`";
     const host: TargetHost = { role: 'source', runner: ssh, migrationAddress: '10.0.0.1', migrationInterface: 'Ethernet 2', bridge: 'vSwitch', workDir: 'C:\\migbench' };
-    const hv = new HypervHypervisor({ source: host, destination: { ...host, role: 'destination' }, vm, sourceHost: 'hv1', destinationHost: 'hv2', shell: ['env', `MIGBENCH_STANDIN_LOG=${log}`, `STANDIN_VM_JSON=${vm}`, projectPath('test/fakes/pwsh-standin.sh')], pollIntervalMs: 1 });
-    const launch = { vmId: 'mb000004', guest: { memoryMiB: 2048, vcpus: 2, diskMiB: 0, diskDataMiB: 0 }, network: { address: '192.0.2.80/24', mac: '52:54:00:00:00:04' }, agent: {}, storage: 'shared' as const };
+    const hv = new HypervHypervisor({
+      source: host,
+      destination: { ...host, role: 'destination' },
+      vm,
+      sourceHost: 'hv1',
+      destinationHost: 'hv2',
+      shell: ['env', `MIGBENCH_STANDIN_LOG=${log}`, `STANDIN_VM_JSON=${vm}`, projectPath('test/fakes/pwsh-standin.sh')],
+      pollIntervalMs: 1,
+    });
+    const launch = {
+      vmId: 'mb000004',
+      guest: { memoryMiB: 2048, vcpus: 2, diskMiB: 0, diskDataMiB: 0 },
+      network: { address: '192.0.2.80/24', mac: '52:54:00:00:00:04' },
+      agent: {},
+      storage: 'shared' as const,
+    };
     const outcome = await hv.migrate(await hv.startGuest(launch), { kind: 'memory', timeoutMs: 60_000 });
     // Bytes and passes are this VM's counter instance as last seen while the move ran.
     expect(outcome).toMatchObject({ status: 'completed', figures: { totalTimeMs: 6500, downtimeMs: 318, transferredBytes: 2_199_912_448, iterations: 4 } });

@@ -5,9 +5,9 @@
 // damaged. With migbench's workaround off, migbench must report that, not "intact";
 // with it on (the default), the same migration must arrive intact.
 import { describe, expect, test } from 'vitest';
-import { runMigration } from '../../src/engine.js';
-import { parseConfig } from '../../src/config.js';
-import { connectTarget } from '../../src/target.js';
+import { runMigration } from '../../src/engine/migration.js';
+import { parseConfig } from '../../src/config/load.js';
+import { connectTarget } from '../../src/engine/target.js';
 import { scenario } from './helpers.js';
 
 function affectedByLostDirtyPages(version: string, accel: string): boolean {
@@ -20,7 +20,10 @@ const MULTIPASS =
 
 async function migrate(workaround: boolean) {
   const { scenario: multipass } = scenario(MULTIPASS);
-  const config = parseConfig(`targets:\n  lab:\n    hypervisor: qemu\n    qemu: { tcgDirtyBitmapWorkaround: ${workaround} }\nsuites:\n  it:\n    scenarios:\n${MULTIPASS}`, 'integrity.yaml');
+  const config = parseConfig(
+    `targets:\n  lab:\n    hypervisor: qemu\n    qemu: { tcgDirtyBitmapWorkaround: ${workaround} }\nsuites:\n  it:\n    scenarios:\n${MULTIPASS}`,
+    'integrity.yaml',
+  );
   const target = await connectTarget(config, 'lab');
   try {
     return await runMigration(target, { scenario: multipass, suite: 'it', test: 'multipass', repetition: 1 });
@@ -46,7 +49,7 @@ describe('a guest dirtying memory through a multi-pass migration', () => {
         return;
       }
       const intact = record.integrity.guestAlive && record.integrity.memoryIntact === true;
-      reported.push(intact ? `intact (${record.integrity.pagesChecked} pages verified)` : record.integrity.problem ?? 'not intact');
+      reported.push(intact ? `intact (${record.integrity.pagesChecked} pages verified)` : (record.integrity.problem ?? 'not intact'));
       if (intact) {
         expect(record.integrity.badPages).toBe(0);
         continue;

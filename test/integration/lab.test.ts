@@ -3,8 +3,8 @@
 import { readFile } from 'node:fs/promises';
 import { afterAll, describe, expect, test } from 'vitest';
 import { alive, connectLabHost, labDown, labStatus, labUp, labProxyCommand, readLabState } from '../../src/lab/lab.js';
-import { LocalRunner } from '../../src/runner/local.js';
-import { SshRunner } from '../../src/runner/ssh.js';
+import { LocalRunner } from '../../src/exec/local.js';
+import { SshRunner } from '../../src/exec/ssh.js';
 
 const root = new LocalRunner();
 
@@ -43,7 +43,7 @@ describe('lab', () => {
       expect((await ssh.run(['printf', '%s\\0', ...hostile])).stdout.split('\0').slice(0, -1)).toEqual(hostile);
       // A folder per hostile name (names cannot hold "/"), created and listed on the host, exactly as named.
       const base = `/run/migbench-hostile-${process.pid}`;
-      const folders = ['$(id)', '`id`', ';id', "a'b\"c d", 'two\nlines', '&& true', '| cat', '*', '~'];
+      const folders = ['$(id)', '`id`', ';id', 'a\'b"c d', 'two\nlines', '&& true', '| cat', '*', '~'];
       for (const name of folders) await ssh.run(['mkdir', '-p', '--', `${base}/${name}`]);
       const listed = (await ssh.run(['find', base, '-mindepth', '1', '-maxdepth', '1', '-printf', '%f\\0'])).stdout.split('\0').slice(0, -1).sort();
       expect(listed).toEqual([...folders].sort());
@@ -77,7 +77,15 @@ describe('lab', () => {
     const host = state.hosts.destination;
     const attempt = (fingerprints: string[]) =>
       readFile(state.clientKeyPath).then((privateKey) =>
-        SshRunner.connect({ label: 'dst', address: host.address, port: host.port, user: 'root', privateKey, hostKeys: { fingerprints }, proxyCommand: labProxyCommand(state, 'destination') }),
+        SshRunner.connect({
+          label: 'dst',
+          address: host.address,
+          port: host.port,
+          user: 'root',
+          privateKey,
+          hostKeys: { fingerprints },
+          proxyCommand: labProxyCommand(state, 'destination'),
+        }),
       );
     await expect(attempt([state.hosts.source.hostKeyFingerprint])).rejects.toMatchObject({ code: 'MB_SSH_HOST_KEY', message: expect.stringContaining(host.hostKeyFingerprint) });
     await expect(attempt([])).rejects.toMatchObject({ code: 'MB_SSH_HOST_KEY', message: expect.stringContaining('no host key is pinned') });
@@ -119,7 +127,9 @@ describe('lab', () => {
       setTimeout(() => void killProxy(), 500);
       await expect(lost).rejects.toMatchObject({
         code: 'MB_SSH_LOST',
-        message: expect.stringMatching(/^lab src \(root@10\.77\.0\.11:22\): `sleep 3` lost its SSH connection after \d+ ms running \(the connection was \d+ s old and had been idle \d+ ms before it\): the proxy `ip netns exec mb-obs busybox nc 10\.77\.0\.11 22` was killed by SIGKILL; the server's log: \/run\/migbench\/lab\/src\/sshd\.log$/),
+        message: expect.stringMatching(
+          /^lab src \(root@10\.77\.0\.11:22\): `sleep 3` lost its SSH connection after \d+ ms running \(the connection was \d+ s old and had been idle \d+ ms before it\): the proxy `ip netns exec mb-obs busybox nc 10\.77\.0\.11 22` was killed by SIGKILL; the server's log: \/run\/migbench\/lab\/src\/sshd\.log$/,
+        ),
       });
       // Not idempotent: no second run. Idempotent: once more, on a new connection, noted.
       const before = ssh.incidents.length;

@@ -2,13 +2,14 @@
 // memory migration on shared storage, client-managed with --copy-storage-all for storage
 // migration, domjobabort at the timeout; the same probes as for QEMU-direct.
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { parseConfig, resolveScenarios } from '../../src/config.js';
-import { runMigration, type RunRequest } from '../../src/engine.js';
+import { parseConfig } from '../../src/config/load.js';
+import { resolveScenarios } from '../../src/config/scenarios.js';
+import { runMigration, type RunRequest } from '../../src/engine/migration.js';
 import type { MigrationRecord } from '../../src/generated/results.js';
 import { labUp } from '../../src/lab/lab.js';
-import { LocalRunner } from '../../src/runner/local.js';
-import { validateRecordSchema } from '../../src/schema.js';
-import { connectTarget, type ConnectedTarget } from '../../src/target.js';
+import { LocalRunner } from '../../src/exec/local.js';
+import { validateRecordSchema } from '../../src/model/schema.js';
+import { connectTarget, type ConnectedTarget } from '../../src/engine/target.js';
 
 const config = parseConfig(
   `
@@ -94,7 +95,14 @@ describe('libvirt memory migration (virsh migrate --live --p2p, shared storage)'
   test('the three views of downtime and the bytes on the wire are measured, each from its source', () => {
     const m = record.metrics;
     for (const key of ['observedDowntimeMs', 'guestPauseMs', 'stopToResumeMs'] as const) expect(m[key], key).toBeGreaterThan(0);
-    expect(record.metricSources).toMatchObject({ downtimeMs: 'hypervisor', downtimeNetMs: 'hypervisor', observedDowntimeMs: 'probe', guestPauseMs: 'guest', wireBytes: 'wire', wireRamBytes: 'wire' });
+    expect(record.metricSources).toMatchObject({
+      downtimeMs: 'hypervisor',
+      downtimeNetMs: 'hypervisor',
+      observedDowntimeMs: 'probe',
+      guestPauseMs: 'guest',
+      wireBytes: 'wire',
+      wireRamBytes: 'wire',
+    });
     // The outside sees at least the pause the hypervisor reports (allowing for clock granularity).
     expect(m.observedDowntimeMs!).toBeGreaterThan(m.downtimeMs! - 5);
     expect(m.wireBytes!).toBeGreaterThanOrEqual(m.transferredBytes!);

@@ -1,11 +1,11 @@
 // Real memory migrations in the lab, through the engine as the suites run them.
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { runMigration } from '../../src/engine.js';
+import { runMigration } from '../../src/engine/migration.js';
 import type { MigrationRecord } from '../../src/generated/results.js';
 import { alive } from '../../src/lab/lab.js';
-import { LocalRunner } from '../../src/runner/local.js';
-import { validateRecordSchema } from '../../src/schema.js';
-import { connectTarget, type ConnectedTarget } from '../../src/target.js';
+import { LocalRunner } from '../../src/exec/local.js';
+import { validateRecordSchema } from '../../src/model/schema.js';
+import { connectTarget, type ConnectedTarget } from '../../src/engine/target.js';
 import { scenario } from './helpers.js';
 
 /** Running QEMUs; exited ones this machine's PID 1 has not reaped yet do not count. */

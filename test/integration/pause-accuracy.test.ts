@@ -2,8 +2,8 @@
 // no migration) must show up in the ICMP probe within 2 ms + 3 × the probe interval of
 // the pause QEMU reports (STOP to RESUME events), once the guest's own wake-up is taken out.
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { measurePauses, type PauseMeasurement } from '../../src/calibration.js';
-import { connectTarget, type ConnectedTarget } from '../../src/target.js';
+import { measurePauses, type PauseMeasurement } from '../../src/engine/calibration.js';
+import { connectTarget, type ConnectedTarget } from '../../src/engine/target.js';
 import { labConfig } from './helpers.js';
 
 const PROBE_INTERVAL_MS = 2;
@@ -19,7 +19,12 @@ describe('injected pause', () => {
     pauses = await measurePauses(target, { pausesMs: Array.from({ length: 9 }, () => 300), probeIntervalMs: PROBE_INTERVAL_MS, heartbeatMs: HEARTBEAT_MS, tool: 'migbench-probe' });
     console.info(
       'injected pauses (ms): ' +
-        pauses.map((p) => `paused ${p.pausedMs.toFixed(2)}, probe gap ${p.probe.gapMs?.toFixed(2)}, heartbeat gap ${p.heartbeat.gapMs?.toFixed(2)} (guest clock +${p.guestClockGapMs?.toFixed(2)})`).join('; '),
+        pauses
+          .map(
+            (p) =>
+              `paused ${p.pausedMs.toFixed(2)}, probe gap ${p.probe.gapMs?.toFixed(2)}, heartbeat gap ${p.heartbeat.gapMs?.toFixed(2)} (guest clock +${p.guestClockGapMs?.toFixed(2)})`,
+          )
+          .join('; '),
     );
   });
   afterAll(async () => target?.close());

@@ -2,10 +2,10 @@
 // and the guest reads every block back afterwards. Damage done to the destination's
 // disk after the migration must show up as damage, or the check proves nothing.
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { runMigration } from '../../src/engine.js';
+import { runMigration } from '../../src/engine/migration.js';
 import type { MigrationRecord } from '../../src/generated/results.js';
-import type { QemuHypervisor } from '../../src/qemu/driver.js';
-import { connectTarget, type ConnectedTarget } from '../../src/target.js';
+import type { QemuHypervisor } from '../../src/hypervisors/qemu/driver.js';
+import { connectTarget, type ConnectedTarget } from '../../src/engine/target.js';
 import { scenario } from './helpers.js';
 
 const MiB = 1024 * 1024;
@@ -63,7 +63,9 @@ describe('storage migration', () => {
       repetition: 1,
       // Overwrite one block at 32 MiB, beyond the 16 MiB the guest keeps rewriting, under the guest's feet.
       afterMigration: async (guest) => {
-        hmp = await (target.hypervisor as QemuHypervisor).execute(guest, 'destination', 'human-monitor-command', { 'command-line': 'qemu-io -d /machine/peripheral/vdisk0/virtio-backend "write -P 0x5a 33554432 4096"' });
+        hmp = await (target.hypervisor as QemuHypervisor).execute(guest, 'destination', 'human-monitor-command', {
+          'command-line': 'qemu-io -d /machine/peripheral/vdisk0/virtio-backend "write -P 0x5a 33554432 4096"',
+        });
       },
     });
     expect(damaged.status).toBe('completed');
@@ -76,13 +78,15 @@ describe('storage migration', () => {
 
 describe('a shaped migration link', () => {
   test('bounds the total time by bytes / bandwidth', async () => {
-    const { config: shaped, scenario: slowLink } = scenario('      - { name: shaped, guest: { memoryMiB: 256, diskMiB: 0, diskDataMiB: 0 }, migration: { kind: memory }, link: { bandwidthMbps: 100 } }\n');
+    const { config: shaped, scenario: slowLink } = scenario(
+      '      - { name: shaped, guest: { memoryMiB: 256, diskMiB: 0, diskDataMiB: 0 }, migration: { kind: memory }, link: { bandwidthMbps: 100 } }\n',
+    );
     const target = await connectTarget(shaped, 'lab');
     try {
       const record = await runMigration(target, { scenario: slowLink, suite: 'it', test: 'shaped', repetition: 1 });
       expect(record.status).toBe('completed');
       expect(record.link).toEqual({ interface: 'mig0', bandwidthMbps: 100, delayMs: null });
-      const expectedMs = (record.metrics.wireBytes! * 8) / 100e6 * 1000;
+      const expectedMs = ((record.metrics.wireBytes! * 8) / 100e6) * 1000;
       // Setup, the last pass and switchover add a little; the link cannot be beaten.
       console.info(`shaped link: total ${record.metrics.totalTimeMs} ms for ${record.metrics.wireBytes} wire bytes at 100 Mbit/s (bytes/bandwidth ${expectedMs.toFixed(0)} ms)`);
       expect(record.metrics.totalTimeMs!).toBeGreaterThan(expectedMs * 0.95);

@@ -7,13 +7,13 @@ import { readFileSync } from 'node:fs';
 import { appendFile } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import type { TargetHost } from '../../src/hypervisor.js';
-import { LocalRunner } from '../../src/runner/local.js';
-import type { RunningCommand } from '../../src/runner/runner.js';
+import type { TargetHost } from '../../src/hypervisors/hypervisor.js';
+import { LocalRunner } from '../../src/exec/local.js';
+import type { RunningCommand } from '../../src/exec/runner.js';
 import { ensureVcsim } from '../../src/setup/tools.js';
-import { VsphereClient, type MoRef } from '../../src/vsphere/client.js';
-import { VsphereHypervisor } from '../../src/vsphere/driver.js';
-import { datastoreFile, datastoreName } from '../../src/vsphere/esxi.js';
+import { VsphereClient, type MoRef } from '../../src/hypervisors/vsphere/client.js';
+import { VsphereHypervisor } from '../../src/hypervisors/vsphere/driver.js';
+import { datastoreFile, datastoreName } from '../../src/hypervisors/vsphere/esxi.js';
 import { FakeRunner } from '../fakes/runner.js';
 
 let vcsim: RunningCommand;
@@ -34,8 +34,21 @@ afterAll(async () => {
 });
 
 const client = () => new VsphereClient(`http://${sdk.host}${sdk.pathname}`);
-const host = (role: 'source' | 'destination'): TargetHost => ({ role, runner: new LocalRunner(), migrationAddress: '127.0.0.1', migrationInterface: 'lo', bridge: 'none', workDir: '/tmp' });
-const launch = { vmId: 'mb000002', guest: { memoryMiB: 32, vcpus: 1, diskMiB: 0, diskDataMiB: 0 }, network: { address: '192.0.2.70/24', mac: '52:54:00:00:00:02' }, agent: {}, storage: 'shared' as const };
+const host = (role: 'source' | 'destination'): TargetHost => ({
+  role,
+  runner: new LocalRunner(),
+  migrationAddress: '127.0.0.1',
+  migrationInterface: 'lo',
+  bridge: 'none',
+  workDir: '/tmp',
+});
+const launch = {
+  vmId: 'mb000002',
+  guest: { memoryMiB: 32, vcpus: 1, diskMiB: 0, diskDataMiB: 0 },
+  network: { address: '192.0.2.70/24', mac: '52:54:00:00:00:02' },
+  agent: {},
+  storage: 'shared' as const,
+};
 
 /** Where the simulator put the cluster's VM, by name. */
 async function inventory() {
@@ -47,7 +60,7 @@ async function inventory() {
   const vm = vms.find((v) => v.name.startsWith('DC0_C0_'))!;
   const [props] = await c.retrieve(vm.ref, 'VirtualMachine', ['runtime.host', 'datastore']);
   const on = (props!.props['runtime.host'] as { '#text': string })['#text'];
-  const ds = ((props!.props.datastore as { ManagedObjectReference: { '#text': string } }).ManagedObjectReference)['#text'];
+  const ds = (props!.props.datastore as { ManagedObjectReference: { '#text': string } }).ManagedObjectReference['#text'];
   await c.logout();
   const name = (list: Array<{ ref: MoRef; name: string }>, value: string) => list.find((o) => o.ref.value === value)!.name;
   const clusterHosts = hosts.filter((h) => h.name.startsWith('DC0_C0_'));
@@ -62,7 +75,15 @@ async function inventory() {
 }
 
 function driver(over: Partial<ConstructorParameters<typeof VsphereHypervisor>[0]> & { vm: string; sourceHost: string; destinationHost: string }) {
-  return new VsphereHypervisor({ source: host('source'), destination: host('destination'), client: client(), user: sdk.username, password: async () => sdk.password, pollIntervalMs: 5, ...over });
+  return new VsphereHypervisor({
+    source: host('source'),
+    destination: host('destination'),
+    client: client(),
+    user: sdk.username,
+    password: async () => sdk.password,
+    pollIntervalMs: 5,
+    ...over,
+  });
 }
 
 async function where(vmRef: MoRef) {
@@ -70,7 +91,10 @@ async function where(vmRef: MoRef) {
   await c.login(sdk.username, sdk.password);
   const [p] = await c.retrieve(vmRef, 'VirtualMachine', ['runtime.host', 'datastore']);
   await c.logout();
-  return { host: (p!.props['runtime.host'] as { '#text': string })['#text'], datastore: (p!.props.datastore as { ManagedObjectReference: { '#text': string } }).ManagedObjectReference['#text'] };
+  return {
+    host: (p!.props['runtime.host'] as { '#text': string })['#text'],
+    datastore: (p!.props.datastore as { ManagedObjectReference: { '#text': string } }).ManagedObjectReference['#text'],
+  };
 }
 
 describe('vSphere driver against vcsim', () => {
@@ -104,7 +128,7 @@ describe('vSphere driver against vcsim', () => {
     expect(await where(inv.vmRef)).toEqual(before);
   });
 
-  test('the stun time comes from the VM\'s vmware.log, read where the VM now runs; an unreadable log is recorded, not hidden', async () => {
+  test("the stun time comes from the VM's vmware.log, read where the VM now runs; an unreadable log is recorded, not hidden", async () => {
     const inv = await inventory();
     const c = client();
     await c.login(sdk.username, sdk.password);
@@ -130,16 +154,23 @@ describe('vSphere driver against vcsim', () => {
     expect(tails).toEqual([['tail', '-c', '1048576', logPath]]);
     await hv.destroyGuest(guest);
 
-    const broken = driver({ ...inv, destination: { ...host('destination'), runner: new FakeRunner('esx-destination', () => ({ exitCode: 1, stderr: 'tail: No such file or directory' })) } });
+    const broken = driver({
+      ...inv,
+      destination: { ...host('destination'), runner: new FakeRunner('esx-destination', () => ({ exitCode: 1, stderr: 'tail: No such file or directory' })) },
+    });
     const again = await broken.migrate(await broken.startGuest(launch), { kind: 'memory', timeoutMs: 30_000 });
     expect(again).toMatchObject({ status: 'completed', figures: { downtimeMs: null } });
-    expect(again.events).toEqual([expect.objectContaining({ name: 'VMWARE_LOG_UNREADABLE', side: 'destination', detail: expect.stringMatching(/esx-destination.*tail.*No such file/) })]);
+    expect(again.events).toEqual([
+      expect.objectContaining({ name: 'VMWARE_LOG_UNREADABLE', side: 'destination', detail: expect.stringMatching(/esx-destination.*tail.*No such file/) }),
+    ]);
     await broken.destroyGuest({ vmId: launch.vmId, launch, location: 'destination', workarounds: [] });
   });
 
   test('wire bytes from esxcli on the ESXi host, not from /sys', async () => {
     const inv = await inventory();
-    const esx = new FakeRunner('esx-source', () => ({ stdout: 'NIC statistics for vmnic1\n   Packets received: 10\n   Packets sent: 20\n   Bytes received: 300\n   Bytes sent: 4000\n' }));
+    const esx = new FakeRunner('esx-source', () => ({
+      stdout: 'NIC statistics for vmnic1\n   Packets received: 10\n   Packets sent: 20\n   Bytes received: 300\n   Bytes sent: 4000\n',
+    }));
     const hv = driver({ ...inv, source: { ...host('source'), runner: esx } });
     expect(await hv.interfaceCounters('source', 'vmnic1')).toEqual({ rxBytes: 300, txBytes: 4000, rxPackets: 10, txPackets: 20 });
     expect(esx.calls).toEqual([['esxcli', 'network', 'nic', 'stats', 'get', '-n', 'vmnic1']]);
@@ -156,6 +187,9 @@ describe('vSphere driver against vcsim', () => {
     await expect(driver({ ...inv, vm: 'no-such-vm' }).startGuest(launch)).rejects.toThrow(/no VirtualMachine named "no-such-vm"/);
     const c = client();
     await c.login(sdk.username, sdk.password);
-    await expect(c.relocate({ type: 'VirtualMachine', value: 'vm-999' }, { host: { type: 'HostSystem', value: 'host-21' } })).rejects.toMatchObject({ code: 'MB_VSPHERE', faultType: 'ManagedObjectNotFound' });
+    await expect(c.relocate({ type: 'VirtualMachine', value: 'vm-999' }, { host: { type: 'HostSystem', value: 'host-21' } })).rejects.toMatchObject({
+      code: 'MB_VSPHERE',
+      faultType: 'ManagedObjectNotFound',
+    });
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { MigbenchError } from '../../src/errors.js';
+import { MigbenchError } from '../../src/model/errors.js';
 import { shapeLink, shapingArgv } from '../../src/lab/shaping.js';
 import { FakeRunner } from '../fakes/runner.js';
 
@@ -8,7 +8,21 @@ const burstOf = (argv: readonly string[] | null) => Number(argv![argv!.indexOf('
 describe(shapingArgv, () => {
   test('bandwidth only: a token bucket', () => {
     expect(shapingArgv('mig0', { bandwidthMbps: 100 })).toEqual(['tc', 'qdisc', 'replace', 'dev', 'mig0', 'root', 'tbf', 'rate', '100mbit', 'burst', '67050', 'latency', '50ms']);
-    expect(shapingArgv('mig0', { bandwidthMbps: 1000, delayMs: 0 })).toEqual(['tc', 'qdisc', 'replace', 'dev', 'mig0', 'root', 'tbf', 'rate', '1000mbit', 'burst', '250000', 'latency', '50ms']);
+    expect(shapingArgv('mig0', { bandwidthMbps: 1000, delayMs: 0 })).toEqual([
+      'tc',
+      'qdisc',
+      'replace',
+      'dev',
+      'mig0',
+      'root',
+      'tbf',
+      'rate',
+      '1000mbit',
+      'burst',
+      '250000',
+      'latency',
+      '50ms',
+    ]);
   });
 
   test('the bucket holds a 64 KiB segment at least, and 2 ms of traffic as the rate grows', () => {
@@ -23,7 +37,21 @@ describe(shapingArgv, () => {
 
   test('a delay: netem, with the rate when a bandwidth is given too', () => {
     expect(shapingArgv('mig0', { delayMs: 10 })).toEqual(['tc', 'qdisc', 'replace', 'dev', 'mig0', 'root', 'netem', 'delay', '10ms', 'limit', '100000']);
-    expect(shapingArgv('veth-src.1', { delayMs: 2.5, bandwidthMbps: 100 })).toEqual(['tc', 'qdisc', 'replace', 'dev', 'veth-src.1', 'root', 'netem', 'delay', '2.5ms', 'rate', '100mbit', 'limit', '100000']);
+    expect(shapingArgv('veth-src.1', { delayMs: 2.5, bandwidthMbps: 100 })).toEqual([
+      'tc',
+      'qdisc',
+      'replace',
+      'dev',
+      'veth-src.1',
+      'root',
+      'netem',
+      'delay',
+      '2.5ms',
+      'rate',
+      '100mbit',
+      'limit',
+      '100000',
+    ]);
   });
 
   test('nothing to shape: null', () => {
@@ -77,10 +105,15 @@ describe(shapeLink, () => {
     const runner = new FakeRunner('lab src', () => ({ exitCode: 1, stderr: 'Cannot find device "mig9"' }));
     await expect(shapeLink(runner, 'mig9', { bandwidthMbps: 100 })).rejects.toMatchObject({
       code: 'MB_LAB',
-      message: expect.stringMatching(/^lab src: cannot shape mig9: lab src: `tc qdisc replace dev mig9 root tbf rate 100mbit burst 67050 latency 50ms` exited with status 1: Cannot find device "mig9"$/),
+      message: expect.stringMatching(
+        /^lab src: cannot shape mig9: lab src: `tc qdisc replace dev mig9 root tbf rate 100mbit burst 67050 latency 50ms` exited with status 1: Cannot find device "mig9"$/,
+      ),
     });
     // "unknown" from a token bucket is not about netem.
     const tbf = new FakeRunner('lab src', () => ({ exitCode: 2, stderr: 'Error: Specified qdisc kind is unknown.' }));
-    await expect(shapeLink(tbf, 'mig0', { bandwidthMbps: 100 })).rejects.toMatchObject({ code: 'MB_LAB', message: expect.stringMatching(/^lab src: cannot shape mig0: .*qdisc kind is unknown/) });
+    await expect(shapeLink(tbf, 'mig0', { bandwidthMbps: 100 })).rejects.toMatchObject({
+      code: 'MB_LAB',
+      message: expect.stringMatching(/^lab src: cannot shape mig0: .*qdisc kind is unknown/),
+    });
   });
 });

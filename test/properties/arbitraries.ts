@@ -2,7 +2,7 @@
 // value" check, and generators that mutate real inputs (recorded outputs, shipped configs,
 // results files) at the structure level (JSON) and at the character level (text).
 import fc from 'fast-check';
-import { MigbenchError } from '../../src/errors.js';
+import { MigbenchError } from '../../src/model/errors.js';
 
 /** Every property runs at least this many generated cases. */
 export const RUNS = 1000;
@@ -172,7 +172,33 @@ export interface TextMutation {
 }
 
 /** Tokens of the formats read here, so edits make near-misses rather than only noise. */
-const TOKENS = [':', ': ', '-', '\n', '\r\n', '\t', ' ', '"', "'", '{', '}', '[', ']', ',', '#', '.', '+0000', '-1', '0', '1e400', '18446744073709551615', '9'.repeat(400), 'null', '<null>', 'error:'];
+const TOKENS = [
+  ':',
+  ': ',
+  '-',
+  '\n',
+  '\r\n',
+  '\t',
+  ' ',
+  '"',
+  "'",
+  '{',
+  '}',
+  '[',
+  ']',
+  ',',
+  '#',
+  '.',
+  '+0000',
+  '-1',
+  '0',
+  '1e400',
+  '18446744073709551615',
+  '9'.repeat(400),
+  'null',
+  '<null>',
+  'error:',
+];
 
 export function textMutation(alphabet?: fc.Arbitrary<string>): fc.Arbitrary<TextMutation> {
   const text = alphabet ?? fc.oneof(fc.constantFrom(...TOKENS), fc.string({ maxLength: 8 }), fc.string({ unit: 'binary', maxLength: 4 }));
@@ -198,7 +224,9 @@ export function applyTextMutation(base: string, m: TextMutation): string {
       const runs = [...base.matchAll(/\d+/g)];
       if (!runs.length) return base + m.text;
       const run = runs[m.at % runs.length]!;
-      const replacement = ['9'.repeat(1 + ((m.length * 37 + m.at) % 400)), `-${run[0]}`, `${run[0]}.5`, '', '0', '18446744073709551616', '1e400', `3${'0'.repeat(307)}`][m.length % 8]!;
+      const replacement = ['9'.repeat(1 + ((m.length * 37 + m.at) % 400)), `-${run[0]}`, `${run[0]}.5`, '', '0', '18446744073709551616', '1e400', `3${'0'.repeat(307)}`][
+        m.length % 8
+      ]!;
       return base.slice(0, run.index) + replacement + base.slice(run.index + run[0].length);
     }
     case 'dropLine':

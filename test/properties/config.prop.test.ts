@@ -1,13 +1,14 @@
-// Config validation (src/config.ts parseConfig) on generated input: any text, any JSON
+// Config validation (src/config/load.ts parseConfig) on generated input: any text, any JSON
 // value, mutations of the shipped configs. Either a config comes back (and resolves), or an
 // InputFileError that names the file; never a TypeError, a RangeError or a plain Error.
 import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
-import { matrixNames, parseConfig, resolveMatrix, resolveScenarios, suiteNames } from '../../src/config.js';
-import { InputFileError } from '../../src/errors.js';
-import { projectPath } from '../../src/paths.js';
+import { parseConfig } from '../../src/config/load.js';
+import { matrixNames, resolveMatrix, resolveScenarios, suiteNames } from '../../src/config/scenarios.js';
+import { InputFileError } from '../../src/model/errors.js';
+import { projectPath } from '../../src/model/paths.js';
 import { mutatedJson, mutatedText, oddString, RUNS, TIMEOUT, valueOrTypedError } from './arbitraries.js';
 
 const MATRIX = `schemaVersion: 1
@@ -78,39 +79,76 @@ describe('parseConfig on generated input', () => {
     for (const text of [...shipped, ...texts]) expect(() => parseConfig(text, 'c.yaml')).not.toThrow();
   });
 
-  test('any JSON value, written as JSON or as YAML', () => {
-    fc.assert(
-      fc.property(fc.jsonValue({ maxDepth: 3 }), fc.boolean(), fileName, (value, yaml, file) => check(asText(value, yaml), file)),
-      { numRuns: RUNS },
-    );
-  }, TIMEOUT);
+  test(
+    'any JSON value, written as JSON or as YAML',
+    () => {
+      fc.assert(
+        fc.property(fc.jsonValue({ maxDepth: 3 }), fc.boolean(), fileName, (value, yaml, file) => check(asText(value, yaml), file)),
+        { numRuns: RUNS },
+      );
+    },
+    TIMEOUT,
+  );
 
-  test('structural mutations of the shipped configs (keys dropped, added, retyped, values odd)', () => {
-    fc.assert(
-      fc.property(fc.nat({ max: values.length - 1 }).chain((i) => mutatedJson(values[i]!, 4)), fc.boolean(), fileName, (value, yaml, file) => check(asText(value, yaml), file)),
-      { numRuns: RUNS },
-    );
-  }, TIMEOUT);
+  test(
+    'structural mutations of the shipped configs (keys dropped, added, retyped, values odd)',
+    () => {
+      fc.assert(
+        fc.property(
+          fc.nat({ max: values.length - 1 }).chain((i) => mutatedJson(values[i]!, 4)),
+          fc.boolean(),
+          fileName,
+          (value, yaml, file) => check(asText(value, yaml), file),
+        ),
+        { numRuns: RUNS },
+      );
+    },
+    TIMEOUT,
+  );
 
-  test('character-level edits of the shipped YAML, and random text (no anchors, aliases or tags)', () => {
-    const edited = fc.nat({ max: texts.length - 1 }).chain((i) => mutatedText(noAliasOrTag(texts[i]!), { max: 5 })).map(noAliasOrTag);
-    fc.assert(
-      fc.property(fc.oneof(edited, oddString.map(noAliasOrTag)), fileName, (text, file) => check(text, file)),
-      { numRuns: RUNS },
-    );
-  }, TIMEOUT);
+  test(
+    'character-level edits of the shipped YAML, and random text (no anchors, aliases or tags)',
+    () => {
+      const edited = fc
+        .nat({ max: texts.length - 1 })
+        .chain((i) => mutatedText(noAliasOrTag(texts[i]!), { max: 5 }))
+        .map(noAliasOrTag);
+      fc.assert(
+        fc.property(fc.oneof(edited, oddString.map(noAliasOrTag)), fileName, (text, file) => check(text, file)),
+        { numRuns: RUNS },
+      );
+    },
+    TIMEOUT,
+  );
 
   // Found by this property (then fixed in parseConfig): "*a" (unresolved alias), 101
   // aliases of one anchor, "- &a [*a, *a]" (circular), "!!binary x" (a Buffer) all threw
   // untyped errors.
-  test('YAML anchors, aliases and tags in the shipped configs and alone', () => {
-    const yamlSyntax = fc.constantFrom('*a', '&a ', '&a [*a]', '!!binary ', '!!binary AAAA', '!!set ', '!!omap ', '!!timestamp ', '!!str ', '!!int ', '<<: *a\n', '%YAML 1.1\n---\n');
-    const edited = fc.nat({ max: texts.length - 1 }).chain((i) => mutatedText(texts[i]!, { max: 3, alphabet: yamlSyntax }));
-    const alone = fc.array(yamlSyntax, { minLength: 1, maxLength: 4 }).map((parts) => parts.join(''));
-    const bomb = fc.integer({ min: 1, max: 200 }).map((n) => `a: &a [1]\nb: [${Array(n).fill('*a').join(', ')}]\n`);
-    fc.assert(
-      fc.property(fc.oneof(edited, alone, bomb), fileName, (text, file) => check(text, file)),
-      { numRuns: RUNS },
-    );
-  }, TIMEOUT);
+  test(
+    'YAML anchors, aliases and tags in the shipped configs and alone',
+    () => {
+      const yamlSyntax = fc.constantFrom(
+        '*a',
+        '&a ',
+        '&a [*a]',
+        '!!binary ',
+        '!!binary AAAA',
+        '!!set ',
+        '!!omap ',
+        '!!timestamp ',
+        '!!str ',
+        '!!int ',
+        '<<: *a\n',
+        '%YAML 1.1\n---\n',
+      );
+      const edited = fc.nat({ max: texts.length - 1 }).chain((i) => mutatedText(texts[i]!, { max: 3, alphabet: yamlSyntax }));
+      const alone = fc.array(yamlSyntax, { minLength: 1, maxLength: 4 }).map((parts) => parts.join(''));
+      const bomb = fc.integer({ min: 1, max: 200 }).map((n) => `a: &a [1]\nb: [${Array(n).fill('*a').join(', ')}]\n`);
+      fc.assert(
+        fc.property(fc.oneof(edited, alone, bomb), fileName, (text, file) => check(text, file)),
+        { numRuns: RUNS },
+      );
+    },
+    TIMEOUT,
+  );
 });

@@ -1,4 +1,4 @@
-// Results parsing (src/results.ts parseResults, readResults) on generated input: any value,
+// Results parsing (src/model/results.ts parseResults, readResults) on generated input: any value,
 // values that pass the schemaVersion gate, mutations of recorded results files, any text on
 // disk. Either a results file comes back (and it is schema-valid), or an InputFileError
 // (MB_RESULTS_INVALID) that names the file.
@@ -8,10 +8,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, describe, expect, test } from 'vitest';
-import { InputFileError } from '../../src/errors.js';
-import { projectPath } from '../../src/paths.js';
-import { parseResults, readResults, SCHEMA_VERSION } from '../../src/results.js';
-import { validateResultsSchema } from '../../src/schema.js';
+import { InputFileError } from '../../src/model/errors.js';
+import { projectPath } from '../../src/model/paths.js';
+import { parseResults, readResults, SCHEMA_VERSION } from '../../src/model/results.js';
+import { validateResultsSchema } from '../../src/model/schema.js';
 import { mutatedJson, mutatedText, oddJson, RUNS, TIMEOUT, valueOrTypedError, valueOrTypedErrorAsync } from './arbitraries.js';
 
 const FILES = ['fixtures/results/lab-tcg.json', 'fixtures/results/ab-downtime-limit/base.json', 'fixtures/results/ab-downtime-limit/head.json'];
@@ -58,7 +58,9 @@ describe('parseResults on generated input', () => {
   });
 
   test('objects that pass the schemaVersion gate, with anything else in them', () => {
-    const gated = fc.dictionary(fc.oneof(fc.constantFrom('migbenchVersion', 'gitSha', 'startedAt', 'updatedAt', 'config', 'records'), fc.string()), oddJson).map((d) => ({ ...d, schemaVersion: SCHEMA_VERSION }));
+    const gated = fc
+      .dictionary(fc.oneof(fc.constantFrom('migbenchVersion', 'gitSha', 'startedAt', 'updatedAt', 'config', 'records'), fc.string()), oddJson)
+      .map((d) => ({ ...d, schemaVersion: SCHEMA_VERSION }));
     fc.assert(
       fc.property(gated, fileName, (data, file) => check(data, file)),
       { numRuns: RUNS },
@@ -83,7 +85,11 @@ describe('parseResults on generated input', () => {
 
   test('structural mutations of recorded results files', () => {
     fc.assert(
-      fc.property(fc.nat({ max: small.length - 1 }).chain((i) => mutatedJson(small[i], 4)), fileName, (data, file) => check(data, file)),
+      fc.property(
+        fc.nat({ max: small.length - 1 }).chain((i) => mutatedJson(small[i], 4)),
+        fileName,
+        (data, file) => check(data, file),
+      ),
       { numRuns: RUNS },
     );
   });
@@ -94,25 +100,36 @@ describe('readResults on generated files', () => {
   const dir = mkdtempSync(join(existsSync('/dev/shm') ? '/dev/shm' : tmpdir(), 'migbench-prop-results-'));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
   // Records with their long lists cut to two entries: the text edits cost time per character.
-  const trimmed = small.slice(0, 4).map((d) => ({ ...d, records: d.records.map((r) => Object.fromEntries(Object.entries(r as object).map(([k, v]) => [k, Array.isArray(v) ? v.slice(0, 2) : v]))) }));
+  const trimmed = small
+    .slice(0, 4)
+    .map((d) => ({ ...d, records: d.records.map((r) => Object.fromEntries(Object.entries(r as object).map(([k, v]) => [k, Array.isArray(v) ? v.slice(0, 2) : v]))) }));
   const smallTexts = trimmed.map((d) => JSON.stringify(d, null, 1));
 
-  test('any text on disk: character-level edits of recorded files, random text', async () => {
-    const path = join(dir, 'results.json');
-    const text = fc.oneof(fc.nat({ max: smallTexts.length - 1 }).chain((i) => mutatedText(smallTexts[i]!, { max: 3 })), fc.string(), fc.string({ unit: 'binary' }), fc.jsonValue().map((v) => JSON.stringify(v)));
-    await fc.assert(
-      fc.asyncProperty(text, async (t) => {
-        await writeFile(path, t);
-        const { value, error } = await valueOrTypedErrorAsync(() => readResults(path));
-        if (error) {
-          expectRefusal(error, path);
-          return;
-        }
-        expect(validateResultsSchema(value)).toBe(true);
-      }),
-      { numRuns: RUNS },
-    );
-  }, TIMEOUT);
+  test(
+    'any text on disk: character-level edits of recorded files, random text',
+    async () => {
+      const path = join(dir, 'results.json');
+      const text = fc.oneof(
+        fc.nat({ max: smallTexts.length - 1 }).chain((i) => mutatedText(smallTexts[i]!, { max: 3 })),
+        fc.string(),
+        fc.string({ unit: 'binary' }),
+        fc.jsonValue().map((v) => JSON.stringify(v)),
+      );
+      await fc.assert(
+        fc.asyncProperty(text, async (t) => {
+          await writeFile(path, t);
+          const { value, error } = await valueOrTypedErrorAsync(() => readResults(path));
+          if (error) {
+            expectRefusal(error, path);
+            return;
+          }
+          expect(validateResultsSchema(value)).toBe(true);
+        }),
+        { numRuns: RUNS },
+      );
+    },
+    TIMEOUT,
+  );
 
   test('a missing file is a refusal that names it', async () => {
     const path = join(dir, 'nothing-here.json');

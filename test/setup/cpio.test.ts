@@ -2,7 +2,7 @@ import { mkdtemp, readFile, readlink, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { LocalRunner } from '../../src/runner/local.js';
+import { LocalRunner } from '../../src/exec/local.js';
 import { writeCpio } from '../../src/setup/cpio.js';
 
 describe(writeCpio, () => {

@@ -2,7 +2,7 @@ import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, test } from 'vitest';
-import { LocalRunner } from '../../src/runner/local.js';
+import { LocalRunner } from '../../src/exec/local.js';
 import { readModinfo, resolveModules } from '../../src/setup/kmod.js';
 
 // Real ELF objects with a .modinfo section, built by gcc the way the kernel's build does it.

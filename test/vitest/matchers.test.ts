@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import type { MigrationRecord } from '../../src/generated/results.js';
-import { readResults } from '../../src/results.js';
-import { projectPath } from '../../src/paths.js';
+import { readResults } from '../../src/model/results.js';
+import { projectPath } from '../../src/model/paths.js';
 
 const record = async (): Promise<MigrationRecord> => (await readResults(projectPath('fixtures/results/lab-tcg.json'))).records.find((r) => r.scenario === 'idle-256')!;
 
@@ -32,7 +32,12 @@ describe('migbench matchers', () => {
 
   test('an unmeasured metric fails and says why', async () => {
     const r = await record();
-    const failed = { ...r, status: 'failed' as const, error: { code: 'MB_GUEST', message: 'guest did not boot', phase: 'start-guest' }, metrics: { ...r.metrics, totalTimeMs: null } };
+    const failed = {
+      ...r,
+      status: 'failed' as const,
+      error: { code: 'MB_GUEST', message: 'guest did not boot', phase: 'start-guest' },
+      metrics: { ...r.metrics, totalTimeMs: null },
+    };
     expect(failureOf(() => expect(failed).toCompleteWithin(5000))).toMatch(/totalTimeMs was not measured \(migration failed: guest did not boot\); threshold 5000 ms/);
     expect(failureOf(() => expect(failed).toCompleteMigration())).toMatch(/migration failed in phase start-guest: guest did not boot/);
   });

@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { startVitest } from 'vitest/node';
-import { projectPath } from '../../src/paths.js';
-import { readResults, ResultsWriter } from '../../src/results.js';
+import { projectPath } from '../../src/model/paths.js';
+import { readResults, ResultsWriter } from '../../src/model/results.js';
 import { failureMessage, ResultsReporter } from '../../src/vitest/reporter.js';
 
 describe(failureMessage, () => {

@@ -1,0 +1,179 @@
+// The benchmark of migbench itself: what `npm run bench` measured (bench/results.json) and
+// how it becomes BENCHMARKS.md and its plots. Measuring happens in scripts/bench.ts through
+// migbench's public code paths; everything here is pure, so it is tested from figures.
+import { coefficientOfVariation, median, percentile } from './stats.js';
+import { minimumDetectableEffectPct } from './significance.js';
+
+export interface BenchEnvironment {
+  readonly cpuModel: string;
+  readonly cpuCount: number;
+  readonly accel: string;
+  readonly hypervisorVersion: string;
+  readonly kernel: string;
+  readonly node: string;
+  readonly date: string;
+}
+
+/** One injected pause: QEMU's STOP→RESUME, and what the probe and the heartbeat saw. */
+export interface PauseSample {
+  readonly requestedMs: number;
+  readonly pausedMs: number;
+  readonly probeGapMs: number | null;
+  readonly heartbeatGapMs: number | null;
+  /** The guest's own clock across the heartbeat gap: the time it ran without beating, wake-up included. */
+  readonly guestClockGapMs: number | null;
+}
+
+export interface MigrationSample {
+  readonly memoryMiB: number;
+  readonly dirtyRateMBps: number;
+  readonly status: string;
+  readonly totalTimeMs: number | null;
+  readonly downtimeMs: number | null;
+  readonly observedDowntimeMs: number | null;
+  readonly transferredBytes: number | null;
+  readonly iterations: number | null;
+  /** runMigration's wall time, boot and teardown included. */
+  readonly runnerWallMs: number;
+  /** From the migrate command to the status the runner saw. */
+  readonly migrateWallMs: number | null;
+  /** The record's harnessMs: the runner's wall time per engine phase (absent in older bench files). */
+  readonly harnessMs?: Readonly<Record<string, number>>;
+  /** The scenario's configured lead-in and watch-after windows, ms. */
+  readonly windowsMs?: number;
+  /** What went wrong, when the run did not complete (code, phase, message). */
+  readonly error?: string;
+}
+
+export interface BenchResults {
+  readonly schema: 'migbench-bench/1';
+  readonly environment: BenchEnvironment;
+  readonly probeIntervalMs: number;
+  readonly heartbeatMs: number;
+  readonly labUpMs: number | null;
+  readonly bootToReachableMs: number | null;
+  readonly pauses: readonly PauseSample[];
+  readonly probeCost: { readonly intervalMs: number; readonly seconds: number; readonly cpuSeconds: number; readonly replies: number } | null;
+  readonly noise: readonly MigrationSample[];
+  readonly memoryScaling: readonly MigrationSample[];
+  readonly dirtyScaling: readonly MigrationSample[];
+  readonly dirtyScalingBandwidthMiBps: number | null;
+  readonly compare: { readonly scenarios: number; readonly samples: number; readonly ms: number } | null;
+  /** `migbench run` of the default suites, wall time; absent where the bench did not run it. */
+  readonly defaultSuiteMs?: number | null;
+  readonly benchWallMs: number;
+}
+
+export interface Spread {
+  readonly n: number;
+  readonly median: number | null;
+  readonly p10: number | null;
+  readonly p90: number | null;
+  readonly max: number | null;
+}
+
+export function spread(xs: readonly number[]): Spread {
+  const abs = xs.map(Math.abs);
+  return { n: xs.length, median: median(xs), p10: percentile(xs, 10), p90: percentile(xs, 90), max: abs.length ? Math.max(...abs) : null };
+}
+
+export interface PauseAccuracy {
+  readonly requestedMs: number;
+  /** Probe gap − QEMU's pause. */
+  readonly probeError: Spread;
+  /** The same less the guest's wake-up (its own clock): the probe's share. */
+  readonly probeErrorAwake: Spread;
+  /** Heartbeat gap − pause − the guest's clock gap: the hosts' timestamping error. */
+  readonly heartbeatError: Spread;
+}
+
+const finite = (xs: ReadonlyArray<number | null>): number[] => xs.filter((x): x is number => x !== null && Number.isFinite(x));
+
+export function pauseAccuracy(pauses: readonly PauseSample[]): PauseAccuracy[] {
+  const requested = [...new Set(pauses.map((p) => p.requestedMs))].sort((a, b) => a - b);
+  return requested.map((requestedMs) => {
+    const ps = pauses.filter((p) => p.requestedMs === requestedMs);
+    return {
+      requestedMs,
+      probeError: spread(finite(ps.map((p) => (p.probeGapMs === null ? null : p.probeGapMs - p.pausedMs)))),
+      probeErrorAwake: spread(finite(ps.map((p) => (p.probeGapMs === null || p.guestClockGapMs === null ? null : p.probeGapMs - p.pausedMs - p.guestClockGapMs)))),
+      heartbeatError: spread(finite(ps.map((p) => (p.heartbeatGapMs === null || p.guestClockGapMs === null ? null : p.heartbeatGapMs - p.pausedMs - p.guestClockGapMs)))),
+    };
+  });
+}
+
+export interface LinearFit {
+  readonly slope: number;
+  readonly intercept: number;
+  readonly r2: number;
+  readonly n: number;
+}
+
+/** Least squares y = slope·x + intercept, with r². Null below two distinct x. */
+export function linearFit(points: ReadonlyArray<readonly [number, number]>): LinearFit | null {
+  const n = points.length;
+  if (n < 2) return null;
+  const mx = points.reduce((s, [x]) => s + x, 0) / n;
+  const my = points.reduce((s, [, y]) => s + y, 0) / n;
+  const sxx = points.reduce((s, [x]) => s + (x - mx) ** 2, 0);
+  if (sxx === 0) return null;
+  const sxy = points.reduce((s, [x, y]) => s + (x - mx) * (y - my), 0);
+  const syy = points.reduce((s, [, y]) => s + (y - my) ** 2, 0);
+  const slope = sxy / sxx;
+  return { slope, intercept: my - slope * mx, r2: syy === 0 ? 1 : (sxy * sxy) / (sxx * syy), n };
+}
+
+export interface NoiseFloor {
+  readonly n: number;
+  readonly totalTimeCvPct: number | null;
+  readonly downtimeCvPct: number | null;
+  readonly observedDowntimeCvPct: number | null;
+  /** Smallest change a comparison at n = 5 a side can tell from noise (total time). */
+  readonly totalTimeMdePctAt5: number | null;
+  readonly observedDowntimeMdePctAt5: number | null;
+  readonly harnessOverheadMs: Spread;
+  /** The issue's definition: runMigration's wall time less the hypervisor's total time. */
+  readonly wallLessTotalMs: Spread;
+  /** Of that, the guest's boot to first heartbeat and probe reply. */
+  readonly bootMs: Spread;
+  /** Of that, the configured quiet windows (lead-in and watch after). */
+  readonly windowsMs: Spread;
+  /** The rest: migbench's own commands, status polling, verification and teardown. */
+  readonly ownMs: Spread;
+}
+
+const pct = (x: number | null) => (x === null ? null : x * 100);
+
+export function noiseFloor(samples: readonly MigrationSample[]): NoiseFloor {
+  const ok = samples.filter((s) => s.status === 'completed');
+  const total = finite(ok.map((s) => s.totalTimeMs));
+  const observed = finite(ok.map((s) => s.observedDowntimeMs));
+  const totalCv = coefficientOfVariation(total);
+  const observedCv = coefficientOfVariation(observed);
+  return {
+    n: ok.length,
+    totalTimeCvPct: pct(totalCv),
+    downtimeCvPct: pct(coefficientOfVariation(finite(ok.map((s) => s.downtimeMs)))),
+    observedDowntimeCvPct: pct(observedCv),
+    totalTimeMdePctAt5: minimumDetectableEffectPct(totalCv, 5),
+    observedDowntimeMdePctAt5: minimumDetectableEffectPct(observedCv, 5),
+    // What migbench spends around QEMU's migration: the migrate command to the status it saw, less QEMU's total time.
+    harnessOverheadMs: spread(finite(ok.map((s) => (s.migrateWallMs === null || s.totalTimeMs === null ? null : s.migrateWallMs - s.totalTimeMs)))),
+    wallLessTotalMs: spread(finite(ok.map((s) => wallLessTotal(s)))),
+    bootMs: spread(finite(ok.map((s) => s.harnessMs?.bootMs ?? null))),
+    windowsMs: spread(finite(ok.map((s) => (s.harnessMs ? (s.windowsMs ?? null) : null)))),
+    ownMs: spread(
+      finite(
+        ok.map((s) => {
+          const lessTotal = wallLessTotal(s);
+          return lessTotal === null || s.harnessMs?.bootMs === undefined || s.windowsMs === undefined ? null : lessTotal - s.harnessMs.bootMs - s.windowsMs;
+        }),
+      ),
+    ),
+  };
+}
+
+function wallLessTotal(s: MigrationSample): number | null {
+  const wall = s.harnessMs?.wallMs;
+  return wall === undefined || s.totalTimeMs === null ? null : wall - s.totalTimeMs;
+}

@@ -1,4 +1,0 @@
-// migbench's command-line entry point; everything it does lives in src/cli/main.ts.
-import { main } from './cli/main.js';
-
-process.exitCode = await main(process.argv.slice(2));

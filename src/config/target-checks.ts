@@ -1,0 +1,61 @@
+// Checks of one target: the settings block its hypervisor needs (and none it cannot use),
+// and the hosts it names: none on the embedded lab, pinned host keys on real hosts.
+import type { Target as TargetConfig } from '../generated/config.js';
+import { VENDOR_HYPERVISORS, type VendorHypervisor, type VendorKind } from '../hypervisors/registry.js';
+import type { ConfigIssue } from './issues.js';
+import { BUILTIN_TARGETS } from './targets.js';
+
+type At = (...rest: string[]) => string[];
+
+export function targetIssues(name: string, target: TargetConfig): ConfigIssue[] {
+  const at: At = (...rest) => ['targets', name, ...rest];
+  const onLab = Boolean(BUILTIN_TARGETS[name] || target.lab);
+  return [...vendorSettingsIssues(target, at), ...guestSettingsIssues(target, at), ...(onLab ? labHostIssues(target, at) : realHostIssues(target, at))];
+}
+
+// The vendor drivers reach hosts migbench does not build, each through its own settings block.
+function vendorSettingsIssues(target: TargetConfig, at: At): ConfigIssue[] {
+  const issues: ConfigIssue[] = [];
+  for (const [kind, v] of Object.entries(VENDOR_HYPERVISORS) as Array<[VendorKind, VendorHypervisor]>) {
+    const settings = target[kind] as { passwordEnv?: string; passwordFile?: string } | undefined;
+    if (target.hypervisor !== kind) {
+      if (settings) issues.push({ segments: at(kind), message: `${kind} settings belong to a ${kind} target, not ${target.hypervisor}` });
+      continue;
+    }
+    if (target.lab) issues.push({ segments: at('lab'), message: `${v.product} does not run in the embedded lab; give the ${v.hosts} instead` });
+    if (!settings) issues.push({ segments: at(), message: `a ${kind} target needs its ${kind} settings (${v.required})` });
+    else if (v.password && !settings.passwordEnv && !settings.passwordFile)
+      issues.push({ segments: at(kind), message: `give the ${v.password} password as passwordEnv or passwordFile (never in the config itself)` });
+  }
+  return issues;
+}
+
+// QEMU settings apply to the guests migbench starts (itself or through libvirt); libvirt's to libvirt only.
+function guestSettingsIssues(target: TargetConfig, at: At): ConfigIssue[] {
+  const issues: ConfigIssue[] = [];
+  if (target.qemu && target.hypervisor !== 'qemu' && target.hypervisor !== 'libvirt')
+    issues.push({ segments: at('qemu'), message: `qemu settings belong to a qemu or libvirt target, not ${target.hypervisor}` });
+  if (target.libvirt && target.hypervisor !== 'libvirt') issues.push({ segments: at('libvirt'), message: `libvirt settings belong to a libvirt target, not ${target.hypervisor}` });
+  return issues;
+}
+
+function labHostIssues(target: TargetConfig, at: At): ConfigIssue[] {
+  return (['source', 'destination', 'observer', 'guestNetwork'] as const)
+    .filter((key) => target[key] !== undefined)
+    .map((key) => ({ segments: at(key), message: `the embedded lab provides ${key}; remove it or set lab: false` }));
+}
+
+function realHostIssues(target: TargetConfig, at: At): ConfigIssue[] {
+  const issues: ConfigIssue[] = [];
+  for (const key of ['source', 'destination', 'guestNetwork'] as const) {
+    if (target[key] === undefined) issues.push({ segments: at(key), message: `a target on real hosts needs ${key}` });
+  }
+  for (const side of ['source', 'destination'] as const) {
+    const host = target[side];
+    if (host && !host.hostKeyFingerprints?.length && !host.knownHostsFile) {
+      issues.push({ segments: at(side), message: 'pin the host key: set hostKeyFingerprints or knownHostsFile (unknown host keys are refused)' });
+    }
+    if (host?.workDir?.includes(',')) issues.push({ segments: at(side, 'workDir'), message: 'must not contain a comma (QEMU option syntax)' });
+  }
+  return issues;
+}

@@ -1,0 +1,235 @@
+// The steps of one migration, in the order they run, each under the phase a failure in
+// it is recorded as. The order is the measurement's: the destination is prepared while
+// the source boots, the probes run before the migrate command and until after the guest
+// answered again, and the guest is verified only once the probe is stopped.
+import { errorMessage, MigbenchError } from '../model/errors.js';
+import type { Environment } from '../generated/results.js';
+import type { Side } from '../model/side.js';
+import { epochMs, sleep } from '../model/time.js';
+import { gitSha, MIGBENCH_VERSION } from '../model/version.js';
+import type { GuestHandle } from '../hypervisors/hypervisor.js';
+import { AgentTap } from '../probes/agent.js';
+import { FlowCounters, type FlowPorts } from '../probes/flows.js';
+import { IcmpProbe } from '../probes/icmp.js';
+import { counterDelta, readInterfaceCounters, type InterfaceCounters } from '../probes/wire.js';
+import { shapeLink } from '../lab/shaping.js';
+import { stopProbe, type MigrationRun } from './run.js';
+import type { ConnectedTarget } from './target.js';
+
+type Step = (run: MigrationRun) => Promise<void>;
+
+export const MIGRATION_STEPS: ReadonlyArray<readonly [phase: string, step: Step]> = [
+  ['environment', describeEnvironment],
+  ['start-guest', launchGuest],
+  ['start-guest', waitForSourceAgent],
+  ['start-guest', startIcmpProbe],
+  ['prepare', awaitDestination],
+  ['prepare', tapDestinationAgent],
+  ['prepare', shapeLinks],
+  ['prepare', leadIn],
+  ['migrate', migrate],
+  ['settle', waitForGuestToAnswer],
+  ['settle', observe],
+  ['verify', verifyGuest],
+  ['verify', inspectGuest],
+];
+
+const VERIFY_TIMEOUT_MS = 60_000;
+
+const environments = new WeakMap<ConnectedTarget, Promise<Environment>>();
+
+export function targetEnvironment(target: ConnectedTarget): Promise<Environment> {
+  let env = environments.get(target);
+  if (!env) {
+    env = target.hypervisor.describe().then((hosts) => ({ migbenchVersion: MIGBENCH_VERSION, gitSha: gitSha(), nodeVersion: process.version, ...hosts }));
+    env.catch(() => environments.delete(target));
+    environments.set(target, env);
+  }
+  return env;
+}
+
+async function describeEnvironment(run: MigrationRun): Promise<void> {
+  run.environment = await targetEnvironment(run.target);
+}
+
+async function launchGuest(run: MigrationRun): Promise<void> {
+  const hv = run.target.hypervisor;
+  run.bootStartedAtMs = epochMs();
+  const guest = (run.guest = await hv.startGuest(run.launch));
+  run.clock.lap('startGuestMs');
+  // The destination gets ready while the source boots, rather than after it: under TCG the
+  // boot is seconds of a busy vCPU, the incoming QEMU needs none. Awaited under 'prepare'.
+  run.preparing = hv.prepareDestination(guest, run.request.scenario.migration);
+  run.preparing.catch(() => undefined);
+}
+
+async function waitForSourceAgent(run: MigrationRun): Promise<void> {
+  const { target, vmId } = run;
+  const guest = run.guest!;
+  const { bootTimeoutMs } = run.request.scenario;
+  const endpoint = target.hypervisor.agentEndpoint(guest, 'source');
+  if (!endpoint) return;
+  const tap = (run.taps.source = new AgentTap({ ...endpoint, side: 'source' }));
+  const booted = await waitForBoot(target, guest, tap, bootTimeoutMs);
+  if (booted !== 'booted') {
+    const why = booted === 'agent-died' ? 'the guest agent died while starting' : `guest did not boot within ${bootTimeoutMs} ms (no agent heartbeat)`;
+    throw new MigbenchError('MB_GUEST', `${why}${await diagnosticsSuffix(target, guest, 'source', tap)}`);
+  }
+  run.log(`${vmId}: booted in ${((epochMs() - run.bootStartedAtMs) / 1000).toFixed(1)} s`);
+}
+
+async function startIcmpProbe(run: MigrationRun): Promise<void> {
+  const { target, address } = run;
+  const { probe: settings } = run.request.scenario;
+  const probe =
+    (run.probe =
+    run.probing =
+      IcmpProbe.start({ runner: target.observer, tool: settings.tool, toolPath: target.observerProbePath, address, intervalMs: settings.intervalMs }));
+  if (!(await probe.waitForReply(0, 15_000))) {
+    throw new MigbenchError(
+      'MB_GUEST',
+      `guest ${address} does not answer the probe from the observer (${target.observer.host})${await diagnosticsSuffix(target, run.guest!, 'source')}`,
+    );
+  }
+  run.clock.lap('bootMs');
+}
+
+async function awaitDestination(run: MigrationRun): Promise<void> {
+  await run.preparing;
+}
+
+async function tapDestinationAgent(run: MigrationRun): Promise<void> {
+  const endpoint = run.target.hypervisor.agentEndpoint(run.guest!, 'destination');
+  if (!endpoint) return;
+  const tap = (run.taps.destination = new AgentTap({
+    ...endpoint,
+    side: 'destination',
+    ...(endpoint.appearsDuringMigration && { connectWithinMs: run.request.scenario.migration.timeoutMs + 60_000 }),
+  }));
+  if (!endpoint.appearsDuringMigration && !(await tap.waitFor(() => tap.connected, 15_000))) {
+    throw new MigbenchError('MB_PROBE', `cannot tap the destination's agent channel ${endpoint.socketPath}: ${await tap.diagnostics()}`);
+  }
+}
+
+async function shapeLinks(run: MigrationRun): Promise<void> {
+  const { target } = run;
+  const { link } = run.request.scenario;
+  if (link) {
+    if (!target.lab) throw new MigbenchError('MB_LAB', `link shaping is only done in the embedded lab, not on target ${target.name}`);
+    for (const host of [target.source, target.destination]) run.unshape.push(await shapeLink(host.runner, host.migrationInterface, link));
+  }
+  run.clock.lap('prepareMs');
+}
+
+/** The migration link's counters, then quiet time for the probes' baseline, then the guest's disk writes so far. */
+async function leadIn(run: MigrationRun): Promise<void> {
+  run.wireBefore = await readWire(run.target);
+  await sleep(run.request.scenario.probe.leadInMs);
+  const tap = run.taps.source;
+  if (tap?.hasDisk) run.blocksBefore = await readBlocksWritten(tap);
+  run.clock.lap('leadInMs');
+}
+
+async function migrate(run: MigrationRun): Promise<void> {
+  const { target, request, vmId } = run;
+  const guest = run.guest!;
+  request.duringMigration?.(guest);
+  const outcome = (run.outcome = await target.hypervisor.migrate(guest, request.scenario.migration, { beforeTransfer: (ports) => installFlowCounters(run, ports) }));
+  run.log(`${vmId}: migration ${outcome.status} after ${Math.round(outcome.endedAtMs - outcome.startedAtMs)} ms`);
+  if (request.afterMigration) await request.afterMigration(guest);
+  run.clock.lap('migrateMs');
+}
+
+async function installFlowCounters(run: MigrationRun, ports: FlowPorts): Promise<void> {
+  try {
+    run.flowCounters = await FlowCounters.install(run.target.source.runner, run.vmId, ports);
+  } catch (flowError) {
+    // Without per-flow counters the RAM/disk split is not measured; everything else is.
+    run.log(`${run.vmId}: ${errorMessage(flowError)}`);
+  }
+}
+
+async function waitForGuestToAnswer(run: MigrationRun): Promise<void> {
+  const { settleTimeoutMs } = run.request.scenario.probe;
+  const tap = (run.guestTap = run.taps[run.guest!.location]);
+  const after = run.outcome!.endedAtMs;
+  [run.answered, run.beating] = await Promise.all([
+    run.probe!.waitForReply(after, settleTimeoutMs),
+    tap ? tap.waitFor(() => (tap.lastHeartbeat?.atMs ?? 0) > after, settleTimeoutMs) : Promise.resolve(true),
+  ]);
+  run.clock.lap('settleMs');
+}
+
+async function observe(run: MigrationRun): Promise<void> {
+  const { flowCounters, vmId } = run;
+  // Keep watching: damage from a migration can take a while to crash the guest.
+  await sleep(run.request.scenario.probe.observeAfterMs);
+  run.wireDelta = counterDelta(run.wireBefore!, await readWire(run.target));
+  if (flowCounters) {
+    // The split is one measurement among many: losing it must not lose the record.
+    run.flows = await flowCounters.read().catch((flowError: unknown) => {
+      run.log(`${vmId}: ${errorMessage(flowError)}`);
+      return null;
+    });
+  }
+  await stopProbe(run);
+  run.clock.lap('observeMs');
+}
+
+async function verifyGuest(run: MigrationRun): Promise<void> {
+  const { guestTap: tap, taps, outcome } = run;
+  if (tap && run.beating) {
+    run.verification = await tap.verify(VERIFY_TIMEOUT_MS, Boolean(taps.source?.hasDisk));
+    const reports = tap.stats.length;
+    tap.send('stats');
+    await tap.waitFor(() => tap.stats.length > reports, 5000);
+  }
+  if (run.blocksBefore !== null) {
+    const after = taps.destination?.diskStats.find((w) => w.atMs > outcome!.endedAtMs) ?? taps.source?.diskStats.find((w) => w.atMs > outcome!.endedAtMs);
+    run.blocksAfter = after?.blocksWritten ?? null;
+  }
+}
+
+async function inspectGuest(run: MigrationRun): Promise<void> {
+  const tap = run.guestTap;
+  const inspection = await run.target.hypervisor.inspect(run.guest!);
+  run.events = inspection.events;
+  const stillBeating = !tap || epochMs() - (tap.lastHeartbeat?.atMs ?? 0) < 2000;
+  run.answering = run.answered && run.beating && stillBeating;
+  run.panicked = inspection.panicked;
+  run.hypervisorStatus = inspection.status;
+  run.clock.lap('verifyMs');
+}
+
+function readWire(target: ConnectedTarget): Promise<InterfaceCounters> {
+  const { hypervisor: hv, source } = target;
+  return hv.interfaceCounters ? hv.interfaceCounters('source', source.migrationInterface) : readInterfaceCounters(source.runner, source.migrationInterface);
+}
+
+/** 4 KiB blocks the guest wrote so far, as its disk writer reports on request (null without a report). */
+async function readBlocksWritten(tap: AgentTap): Promise<number | null> {
+  const seen = tap.diskStats.length;
+  tap.send('stats');
+  return (await tap.waitFor(() => tap.diskStats.length > seen, 2000)) ? tap.diskStats.at(-1)!.blocksWritten : null;
+}
+
+/**
+ * Waits for the first heartbeat, looking at the console every 2 s: an agent that died
+ * (killed for lack of memory, say) fails the run now rather than at the boot timeout.
+ */
+async function waitForBoot(target: ConnectedTarget, guest: GuestHandle, tap: AgentTap, timeoutMs: number): Promise<'booted' | 'agent-died' | 'timeout'> {
+  const deadline = epochMs() + timeoutMs;
+  for (;;) {
+    if (await tap.waitFor(() => tap.heartbeats.length > 0, Math.min(2000, Math.max(0, deadline - epochMs())))) return 'booted';
+    const console = await target.hypervisor.diagnostics(guest, 'source').catch(() => '');
+    if (/migbench-init: agent exited/.test(console)) return 'agent-died';
+    if (epochMs() >= deadline) return 'timeout';
+  }
+}
+
+async function diagnosticsSuffix(target: ConnectedTarget, guest: GuestHandle, side: Side, tap?: AgentTap): Promise<string> {
+  const parts = [await target.hypervisor.diagnostics(guest, side).catch(() => '')];
+  if (tap) parts.push(await tap.diagnostics());
+  const text = parts.filter(Boolean).join('\n');
+  return text ? `\n${text}` : '';
+}

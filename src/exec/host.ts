@@ -1,0 +1,66 @@
+// Things migbench asks of any host through its runner: is a process alive, what is
+// this machine, and put a file there (tools, guest images) unless it already has it.
+import { readFile } from 'node:fs/promises';
+import type { HostEnvironment } from '../generated/results.js';
+import type { CommandRunner } from './runner.js';
+import { sleep } from '../model/time.js';
+
+/** Alive and not a zombie (a PID 1 that does not reap leaves zombies behind). */
+export async function processAlive(runner: CommandRunner, pid: number): Promise<boolean> {
+  const stat = await runner.run(['cat', `/proc/${pid}/stat`], { check: false, timeoutMs: 10_000, idempotent: true });
+  if (!stat.ok) return false;
+  const close = stat.stdout.lastIndexOf(')');
+  return close > 0 && stat.stdout.charAt(close + 2) !== 'Z';
+}
+
+export async function waitForExit(runner: CommandRunner, pid: number, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (!(await processAlive(runner, pid))) return true;
+    await sleep(50);
+  }
+  return !(await processAlive(runner, pid));
+}
+
+export async function describeHost(runner: CommandRunner, hypervisorVersion: string, accel: string, accelReason?: string): Promise<HostEnvironment> {
+  const uname = await runner.run(['uname', '-n', '-r'], { timeoutMs: 10_000 });
+  const [host = 'unknown', kernel = 'unknown'] = uname.stdout.trim().split(/\s+/);
+  const cpuinfo = (await runner.run(['cat', '/proc/cpuinfo'], { timeoutMs: 10_000 })).stdout;
+  const cpuModel = /^model name\s*:\s*(.+)$/m.exec(cpuinfo)?.[1]?.trim() ?? 'unknown';
+  const cpuCount = (cpuinfo.match(/^processor\s*:/gm) ?? []).length;
+  return { host, kernel, cpuModel, cpuCount, hypervisorVersion, accel, ...(accelReason ? { accelReason } : {}) };
+}
+
+export interface LocalFile {
+  readonly name: string;
+  readonly localPath: string;
+  readonly sha256: string;
+}
+
+/**
+ * Path of `file` on the host behind `runner`, copying it there when the host has no
+ * identical copy. Hosts that share this machine's filesystem (the lab) find it in place.
+ */
+export async function installFile(runner: CommandRunner, file: LocalFile, remoteDir = '/var/tmp/migbench/files'): Promise<string> {
+  const remotePath = `${remoteDir}/${file.sha256.slice(0, 16)}-${file.name}`;
+  for (const candidate of [file.localPath, remotePath]) {
+    const check = await runner.run(['sha256sum', candidate], { check: false, timeoutMs: 60_000 });
+    if (check.ok && check.stdout.startsWith(file.sha256)) return candidate;
+  }
+  await runner.run(['mkdir', '-p', remoteDir]);
+  await runner.run(['dd', `of=${remotePath}.tmp`, 'bs=1M', 'status=none'], { stdin: await readFile(file.localPath), timeoutMs: 600_000 });
+  await runner.run(['mv', '-f', `${remotePath}.tmp`, remotePath]);
+  return remotePath;
+}
+
+/** What a host needs to boot a migbench guest and tap it: kernel, initrd and migbench-probe, installed once. */
+export async function installGuestFiles(
+  runner: CommandRunner,
+  files: { kernel: LocalFile; initrd: LocalFile; probeTool: LocalFile },
+): Promise<{ kernelPath: string; initrdPath: string; toolPath: string }> {
+  return {
+    kernelPath: await installFile(runner, files.kernel),
+    initrdPath: await installFile(runner, files.initrd),
+    toolPath: await installFile(runner, files.probeTool),
+  };
+}

@@ -1,0 +1,50 @@
+// Where migbench keeps things: the project's own files, the build cache, lab state.
+import { existsSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/**
+ * The checkout this code runs from: the nearest folder above this module holding
+ * package.json. Found, not counted in "..": the same code runs from src/model/ and
+ * bundled into dist/ (the Action).
+ */
+function findProjectRoot(from: string): string {
+  for (let dir = from; ; dir = dirname(dir)) {
+    if (existsSync(join(dir, 'package.json'))) return dir;
+    if (dirname(dir) === dir) throw new Error(`migbench: no package.json above ${from}`);
+  }
+}
+
+export const PROJECT_ROOT = findProjectRoot(dirname(fileURLToPath(import.meta.url)));
+
+export function projectPath(...parts: string[]): string {
+  return join(PROJECT_ROOT, ...parts);
+}
+
+/** Built guest images and tools; keyed by content hash, so safe to share between checkouts. */
+export function cacheDir(): string {
+  if (process.env.MIGBENCH_CACHE_DIR) return process.env.MIGBENCH_CACHE_DIR;
+  return join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'migbench');
+}
+
+/** State of the embedded lab (keys, sshd configs, pid files): gone after a reboot, like the lab. */
+export function labDir(): string {
+  return process.env.MIGBENCH_LAB_DIR || '/run/migbench/lab';
+}
+
+/** Where migbench keeps a host's VM folders unless the target says otherwise. */
+export const DEFAULT_WORK_DIR = '/run/migbench';
+
+/**
+ * The lab's guest files: each host's VM folders and the folder both hosts share as shared
+ * storage. The lab's hosts are this machine, so these are this machine's folders, and they
+ * go with the lab at `lab down` (a run killed with SIGKILL leaves its guest's files there).
+ */
+export function labWorkDir(hostName: string): string {
+  return `${DEFAULT_WORK_DIR}/${hostName}`;
+}
+
+export function labSharedDir(): string {
+  return `${DEFAULT_WORK_DIR}/shared`;
+}

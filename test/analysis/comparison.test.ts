@@ -1,0 +1,138 @@
+import { beforeAll, describe, expect, test } from 'vitest';
+import { compareResults, comparisonExitCode, defaultThresholds, environmentDifferences } from '../../src/analysis/comparison.js';
+import type { MigrationRecord, ResultsFile } from '../../src/generated/results.js';
+import { projectPath } from '../../src/model/paths.js';
+import { compareMarkdown, COMMENT_LIMIT, headline } from '../../src/render/comparison.js';
+import { readResults } from '../../src/model/results.js';
+
+let fixture: ResultsFile;
+beforeAll(async () => {
+  fixture = await readResults(projectPath('fixtures/results/lab-tcg.json'));
+});
+
+/** A results file of one scenario whose totalTimeMs and downtimeMs take these values, run by run. */
+function side(totals: number[], downtimes: number[] = totals.map(() => 10), scenario = 'idle-256'): ResultsFile {
+  const template = fixture.records.find((r) => r.scenario === 'idle-256')!;
+  const records: MigrationRecord[] = totals.map((totalTimeMs, i) => {
+    const r = structuredClone(template);
+    r.scenario = scenario;
+    r.repetition = i + 1;
+    r.metrics = { ...r.metrics, totalTimeMs, downtimeMs: downtimes[i]! };
+    return r;
+  });
+  return { ...fixture, records };
+}
+
+const row = (c: ReturnType<typeof compareResults>, metric: string) => c.rows.find((r) => r.metric === metric)!;
+
+describe(compareResults, () => {
+  test('a clear, large slowdown with n=5 a side is a regression; unchanged metrics stay unchanged', () => {
+    const c = compareResults(side([700, 710, 705, 720, 715]), side([900, 910, 905, 920, 915]));
+    const total = row(c, 'totalTimeMs');
+    expect(total.base).toMatchObject({ n: 5, median: 710 });
+    expect(total.head).toMatchObject({ n: 5, median: 910 });
+    expect(total.p).toBeCloseTo(0.00794, 4);
+    expect(total.deltaPct).toBeCloseTo(28.2, 0);
+    expect(total.deltaLowPct!).toBeGreaterThan(10);
+    expect(total.verdict).toBe('regression');
+    // Identical samples on both sides.
+    expect(row(c, 'transferredBytes')).toMatchObject({ verdict: 'unchanged', reason: 'identical values' });
+    expect(comparisonExitCode(c)).toBe(1);
+  });
+
+  test('a faster head is an improvement, and exits 0', () => {
+    const c = compareResults(side([900, 910, 905, 920, 915]), side([700, 710, 705, 720, 715]));
+    expect(row(c, 'totalTimeMs').verdict).toBe('improved');
+    expect(comparisonExitCode(c)).toBe(0);
+  });
+
+  test('n=3 a side cannot reach p < 0.05: said, not guessed', () => {
+    const c = compareResults(side([700, 710, 705]), side([900, 910, 905]));
+    expect(row(c, 'totalTimeMs')).toMatchObject({ verdict: 'not comparable', reason: expect.stringContaining('too few samples for a test: n=3 vs 3') });
+    expect(comparisonExitCode(c)).toBe(0);
+  });
+
+  test('significant but small is a warning or unchanged, never a regression', () => {
+    // +3 %: significant, below the 5 % warn threshold.
+    const small = compareResults(side([1000, 1001, 1002, 1003, 1004, 1005]), side([1030, 1031, 1032, 1033, 1034, 1035]));
+    expect(row(small, 'totalTimeMs')).toMatchObject({ verdict: 'unchanged', reason: expect.stringContaining('smaller than the 5%') });
+    // +7 %: above warn, below fail.
+    const warn = compareResults(side([1000, 1001, 1002, 1003, 1004, 1005]), side([1070, 1071, 1072, 1073, 1074, 1075]));
+    expect(row(warn, 'totalTimeMs').verdict).toBe('warn');
+    expect(comparisonExitCode(warn)).toBe(0);
+  });
+
+  test('noise: overlapping samples are unchanged, with the MDE saying what could have been seen', () => {
+    const c = compareResults(side([700, 760, 690, 745, 720]), side([710, 750, 700, 730, 740]));
+    const total = row(c, 'totalTimeMs');
+    expect(total.verdict).toBe('unchanged');
+    expect(total.p!).toBeGreaterThan(0.5);
+    expect(total.mdePct!).toBeGreaterThan(3);
+  });
+
+  test('Holm: p-values are adjusted across every comparison', () => {
+    const c = compareResults(side([700, 710, 705, 720, 715], [10, 11, 12, 13, 14]), side([900, 910, 905, 920, 915], [20, 21, 22, 23, 24]));
+    // Two metrics vary; identical ones decide themselves and stay out of the family.
+    const tested = c.rows.filter((r) => r.pAdjusted !== null);
+    expect(tested.map((r) => r.metric)).toEqual(['totalTimeMs', 'downtimeMs']);
+    for (const r of tested) expect(r.pAdjusted!).toBeCloseTo(Math.min(1, 2 * r.p!), 10);
+    expect(row(c, 'downtimeMs').verdict).toBe('regression');
+  });
+
+  test('different environments are flagged, and not judged unless allowed', () => {
+    const head = side([900, 910, 905, 920, 915]);
+    for (const r of head.records) r.environment = { ...r.environment, source: { ...r.environment.source, hypervisorVersion: 'QEMU 9.2.0' } };
+    const base = side([700, 710, 705, 720, 715]);
+    expect(environmentDifferences(base, head)).toEqual([{ field: 'hypervisor', base: expect.stringContaining('QEMU 7.2.22'), head: expect.stringContaining('QEMU 9.2.0') }]);
+    const c = compareResults(base, head);
+    expect(row(c, 'totalTimeMs')).toMatchObject({ verdict: 'not comparable', reason: 'environments differ (hypervisor)' });
+    expect(comparisonExitCode(c)).toBe(0);
+    expect(row(compareResults(base, head, { allowEnvironmentChange: true }), 'totalTimeMs').verdict).toBe('regression');
+  });
+
+  test('thresholds from the caller win; bytes default to tighter bounds than times', () => {
+    expect(defaultThresholds('wireBytes')).toEqual({ warnPct: 2, failPct: 5 });
+    expect(defaultThresholds('downtimeMs')).toEqual({ warnPct: 5, failPct: 10 });
+    const c = compareResults(side([700, 710, 705, 720, 715]), side([900, 910, 905, 920, 915]), {
+      thresholds: (_s, m) => (m === 'totalTimeMs' ? { warnPct: 50, failPct: 80 } : undefined),
+    });
+    expect(row(c, 'totalTimeMs').verdict).toBe('unchanged');
+  });
+
+  test('scenarios on one side only are listed, failed runs are not samples', () => {
+    const base = side([700, 710, 705, 720, 715]);
+    const head = { ...side([900, 910, 905, 920, 915]), records: [...side([900, 910, 905, 920, 915]).records, ...side([1], [1], 'new-one').records] };
+    head.records[0] = { ...head.records[0]!, status: 'failed' };
+    const c = compareResults(base, head);
+    expect(c.unmatched).toEqual([{ suite: 'memory-migration', scenario: 'new-one', side: 'head' }]);
+    expect(row(c, 'totalTimeMs').head.n).toBe(4);
+  });
+});
+
+describe(compareMarkdown, () => {
+  test('headline, the rows that matter, details per scenario with a Mermaid chart', () => {
+    const c = compareResults(side([700, 710, 705, 720, 715]), side([900, 910, 905, 920, 915]));
+    const md = compareMarkdown(c, { baseLabel: 'main', headLabel: 'pr-42' });
+    expect(headline(c)).toMatch(/^🚨 \*\*1 regression\*\* · 0 warnings · 0 improved · \d+ unchanged · 0 not comparable$/);
+    expect(md).toContain('Base: main · head: pr-42');
+    expect(md).toMatch(
+      /\| memory-migration \/ idle-256 \| total ms \| +710\.0 \| +910\.0 \| \+28\.\d% \[\+\d+\.\d%, \+\d+\.\d%\] \| +[\d.<]+ \| +5\/5 \| ±[\d.]+% \| 🚨 regression/,
+    );
+    // n=5 is too few for a 95% interval of the median: none is printed.
+    expect(md).not.toContain('710.0 [');
+    expect(md).toContain('<details>\n<summary>memory-migration / idle-256: ');
+    expect(md).toContain('```mermaid\nxychart-beta');
+  });
+
+  test('stays under the comment limit by leaving details out, and says where the full report is', () => {
+    const many = (offset: number) => ({
+      ...fixture,
+      records: Array.from({ length: 400 }, (_, i) => side([700 + offset, 710 + offset, 705 + offset, 720 + offset, 715 + offset], undefined, `scenario-${i}`).records).flat(),
+    });
+    const md = compareMarkdown(compareResults(many(0), many(200)), { fullReport: 'results/compare.md' });
+    expect(md.length).toBeLessThan(COMMENT_LIMIT);
+    expect(md).toMatch(/_\d+ more rows and every scenario's details are in the full report, results\/compare.md._/);
+    // 400 scenarios are 400 comparisons: n=5 cannot reach significance after Holm, and says so.
+    expect(md).toContain('400 not comparable');
+  });
+});

@@ -1,0 +1,49 @@
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, test } from 'vitest';
+import { describeHost, installFile, processAlive } from '../../src/exec/host.js';
+import { FakeRunner } from '../fakes/runner.js';
+
+describe('host', () => {
+  test('a zombie is not alive; a running process is; a missing one is not', async () => {
+    // The command name may hold spaces and parentheses: the state is read after the last ")".
+    const stat = (state: string) => `4242 (qemu (x) y) ${state} 1 4242 4242 0 -1`;
+    expect(await processAlive(new FakeRunner('h', () => ({ stdout: stat('S') })), 4242)).toBe(true);
+    expect(await processAlive(new FakeRunner('h', () => ({ stdout: stat('Z') })), 4242)).toBe(false);
+    expect(await processAlive(new FakeRunner('h', () => ({ exitCode: 1, stderr: 'No such file' })), 4242)).toBe(false);
+  });
+
+  test('describeHost reads the name, kernel, CPU model and count', async () => {
+    const runner = new FakeRunner('h', (argv) =>
+      argv[0] === 'uname' ? { stdout: 'src 6.1.0-18-amd64\n' } : { stdout: 'processor\t: 0\nmodel name\t: AMD EPYC\nprocessor\t: 1\nmodel name\t: AMD EPYC\n' },
+    );
+    expect(await describeHost(runner, 'QEMU 7.2', 'tcg', 'no /dev/kvm')).toEqual({
+      host: 'src',
+      kernel: '6.1.0-18-amd64',
+      cpuModel: 'AMD EPYC',
+      cpuCount: 2,
+      hypervisorVersion: 'QEMU 7.2',
+      accel: 'tcg',
+      accelReason: 'no /dev/kvm',
+    });
+  });
+
+  test('installFile uses an identical copy in place, else copies it under its hash', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'migbench-host-'));
+    const localPath = join(dir, 'probe');
+    await writeFile(localPath, 'binary');
+    const file = { name: 'probe', localPath, sha256: 'ab'.repeat(32) };
+    const shared = new FakeRunner('lab', (argv) => (argv[0] === 'sha256sum' && argv[1] === localPath ? { stdout: `${file.sha256}  ${localPath}\n` } : { exitCode: 1 }));
+    expect(await installFile(shared, file)).toBe(localPath);
+    expect(shared.calls.map((c) => c[0])).toEqual(['sha256sum']);
+    const remote = new FakeRunner('far', (argv) => (argv[0] === 'sha256sum' ? { exitCode: 1 } : {}));
+    const target = `/var/tmp/migbench/files/${file.sha256.slice(0, 16)}-probe`;
+    expect(await installFile(remote, file)).toBe(target);
+    expect(remote.calls.slice(2)).toEqual([
+      ['mkdir', '-p', '/var/tmp/migbench/files'],
+      ['dd', `of=${target}.tmp`, 'bs=1M', 'status=none'],
+      ['mv', '-f', `${target}.tmp`, target],
+    ]);
+  });
+});
