@@ -1,7 +1,17 @@
 // BENCHMARKS.md and its plots, rendered from bench/results.json only.
 import { markdownTable } from 'markdown-table';
 import { attrs, dotPath, escapeXml, linePath, linearScale, niceDomain, plainNumber } from './svg.js';
-import { linearFit, noiseFloor, pauseAccuracy, type BenchResults, type LinearFit, type MigrationSample, type Spread } from '../analysis/benchmarks.js';
+import {
+  linearFit,
+  noiseFloor,
+  pauseAccuracy,
+  type BenchResults,
+  type LinearFit,
+  type MigrationSample,
+  type NoiseFloor,
+  type PauseAccuracy,
+  type Spread,
+} from '../analysis/benchmarks.js';
 
 const MiB = 1024 * 1024;
 /** Unpadded cells: the file diffs by figure, not by column width. */
@@ -77,132 +87,169 @@ function points(samples: readonly MigrationSample[], x: (s: MigrationSample) => 
     });
 }
 
-export function renderBenchmarks(r: BenchResults): { markdown: string; plots: Plot[] } {
-  const accuracy = pauseAccuracy(r.pauses);
-  const noise = noiseFloor(r.noise);
-  const probeBound = 2 + r.probeIntervalMs;
-  const beatBound = 2 + r.heartbeatMs;
-  const worstProbe = accuracy.length ? Math.max(...accuracy.map((a) => Math.abs(a.probeError.median ?? Infinity))) : null;
-  const worstProbeAwake = accuracy.length ? Math.max(...accuracy.map((a) => Math.abs(a.probeErrorAwake.median ?? Infinity))) : null;
-  const worstBeat = accuracy.length ? Math.max(...accuracy.map((a) => Math.abs(a.heartbeatError.median ?? Infinity))) : null;
-  const probeCpuPct = r.probeCost ? (r.probeCost.cpuSeconds / r.probeCost.seconds) * 100 : null;
-  const overhead = noise.harnessOverheadMs.median;
+// What a point is plotted by, per migration sample.
+const byMemoryMiB = (s: MigrationSample) => s.memoryMiB;
+const byDirtyRateMBps = (s: MigrationSample) => s.dirtyRateMBps;
+const totalTimeMs = (s: MigrationSample) => s.totalTimeMs;
+const transferredMiB = (s: MigrationSample) => (s.transferredBytes === null ? null : s.transferredBytes / MiB);
 
+/** The figures several sections of BENCHMARKS.md draw on, derived from the results once. */
+interface Figures {
+  readonly accuracy: readonly PauseAccuracy[];
+  readonly noise: NoiseFloor;
+  readonly memIdle: readonly MigrationSample[];
+  readonly memDirty: readonly MigrationSample[];
+  readonly fits: { readonly idleTime: LinearFit | null; readonly idleBytes: LinearFit | null; readonly dirtyTime: LinearFit | null; readonly dirtyBytes: LinearFit | null };
+}
+
+function figuresOf(r: BenchResults): Figures {
   const memIdle = r.memoryScaling.filter((s) => s.dirtyRateMBps === 0);
   const memDirty = r.memoryScaling.filter((s) => s.dirtyRateMBps > 0);
   const fits = {
-    idleTime: linearFit(
-      points(
-        memIdle,
-        (s) => s.memoryMiB,
-        (s) => s.totalTimeMs,
-      ),
-    ),
-    idleBytes: linearFit(
-      points(
-        memIdle,
-        (s) => s.memoryMiB,
-        (s) => (s.transferredBytes === null ? null : s.transferredBytes / MiB),
-      ),
-    ),
-    dirtyTime: linearFit(
-      points(
-        memDirty,
-        (s) => s.memoryMiB,
-        (s) => s.totalTimeMs,
-      ),
-    ),
-    dirtyBytes: linearFit(
-      points(
-        memDirty,
-        (s) => s.memoryMiB,
-        (s) => (s.transferredBytes === null ? null : s.transferredBytes / MiB),
-      ),
-    ),
+    idleTime: linearFit(points(memIdle, byMemoryMiB, totalTimeMs)),
+    idleBytes: linearFit(points(memIdle, byMemoryMiB, transferredMiB)),
+    dirtyTime: linearFit(points(memDirty, byMemoryMiB, totalTimeMs)),
+    dirtyBytes: linearFit(points(memDirty, byMemoryMiB, transferredMiB)),
   };
+  return { accuracy: pauseAccuracy(r.pauses), noise: noiseFloor(r.noise), memIdle, memDirty, fits };
+}
+
+// ---------------------------------------------------------------------------------------
+// The table of figures against targets, one function per row
+
+type TargetRow = (r: BenchResults, figures: Figures) => string[];
+
+/** The largest |median| over pause lengths; an unmeasured median counts as the worst. */
+function worstMedian(accuracy: readonly PauseAccuracy[], error: (a: PauseAccuracy) => Spread): number | null {
+  return accuracy.length ? Math.max(...accuracy.map((a) => Math.abs(error(a).median ?? Infinity))) : null;
+}
+
+const observedDowntimeAccuracyRow: TargetRow = (r, { accuracy }) => {
+  const probeBound = 2 + r.probeIntervalMs;
+  const worstProbe = worstMedian(accuracy, (a) => a.probeError);
+  const worstProbeAwake = worstMedian(accuracy, (a) => a.probeErrorAwake);
+  return [
+    'observed-downtime accuracy (probe gap − QEMU pause, worst median over pause lengths)',
+    `≤ ${probeBound} ms (2 ms + interval)`,
+    `${f(worstProbe)} ms raw; ${f(worstProbeAwake)} ms without the guest's wake-up`,
+    verdict(worstProbe === null ? null : worstProbe <= probeBound),
+  ];
+};
+
+const guestPauseAccuracyRow: TargetRow = (r, { accuracy }) => {
+  const beatBound = 2 + r.heartbeatMs;
+  const worstBeat = worstMedian(accuracy, (a) => a.heartbeatError);
+  return [
+    'guest-pause accuracy (heartbeat gap − pause − guest clock gap)',
+    `≤ ${beatBound} ms (2 ms + period)`,
+    `${f(worstBeat)} ms`,
+    verdict(worstBeat === null ? null : worstBeat <= beatBound),
+  ];
+};
+
+const probeCostRow: TargetRow = (r) => {
+  const probeCpuPct = r.probeCost ? (r.probeCost.cpuSeconds / r.probeCost.seconds) * 100 : null;
+  return [
+    'probe cost at its interval',
+    '< 5 % of one core',
+    r.probeCost ? `${f(probeCpuPct, 2)} % at ${r.probeCost.intervalMs} ms (${r.probeCost.replies} replies in ${r.probeCost.seconds} s)` : '—',
+    verdict(probeCpuPct === null ? null : probeCpuPct < 5),
+  ];
+};
+
+const harnessOverheadRow: TargetRow = (_r, { noise }) => {
+  const overhead = noise.harnessOverheadMs.median;
+  return noise.wallLessTotalMs.median === null
+    ? ['harness overhead (migrate command → status seen, less QEMU total time), median', '≤ 1.0 s', `${f(overhead)} ms`, verdict(overhead === null ? null : overhead <= 1000)]
+    : [
+        'harness overhead (runner wall time less QEMU total time, per migration), median',
+        '≤ 1.0 s',
+        `${f(noise.wallLessTotalMs.median / 1000, 2)} s: guest boot ${f((noise.bootMs.median ?? NaN) / 1000, 2)} s, configured windows ${f((noise.windowsMs.median ?? NaN) / 1000, 2)} s, migbench's own ${f((noise.ownMs.median ?? NaN) / 1000, 2)} s (of which migrate command → status seen less total: ${f(overhead)} ms)`,
+        verdict(noise.wallLessTotalMs.median <= 1000),
+      ];
+};
+
+const labUpRow: TargetRow = (r) => [
+  'lab up, then a booted reachable guest',
+  '≤ 15 s under TCG',
+  r.labUpMs === null ? '—' : `${f(r.labUpMs / 1000, 2)} s + ${f((r.bootToReachableMs ?? NaN) / 1000, 2)} s = ${f((r.labUpMs + (r.bootToReachableMs ?? NaN)) / 1000, 2)} s`,
+  verdict(r.labUpMs === null || r.bootToReachableMs === null ? null : r.labUpMs + r.bootToReachableMs <= 15_000),
+];
+
+const defaultSuiteRow: TargetRow = (r) => [
+  'default suite (`npm start` wall time)',
+  '≤ 5 min on 2 cores',
+  r.defaultSuiteMs ? `${f(r.defaultSuiteMs / 60_000, 2)} min` : 'not measured by this bench yet',
+  verdict(r.defaultSuiteMs ? r.defaultSuiteMs <= 300_000 : null),
+];
+
+const noiseFloorRow: TargetRow = (_r, { noise }) => [
+  'noise floor, idle 256 MiB',
+  '≤ 5 % CV total time; MDE at n=5',
+  `CV total ${f(noise.totalTimeCvPct)} %, reported downtime ${f(noise.downtimeCvPct)} %, observed ${f(noise.observedDowntimeCvPct)} % (n=${noise.n}); MDE at n=5: total ${f(noise.totalTimeMdePctAt5)} %, observed downtime ${f(noise.observedDowntimeMdePctAt5)} %`,
+  verdict(noise.totalTimeCvPct === null ? null : noise.totalTimeCvPct <= 5),
+];
+
+const memoryScalingRow: TargetRow = (_r, { memIdle, fits }) => [
+  'scaling with guest memory',
+  'report the fit',
+  memIdle.length ? `idle: ${fitText(fits.idleTime, 'ms/MiB')}; dirty: ${fitText(fits.dirtyTime, 'ms/MiB')}` : 'not measured',
+  memIdle.length ? 'reported' : 'not measured',
+];
+
+const dirtyScalingRow: TargetRow = (r) => {
   const firstStuck = [...r.dirtyScaling].sort((a, b) => a.dirtyRateMBps - b.dirtyRateMBps).find((s) => s.status !== 'completed');
+  return [
+    'scaling with dirty rate',
+    'where it stops converging',
+    r.dirtyScaling.length
+      ? firstStuck
+        ? `first not converging at ${firstStuck.dirtyRateMBps} MB/s (${r.dirtyScalingBandwidthMiBps} MiB/s link)`
+        : `converged up to ${Math.max(...r.dirtyScaling.map((s) => s.dirtyRateMBps))} MB/s at ${r.dirtyScalingBandwidthMiBps} MiB/s`
+      : 'not measured',
+    r.dirtyScaling.length ? 'reported' : 'not measured',
+  ];
+};
 
-  const table = markdownTable(
-    [
-      ['figure', 'target', 'measured', 'verdict'],
-      [
-        'observed-downtime accuracy (probe gap − QEMU pause, worst median over pause lengths)',
-        `≤ ${probeBound} ms (2 ms + interval)`,
-        `${f(worstProbe)} ms raw; ${f(worstProbeAwake)} ms without the guest's wake-up`,
-        verdict(worstProbe === null ? null : worstProbe <= probeBound),
-      ],
-      [
-        'guest-pause accuracy (heartbeat gap − pause − guest clock gap)',
-        `≤ ${beatBound} ms (2 ms + period)`,
-        `${f(worstBeat)} ms`,
-        verdict(worstBeat === null ? null : worstBeat <= beatBound),
-      ],
-      [
-        'probe cost at its interval',
-        '< 5 % of one core',
-        r.probeCost ? `${f(probeCpuPct, 2)} % at ${r.probeCost.intervalMs} ms (${r.probeCost.replies} replies in ${r.probeCost.seconds} s)` : '—',
-        verdict(probeCpuPct === null ? null : probeCpuPct < 5),
-      ],
-      noise.wallLessTotalMs.median === null
-        ? ['harness overhead (migrate command → status seen, less QEMU total time), median', '≤ 1.0 s', `${f(overhead)} ms`, verdict(overhead === null ? null : overhead <= 1000)]
-        : [
-            'harness overhead (runner wall time less QEMU total time, per migration), median',
-            '≤ 1.0 s',
-            `${f(noise.wallLessTotalMs.median / 1000, 2)} s: guest boot ${f((noise.bootMs.median ?? NaN) / 1000, 2)} s, configured windows ${f((noise.windowsMs.median ?? NaN) / 1000, 2)} s, migbench's own ${f((noise.ownMs.median ?? NaN) / 1000, 2)} s (of which migrate command → status seen less total: ${f(overhead)} ms)`,
-            verdict(noise.wallLessTotalMs.median <= 1000),
-          ],
-      [
-        'lab up, then a booted reachable guest',
-        '≤ 15 s under TCG',
-        r.labUpMs === null ? '—' : `${f(r.labUpMs / 1000, 2)} s + ${f((r.bootToReachableMs ?? NaN) / 1000, 2)} s = ${f((r.labUpMs + (r.bootToReachableMs ?? NaN)) / 1000, 2)} s`,
-        verdict(r.labUpMs === null || r.bootToReachableMs === null ? null : r.labUpMs + r.bootToReachableMs <= 15_000),
-      ],
-      [
-        'default suite (`npm start` wall time)',
-        '≤ 5 min on 2 cores',
-        r.defaultSuiteMs ? `${f(r.defaultSuiteMs / 60_000, 2)} min` : 'not measured by this bench yet',
-        verdict(r.defaultSuiteMs ? r.defaultSuiteMs <= 300_000 : null),
-      ],
-      [
-        'noise floor, idle 256 MiB',
-        '≤ 5 % CV total time; MDE at n=5',
-        `CV total ${f(noise.totalTimeCvPct)} %, reported downtime ${f(noise.downtimeCvPct)} %, observed ${f(noise.observedDowntimeCvPct)} % (n=${noise.n}); MDE at n=5: total ${f(noise.totalTimeMdePctAt5)} %, observed downtime ${f(noise.observedDowntimeMdePctAt5)} %`,
-        verdict(noise.totalTimeCvPct === null ? null : noise.totalTimeCvPct <= 5),
-      ],
-      [
-        'scaling with guest memory',
-        'report the fit',
-        memIdle.length ? `idle: ${fitText(fits.idleTime, 'ms/MiB')}; dirty: ${fitText(fits.dirtyTime, 'ms/MiB')}` : 'not measured',
-        memIdle.length ? 'reported' : 'not measured',
-      ],
-      [
-        'scaling with dirty rate',
-        'where it stops converging',
-        r.dirtyScaling.length
-          ? firstStuck
-            ? `first not converging at ${firstStuck.dirtyRateMBps} MB/s (${r.dirtyScalingBandwidthMiBps} MiB/s link)`
-            : `converged up to ${Math.max(...r.dirtyScaling.map((s) => s.dirtyRateMBps))} MB/s at ${r.dirtyScalingBandwidthMiBps} MiB/s`
-          : 'not measured',
-        r.dirtyScaling.length ? 'reported' : 'not measured',
-      ],
-      [
-        'compare speed',
-        '< 1 s',
-        r.compare ? `${f(r.compare.ms, 0)} ms for ${r.compare.scenarios} scenarios × ${r.compare.samples} samples a side (compareResults, median of 3 on a collected heap)` : '—',
-        verdict(r.compare ? r.compare.ms < 1000 : null),
-      ],
-    ],
-    TABLE,
-  );
+const compareSpeedRow: TargetRow = (r) => [
+  'compare speed',
+  '< 1 s',
+  r.compare ? `${f(r.compare.ms, 0)} ms for ${r.compare.scenarios} scenarios × ${r.compare.samples} samples a side (compareResults, median of 3 on a collected heap)` : '—',
+  verdict(r.compare ? r.compare.ms < 1000 : null),
+];
 
-  const accuracyTable = markdownTable(
+const TARGET_ROWS: readonly TargetRow[] = [
+  observedDowntimeAccuracyRow,
+  guestPauseAccuracyRow,
+  probeCostRow,
+  harnessOverheadRow,
+  labUpRow,
+  defaultSuiteRow,
+  noiseFloorRow,
+  memoryScalingRow,
+  dirtyScalingRow,
+  compareSpeedRow,
+];
+
+function targetsTable(r: BenchResults, figures: Figures): string {
+  return markdownTable([['figure', 'target', 'measured', 'verdict'], ...TARGET_ROWS.map((row) => row(r, figures))], TABLE);
+}
+
+// ---------------------------------------------------------------------------------------
+// The other tables
+
+function accuracyTable(accuracy: readonly PauseAccuracy[]): string {
+  return markdownTable(
     [
       ['pause asked', 'probe gap − pause, ms', 'less the guest wake-up, ms', 'heartbeat residual, ms'],
       ...accuracy.map((a) => [`${a.requestedMs} ms`, spreadText(a.probeError, 2), spreadText(a.probeErrorAwake, 2), spreadText(a.heartbeatError, 2)]),
     ],
     TABLE,
   );
-  const migrationRows = (samples: readonly MigrationSample[]) =>
+}
+
+function migrationRows(samples: readonly MigrationSample[]): string {
+  return (
     markdownTable(
       [
         ['guest MiB', 'dirty MB/s', 'status', 'total ms', 'reported downtime ms', 'observed downtime ms', 'transferred MiB', 'passes', 'runner wall s'],
@@ -224,85 +271,56 @@ export function renderBenchmarks(r: BenchResults): { markdown: string; plots: Pl
     samples
       .filter((s) => s.error)
       .map((s, i) => `${i === 0 ? '\n' : ''}\n- ${s.memoryMiB} MiB, ${s.dirtyRateMBps} MB/s, ${s.status}: ${s.error!.replace(/\s+/g, ' ')}`)
-      .join('');
+      .join('')
+  );
+}
 
-  const plots: Plot[] = [];
-  if (r.memoryScaling.length) {
-    plots.push({
-      file: 'bench/memory-total-time.svg',
-      svg: scatterSvg('Total migration time vs guest memory', 'guest memory (MiB)', 'total time (ms)', [
-        {
-          name: 'idle',
-          points: points(
-            memIdle,
-            (s) => s.memoryMiB,
-            (s) => s.totalTimeMs,
-          ),
-          color: '#1f77b4',
-        },
-        {
-          name: 'dirtying',
-          points: points(
-            memDirty,
-            (s) => s.memoryMiB,
-            (s) => s.totalTimeMs,
-          ),
-          color: '#d62728',
-        },
-      ]),
-    });
-    plots.push({
-      file: 'bench/memory-bytes.svg',
-      svg: scatterSvg('Data sent vs guest memory', 'guest memory (MiB)', 'transferred (MiB)', [
-        {
-          name: 'idle',
-          points: points(
-            memIdle,
-            (s) => s.memoryMiB,
-            (s) => (s.transferredBytes === null ? null : s.transferredBytes / MiB),
-          ),
-          color: '#1f77b4',
-        },
-        {
-          name: 'dirtying',
-          points: points(
-            memDirty,
-            (s) => s.memoryMiB,
-            (s) => (s.transferredBytes === null ? null : s.transferredBytes / MiB),
-          ),
-          color: '#d62728',
-        },
-      ]),
-    });
-  }
-  if (r.dirtyScaling.length) {
-    plots.push({
-      file: 'bench/dirty-rate.svg',
-      svg: scatterSvg(`Total time vs dirty rate (${r.dirtyScalingBandwidthMiBps} MiB/s link)`, 'dirty rate (MB/s)', 'total time (ms)', [
-        {
-          name: 'total time',
-          points: points(
-            r.dirtyScaling,
-            (s) => s.dirtyRateMBps,
-            (s) => s.totalTimeMs,
-          ),
-          color: '#2ca02c',
-        },
-      ]),
-    });
-  }
-  if (r.pauses.length) {
-    plots.push({
-      file: 'bench/pause-accuracy.svg',
-      svg: scatterSvg('Probe and heartbeat gap vs QEMU pause', 'QEMU pause (ms)', 'gap (ms)', [
-        { name: 'ICMP probe gap', points: r.pauses.flatMap((p) => (p.probeGapMs === null ? [] : [[p.pausedMs, p.probeGapMs] as const])), color: '#1f77b4' },
-        { name: 'heartbeat gap', points: r.pauses.flatMap((p) => (p.heartbeatGapMs === null ? [] : [[p.pausedMs, p.heartbeatGapMs] as const])), color: '#ff7f0e' },
-      ]),
-    });
-  }
+// ---------------------------------------------------------------------------------------
+// The plots, each only when its figures were measured
 
+const IDLE = '#1f77b4';
+const DIRTYING = '#d62728';
+
+function memoryPlots({ memIdle, memDirty }: Figures): Plot[] {
+  const versusMemory = (y: (s: MigrationSample) => number | null) => [
+    { name: 'idle', points: points(memIdle, byMemoryMiB, y), color: IDLE },
+    { name: 'dirtying', points: points(memDirty, byMemoryMiB, y), color: DIRTYING },
+  ];
+  return [
+    { file: 'bench/memory-total-time.svg', svg: scatterSvg('Total migration time vs guest memory', 'guest memory (MiB)', 'total time (ms)', versusMemory(totalTimeMs)) },
+    { file: 'bench/memory-bytes.svg', svg: scatterSvg('Data sent vs guest memory', 'guest memory (MiB)', 'transferred (MiB)', versusMemory(transferredMiB)) },
+  ];
+}
+
+function dirtyRatePlot(r: BenchResults): Plot {
+  return {
+    file: 'bench/dirty-rate.svg',
+    svg: scatterSvg(`Total time vs dirty rate (${r.dirtyScalingBandwidthMiBps} MiB/s link)`, 'dirty rate (MB/s)', 'total time (ms)', [
+      { name: 'total time', points: points(r.dirtyScaling, byDirtyRateMBps, totalTimeMs), color: '#2ca02c' },
+    ]),
+  };
+}
+
+function pauseAccuracyPlot(r: BenchResults): Plot {
+  return {
+    file: 'bench/pause-accuracy.svg',
+    svg: scatterSvg('Probe and heartbeat gap vs QEMU pause', 'QEMU pause (ms)', 'gap (ms)', [
+      { name: 'ICMP probe gap', points: r.pauses.flatMap((p) => (p.probeGapMs === null ? [] : [[p.pausedMs, p.probeGapMs] as const])), color: '#1f77b4' },
+      { name: 'heartbeat gap', points: r.pauses.flatMap((p) => (p.heartbeatGapMs === null ? [] : [[p.pausedMs, p.heartbeatGapMs] as const])), color: '#ff7f0e' },
+    ]),
+  };
+}
+
+function benchmarkPlots(r: BenchResults, figures: Figures): Plot[] {
+  return [...(r.memoryScaling.length ? memoryPlots(figures) : []), ...(r.dirtyScaling.length ? [dirtyRatePlot(r)] : []), ...(r.pauses.length ? [pauseAccuracyPlot(r)] : [])];
+}
+
+// ---------------------------------------------------------------------------------------
+// The sections of BENCHMARKS.md, in order; they are joined by a blank line
+
+function introSection(r: BenchResults): string {
   const e = r.environment;
-  const markdown = `# migbench measured by itself
+  return `# migbench measured by itself
 
 Written by \`npm run bench\` (scripts/bench.ts) from \`bench/results.json\`; do not edit by hand.
 Everything below went through migbench's public code paths (the lab, the engine, the probes,
@@ -311,13 +329,17 @@ Everything below went through migbench's public code paths (the lab, the engine,
 - CPU: ${e.cpuModel} × ${e.cpuCount}; accelerator: **${e.accel}**; ${e.hypervisorVersion}; kernel ${e.kernel}; Node ${e.node}
 - measured ${e.date}; the whole benchmark took ${f(r.benchWallMs / 60_000)} min
 
-Reproduce: \`npm run bench\` (as root; it installs what is missing, brings the lab up and down).
+Reproduce: \`npm run bench\` (as root; it installs what is missing, brings the lab up and down).`;
+}
 
-## Figures against targets
+function targetsSection(r: BenchResults, figures: Figures): string {
+  return `## Figures against targets
 
-${table}
+${targetsTable(r, figures)}`;
+}
 
-## Accuracy of the probes (injected pauses, QMP stop/cont)
+function probeAccuracySection(r: BenchResults, { accuracy }: Figures): string {
+  return `## Accuracy of the probes (injected pauses, QMP stop/cont)
 
 The ICMP probe ran every ${r.probeIntervalMs} ms, the guest agent's heartbeat every ${r.heartbeatMs} ms.
 A probe gap holds the pause, up to one interval before STOP, the guest's wake-up after RESUME
@@ -327,11 +349,13 @@ probe: "raw" is all of it, the next column takes the wake-up out using the guest
 for the second interval and the wake-up, which is why it does not hold on this machine; what
 the probe itself adds is the second column.
 
-${accuracyTable}
+${accuracyTable(accuracy)}
 
-![probe and heartbeat gaps](bench/pause-accuracy.svg)
+![probe and heartbeat gaps](bench/pause-accuracy.svg)`;
+}
 
-## Noise floor: idle 256 MiB, n=${noise.n}
+function noiseFloorSection(r: BenchResults, { noise }: Figures): string {
+  return `## Noise floor: idle 256 MiB, n=${noise.n}
 
 ${migrationRows(r.noise)}
 
@@ -348,8 +372,12 @@ with this same bench.
 
 Harness overhead (migrate command → final status seen, less QEMU's total time): ${spreadText(noise.harnessOverheadMs)} ms.
 It is the 50 ms status polling and QEMU 7.2 reporting "completed" before its figures settle.
-${
-  noise.wallLessTotalMs.median === null
+${wallTimeBreakdown(noise)}`;
+}
+
+/** Where the runner's wall time beyond QEMU's total goes; empty for bench files without harnessMs. */
+function wallTimeBreakdown(noise: NoiseFloor): string {
+  return noise.wallLessTotalMs.median === null
     ? ''
     : `
 Per migration, the runner's wall time less QEMU's total time: ${spreadText(noise.wallLessTotalMs)} ms. It holds
@@ -363,10 +391,11 @@ TCG; migbench's own part is what it can answer for, and the first run of this be
 dominated by root's ~/.bashrc (a \`pyenv init\`) run by bash for every command sshd started,
 half a second each: the lab's sshd now sets SHLVL=1, which keeps bash from reading it, the destination
 is prepared while the source boots, and both sides are torn down at once.
-`
+`;
 }
 
-## Scaling with guest memory
+function memoryScalingSection(r: BenchResults, { fits }: Figures): string {
+  return `## Scaling with guest memory
 
 ${
   r.memoryScaling.length
@@ -379,9 +408,11 @@ ${
 
 ![total time vs memory](bench/memory-total-time.svg) ![bytes vs memory](bench/memory-bytes.svg)`
     : 'Not measured in this run.'
+}`;
 }
 
-## Scaling with dirty rate
+function dirtyScalingSection(r: BenchResults): string {
+  return `## Scaling with dirty rate
 
 ${
   r.dirtyScaling.length
@@ -389,7 +420,18 @@ ${
 
 ![total time vs dirty rate](bench/dirty-rate.svg)`
     : 'Not measured in this run.'
+}`;
 }
-`;
-  return { markdown, plots };
+
+export function renderBenchmarks(r: BenchResults): { markdown: string; plots: Plot[] } {
+  const figures = figuresOf(r);
+  const sections = [
+    introSection(r),
+    targetsSection(r, figures),
+    probeAccuracySection(r, figures),
+    noiseFloorSection(r, figures),
+    memoryScalingSection(r, figures),
+    dirtyScalingSection(r),
+  ];
+  return { markdown: `${sections.join('\n\n')}\n`, plots: benchmarkPlots(r, figures) };
 }

@@ -174,22 +174,47 @@ function svgOpen(kind: string, width: number, height: number, title: string, dat
 
 const TL = { width: 1100, left: 150, right: 28, main: 200, dirty: 64, lane: 20 };
 
-/** The record's timeline as an SVG chart (data-chart="timeline"). */
-export function timelineChart(record: MigrationRecord, index: number): string {
-  const { width, left, right } = TL;
-  const plotRight = width - right;
-  const windows = downtimeWindows(record);
-  const stop = sourceStop(record);
-  const resume = destinationResume(record);
+/** What a timeline marks on the record's time axis besides its samples. */
+interface TimelineMarks {
+  readonly windows: readonly DowntimeWindow[];
+  readonly stop: number | null;
+  readonly resume: number | null;
+  readonly probeGaps: readonly Gap[];
+  readonly beatGaps: readonly Gap[];
+  readonly mirror: { readonly startMs: number; readonly endMs: number } | null;
+}
+
+/** Where a timeline's parts lie: its time scale, then the legend, panels and lanes from top to bottom. */
+interface TimelineFrame {
+  readonly x: Scale;
+  readonly xTicks: readonly number[];
+  readonly plotRight: number;
+  readonly legend: { readonly svg: string; readonly height: number };
+  readonly mainTop: number;
+  readonly mainBottom: number;
+  readonly dirtyTop: number;
+  readonly dirtyBottom: number;
+  readonly lanes: readonly string[];
+  readonly lanesTop: number;
+  readonly lanesBottom: number;
+  readonly height: number;
+}
+
+function timelineMarks(record: MigrationRecord): TimelineMarks {
   const storage = record.storage;
-  const probeGaps = record.probe?.gaps ?? [];
-  const beatGaps = record.heartbeat?.gaps ?? [];
-  const mirror = storage && storage.mirrorStartMs !== null && storage.mirrorReadyMs !== null ? { startMs: storage.mirrorStartMs, endMs: storage.mirrorReadyMs } : null;
+  return {
+    windows: downtimeWindows(record),
+    stop: sourceStop(record),
+    resume: destinationResume(record),
+    probeGaps: record.probe?.gaps ?? [],
+    beatGaps: record.heartbeat?.gaps ?? [],
+    mirror: storage && storage.mirrorStartMs !== null && storage.mirrorReadyMs !== null ? { startMs: storage.mirrorStartMs, endMs: storage.mirrorReadyMs } : null,
+  };
+}
 
-  const remaining = record.timeline.filter((s) => s.remainingBytes !== null && Number.isFinite(s.tMs));
-  const dirty = record.timeline.filter((s) => s.dirtyRatePagesPerSec !== null && Number.isFinite(s.tMs));
-
-  // Time axis: everything drawn, and the migrate command (0).
+/** The time axis: everything drawn, and the migrate command (0). */
+function timeScale(record: MigrationRecord, marks: TimelineMarks, plotRight: number): { x: Scale; ticks: number[] } {
+  const { probeGaps, beatGaps, windows, mirror } = marks;
   const times = finite([
     0,
     ...record.timeline.map((s) => s.tMs),
@@ -201,33 +226,38 @@ export function timelineChart(record: MigrationRecord, index: number): string {
     mirror?.endMs,
   ]);
   const xNice = niceDomain(Math.min(...times), Math.max(...times), 9);
-  const x = linearScale(xNice.domain, [left, plotRight]);
+  return { x: linearScale(xNice.domain, [TL.left, plotRight]), ticks: xNice.ticks };
+}
 
+function timelineLegend(marks: TimelineMarks, plotRight: number): { svg: string; height: number } {
   const legendItems: LegendItem[] = [
     { label: 'remaining (MiB)', colour: COLOURS.remaining, shape: 'line' },
     { label: 'dirty rate (pages/s)', colour: COLOURS.dirty, shape: 'line' },
-    { label: `probe gaps (${probeGaps.length})`, colour: COLOURS.probeGap, shape: 'band', opacity: 0.2 },
-    ...(mirror ? [{ label: 'disk mirror', colour: COLOURS.mirror, shape: 'band', opacity: 0.14 } as const] : []),
+    { label: `probe gaps (${marks.probeGaps.length})`, colour: COLOURS.probeGap, shape: 'band', opacity: 0.2 },
+    ...(marks.mirror ? [{ label: 'disk mirror', colour: COLOURS.mirror, shape: 'band', opacity: 0.14 } as const] : []),
     { label: 'source STOP / destination RESUME', colour: COLOURS.event, shape: 'dash' },
     ...DOWNTIME_SOURCES.map((s) => ({ label: `downtime ${s.label}`, colour: s.colour, shape: 'band' as const })),
   ];
-  const leg = legend(legendItems, left, 16, plotRight);
+  return legend(legendItems, TL.left, 16, plotRight);
+}
 
+function timelineFrame(record: MigrationRecord, marks: TimelineMarks): TimelineFrame {
+  const plotRight = TL.width - TL.right;
+  const { x, ticks } = timeScale(record, marks, plotRight);
+  const leg = timelineLegend(marks, plotRight);
   const mainTop = 16 + leg.height + 10;
   const mainBottom = mainTop + TL.main;
   const dirtyTop = mainBottom + 26;
   const dirtyBottom = dirtyTop + TL.dirty;
-  const lanes = [...(mirror ? ['mirror'] : []), ...DOWNTIME_SOURCES.map((s) => s.key)];
+  const lanes = [...(marks.mirror ? ['mirror'] : []), ...DOWNTIME_SOURCES.map((s) => s.key)];
   const lanesTop = dirtyBottom + 16;
   const lanesBottom = lanesTop + lanes.length * TL.lane;
-  const height = lanesBottom + 48;
+  return { x, xTicks: ticks, plotRight, legend: leg, mainTop, mainBottom, dirtyTop, dirtyBottom, lanes, lanesTop, lanesBottom, height: lanesBottom + 48 };
+}
 
+/** Backgrounds: the disk mirror phase, then the probe gaps (one rect per gap). */
+function backgroundBands({ mirror, probeGaps }: TimelineMarks, { x, mainTop, dirtyBottom }: TimelineFrame): string {
   const parts: string[] = [];
-  const title = `Timeline of ${record.suite} / ${record.scenario} run ${record.repetition}: remaining bytes and dirty rate over time, probe gaps shaded, the four views of downtime below`;
-  parts.push(svgOpen('timeline', width, height, title, { record: String(index), scenario: record.scenario, suite: record.suite }));
-  parts.push(leg.svg);
-
-  // Backgrounds: the disk mirror phase, then the probe gaps (one rect per gap).
   if (mirror) {
     parts.push(
       band(
@@ -259,12 +289,22 @@ export function timelineChart(record: MigrationRecord, index: number): string {
       ),
     );
   }
+  return parts.join('');
+}
 
-  // Remaining bytes.
+/** A panel's name, written upwards beside its y axis. */
+function panelTitle(label: string, top: number, bottom: number): string {
+  return text(14, (top + bottom) / 2, label, { class: 'axis-title', 'text-anchor': 'middle', transform: `rotate(-90 14 ${num((top + bottom) / 2)})` });
+}
+
+/** The main panel: remaining bytes, line and samples. */
+function remainingPanel(record: MigrationRecord, { x, plotRight, mainTop, mainBottom }: TimelineFrame): string {
+  const { left } = TL;
+  const remaining = record.timeline.filter((s) => s.remainingBytes !== null && Number.isFinite(s.tMs));
   const maxBytes = Math.max(0, ...finite(record.timeline.flatMap((s) => [s.remainingBytes, s.totalBytes])));
   const yMain = niceDomain(0, maxBytes / MiB, 4);
   const y = linearScale(yMain.domain, [mainBottom, mainTop]);
-  parts.push(yAxis(y, yMain.ticks, left, plotRight, 'MiB'));
+  const parts = [yAxis(y, yMain.ticks, left, plotRight, 'MiB')];
   if (remaining.length > 0) {
     const d = linePath(remaining.map((s) => [x(s.tMs), y(s.remainingBytes! / MiB)] as const));
     parts.push(`<path${attrs({ class: 'series series-remaining', d, fill: 'none', stroke: COLOURS.remaining, 'stroke-width': 2, 'stroke-linejoin': 'round' })}/>`);
@@ -272,88 +312,133 @@ export function timelineChart(record: MigrationRecord, index: number): string {
   } else {
     parts.push(text((left + plotRight) / 2, (mainTop + mainBottom) / 2, 'no progress samples with remaining bytes', { 'text-anchor': 'middle', class: 'empty' }));
   }
-  parts.push(text(14, (mainTop + mainBottom) / 2, 'remaining', { class: 'axis-title', 'text-anchor': 'middle', transform: `rotate(-90 14 ${num((mainTop + mainBottom) / 2)})` }));
+  parts.push(panelTitle('remaining', mainTop, mainBottom));
+  return parts.join('');
+}
 
-  // Dirty page rate, its own small panel on the same time axis.
+/** Dirty page rate, its own small panel on the same time axis. */
+function dirtyRatePanel(record: MigrationRecord, { x, plotRight, dirtyTop, dirtyBottom }: TimelineFrame): string {
+  const { left } = TL;
+  const dirty = record.timeline.filter((s) => s.dirtyRatePagesPerSec !== null && Number.isFinite(s.tMs));
   const maxDirty = Math.max(0, ...finite(dirty.map((s) => s.dirtyRatePagesPerSec)));
   const yDirtyNice = niceDomain(0, Math.max(maxDirty, 10), 2);
   const yDirty = linearScale(yDirtyNice.domain, [dirtyBottom, dirtyTop]);
-  parts.push(yAxis(yDirty, yDirtyNice.ticks, left, plotRight, 'pg/s', shortNumber));
+  const parts = [yAxis(yDirty, yDirtyNice.ticks, left, plotRight, 'pg/s', shortNumber)];
   if (dirty.length > 0) {
     const d = linePath(dirty.map((s) => [x(s.tMs), yDirty(s.dirtyRatePagesPerSec!)] as const));
     parts.push(`<path${attrs({ class: 'series series-dirty-rate', d, fill: 'none', stroke: COLOURS.dirty, 'stroke-width': 2, 'stroke-linejoin': 'round' })}/>`);
   } else {
     parts.push(text((left + plotRight) / 2, (dirtyTop + dirtyBottom) / 2 + 4, 'no dirty-rate samples', { 'text-anchor': 'middle', class: 'empty' }));
   }
-  parts.push(text(14, (dirtyTop + dirtyBottom) / 2, 'dirty', { class: 'axis-title', 'text-anchor': 'middle', transform: `rotate(-90 14 ${num((dirtyTop + dirtyBottom) / 2)})` }));
-
-  // Lanes: the mirror phase and the four views of downtime side by side.
-  const laneRow = (key: string) => lanesTop + lanes.indexOf(key) * TL.lane;
-  const valueLabel = (endX: number, startX: number, top: number, label: string, colour: string) =>
-    endX + 6 + label.length * CHAR_WIDTH < plotRight
-      ? text(endX + 6, top + 14, label, { class: 'band-label', fill: colour })
-      : text(startX - 6, top + 14, label, { class: 'band-label', fill: colour, 'text-anchor': 'end' });
-  parts.push(`<g class="lanes">`);
-  for (const key of lanes) {
-    const top = laneRow(key);
-    parts.push(`<rect${attrs({ class: 'lane-track', x: left, y: top + 3, width: plotRight - left, height: TL.lane - 6, fill: '#f4f4f4' })}/>`);
-  }
-  if (mirror) {
-    const top = laneRow('mirror');
-    parts.push(text(left - 8, top + 14, 'disk mirror', { 'text-anchor': 'end', class: 'lane-label' }));
-    parts.push(band('lane-mirror', x, mirror.startMs, mirror.endMs, top + 3, TL.lane - 6, COLOURS.mirror, 0.75, `disk mirror ${ms(mirror.startMs)} to ${ms(mirror.endMs)}`));
-    parts.push(valueLabel(x(mirror.endMs), x(mirror.startMs), top, ms(mirror.endMs - mirror.startMs), COLOURS.mirror));
-  }
-  for (const source of DOWNTIME_SOURCES) {
-    const top = laneRow(source.key);
-    const w = windows.find((v) => v.source === source.key)!;
-    parts.push(text(left - 8, top + 14, source.label, { 'text-anchor': 'end', class: 'lane-label' }));
-    // Every gap faintly behind the largest, so a stall elsewhere is seen next to the switchover.
-    const context = source.key === 'observed' ? probeGaps : source.key === 'guest' ? beatGaps : [];
-    for (const g of context)
-      parts.push(band('lane-gap', x, g.startMs, g.endMs, top + 3, TL.lane - 6, source.colour, 0.25, `gap ${ms(g.startMs)} to ${ms(g.endMs)} (${ms(g.durationMs)})`));
-    const figure = record.metrics[source.metric];
-    if (w.startMs !== null && w.endMs !== null) {
-      const label = ms(figure ?? w.endMs - w.startMs);
-      parts.push(
-        band(
-          `downtime downtime-${source.key}`,
-          x,
-          w.startMs,
-          w.endMs,
-          top + 3,
-          TL.lane - 6,
-          source.colour,
-          1,
-          `${source.label} downtime ${label}: ${ms(w.startMs)} to ${ms(w.endMs)}`,
-        ),
-      );
-      parts.push(valueLabel(x(w.endMs), x(w.startMs), top, label, source.colour));
-    } else {
-      parts.push(text(left + 6, top + 14, 'not measured', { class: 'empty' }));
-    }
-  }
-  parts.push(`</g>`);
-
-  // Events across every panel: the migrate command, the source's STOP, the destination's RESUME.
-  // STOP's label left of its line, RESUME's right of it and lower, so close events stay legible.
-  const marker = (cls: string, t: number, label: string, anchor: 'start' | 'end', labelY: number) => {
-    const px = x(t);
-    const fits = anchor === 'start' ? px + 4 + label.length * CHAR_WIDTH < width : px - 4 - label.length * CHAR_WIDTH > 0;
-    const side = fits ? anchor : anchor === 'start' ? 'end' : 'start';
-    return (
-      `<path${attrs({ class: `event ${cls}`, d: `M${num(px)} ${num(mainTop - 4)}V${num(lanesBottom)}`, stroke: COLOURS.event, 'stroke-width': 1.2, 'stroke-dasharray': '4 3', fill: 'none' })}/>` +
-      text(side === 'start' ? px + 4 : px - 4, labelY, label, { 'text-anchor': side, class: 'event-label' })
-    );
-  };
-  parts.push(`<path${attrs({ class: 'event event-migrate', d: `M${num(x(0))} ${num(mainTop)}V${num(lanesBottom)}`, stroke: '#bbbbbb', 'stroke-width': 1, fill: 'none' })}/>`);
-  parts.push(text(x(0) + 4, mainBottom - 6, 'migrate', { class: 'event-label muted' }));
-  if (stop !== null) parts.push(marker('event-stop', stop, 'STOP', 'end', mainTop + 12));
-  if (resume !== null) parts.push(marker('event-resume', resume, 'RESUME', 'start', mainTop + 26));
-
-  parts.push(xAxis(x, xNice.ticks, lanesBottom + 4, mainTop, 'ms', 'time since the migrate command (ms)'));
-  parts.push('</svg>');
+  parts.push(panelTitle('dirty', dirtyTop, dirtyBottom));
   return parts.join('');
+}
+
+function laneTop(frame: TimelineFrame, key: string): number {
+  return frame.lanesTop + frame.lanes.indexOf(key) * TL.lane;
+}
+
+/** A lane's figure right of its band, or left of it where the plot ends first. */
+function valueLabel(frame: TimelineFrame, endX: number, startX: number, top: number, label: string, colour: string): string {
+  return endX + 6 + label.length * CHAR_WIDTH < frame.plotRight
+    ? text(endX + 6, top + 14, label, { class: 'band-label', fill: colour })
+    : text(startX - 6, top + 14, label, { class: 'band-label', fill: colour, 'text-anchor': 'end' });
+}
+
+function mirrorLane(mirror: NonNullable<TimelineMarks['mirror']>, frame: TimelineFrame): string {
+  const { x } = frame;
+  const top = laneTop(frame, 'mirror');
+  return (
+    text(TL.left - 8, top + 14, 'disk mirror', { 'text-anchor': 'end', class: 'lane-label' }) +
+    band('lane-mirror', x, mirror.startMs, mirror.endMs, top + 3, TL.lane - 6, COLOURS.mirror, 0.75, `disk mirror ${ms(mirror.startMs)} to ${ms(mirror.endMs)}`) +
+    valueLabel(frame, x(mirror.endMs), x(mirror.startMs), top, ms(mirror.endMs - mirror.startMs), COLOURS.mirror)
+  );
+}
+
+function downtimeLane(record: MigrationRecord, marks: TimelineMarks, source: (typeof DOWNTIME_SOURCES)[number], frame: TimelineFrame): string {
+  const { x } = frame;
+  const top = laneTop(frame, source.key);
+  const w = marks.windows.find((v) => v.source === source.key)!;
+  const parts = [text(TL.left - 8, top + 14, source.label, { 'text-anchor': 'end', class: 'lane-label' })];
+  // Every gap faintly behind the largest, so a stall elsewhere is seen next to the switchover.
+  const context = source.key === 'observed' ? marks.probeGaps : source.key === 'guest' ? marks.beatGaps : [];
+  for (const g of context)
+    parts.push(band('lane-gap', x, g.startMs, g.endMs, top + 3, TL.lane - 6, source.colour, 0.25, `gap ${ms(g.startMs)} to ${ms(g.endMs)} (${ms(g.durationMs)})`));
+  const figure = record.metrics[source.metric];
+  if (w.startMs !== null && w.endMs !== null) {
+    const label = ms(figure ?? w.endMs - w.startMs);
+    parts.push(
+      band(
+        `downtime downtime-${source.key}`,
+        x,
+        w.startMs,
+        w.endMs,
+        top + 3,
+        TL.lane - 6,
+        source.colour,
+        1,
+        `${source.label} downtime ${label}: ${ms(w.startMs)} to ${ms(w.endMs)}`,
+      ),
+    );
+    parts.push(valueLabel(frame, x(w.endMs), x(w.startMs), top, label, source.colour));
+  } else {
+    parts.push(text(TL.left + 6, top + 14, 'not measured', { class: 'empty' }));
+  }
+  return parts.join('');
+}
+
+/** Lanes: the mirror phase and the four views of downtime side by side. */
+function downtimeLanes(record: MigrationRecord, marks: TimelineMarks, frame: TimelineFrame): string {
+  const parts: string[] = [`<g class="lanes">`];
+  for (const key of frame.lanes) {
+    const top = laneTop(frame, key);
+    parts.push(`<rect${attrs({ class: 'lane-track', x: TL.left, y: top + 3, width: frame.plotRight - TL.left, height: TL.lane - 6, fill: '#f4f4f4' })}/>`);
+  }
+  if (marks.mirror) parts.push(mirrorLane(marks.mirror, frame));
+  for (const source of DOWNTIME_SOURCES) parts.push(downtimeLane(record, marks, source, frame));
+  parts.push(`</g>`);
+  return parts.join('');
+}
+
+/** A dashed line across every panel at t, labelled on the anchor's side unless the label would leave the chart. */
+function eventMarker({ x, mainTop, lanesBottom }: TimelineFrame, cls: string, t: number, label: string, anchor: 'start' | 'end', labelY: number): string {
+  const px = x(t);
+  const fits = anchor === 'start' ? px + 4 + label.length * CHAR_WIDTH < TL.width : px - 4 - label.length * CHAR_WIDTH > 0;
+  const side = fits ? anchor : anchor === 'start' ? 'end' : 'start';
+  return (
+    `<path${attrs({ class: `event ${cls}`, d: `M${num(px)} ${num(mainTop - 4)}V${num(lanesBottom)}`, stroke: COLOURS.event, 'stroke-width': 1.2, 'stroke-dasharray': '4 3', fill: 'none' })}/>` +
+    text(side === 'start' ? px + 4 : px - 4, labelY, label, { 'text-anchor': side, class: 'event-label' })
+  );
+}
+
+// Events across every panel: the migrate command, the source's STOP, the destination's RESUME.
+// STOP's label left of its line, RESUME's right of it and lower, so close events stay legible.
+function eventMarkers({ stop, resume }: TimelineMarks, frame: TimelineFrame): string {
+  const { x, mainTop, mainBottom, lanesBottom } = frame;
+  return (
+    `<path${attrs({ class: 'event event-migrate', d: `M${num(x(0))} ${num(mainTop)}V${num(lanesBottom)}`, stroke: '#bbbbbb', 'stroke-width': 1, fill: 'none' })}/>` +
+    text(x(0) + 4, mainBottom - 6, 'migrate', { class: 'event-label muted' }) +
+    (stop !== null ? eventMarker(frame, 'event-stop', stop, 'STOP', 'end', mainTop + 12) : '') +
+    (resume !== null ? eventMarker(frame, 'event-resume', resume, 'RESUME', 'start', mainTop + 26) : '')
+  );
+}
+
+/** The record's timeline as an SVG chart (data-chart="timeline"). */
+export function timelineChart(record: MigrationRecord, index: number): string {
+  const marks = timelineMarks(record);
+  const frame = timelineFrame(record, marks);
+  const title = `Timeline of ${record.suite} / ${record.scenario} run ${record.repetition}: remaining bytes and dirty rate over time, probe gaps shaded, the four views of downtime below`;
+  return [
+    svgOpen('timeline', TL.width, frame.height, title, { record: String(index), scenario: record.scenario, suite: record.suite }),
+    frame.legend.svg,
+    backgroundBands(marks, frame),
+    remainingPanel(record, frame),
+    dirtyRatePanel(record, frame),
+    downtimeLanes(record, marks, frame),
+    eventMarkers(marks, frame),
+    xAxis(frame.x, frame.xTicks, frame.lanesBottom + 4, frame.mainTop, 'ms', 'time since the migrate command (ms)'),
+    '</svg>',
+  ].join('');
 }
 
 // ---------------------------------------------------------------------------------------
@@ -382,13 +467,57 @@ interface Strip {
   readonly records: readonly MigrationRecord[];
 }
 
+const DIST = { width: 1100, left: 240, right: 28, stripHeight: 26 };
+
+/** A strip's measured values of one metric, in the row's unit. */
+function stripValues(strip: Strip, m: MetricName, scale: number): Array<{ record: MigrationRecord; value: number }> {
+  return strip.records.flatMap((r) => (r.metrics[m] !== null && Number.isFinite(r.metrics[m]) ? [{ record: r, value: r.metrics[m]! * scale }] : []));
+}
+
+/** One strip: its label, a bar at the median and a dot per run. */
+function stripMarks(s: Strip, values: ReturnType<typeof stripValues>, stripTop: number, x: Scale, unit: string): string {
+  const { left, stripHeight } = DIST;
+  const mid = stripTop + stripHeight / 2;
+  const parts = [text(left - 8, mid + 4, s.label, { 'text-anchor': 'end', class: 'strip-label', fill: s.colour })];
+  const med = median(values.map((v) => v.value));
+  if (med !== null) {
+    parts.push(
+      `<rect${attrs({ class: `median median-${s.key}`, x: x(med) - 1.5, y: stripTop + 1, width: 3, height: stripHeight - 2, fill: s.colour })}><title>${esc(`${s.label} median ${Number(med.toFixed(1))} ${unit}`)}</title></rect>`,
+    );
+  }
+  values.forEach((v, j) => {
+    const jitter = ((j % 3) - 1) * 4; // deterministic, so equal values stay visible
+    parts.push(
+      `<path${attrs({ class: `dot dot-${s.key}`, d: dotPath(x(v.value), mid + jitter, 4.5), fill: s.colour, 'fill-opacity': 0.55, stroke: s.colour, 'stroke-width': 1 })}><title>${esc(`${s.label} run ${v.record.repetition}: ${Number(v.value.toFixed(1))} ${unit}`)}</title></path>`,
+    );
+  });
+  if (values.length === 0) parts.push(text(left + 6, mid + 4, s.records.length === 0 ? 'no completed runs' : 'not measured', { class: 'empty' }));
+  return parts.join('');
+}
+
+/** One metric's row: its label, an axis over every strip's values, and the strips. */
+function metricRow(m: MetricName, rowTop: number, strips: readonly Strip[]): string {
+  const { left, stripHeight } = DIST;
+  const { unit, scale } = metricUnit(m);
+  const axisY = rowTop + 8 + strips.length * stripHeight;
+  const all = strips.flatMap((s) => stripValues(s, m, scale).map((v) => v.value));
+  const parts = [`<g class="metric-row"${attrs({ 'data-metric': m })}>`, text(8, rowTop + 8 + (strips.length * stripHeight) / 2 + 4, METRICS[m].label, { class: 'row-label' })];
+  if (all.length === 0) return [...parts, text(left + 6, rowTop + 18, 'not measured', { class: 'empty' }), '</g>'].join('');
+  const lo = Math.min(...all);
+  const hi = Math.max(...all);
+  const pad = hi > lo ? (hi - lo) * 0.08 : 0;
+  const nice = niceDomain(Math.max(0, lo - pad), hi + pad, 6);
+  const x = linearScale(nice.domain, [left, DIST.width - DIST.right]);
+  parts.push(xAxis(x, nice.ticks, axisY, rowTop + 6, unit, '', unit === 'pg/s' ? shortNumber : plainNumber));
+  strips.forEach((s, i) => parts.push(stripMarks(s, stripValues(s, m, scale), rowTop + 8 + i * stripHeight, x, unit)));
+  parts.push('</g>');
+  return parts.join('');
+}
+
 /** Strip plots of the key metrics for one scenario's runs, base and head in two colours. */
 export function distributionChart(suite: string, scenario: string, strips: readonly Strip[]): string {
-  const width = 1100;
-  const left = 240;
-  const right = 28;
+  const { width, left, right, stripHeight } = DIST;
   const plotRight = width - right;
-  const stripHeight = 26;
   const rowHeight = strips.length * stripHeight + 42;
   const leg = legend(
     strips.map((s) => ({ label: `${s.label} (${s.records.length} run${s.records.length === 1 ? '' : 's'})`, colour: s.colour, shape: 'band' as const })),
@@ -398,53 +527,12 @@ export function distributionChart(suite: string, scenario: string, strips: reado
   );
   const top = 16 + leg.height + 8;
   const height = top + DISTRIBUTION_METRICS.length * rowHeight + 4;
-  const parts = [
+  return [
     svgOpen('distribution', width, height, `Distribution of key metrics for ${suite} / ${scenario}${strips.length > 1 ? ', base against head' : ''}`, { scenario, suite }),
     leg.svg,
-  ];
-
-  DISTRIBUTION_METRICS.forEach((m, row) => {
-    const { unit, scale } = metricUnit(m);
-    const rowTop = top + row * rowHeight;
-    const axisY = rowTop + 8 + strips.length * stripHeight;
-    const valuesOf = (s: Strip) => s.records.flatMap((r) => (r.metrics[m] !== null && Number.isFinite(r.metrics[m]) ? [{ record: r, value: r.metrics[m]! * scale }] : []));
-    const all = strips.flatMap((s) => valuesOf(s).map((v) => v.value));
-    parts.push(`<g class="metric-row"${attrs({ 'data-metric': m })}>`);
-    parts.push(text(8, rowTop + 8 + (strips.length * stripHeight) / 2 + 4, METRICS[m].label, { class: 'row-label' }));
-    if (all.length === 0) {
-      parts.push(text(left + 6, rowTop + 18, 'not measured', { class: 'empty' }));
-      parts.push('</g>');
-      return;
-    }
-    const lo = Math.min(...all);
-    const hi = Math.max(...all);
-    const pad = hi > lo ? (hi - lo) * 0.08 : 0;
-    const nice = niceDomain(Math.max(0, lo - pad), hi + pad, 6);
-    const x = linearScale(nice.domain, [left, plotRight]);
-    parts.push(xAxis(x, nice.ticks, axisY, rowTop + 6, unit, '', unit === 'pg/s' ? shortNumber : plainNumber));
-    strips.forEach((s, i) => {
-      const stripTop = rowTop + 8 + i * stripHeight;
-      const mid = stripTop + stripHeight / 2;
-      parts.push(text(left - 8, mid + 4, s.label, { 'text-anchor': 'end', class: 'strip-label', fill: s.colour }));
-      const values = valuesOf(s);
-      const med = median(values.map((v) => v.value));
-      if (med !== null) {
-        parts.push(
-          `<rect${attrs({ class: `median median-${s.key}`, x: x(med) - 1.5, y: stripTop + 1, width: 3, height: stripHeight - 2, fill: s.colour })}><title>${esc(`${s.label} median ${Number(med.toFixed(1))} ${unit}`)}</title></rect>`,
-        );
-      }
-      values.forEach((v, j) => {
-        const jitter = ((j % 3) - 1) * 4; // deterministic, so equal values stay visible
-        parts.push(
-          `<path${attrs({ class: `dot dot-${s.key}`, d: dotPath(x(v.value), mid + jitter, 4.5), fill: s.colour, 'fill-opacity': 0.55, stroke: s.colour, 'stroke-width': 1 })}><title>${esc(`${s.label} run ${v.record.repetition}: ${Number(v.value.toFixed(1))} ${unit}`)}</title></path>`,
-        );
-      });
-      if (values.length === 0) parts.push(text(left + 6, mid + 4, s.records.length === 0 ? 'no completed runs' : 'not measured', { class: 'empty' }));
-    });
-    parts.push('</g>');
-  });
-  parts.push('</svg>');
-  return parts.join('');
+    ...DISTRIBUTION_METRICS.map((m, row) => metricRow(m, top + row * rowHeight, strips)),
+    '</svg>',
+  ].join('');
 }
 
 // ---------------------------------------------------------------------------------------
