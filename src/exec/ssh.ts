@@ -1,6 +1,6 @@
 // Runs argv on a remote host over one SSH connection (ssh2): exec channels for
 // commands, streamlocal forwarding for unix sockets (QMP, the agent channel).
-import { spawn as spawnChild } from 'node:child_process';
+import { spawn as spawnChild, type ChildProcess } from 'node:child_process';
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { Duplex, PassThrough } from 'node:stream';
 import { Client, type ClientChannel, type ConnectConfig } from 'ssh2';
@@ -341,76 +341,98 @@ function openLink(target: SshTarget): Promise<Link> {
     // After a failed handshake ssh2 emits a second error (the destroyed socket's abort):
     // the first one rejected the connect, the echo must not become an uncaught exception.
     client.on('error', () => undefined);
-    let refusal: string | undefined;
+    const refusal: Refusal = {};
     const trace = tracer(host);
-    const config: ConnectConfig = {
-      host: target.address,
-      port: target.port,
-      username: target.user,
-      privateKey: target.privateKey,
-      readyTimeout: target.connectTimeoutMs ?? 15000,
-      keepaliveInterval: 5000,
-      keepaliveCountMax: 3,
-      hostVerifier: (key: Buffer) => {
-        const verdict = verifyHostKey(target.hostKeys, target.address, target.port, key);
-        if (!verdict.accepted) refusal = verdict.reason;
-        return verdict.accepted;
-      },
-      ...(trace && { debug: trace }),
-    };
-    let proxyExit: Promise<string | undefined> = Promise.resolve(undefined);
-    let proxy: ReturnType<typeof spawnChild> | undefined;
-    if (target.proxyCommand?.length) {
-      const [command, ...args] = target.proxyCommand;
-      const display = displayArgv(target.proxyCommand);
-      proxy = spawnChild(command!, args, { stdio: ['pipe', 'pipe', 'pipe'] });
-      let proxyStderr = '';
-      proxy.stderr!.on('data', (chunk: Buffer) => (proxyStderr += chunk.toString()));
-      proxy.on('error', (error) => {
-        refusal ??= `proxy command ${display} failed: ${error.message}`;
-      });
-      proxyExit = new Promise((settle) =>
-        proxy!.on('close', (code, signal) => {
-          if (code) refusal ??= `proxy command exited with status ${code}: ${proxyStderr.trim()}`;
-          const stderrTail = proxyStderr.trim() ? ` (${proxyStderr.trim().split('\n').slice(-2).join(' ')})` : '';
-          settle(`the proxy \`${display}\` ${signal ? `was killed by ${signal}` : `exited with status ${code}`}${stderrTail}`);
-        }),
-      );
-      const sock = Duplex.from({ readable: proxy.stdout!, writable: proxy.stdin! });
-      // ssh2 destroys the socket at its handshake timeout, which makes this duplex and the
-      // proxy's pipes under it emit an AbortError; the client reports the timeout itself,
-      // so the echoes must not crash us.
-      for (const stream of [sock, proxy.stdout!, proxy.stdin!]) stream.on('error', () => undefined);
-      config.sock = sock as unknown as ConnectConfig['sock'];
-      client.on('close', () => proxy?.kill());
+    const config = connectConfig(target, refusal, trace);
+    const proxy = target.proxyCommand?.length ? startProxy(target.proxyCommand, refusal) : undefined;
+    if (proxy) {
+      config.sock = proxy.sock as unknown as ConnectConfig['sock'];
+      client.on('close', () => proxy.child.kill());
     }
+    const proxyExit = proxy?.exit ?? Promise.resolve(undefined);
     const onError = (error: Error) => {
       client.removeListener('ready', onReady);
-      proxy?.kill();
-      if (refusal && /verif|denied/i.test(error.message)) {
-        reject(new MigbenchError('MB_SSH_HOST_KEY', `${host}: refused: ${refusal}`, { cause: error, context: { host } }));
-      } else {
-        const detail = refusal ? `${error.message} (${refusal})` : error.message;
-        reject(new MigbenchError('MB_SSH_CONNECT', `${host}: SSH connection failed: ${detail}`, { cause: error, context: { host } }));
-      }
+      proxy?.child.kill();
+      reject(connectError(host, error, refusal.reason));
     };
     const onReady = () => {
       client.removeListener('error', onError);
-      const link: Link = { client, openedAtMs: performance.now(), proxyExit };
-      client.on('error', (error) => {
-        link.cause ??= `ssh2: ${error.message}`;
-      });
-      client.on('end', () => {
-        link.sawEof = true;
-      });
-      client.on('close', () => {
-        link.closedAtMs = performance.now();
-        trace?.('connection closed');
-      });
-      resolve(link);
+      resolve(watchLink(client, proxyExit, trace));
     };
     client.once('error', onError);
     client.once('ready', onReady);
     client.connect(config);
   });
+}
+
+/** Why a connection attempt was refused (host key, proxy), when we know better than ssh2's error. */
+interface Refusal {
+  reason?: string;
+}
+
+function connectConfig(target: SshTarget, refusal: Refusal, trace: ((line: string) => void) | undefined): ConnectConfig {
+  return {
+    host: target.address,
+    port: target.port,
+    username: target.user,
+    privateKey: target.privateKey,
+    readyTimeout: target.connectTimeoutMs ?? 15000,
+    keepaliveInterval: 5000,
+    keepaliveCountMax: 3,
+    hostVerifier: (key: Buffer) => {
+      const verdict = verifyHostKey(target.hostKeys, target.address, target.port, key);
+      if (!verdict.accepted) refusal.reason = verdict.reason;
+      return verdict.accepted;
+    },
+    ...(trace && { debug: trace }),
+  };
+}
+
+/** Starts the proxy command whose stdin/stdout carry the connection; exit settles with how it ended. */
+function startProxy(proxyCommand: readonly string[], refusal: Refusal): { child: ChildProcess; exit: Promise<string | undefined>; sock: Duplex } {
+  const [command, ...args] = proxyCommand;
+  const display = displayArgv(proxyCommand);
+  const child = spawnChild(command!, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+  let proxyStderr = '';
+  child.stderr!.on('data', (chunk: Buffer) => (proxyStderr += chunk.toString()));
+  child.on('error', (error) => {
+    refusal.reason ??= `proxy command ${display} failed: ${error.message}`;
+  });
+  const exit = new Promise<string | undefined>((settle) =>
+    child.on('close', (code, signal) => {
+      if (code) refusal.reason ??= `proxy command exited with status ${code}: ${proxyStderr.trim()}`;
+      const stderrTail = proxyStderr.trim() ? ` (${proxyStderr.trim().split('\n').slice(-2).join(' ')})` : '';
+      settle(`the proxy \`${display}\` ${signal ? `was killed by ${signal}` : `exited with status ${code}`}${stderrTail}`);
+    }),
+  );
+  const sock = Duplex.from({ readable: child.stdout!, writable: child.stdin! });
+  // ssh2 destroys the socket at its handshake timeout, which makes this duplex and the
+  // proxy's pipes under it emit an AbortError; the client reports the timeout itself,
+  // so the echoes must not crash us.
+  for (const stream of [sock, child.stdout!, child.stdin!]) stream.on('error', () => undefined);
+  return { child, exit, sock };
+}
+
+function connectError(host: string, error: Error, refusal: string | undefined): MigbenchError {
+  if (refusal && /verif|denied/i.test(error.message)) {
+    return new MigbenchError('MB_SSH_HOST_KEY', `${host}: refused: ${refusal}`, { cause: error, context: { host } });
+  }
+  const detail = refusal ? `${error.message} (${refusal})` : error.message;
+  return new MigbenchError('MB_SSH_CONNECT', `${host}: SSH connection failed: ${detail}`, { cause: error, context: { host } });
+}
+
+/** The link of a connection that is up, with listeners that note how and when it ends. */
+function watchLink(client: Client, proxyExit: Promise<string | undefined>, trace: ((line: string) => void) | undefined): Link {
+  const link: Link = { client, openedAtMs: performance.now(), proxyExit };
+  client.on('error', (error) => {
+    link.cause ??= `ssh2: ${error.message}`;
+  });
+  client.on('end', () => {
+    link.sawEof = true;
+  });
+  client.on('close', () => {
+    link.closedAtMs = performance.now();
+    trace?.('connection closed');
+  });
+  return link;
 }

@@ -247,17 +247,7 @@ async function waitReachable(state: LabState, role: LabRole, timeoutMs: number):
 export async function labUp(options: LabOptions = {}): Promise<LabState> {
   assertRoot();
   const log = options.log ?? (() => undefined);
-  let status = await labStatus({ prefix: options.prefix });
-  // A lab that runs but answered slowly is busy (two TCG guests on two cores, say): ask
-  // once more, patiently. Rebuilding it would kill the connections of whoever is using it.
-  if (status.unresponsive) status = await labStatus({ prefix: options.prefix, sshTimeoutMs: 30_000 });
-  if (status.unresponsive) {
-    throw new MigbenchError(
-      'MB_LAB',
-      `the lab runs but does not answer over SSH (${status.problems.join('; ')}); another migbench run may be using it. \`migbench lab down\` rebuilds it from scratch`,
-      { userError: true },
-    );
-  }
+  const status = await responsiveStatus(options.prefix);
   if (status.up && status.state) {
     if (options.withLibvirt && !status.state.libvirt) return addLibvirt(status.state, log);
     log('lab: already up');
@@ -269,31 +259,32 @@ export async function labUp(options: LabOptions = {}): Promise<LabState> {
   // A lab that had libvirt gets it back when it is rebuilt.
   const withLibvirt = options.withLibvirt || Boolean(status.state?.libvirt);
   await labDown({ prefix: options.prefix, log });
+  return buildLab(options.prefix, withLibvirt, log);
+}
+
+/** The lab's status, refusing a lab that runs but does not answer: someone may be using it. */
+async function responsiveStatus(prefix: string | undefined): Promise<LabStatus> {
+  let status = await labStatus({ prefix });
+  // A lab that runs but answered slowly is busy (two TCG guests on two cores, say): ask
+  // once more, patiently. Rebuilding it would kill the connections of whoever is using it.
+  if (status.unresponsive) status = await labStatus({ prefix, sshTimeoutMs: 30_000 });
+  if (status.unresponsive) {
+    throw new MigbenchError(
+      'MB_LAB',
+      `the lab runs but does not answer over SSH (${status.problems.join('; ')}); another migbench run may be using it. \`migbench lab down\` rebuilds it from scratch`,
+      { userError: true },
+    );
+  }
+  return status;
+}
+
+/** Builds the lab from nothing; a build that fails is torn down again. */
+async function buildLab(prefix: string | undefined, withLibvirt: boolean, log: (line: string) => void): Promise<LabState> {
   const started = performance.now();
-  const plan = labPlan(options.prefix);
+  const plan = labPlan(prefix);
   const dir = labDir();
   try {
-    await mkdir(dir, { recursive: true, mode: 0o700 });
-    await chmod(dir, 0o700);
-    for (const argv of networkCommands(plan)) await root.run(argv);
-    // sshd refuses to start without its privilege-separation directory.
-    await mkdir('/run/sshd', { recursive: true, mode: 0o755 });
-    const clientKeyPath = join(dir, 'client_ed25519');
-    await sshKeygen(clientKeyPath, 'migbench-lab-client');
-    const clientPublic = await readFile(`${clientKeyPath}.pub`, 'utf8');
-    const state: LabState = {
-      version: 1,
-      prefix: plan.prefix,
-      createdAt: new Date().toISOString(),
-      dir,
-      clientKeyPath,
-      hosts: {
-        source: await startSshd(plan, 'source', dir, clientPublic),
-        destination: await startSshd(plan, 'destination', dir, clientPublic),
-      },
-      observer: { netns: plan.observer.netns, address: plan.observer.address },
-      guestAddress: plan.guestAddress,
-    };
+    const state = await startLabHosts(plan, dir);
     await Promise.all([waitReachable(state, 'source', 10_000), waitReachable(state, 'destination', 10_000)]);
     await writeState(state);
     log(
@@ -301,9 +292,34 @@ export async function labUp(options: LabOptions = {}): Promise<LabState> {
     );
     return withLibvirt ? await addLibvirt(state, log) : state;
   } catch (error) {
-    await runCleanups([['lab down after a failed lab up', () => labDown({ prefix: options.prefix })]], error);
+    await runCleanups([['lab down after a failed lab up', () => labDown({ prefix })]], error);
     throw error;
   }
+}
+
+/** Creates the namespaces and the network, the client key and each host's sshd. */
+async function startLabHosts(plan: LabPlan, dir: string): Promise<LabState> {
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  await chmod(dir, 0o700);
+  for (const argv of networkCommands(plan)) await root.run(argv);
+  // sshd refuses to start without its privilege-separation directory.
+  await mkdir('/run/sshd', { recursive: true, mode: 0o755 });
+  const clientKeyPath = join(dir, 'client_ed25519');
+  await sshKeygen(clientKeyPath, 'migbench-lab-client');
+  const clientPublic = await readFile(`${clientKeyPath}.pub`, 'utf8');
+  return {
+    version: 1,
+    prefix: plan.prefix,
+    createdAt: new Date().toISOString(),
+    dir,
+    clientKeyPath,
+    hosts: {
+      source: await startSshd(plan, 'source', dir, clientPublic),
+      destination: await startSshd(plan, 'destination', dir, clientPublic),
+    },
+    observer: { netns: plan.observer.netns, address: plan.observer.address },
+    guestAddress: plan.guestAddress,
+  };
 }
 
 async function writeState(state: LabState): Promise<void> {

@@ -11,7 +11,7 @@ import { cacheDir, projectPath } from '../model/paths.js';
 import { LocalRunner } from '../exec/local.js';
 import type { CommandRunner } from '../exec/runner.js';
 import { writeCpio, type CpioEntry } from './cpio.js';
-import { resolveModules } from './kmod.js';
+import { resolveModules, type ResolvedModule } from './kmod.js';
 
 /** Bump when the image layout changes, so cached images are rebuilt. */
 const IMAGE_FORMAT = 4;
@@ -43,8 +43,13 @@ function sha256(...parts: Array<string | Buffer>): string {
   return hash.digest('hex');
 }
 
+interface KernelPackage {
+  readonly name: string;
+  readonly version: string;
+}
+
 /** The concrete kernel package linux-image-amd64 points at, e.g. linux-image-6.1.0-56-amd64 6.1.192-2. */
-export async function resolveKernelPackage(runner: CommandRunner): Promise<{ name: string; version: string } | null> {
+export async function resolveKernelPackage(runner: CommandRunner): Promise<KernelPackage | null> {
   const depends = await runner.run(['apt-cache', 'depends', KERNEL_META_PACKAGE], { check: false });
   const name = /Depends:\s*(linux-image-[\w.+-]+)/.exec(depends.stdout)?.[1];
   if (!name) return null;
@@ -79,71 +84,104 @@ export async function ensureGuestImage(runner: CommandRunner, log: Log = console
   if (!kernel) {
     const reuse = await findBuiltImage(inputs);
     if (reuse) return reuse;
-    log('setup: no package lists for the guest kernel; running apt-get update');
-    await runner.run(['apt-get', 'update', '-qq'], { timeoutMs: 600_000 });
-    kernel = await resolveKernelPackage(runner);
-    if (!kernel) throw new MigbenchError('MB_SETUP', `cannot resolve ${KERNEL_META_PACKAGE} to a kernel package (apt-cache depends ${KERNEL_META_PACKAGE})`);
+    kernel = await resolveKernelAfterUpdate(runner, log);
   }
   const key = sha256(inputs, kernel.name, kernel.version).slice(0, 16);
   const dir = join(cacheDir(), 'guest', `${inputs.slice(0, 12)}-${key}`);
   const cached = await readManifest(dir);
   if (cached) return cached;
+  return buildGuestImage(runner, log, { inputs, kernel, dir });
+}
 
+async function resolveKernelAfterUpdate(runner: CommandRunner, log: Log): Promise<KernelPackage> {
+  log('setup: no package lists for the guest kernel; running apt-get update');
+  await runner.run(['apt-get', 'update', '-qq'], { timeoutMs: 600_000 });
+  const kernel = await resolveKernelPackage(runner);
+  if (!kernel) throw new MigbenchError('MB_SETUP', `cannot resolve ${KERNEL_META_PACKAGE} to a kernel package (apt-cache depends ${KERNEL_META_PACKAGE})`);
+  return kernel;
+}
+
+/** What one build makes: the image for these inputs and this kernel, in dir. */
+interface ImageBuild {
+  readonly inputs: string;
+  readonly kernel: KernelPackage;
+  readonly dir: string;
+}
+
+async function buildGuestImage(runner: CommandRunner, log: Log, build: ImageBuild): Promise<GuestImage> {
+  const { kernel, dir } = build;
   log(`setup: building guest image (${kernel.name} ${kernel.version}, busybox-static, migbench agent) in ${dir}`);
   const started = Date.now();
   await mkdir(join(cacheDir(), 'guest'), { recursive: true });
   const work = await mkdtemp(join(cacheDir(), 'guest', 'build-'));
   try {
-    // apt-get download writes into its working directory.
-    const downloader = new LocalRunner({ cwd: work });
-    await downloader.run(['apt-get', 'download', '-q', '-o', 'APT::Sandbox::User=root', `${kernel.name}=${kernel.version}`], { timeoutMs: 600_000 }).catch((error: unknown) => {
-      throw new MigbenchError('MB_SETUP', `downloading the guest kernel ${kernel.name} failed`, { cause: error });
-    });
-    const debs = (await readdir(work)).filter((f) => f.startsWith(`${kernel.name}_`) && f.endsWith('.deb'));
-    if (debs.length === 0) throw new MigbenchError('MB_SETUP', `apt-get download left no ${kernel.name} .deb`);
-    const deb = join(work, debs[0]!);
-    const root = join(work, 'pkg');
-    await runner.run(['dpkg-deb', '-x', deb, root], { timeoutMs: 300_000 });
-    const release = (await readdir(join(root, 'lib/modules')))[0];
-    if (!release) throw new MigbenchError('MB_SETUP', `${kernel.name} contains no /lib/modules`);
+    const { root, release } = await unpackKernel(runner, work, kernel);
     const modules = await resolveModules(join(root, 'lib/modules', release, 'kernel'), GUEST_MODULES);
-
     const agentPath = join(work, 'migbench-agent');
     await runner.run(['gcc', '-O2', '-static', '-pthread', '-Wall', '-o', agentPath, projectPath('native/guest/agent.c')], { timeoutMs: 120_000 });
     const busybox = await readFile('/bin/busybox');
     if (!busybox.includes(Buffer.from('BusyBox'))) throw new MigbenchError('MB_SETUP', '/bin/busybox is not BusyBox (install busybox-static)');
-
-    const entries: CpioEntry[] = [
-      ...['bin', 'sbin', 'etc', 'proc', 'sys', 'dev', 'lib', 'lib/modules', 'tmp'].map((path) => ({ type: 'dir' as const, path })),
-      { type: 'chardev', path: 'dev/console', major: 5, minor: 1 },
-      { type: 'file', path: 'init', data: await readFile(projectPath('native/guest/init')), mode: 0o755 },
-      { type: 'file', path: 'bin/busybox', data: busybox, mode: 0o755 },
-      { type: 'file', path: 'sbin/migbench-agent', data: await readFile(agentPath), mode: 0o755 },
-      { type: 'file', path: 'etc/modules.order', data: Buffer.from(modules.map((m) => `${m.name}\n`).join('')) },
-      ...(await Promise.all(modules.map(async (m) => ({ type: 'file' as const, path: `lib/modules/${m.name}.ko`, data: await readFile(m.path) })))),
-    ];
-    const out = `${dir}.tmp`;
-    await rm(out, { recursive: true, force: true });
-    await mkdir(out, { recursive: true });
-    await copyFile(join(root, 'boot', `vmlinuz-${release}`), join(out, 'vmlinuz'));
-    const initrd = gzipSync(writeCpio(entries), { level: 6 });
-    await writeFile(join(out, 'initrd.img'), initrd);
-    const image: GuestImage = {
-      dir,
-      kernel: { name: 'vmlinuz', localPath: join(dir, 'vmlinuz'), sha256: sha256(await readFile(join(out, 'vmlinuz'))) },
-      initrd: { name: 'initrd.img', localPath: join(dir, 'initrd.img'), sha256: sha256(initrd) },
-      kernelPackage: `${kernel.name} ${kernel.version}`,
-      kernelVersion: release,
-      modules: modules.map((m) => m.name),
-    };
-    await writeFile(join(out, 'manifest.json'), `${JSON.stringify({ ...image, inputs }, null, 2)}\n`);
-    await rm(dir, { recursive: true, force: true });
-    await rename(out, dir);
+    const entries = await initramfsEntries(busybox, agentPath, modules);
+    const image = await writeImage(build, { root, release, entries, modules });
     log(`setup: guest image ready in ${((Date.now() - started) / 1000).toFixed(1)} s (kernel ${release}; modules ${image.modules.join(' ')})`);
     return image;
   } finally {
     await rm(work, { recursive: true, force: true });
   }
+}
+
+/** Downloads the kernel's .deb into work and extracts it: its root and its one release under /lib/modules. */
+async function unpackKernel(runner: CommandRunner, work: string, kernel: KernelPackage): Promise<{ root: string; release: string }> {
+  // apt-get download writes into its working directory.
+  const downloader = new LocalRunner({ cwd: work });
+  await downloader.run(['apt-get', 'download', '-q', '-o', 'APT::Sandbox::User=root', `${kernel.name}=${kernel.version}`], { timeoutMs: 600_000 }).catch((error: unknown) => {
+    throw new MigbenchError('MB_SETUP', `downloading the guest kernel ${kernel.name} failed`, { cause: error });
+  });
+  const debs = (await readdir(work)).filter((f) => f.startsWith(`${kernel.name}_`) && f.endsWith('.deb'));
+  if (debs.length === 0) throw new MigbenchError('MB_SETUP', `apt-get download left no ${kernel.name} .deb`);
+  const deb = join(work, debs[0]!);
+  const root = join(work, 'pkg');
+  await runner.run(['dpkg-deb', '-x', deb, root], { timeoutMs: 300_000 });
+  const release = (await readdir(join(root, 'lib/modules')))[0];
+  if (!release) throw new MigbenchError('MB_SETUP', `${kernel.name} contains no /lib/modules`);
+  return { root, release };
+}
+
+async function initramfsEntries(busybox: Buffer, agentPath: string, modules: readonly ResolvedModule[]): Promise<CpioEntry[]> {
+  return [
+    ...['bin', 'sbin', 'etc', 'proc', 'sys', 'dev', 'lib', 'lib/modules', 'tmp'].map((path) => ({ type: 'dir' as const, path })),
+    { type: 'chardev', path: 'dev/console', major: 5, minor: 1 },
+    { type: 'file', path: 'init', data: await readFile(projectPath('native/guest/init')), mode: 0o755 },
+    { type: 'file', path: 'bin/busybox', data: busybox, mode: 0o755 },
+    { type: 'file', path: 'sbin/migbench-agent', data: await readFile(agentPath), mode: 0o755 },
+    { type: 'file', path: 'etc/modules.order', data: Buffer.from(modules.map((m) => `${m.name}\n`).join('')) },
+    ...(await Promise.all(modules.map(async (m) => ({ type: 'file' as const, path: `lib/modules/${m.name}.ko`, data: await readFile(m.path) })))),
+  ];
+}
+
+/** Writes kernel, initrd and manifest beside dir, then moves them into place in one rename. */
+async function writeImage(
+  { inputs, kernel, dir }: ImageBuild,
+  built: { root: string; release: string; entries: CpioEntry[]; modules: readonly ResolvedModule[] },
+): Promise<GuestImage> {
+  const out = `${dir}.tmp`;
+  await rm(out, { recursive: true, force: true });
+  await mkdir(out, { recursive: true });
+  await copyFile(join(built.root, 'boot', `vmlinuz-${built.release}`), join(out, 'vmlinuz'));
+  const initrd = gzipSync(writeCpio(built.entries), { level: 6 });
+  await writeFile(join(out, 'initrd.img'), initrd);
+  const image: GuestImage = {
+    dir,
+    kernel: { name: 'vmlinuz', localPath: join(dir, 'vmlinuz'), sha256: sha256(await readFile(join(out, 'vmlinuz'))) },
+    initrd: { name: 'initrd.img', localPath: join(dir, 'initrd.img'), sha256: sha256(initrd) },
+    kernelPackage: `${kernel.name} ${kernel.version}`,
+    kernelVersion: built.release,
+    modules: built.modules.map((m) => m.name),
+  };
+  await writeFile(join(out, 'manifest.json'), `${JSON.stringify({ ...image, inputs }, null, 2)}\n`);
+  await rm(dir, { recursive: true, force: true });
+  await rename(out, dir);
+  return image;
 }
 
 async function findBuiltImage(inputs: string): Promise<GuestImage | null> {

@@ -1,6 +1,6 @@
 // Why a disk mirror failed, from the events QEMU 7.2 sends (shapes as in qapi/block-core.json).
 import { describe, expect, test } from 'vitest';
-import { mirrorFailure } from '../../../src/hypervisors/qemu/driver.js';
+import { mirrorFailure } from '../../../src/hypervisors/qemu/mirror.js';
 
 const at = (event: string, data: Record<string, unknown>) => ({ event, data, epochMs: 1 });
 
