@@ -20097,12 +20097,12 @@ var require_stringifyComment = __commonJS({
   "node_modules/yaml/dist/stringify/stringifyComment.js"(exports) {
     "use strict";
     var stringifyComment = (str) => str.replace(/^(?!$)(?: $)?/gm, "#");
-    function indentComment(comment, indent) {
-      if (/^\n+$/.test(comment))
-        return comment.substring(1);
-      return indent ? comment.replace(/^(?! *$)/gm, indent) : comment;
+    function indentComment(comment2, indent) {
+      if (/^\n+$/.test(comment2))
+        return comment2.substring(1);
+      return indent ? comment2.replace(/^(?! *$)/gm, indent) : comment2;
     }
-    var lineComment = (str, indent, comment) => str.endsWith("\n") ? indentComment(comment, indent) : comment.includes("\n") ? "\n" + indentComment(comment, indent) : (str.endsWith(" ") ? "" : " ") + comment;
+    var lineComment = (str, indent, comment2) => str.endsWith("\n") ? indentComment(comment2, indent) : comment2.includes("\n") ? "\n" + indentComment(comment2, indent) : (str.endsWith(" ") ? "" : " ") + comment2;
     exports.indentComment = indentComment;
     exports.lineComment = lineComment;
     exports.stringifyComment = stringifyComment;
@@ -20386,7 +20386,7 @@ ${indent}`) + "'";
     } catch {
       blockEndNewlines = /\n+(?!\n|$)/g;
     }
-    function blockString({ comment, type, value: value2 }, ctx, onComment, onChompKeep) {
+    function blockString({ comment: comment2, type, value: value2 }, ctx, onComment, onChompKeep) {
       const { blockQuote, commentString, lineWidth } = ctx.options;
       if (!blockQuote || /\n[\t ]+$/.test(value2)) {
         return quotedString(value2, ctx);
@@ -20438,8 +20438,8 @@ ${indent}`) + "'";
       }
       const indentSize = indent ? "2" : "1";
       let header = (startWithSpace ? indentSize : "") + chomp;
-      if (comment) {
-        header += " " + commentString(comment.replace(/ ?[\r\n]+/g, " "));
+      if (comment2) {
+        header += " " + commentString(comment2.replace(/ ?[\r\n]+/g, " "));
         if (onComment)
           onComment();
       }
@@ -20983,20 +20983,20 @@ var require_stringifyCollection = __commonJS({
       const stringify2 = flow ? stringifyFlowCollection : stringifyBlockCollection;
       return stringify2(collection, ctx, options);
     }
-    function stringifyBlockCollection({ comment, items }, ctx, { blockItemPrefix, flowChars, itemIndent, onChompKeep, onComment }) {
+    function stringifyBlockCollection({ comment: comment2, items }, ctx, { blockItemPrefix, flowChars, itemIndent, onChompKeep, onComment }) {
       const { indent, options: { commentString } } = ctx;
       const itemCtx = Object.assign({}, ctx, { indent: itemIndent, type: null });
       let chompKeep = false;
       const lines = [];
       for (let i = 0; i < items.length; ++i) {
         const item = items[i];
-        let comment2 = null;
+        let comment3 = null;
         if (identity.isNode(item)) {
           if (!chompKeep && item.spaceBefore)
             lines.push("");
           addCommentBefore(ctx, lines, item.commentBefore, chompKeep);
           if (item.comment)
-            comment2 = item.comment;
+            comment3 = item.comment;
         } else if (identity.isPair(item)) {
           const ik = identity.isNode(item.key) ? item.key : null;
           if (ik) {
@@ -21006,10 +21006,10 @@ var require_stringifyCollection = __commonJS({
           }
         }
         chompKeep = false;
-        let str2 = stringify.stringify(item, itemCtx, () => comment2 = null, () => chompKeep = true);
-        if (comment2)
-          str2 += stringifyComment.lineComment(str2, itemIndent, commentString(comment2));
-        if (chompKeep && comment2)
+        let str2 = stringify.stringify(item, itemCtx, () => comment3 = null, () => chompKeep = true);
+        if (comment3)
+          str2 += stringifyComment.lineComment(str2, itemIndent, commentString(comment3));
+        if (chompKeep && comment3)
           chompKeep = false;
         lines.push(blockItemPrefix + str2);
       }
@@ -21024,8 +21024,8 @@ var require_stringifyCollection = __commonJS({
 ${indent}${line}` : "\n";
         }
       }
-      if (comment) {
-        str += "\n" + stringifyComment.indentComment(commentString(comment), indent);
+      if (comment2) {
+        str += "\n" + stringifyComment.indentComment(commentString(comment2), indent);
         if (onComment)
           onComment();
       } else if (chompKeep && onChompKeep)
@@ -21045,13 +21045,13 @@ ${indent}${line}` : "\n";
       const lines = [];
       for (let i = 0; i < items.length; ++i) {
         const item = items[i];
-        let comment = null;
+        let comment2 = null;
         if (identity.isNode(item)) {
           if (item.spaceBefore)
             lines.push("");
           addCommentBefore(ctx, lines, item.commentBefore, false);
           if (item.comment)
-            comment = item.comment;
+            comment2 = item.comment;
         } else if (identity.isPair(item)) {
           const ik = identity.isNode(item.key) ? item.key : null;
           if (ik) {
@@ -21064,16 +21064,16 @@ ${indent}${line}` : "\n";
           const iv = identity.isNode(item.value) ? item.value : null;
           if (iv) {
             if (iv.comment)
-              comment = iv.comment;
+              comment2 = iv.comment;
             if (iv.commentBefore)
               reqNewline = true;
           } else if (item.value == null && ik?.comment) {
-            comment = ik.comment;
+            comment2 = ik.comment;
           }
         }
-        if (comment)
+        if (comment2)
           reqNewline = true;
-        let str = stringify.stringify(item, itemCtx, () => comment = null);
+        let str = stringify.stringify(item, itemCtx, () => comment2 = null);
         reqNewline || (reqNewline = lines.length > linesAtValue || str.includes("\n"));
         if (i < items.length - 1) {
           str += ",";
@@ -21085,8 +21085,8 @@ ${indent}${line}` : "\n";
             str += ",";
           }
         }
-        if (comment)
-          str += stringifyComment.lineComment(str, itemIndent, commentString(comment));
+        if (comment2)
+          str += stringifyComment.lineComment(str, itemIndent, commentString(comment2));
         lines.push(str);
         linesAtValue = lines.length;
       }
@@ -21110,11 +21110,11 @@ ${indent}${end}`;
         }
       }
     }
-    function addCommentBefore({ indent, options: { commentString } }, lines, comment, chompKeep) {
-      if (comment && chompKeep)
-        comment = comment.replace(/^\n+/, "");
-      if (comment) {
-        const ic = stringifyComment.indentComment(commentString(comment), indent);
+    function addCommentBefore({ indent, options: { commentString } }, lines, comment2, chompKeep) {
+      if (comment2 && chompKeep)
+        comment2 = comment2.replace(/^\n+/, "");
+      if (comment2) {
+        const ic = stringifyComment.indentComment(commentString(comment2), indent);
         lines.push(ic.trimStart());
       }
     }
@@ -21734,7 +21734,7 @@ var require_binary = __commonJS({
           return src;
         }
       },
-      stringify({ comment, type, value: value2 }, ctx, onComment, onChompKeep) {
+      stringify({ comment: comment2, type, value: value2 }, ctx, onComment, onChompKeep) {
         if (!value2)
           return "";
         const buf = value2;
@@ -21759,7 +21759,7 @@ var require_binary = __commonJS({
           }
           str = lines.join(type === Scalar.Scalar.BLOCK_LITERAL ? "\n" : " ");
         }
-        return stringifyString.stringifyString({ comment, type, value: str }, ctx, onComment, onChompKeep);
+        return stringifyString.stringifyString({ comment: comment2, type, value: str }, ctx, onComment, onChompKeep);
       }
     };
     exports.binary = binary;
@@ -22891,7 +22891,7 @@ var require_resolve_props = __commonJS({
       let spaceBefore = false;
       let atNewline = startOnNewline;
       let hasSpace = startOnNewline;
-      let comment = "";
+      let comment2 = "";
       let commentSep = "";
       let hasNewline = false;
       let reqSpace = false;
@@ -22925,18 +22925,18 @@ var require_resolve_props = __commonJS({
             if (!hasSpace)
               onError(token, "MISSING_CHAR", "Comments must be separated from other tokens by white space characters");
             const cb = token.source.substring(1) || " ";
-            if (!comment)
-              comment = cb;
+            if (!comment2)
+              comment2 = cb;
             else
-              comment += commentSep + cb;
+              comment2 += commentSep + cb;
             commentSep = "";
             atNewline = false;
             break;
           }
           case "newline":
             if (atNewline) {
-              if (comment)
-                comment += token.source;
+              if (comment2)
+                comment2 += token.source;
               else if (!found || indicator !== "seq-item-ind")
                 spaceBefore = true;
             } else
@@ -23004,7 +23004,7 @@ var require_resolve_props = __commonJS({
         comma,
         found,
         spaceBefore,
-        comment,
+        comment: comment2,
         hasNewline,
         anchor,
         tag,
@@ -23257,7 +23257,7 @@ var require_resolve_end = __commonJS({
   "node_modules/yaml/dist/compose/resolve-end.js"(exports) {
     "use strict";
     function resolveEnd(end, offset, reqSpace, onError) {
-      let comment = "";
+      let comment2 = "";
       if (end) {
         let hasSpace = false;
         let sep2 = "";
@@ -23271,15 +23271,15 @@ var require_resolve_end = __commonJS({
               if (reqSpace && !hasSpace)
                 onError(token, "MISSING_CHAR", "Comments must be separated from other tokens by white space characters");
               const cb = source.substring(1) || " ";
-              if (!comment)
-                comment = cb;
+              if (!comment2)
+                comment2 = cb;
               else
-                comment += sep2 + cb;
+                comment2 += sep2 + cb;
               sep2 = "";
               break;
             }
             case "newline":
-              if (comment)
+              if (comment2)
                 sep2 += source;
               hasSpace = true;
               break;
@@ -23289,7 +23289,7 @@ var require_resolve_end = __commonJS({
           offset += source.length;
         }
       }
-      return { comment, offset };
+      return { comment: comment2, offset };
     }
     exports.resolveEnd = resolveEnd;
   }
@@ -23688,7 +23688,7 @@ var require_resolve_block_scalar = __commonJS({
       if (error2 !== -1)
         onError(error2, "UNEXPECTED_TOKEN", `Block scalar header includes extra characters: ${source}`);
       let hasSpace = false;
-      let comment = "";
+      let comment2 = "";
       let length = source.length;
       for (let i = 1; i < props.length; ++i) {
         const token = props[i];
@@ -23705,7 +23705,7 @@ var require_resolve_block_scalar = __commonJS({
               onError(token, "MISSING_CHAR", message);
             }
             length += token.source.length;
-            comment = token.source.substring(1);
+            comment2 = token.source.substring(1);
             break;
           case "error":
             onError(token, "UNEXPECTED_TOKEN", token.message);
@@ -23721,7 +23721,7 @@ var require_resolve_block_scalar = __commonJS({
           }
         }
       }
-      return { mode, indent, chomp, comment, length };
+      return { mode, indent, chomp, comment: comment2, length };
     }
     function splitLines(source) {
       const split = source.split(/\n( *)/);
@@ -23967,7 +23967,7 @@ var require_compose_scalar = __commonJS({
     var resolveBlockScalar = require_resolve_block_scalar();
     var resolveFlowScalar = require_resolve_flow_scalar();
     function composeScalar(ctx, token, tagToken, onError) {
-      const { value: value2, type, comment, range } = token.type === "block-scalar" ? resolveBlockScalar.resolveBlockScalar(ctx, token, onError) : resolveFlowScalar.resolveFlowScalar(token, ctx.options.strict, onError);
+      const { value: value2, type, comment: comment2, range } = token.type === "block-scalar" ? resolveBlockScalar.resolveBlockScalar(ctx, token, onError) : resolveFlowScalar.resolveFlowScalar(token, ctx.options.strict, onError);
       const tagName = tagToken ? ctx.directives.tagName(tagToken.source, (msg) => onError(tagToken, "TAG_RESOLVE_FAILED", msg)) : null;
       let tag;
       if (ctx.options.stringKeys && ctx.atKey) {
@@ -23995,8 +23995,8 @@ var require_compose_scalar = __commonJS({
         scalar.tag = tagName;
       if (tag.format)
         scalar.format = tag.format;
-      if (comment)
-        scalar.comment = comment;
+      if (comment2)
+        scalar.comment = comment2;
       return scalar;
     }
     function findScalarTagByName(schema, value2, tagName, tagToken, onError) {
@@ -24082,7 +24082,7 @@ var require_compose_node = __commonJS({
     var CN = { composeNode, composeEmptyNode };
     function composeNode(ctx, token, props, onError) {
       const atKey = ctx.atKey;
-      const { spaceBefore, comment, anchor, tag } = props;
+      const { spaceBefore, comment: comment2, anchor, tag } = props;
       let node;
       let isSrcToken = true;
       switch (token.type) {
@@ -24126,17 +24126,17 @@ var require_compose_node = __commonJS({
       }
       if (spaceBefore)
         node.spaceBefore = true;
-      if (comment) {
+      if (comment2) {
         if (token.type === "scalar" && token.source === "")
-          node.comment = comment;
+          node.comment = comment2;
         else
-          node.commentBefore = comment;
+          node.commentBefore = comment2;
       }
       if (ctx.options.keepSourceTokens && isSrcToken)
         node.srcToken = token;
       return node;
     }
-    function composeEmptyNode(ctx, offset, before, pos, { spaceBefore, comment, anchor, tag, end }, onError) {
+    function composeEmptyNode(ctx, offset, before, pos, { spaceBefore, comment: comment2, anchor, tag, end }, onError) {
       const token = {
         type: "scalar",
         offset: utilEmptyScalarPosition.emptyScalarPosition(offset, before, pos),
@@ -24151,8 +24151,8 @@ var require_compose_node = __commonJS({
       }
       if (spaceBefore)
         node.spaceBefore = true;
-      if (comment) {
-        node.comment = comment;
+      if (comment2) {
+        node.comment = comment2;
         node.range[2] = end;
       }
       return node;
@@ -24238,14 +24238,14 @@ var require_composer = __commonJS({
       return [offset, offset + (typeof source === "string" ? source.length : 1)];
     }
     function parsePrelude(prelude) {
-      let comment = "";
+      let comment2 = "";
       let atComment = false;
       let afterEmptyLine = false;
       for (let i = 0; i < prelude.length; ++i) {
         const source = prelude[i];
         switch (source[0]) {
           case "#":
-            comment += (comment === "" ? "" : afterEmptyLine ? "\n\n" : "\n") + (source.substring(1) || " ");
+            comment2 += (comment2 === "" ? "" : afterEmptyLine ? "\n\n" : "\n") + (source.substring(1) || " ");
             atComment = true;
             afterEmptyLine = false;
             break;
@@ -24260,7 +24260,7 @@ var require_composer = __commonJS({
             atComment = false;
         }
       }
-      return { comment, afterEmptyLine };
+      return { comment: comment2, afterEmptyLine };
     }
     var Composer = class {
       constructor(options = {}) {
@@ -24280,25 +24280,25 @@ var require_composer = __commonJS({
         this.options = options;
       }
       decorate(doc, afterDoc) {
-        const { comment, afterEmptyLine } = parsePrelude(this.prelude);
-        if (comment) {
+        const { comment: comment2, afterEmptyLine } = parsePrelude(this.prelude);
+        if (comment2) {
           const dc = doc.contents;
           if (afterDoc) {
             doc.comment = doc.comment ? `${doc.comment}
-${comment}` : comment;
+${comment2}` : comment2;
           } else if (afterEmptyLine || doc.directives.docStart || !dc) {
-            doc.commentBefore = comment;
+            doc.commentBefore = comment2;
           } else if (identity.isCollection(dc) && !dc.flow && dc.items.length > 0) {
             let it = dc.items[0];
             if (identity.isPair(it))
               it = it.key;
             const cb = it.commentBefore;
-            it.commentBefore = cb ? `${comment}
-${cb}` : comment;
+            it.commentBefore = cb ? `${comment2}
+${cb}` : comment2;
           } else {
             const cb = dc.commentBefore;
-            dc.commentBefore = cb ? `${comment}
-${cb}` : comment;
+            dc.commentBefore = cb ? `${comment2}
+${cb}` : comment2;
           }
         }
         if (afterDoc) {
@@ -45128,6 +45128,27 @@ function overallVerdict(comparison) {
 }
 async function runGate(inputs, ctx, io, deps) {
   const pr = pullRequest(ctx);
+  refuseForkOnSelfHosted(pr, ctx, inputs);
+  const workspace = await prepareWorkspace(inputs, ctx, deps, io);
+  const { head, base, headPath, runFailed } = await measureOrRead(inputs, ctx, pr, workspace, deps, io);
+  await annotateFailures(workspace.out, head, io);
+  const reportPath = join2(workspace.out, "compare.md");
+  const { comparison, markdown } = await writeReport(base, head, workspace.configPath, reportPath);
+  await io.summary(`${await readFile5(reportPath, "utf8")}
+
+${resultsMarkdown(head)}`);
+  const commentId = pr && deps.octokit && inputs.comment !== "never" ? await comment(deps.octokit, ctx, pr, inputs, { markdown, comparison, runFailed }, io) : null;
+  const regressions = comparison?.counts.regression ?? 0;
+  return {
+    verdict: comparison ? overallVerdict(comparison) : "no comparison",
+    regressions,
+    commentId,
+    reportPath,
+    resultsPath: headPath,
+    failure: failureReason(inputs, regressions, runFailed)
+  };
+}
+function refuseForkOnSelfHosted(pr, ctx, inputs) {
   if (pr?.fork && ctx.runnerEnvironment === "self-hosted" && !inputs.allowForkPullRequests) {
     throw new MigbenchError(
       "MB_USAGE",
@@ -45135,38 +45156,47 @@ async function runGate(inputs, ctx, io, deps) {
       { userError: true }
     );
   }
+}
+async function prepareWorkspace(inputs, ctx, deps, io) {
   const out = resolve2(ctx.workspace, inputs.resultsDir);
   await mkdir3(out, { recursive: true });
   const configPath = resolve2(ctx.workspace, inputs.config);
   const scenarios = inputs.shard ? shardScenarios(await deps.scenarioNames(configPath), inputs.shard) : [];
   if (inputs.shard) io.log(`shard ${inputs.shard.index}/${inputs.shard.total}: ${scenarios.join(", ") || "no scenarios"}`);
-  let head;
-  let base = null;
-  let headPath;
-  let runFailed = false;
+  return { out, configPath, scenarios };
+}
+async function measureOrRead(inputs, ctx, pr, workspace, deps, io) {
   if (inputs.results) {
-    headPath = resolve2(ctx.workspace, inputs.results);
-    head = await readResults(headPath);
-    if (inputs.baseline !== "rerun") base = await readResults(resolve2(ctx.workspace, inputs.baseline.path));
-  } else if (inputs.baseline === "rerun" && pr && deps.octokit) {
-    const sha = await mergeBase(deps.octokit, { owner: ctx.owner, repo: ctx.repo, base: pr.baseRef, head: pr.headSha });
-    io.log(`baseline: the config at the merge-base ${sha.slice(0, 12)} of ${pr.baseRef}, run interleaved with the head's`);
-    const baseConfig = join2(await mkdtemp(join2(tmpdir(), "migbench-base-")), "base-config.yaml");
-    const shown = await deps.git.run(["git", "-C", ctx.workspace, "show", `${sha}:${inputs.config}`], { check: false });
-    if (!shown.ok)
-      throw new MigbenchError("MB_USAGE", `input baseline: cannot read ${inputs.config} at the merge-base ${sha}: ${shown.stderr.trim()} (fetch with fetch-depth: 0)`, {
-        userError: true
-      });
-    await writeFile3(baseConfig, shown.stdout);
-    runFailed = (await deps.measure.ab({ base: baseConfig, head: configPath, suites: inputs.suites, repeat: inputs.repeat, out, scenarios })).exitCode !== 0;
-    headPath = join2(out, "head", "results.json");
-    [base, head] = [await readResults(join2(out, "base", "results.json")), await readResults(headPath)];
-  } else {
-    runFailed = (await deps.measure.suites({ config: configPath, suites: inputs.suites, repeat: inputs.repeat, out, scenarios })).exitCode !== 0;
-    headPath = join2(out, "results.json");
-    head = await readResults(headPath);
-    if (inputs.baseline !== "rerun") base = await readResults(resolve2(ctx.workspace, inputs.baseline.path));
+    const headPath2 = resolve2(ctx.workspace, inputs.results);
+    const head2 = await readResults(headPath2);
+    return { head: head2, base: await readBaseline(inputs, ctx), headPath: headPath2, runFailed: false };
   }
+  if (inputs.baseline === "rerun" && pr && deps.octokit) return measureAgainstMergeBase(inputs, ctx, pr, workspace, { ...deps, octokit: deps.octokit }, io);
+  const { out, configPath, scenarios } = workspace;
+  const runFailed = (await deps.measure.suites({ config: configPath, suites: inputs.suites, repeat: inputs.repeat, out, scenarios })).exitCode !== 0;
+  const headPath = join2(out, "results.json");
+  const head = await readResults(headPath);
+  return { head, base: await readBaseline(inputs, ctx), headPath, runFailed };
+}
+async function readBaseline(inputs, ctx) {
+  return inputs.baseline !== "rerun" ? readResults(resolve2(ctx.workspace, inputs.baseline.path)) : null;
+}
+async function measureAgainstMergeBase(inputs, ctx, pr, { out, configPath, scenarios }, deps, io) {
+  const sha = await mergeBase(deps.octokit, { owner: ctx.owner, repo: ctx.repo, base: pr.baseRef, head: pr.headSha });
+  io.log(`baseline: the config at the merge-base ${sha.slice(0, 12)} of ${pr.baseRef}, run interleaved with the head's`);
+  const baseConfig = join2(await mkdtemp(join2(tmpdir(), "migbench-base-")), "base-config.yaml");
+  const shown = await deps.git.run(["git", "-C", ctx.workspace, "show", `${sha}:${inputs.config}`], { check: false });
+  if (!shown.ok)
+    throw new MigbenchError("MB_USAGE", `input baseline: cannot read ${inputs.config} at the merge-base ${sha}: ${shown.stderr.trim()} (fetch with fetch-depth: 0)`, {
+      userError: true
+    });
+  await writeFile3(baseConfig, shown.stdout);
+  const runFailed = (await deps.measure.ab({ base: baseConfig, head: configPath, suites: inputs.suites, repeat: inputs.repeat, out, scenarios })).exitCode !== 0;
+  const headPath = join2(out, "head", "results.json");
+  const [base, head] = [await readResults(join2(out, "base", "results.json")), await readResults(headPath)];
+  return { head, base, headPath, runFailed };
+}
+async function annotateFailures(out, head, io) {
   const failures = JSON.parse(await readFile5(join2(out, "failures.json"), "utf8").catch(() => "[]"));
   for (const f of failures) io.annotate(`${f.test}: ${f.message}`, f.file, f.line ?? void 0);
   for (const r of head.records) {
@@ -45177,48 +45207,46 @@ async function runGate(inputs, ctx, io, deps) {
         `suites/${r.suite}.test.ts`
       );
   }
-  let comparison = null;
-  let markdown = `## migbench: live migration
+}
+async function writeReport(base, head, configPath, reportPath) {
+  if (!base) {
+    const markdown2 = `## migbench: live migration
 
 No baseline to compare with (baseline: rerun needs a pull request).
 
 ${resultsMarkdown(head)}`;
-  const reportPath = join2(out, "compare.md");
-  if (base) {
-    const config = (await loadConfig(configPath).catch(() => null))?.config;
-    comparison = compareResults(base, head, {
-      ...config?.compare?.alpha !== void 0 && { alpha: config.compare.alpha },
-      ...config?.compare?.judge && { metrics: config.compare.judge },
-      ...config && { thresholds: compareThresholds(config) }
-    });
-    markdown = compareMarkdown(comparison, { fullReport: "the job summary and the results artifact" });
-    await writeFile3(reportPath, compareMarkdown(comparison, { samples: true, limit: Number.MAX_SAFE_INTEGER }));
-  } else {
-    await writeFile3(reportPath, markdown);
+    await writeFile3(reportPath, markdown2);
+    return { comparison: null, markdown: markdown2 };
   }
-  await io.summary(`${await readFile5(reportPath, "utf8")}
-
-${resultsMarkdown(head)}`);
-  let commentId = null;
-  if (pr && deps.octokit && inputs.comment !== "never") {
-    const notable = !comparison || comparison.rows.some((r) => r.verdict !== "unchanged") || runFailed;
-    const result = await upsertStickyComment(deps.octokit, {
-      owner: ctx.owner,
-      repo: ctx.repo,
-      issueNumber: pr.number,
-      id: `${inputs.config}${inputs.shard ? `#${inputs.shard.index}of${inputs.shard.total}` : ""}`.replace(/[^A-Za-z0-9._/-]/g, "-"),
-      body: markdown,
-      login: "github-actions[bot]",
-      onlyUpdate: inputs.comment === "on-change" && !notable
-    });
-    commentId = result.commentId;
-    io.log(`pull request comment: ${result.action}${result.commentId ? ` (${result.commentId})` : ""}`);
-  }
-  const regressions = comparison?.counts.regression ?? 0;
-  let failure = null;
-  if (inputs.failOn !== "never" && regressions) failure = `${regressions} regression${regressions === 1 ? "" : "s"} against the baseline`;
-  if (inputs.failOn === "threshold" && runFailed) failure = [failure, "a migration failed or a performance assertion did not hold"].filter(Boolean).join("; ");
-  return { verdict: comparison ? overallVerdict(comparison) : "no comparison", regressions, commentId, reportPath, resultsPath: headPath, failure };
+  const config = (await loadConfig(configPath).catch(() => null))?.config;
+  const comparison = compareResults(base, head, {
+    ...config?.compare?.alpha !== void 0 && { alpha: config.compare.alpha },
+    ...config?.compare?.judge && { metrics: config.compare.judge },
+    ...config && { thresholds: compareThresholds(config) }
+  });
+  const markdown = compareMarkdown(comparison, { fullReport: "the job summary and the results artifact" });
+  await writeFile3(reportPath, compareMarkdown(comparison, { samples: true, limit: Number.MAX_SAFE_INTEGER }));
+  return { comparison, markdown };
+}
+async function comment(octokit, ctx, pr, inputs, { markdown, comparison, runFailed }, io) {
+  const notable = !comparison || comparison.rows.some((r) => r.verdict !== "unchanged") || runFailed;
+  const result = await upsertStickyComment(octokit, {
+    owner: ctx.owner,
+    repo: ctx.repo,
+    issueNumber: pr.number,
+    id: `${inputs.config}${inputs.shard ? `#${inputs.shard.index}of${inputs.shard.total}` : ""}`.replace(/[^A-Za-z0-9._/-]/g, "-"),
+    body: markdown,
+    login: "github-actions[bot]",
+    onlyUpdate: inputs.comment === "on-change" && !notable
+  });
+  io.log(`pull request comment: ${result.action}${result.commentId ? ` (${result.commentId})` : ""}`);
+  return result.commentId;
+}
+function failureReason(inputs, regressions, runFailed) {
+  let reason = null;
+  if (inputs.failOn !== "never" && regressions) reason = `${regressions} regression${regressions === 1 ? "" : "s"} against the baseline`;
+  if (inputs.failOn === "threshold" && runFailed) reason = [reason, "a migration failed or a performance assertion did not hold"].filter(Boolean).join("; ");
+  return reason;
 }
 
 // src/action/inputs.ts
@@ -45251,9 +45279,9 @@ function readInputs(get3) {
     if (!m || Number(m[1]) < 1 || Number(m[1]) > Number(m[2])) throw new InputError("shard", `expected i/n with 1 \u2264 i \u2264 n, got "${shardText}"`);
     shard = { index: Number(m[1]), total: Number(m[2]) };
   }
-  const comment = oneOf(get3, "comment", ["always", "on-change", "never"], "on-change");
+  const comment2 = oneOf(get3, "comment", ["always", "on-change", "never"], "on-change");
   const githubToken = get3("github-token").trim();
-  if (!githubToken && comment !== "never") throw new InputError("github-token", "needed to comment on the pull request (or set comment: never)");
+  if (!githubToken && comment2 !== "never") throw new InputError("github-token", "needed to comment on the pull request (or set comment: never)");
   return {
     config: get3("config").trim() || "suites/migbench.config.yaml",
     suites: get3("suites").split(/[\s,]+/).filter(Boolean),
@@ -45261,7 +45289,7 @@ function readInputs(get3) {
     baseline: baselineText === "rerun" ? "rerun" : { path: baselineText },
     results: get3("results").trim() || void 0,
     githubToken,
-    comment,
+    comment: comment2,
     failOn: oneOf(get3, "fail-on", ["regression", "threshold", "never"], "regression"),
     shard,
     resultsDir: get3("results-dir").trim() || "migbench-results",

@@ -87,13 +87,51 @@ export function overallVerdict(comparison: Comparison): Verdict {
   return order.find((v) => comparison.counts[v] > 0) ?? 'unchanged';
 }
 
-export async function runGate(
-  inputs: ActionInputs,
-  ctx: GateContext,
-  io: GateIo,
-  deps: { measure: Measure; octokit: Octokit | null; git: CommandRunner; scenarioNames: (config: string) => Promise<string[]> },
-): Promise<GateResult> {
+/** What the gate runs through: measuring, GitHub's API (none without a token), git, and the config's scenario names. */
+interface GateDeps {
+  readonly measure: Measure;
+  readonly octokit: Octokit | null;
+  readonly git: CommandRunner;
+  readonly scenarioNames: (config: string) => Promise<string[]>;
+}
+
+/** Head's results (measured, or given), base's when there is a baseline, and whether the run failed. */
+interface Measured {
+  readonly head: ResultsFile;
+  readonly base: ResultsFile | null;
+  readonly headPath: string;
+  readonly runFailed: boolean;
+}
+
+/** Where this gate measures: the results folder, the head config, and the scenarios of its shard (none: all). */
+interface Workspace {
+  readonly out: string;
+  readonly configPath: string;
+  readonly scenarios: string[];
+}
+
+export async function runGate(inputs: ActionInputs, ctx: GateContext, io: GateIo, deps: GateDeps): Promise<GateResult> {
   const pr = pullRequest(ctx);
+  refuseForkOnSelfHosted(pr, ctx, inputs);
+  const workspace = await prepareWorkspace(inputs, ctx, deps, io);
+  const { head, base, headPath, runFailed } = await measureOrRead(inputs, ctx, pr, workspace, deps, io);
+  await annotateFailures(workspace.out, head, io);
+  const reportPath = join(workspace.out, 'compare.md');
+  const { comparison, markdown } = await writeReport(base, head, workspace.configPath, reportPath);
+  await io.summary(`${await readFile(reportPath, 'utf8')}\n\n${resultsMarkdown(head)}`);
+  const commentId = pr && deps.octokit && inputs.comment !== 'never' ? await comment(deps.octokit, ctx, pr, inputs, { markdown, comparison, runFailed }, io) : null;
+  const regressions = comparison?.counts.regression ?? 0;
+  return {
+    verdict: comparison ? overallVerdict(comparison) : 'no comparison',
+    regressions,
+    commentId,
+    reportPath,
+    resultsPath: headPath,
+    failure: failureReason(inputs, regressions, runFailed),
+  };
+}
+
+function refuseForkOnSelfHosted(pr: PullRequest | null, ctx: GateContext, inputs: ActionInputs): void {
   if (pr?.fork && ctx.runnerEnvironment === 'self-hosted' && !inputs.allowForkPullRequests) {
     throw new MigbenchError(
       'MB_USAGE',
@@ -101,41 +139,63 @@ export async function runGate(
       { userError: true },
     );
   }
+}
+
+async function prepareWorkspace(inputs: ActionInputs, ctx: GateContext, deps: GateDeps, io: GateIo): Promise<Workspace> {
   const out = resolve(ctx.workspace, inputs.resultsDir);
   await mkdir(out, { recursive: true });
   const configPath = resolve(ctx.workspace, inputs.config);
   const scenarios = inputs.shard ? shardScenarios(await deps.scenarioNames(configPath), inputs.shard) : [];
   if (inputs.shard) io.log(`shard ${inputs.shard.index}/${inputs.shard.total}: ${scenarios.join(', ') || 'no scenarios'}`);
+  return { out, configPath, scenarios };
+}
 
-  let head: ResultsFile;
-  let base: ResultsFile | null = null;
-  let headPath: string;
-  let runFailed = false;
+/** Results given as an input, else base and head run A/B (baseline: rerun on a pull request), else head alone. */
+async function measureOrRead(inputs: ActionInputs, ctx: GateContext, pr: PullRequest | null, workspace: Workspace, deps: GateDeps, io: GateIo): Promise<Measured> {
   if (inputs.results) {
-    headPath = resolve(ctx.workspace, inputs.results);
-    head = await readResults(headPath);
-    if (inputs.baseline !== 'rerun') base = await readResults(resolve(ctx.workspace, inputs.baseline.path));
-  } else if (inputs.baseline === 'rerun' && pr && deps.octokit) {
-    const sha = await mergeBase(deps.octokit, { owner: ctx.owner, repo: ctx.repo, base: pr.baseRef, head: pr.headSha });
-    io.log(`baseline: the config at the merge-base ${sha.slice(0, 12)} of ${pr.baseRef}, run interleaved with the head's`);
-    const baseConfig = join(await mkdtemp(join(tmpdir(), 'migbench-base-')), 'base-config.yaml');
-    const shown = await deps.git.run(['git', '-C', ctx.workspace, 'show', `${sha}:${inputs.config}`], { check: false });
-    if (!shown.ok)
-      throw new MigbenchError('MB_USAGE', `input baseline: cannot read ${inputs.config} at the merge-base ${sha}: ${shown.stderr.trim()} (fetch with fetch-depth: 0)`, {
-        userError: true,
-      });
-    await writeFile(baseConfig, shown.stdout);
-    runFailed = (await deps.measure.ab({ base: baseConfig, head: configPath, suites: inputs.suites, repeat: inputs.repeat, out, scenarios })).exitCode !== 0;
-    headPath = join(out, 'head', 'results.json');
-    [base, head] = [await readResults(join(out, 'base', 'results.json')), await readResults(headPath)];
-  } else {
-    runFailed = (await deps.measure.suites({ config: configPath, suites: inputs.suites, repeat: inputs.repeat, out, scenarios })).exitCode !== 0;
-    headPath = join(out, 'results.json');
-    head = await readResults(headPath);
-    if (inputs.baseline !== 'rerun') base = await readResults(resolve(ctx.workspace, inputs.baseline.path));
+    const headPath = resolve(ctx.workspace, inputs.results);
+    const head = await readResults(headPath);
+    return { head, base: await readBaseline(inputs, ctx), headPath, runFailed: false };
   }
+  if (inputs.baseline === 'rerun' && pr && deps.octokit) return measureAgainstMergeBase(inputs, ctx, pr, workspace, { ...deps, octokit: deps.octokit }, io);
+  const { out, configPath, scenarios } = workspace;
+  const runFailed = (await deps.measure.suites({ config: configPath, suites: inputs.suites, repeat: inputs.repeat, out, scenarios })).exitCode !== 0;
+  const headPath = join(out, 'results.json');
+  const head = await readResults(headPath);
+  return { head, base: await readBaseline(inputs, ctx), headPath, runFailed };
+}
 
-  // Failed assertions point at their line; failed runs and damaged guests at their suite file.
+/** A baseline given as a results file; none for rerun (without a pull request to rerun against). */
+async function readBaseline(inputs: ActionInputs, ctx: GateContext): Promise<ResultsFile | null> {
+  return inputs.baseline !== 'rerun' ? readResults(resolve(ctx.workspace, inputs.baseline.path)) : null;
+}
+
+/** Base is the config at the merge-base of the pull request, run interleaved with head's. */
+async function measureAgainstMergeBase(
+  inputs: ActionInputs,
+  ctx: GateContext,
+  pr: PullRequest,
+  { out, configPath, scenarios }: Workspace,
+  deps: GateDeps & { readonly octokit: Octokit },
+  io: GateIo,
+): Promise<Measured> {
+  const sha = await mergeBase(deps.octokit, { owner: ctx.owner, repo: ctx.repo, base: pr.baseRef, head: pr.headSha });
+  io.log(`baseline: the config at the merge-base ${sha.slice(0, 12)} of ${pr.baseRef}, run interleaved with the head's`);
+  const baseConfig = join(await mkdtemp(join(tmpdir(), 'migbench-base-')), 'base-config.yaml');
+  const shown = await deps.git.run(['git', '-C', ctx.workspace, 'show', `${sha}:${inputs.config}`], { check: false });
+  if (!shown.ok)
+    throw new MigbenchError('MB_USAGE', `input baseline: cannot read ${inputs.config} at the merge-base ${sha}: ${shown.stderr.trim()} (fetch with fetch-depth: 0)`, {
+      userError: true,
+    });
+  await writeFile(baseConfig, shown.stdout);
+  const runFailed = (await deps.measure.ab({ base: baseConfig, head: configPath, suites: inputs.suites, repeat: inputs.repeat, out, scenarios })).exitCode !== 0;
+  const headPath = join(out, 'head', 'results.json');
+  const [base, head] = [await readResults(join(out, 'base', 'results.json')), await readResults(headPath)];
+  return { head, base, headPath, runFailed };
+}
+
+/** Failed assertions point at their line; failed runs and damaged guests at their suite file. */
+async function annotateFailures(out: string, head: ResultsFile, io: GateIo): Promise<void> {
   const failures = JSON.parse(await readFile(join(out, 'failures.json'), 'utf8').catch(() => '[]')) as Array<{ file: string; line: number | null; test: string; message: string }>;
   for (const f of failures) io.annotate(`${f.test}: ${f.message}`, f.file, f.line ?? undefined);
   for (const r of head.records) {
@@ -146,43 +206,53 @@ export async function runGate(
         `suites/${r.suite}.test.ts`,
       );
   }
+}
 
-  let comparison: Comparison | null = null;
-  let markdown = `## migbench: live migration\n\nNo baseline to compare with (baseline: rerun needs a pull request).\n\n${resultsMarkdown(head)}`;
-  const reportPath = join(out, 'compare.md');
-  if (base) {
-    const config = (await loadConfig(configPath).catch(() => null))?.config;
-    comparison = compareResults(base, head, {
-      ...(config?.compare?.alpha !== undefined && { alpha: config.compare.alpha }),
-      ...(config?.compare?.judge && { metrics: config.compare.judge }),
-      ...(config && { thresholds: compareThresholds(config) }),
-    });
-    markdown = compareMarkdown(comparison, { fullReport: 'the job summary and the results artifact' });
-    await writeFile(reportPath, compareMarkdown(comparison, { samples: true, limit: Number.MAX_SAFE_INTEGER }));
-  } else {
+/** The comparison with the baseline (if any) in full at reportPath; the short form for the comment. */
+async function writeReport(base: ResultsFile | null, head: ResultsFile, configPath: string, reportPath: string): Promise<{ comparison: Comparison | null; markdown: string }> {
+  if (!base) {
+    const markdown = `## migbench: live migration\n\nNo baseline to compare with (baseline: rerun needs a pull request).\n\n${resultsMarkdown(head)}`;
     await writeFile(reportPath, markdown);
+    return { comparison: null, markdown };
   }
-  await io.summary(`${await readFile(reportPath, 'utf8')}\n\n${resultsMarkdown(head)}`);
+  const config = (await loadConfig(configPath).catch(() => null))?.config;
+  const comparison = compareResults(base, head, {
+    ...(config?.compare?.alpha !== undefined && { alpha: config.compare.alpha }),
+    ...(config?.compare?.judge && { metrics: config.compare.judge }),
+    ...(config && { thresholds: compareThresholds(config) }),
+  });
+  const markdown = compareMarkdown(comparison, { fullReport: 'the job summary and the results artifact' });
+  await writeFile(reportPath, compareMarkdown(comparison, { samples: true, limit: Number.MAX_SAFE_INTEGER }));
+  return { comparison, markdown };
+}
 
-  let commentId: number | null = null;
-  if (pr && deps.octokit && inputs.comment !== 'never') {
-    const notable = !comparison || comparison.rows.some((r) => r.verdict !== 'unchanged') || runFailed;
-    const result = await upsertStickyComment(deps.octokit, {
-      owner: ctx.owner,
-      repo: ctx.repo,
-      issueNumber: pr.number,
-      id: `${inputs.config}${inputs.shard ? `#${inputs.shard.index}of${inputs.shard.total}` : ''}`.replace(/[^A-Za-z0-9._/-]/g, '-'),
-      body: markdown,
-      login: 'github-actions[bot]',
-      onlyUpdate: inputs.comment === 'on-change' && !notable,
-    });
-    commentId = result.commentId;
-    io.log(`pull request comment: ${result.action}${result.commentId ? ` (${result.commentId})` : ''}`);
-  }
+/** One sticky comment per config (and shard); with comment: on-change, a new one only when something is notable. */
+async function comment(
+  octokit: Octokit,
+  ctx: GateContext,
+  pr: PullRequest,
+  inputs: ActionInputs,
+  { markdown, comparison, runFailed }: { markdown: string; comparison: Comparison | null; runFailed: boolean },
+  io: GateIo,
+): Promise<number | null> {
+  const notable = !comparison || comparison.rows.some((r) => r.verdict !== 'unchanged') || runFailed;
+  const result = await upsertStickyComment(octokit, {
+    owner: ctx.owner,
+    repo: ctx.repo,
+    issueNumber: pr.number,
+    id: `${inputs.config}${inputs.shard ? `#${inputs.shard.index}of${inputs.shard.total}` : ''}`.replace(/[^A-Za-z0-9._/-]/g, '-'),
+    body: markdown,
+    login: 'github-actions[bot]',
+    onlyUpdate: inputs.comment === 'on-change' && !notable,
+  });
+  io.log(`pull request comment: ${result.action}${result.commentId ? ` (${result.commentId})` : ''}`);
+  return result.commentId;
+}
 
-  const regressions = comparison?.counts.regression ?? 0;
-  let failure: string | null = null;
-  if (inputs.failOn !== 'never' && regressions) failure = `${regressions} regression${regressions === 1 ? '' : 's'} against the baseline`;
-  if (inputs.failOn === 'threshold' && runFailed) failure = [failure, 'a migration failed or a performance assertion did not hold'].filter(Boolean).join('; ');
-  return { verdict: comparison ? overallVerdict(comparison) : 'no comparison', regressions, commentId, reportPath, resultsPath: headPath, failure };
+/** Why the step fails (fail-on: regression, or threshold which adds failed runs), or null. */
+function failureReason(inputs: ActionInputs, regressions: number, runFailed: boolean): string | null {
+  let reason: string | null = null;
+  if (inputs.failOn !== 'never' && regressions) reason = `${regressions} regression${regressions === 1 ? '' : 's'} against the baseline`;
+  if (inputs.failOn === 'threshold' && runFailed) reason = [reason, 'a migration failed or a performance assertion did not hold'].filter(Boolean).join('; ');
+  return reason;
 }

@@ -97,118 +97,151 @@ export function parseShard(text: string): { index: number; total: number } {
   return { index: Number(m[1]), total: Number(m[2]) };
 }
 
+type ParsedArgs = { values: Record<string, string | boolean | string[] | undefined>; positionals: string[] };
+type ParseOptions = (options: ParseArgsConfig['options'], allowPositionals?: boolean) => ParsedArgs;
+
 export function parseCommand(argv: readonly string[]): Command {
   const [name, ...rest] = argv;
   if (name === undefined || name === 'help' || name === '--help' || name === '-h') return { name: 'help' };
-  const parse = (options: ParseArgsConfig['options'], allowPositionals = false): { values: Record<string, string | boolean | string[] | undefined>; positionals: string[] } => {
+  const parse = optionParser(name, rest);
+  switch (name) {
+    case 'setup':
+      parse({});
+      return { name };
+    case 'lab':
+      return labCommand(parse);
+    case 'run':
+    case 'start':
+      return runCommand(name, parse);
+    case 'report':
+      return reportCommand(parse);
+    case 'compare':
+      return compareCommand(parse);
+    case 'alert':
+      return alertCommand(parse);
+    case 'merge':
+      return mergeCommand(parse);
+    case 'export':
+      return exportCommand(parse);
+    case 'validate':
+      return validateCommand(parse);
+    default:
+      throw new UsageError(`unknown command "${name}" (try: migbench help)`);
+  }
+}
+
+/** node:util's parseArgs over the command's arguments, its complaints as UsageErrors that name the command. */
+function optionParser(name: string, rest: readonly string[]): ParseOptions {
+  return (options, allowPositionals = false) => {
     try {
       return parseArgs({ args: [...rest], options, allowPositionals, strict: true }) as never;
     } catch (error) {
       throw new UsageError(`${name}: ${(error as Error).message.replace(/\. To specify a positional.*$/, '')}`);
     }
   };
-  switch (name) {
-    case 'setup':
-      parse({});
-      return { name };
-    case 'lab': {
-      const { values, positionals } = parse({ with: { type: 'string', multiple: true } }, true);
-      const action = positionals[0];
-      if (positionals.length !== 1 || (action !== 'up' && action !== 'down' && action !== 'status')) throw new UsageError('lab needs one of: up, down, status');
-      const extras = (values.with as string[] | undefined) ?? [];
-      for (const extra of extras) if (extra !== 'libvirt') throw new UsageError(`lab up --with: unknown component ${JSON.stringify(extra)} (known: libvirt)`);
-      if (extras.length && action !== 'up') throw new UsageError('--with goes with lab up');
-      return { name, action, withLibvirt: extras.includes('libvirt') };
-    }
-    case 'run':
-    case 'start': {
-      const { values, positionals } = parse(
-        {
-          ab: { type: 'boolean' },
-          shard: { type: 'string' },
-          config: { type: 'string' },
-          suite: { type: 'string', multiple: true },
-          scenario: { type: 'string', multiple: true },
-          matrix: { type: 'string', multiple: true },
-          repeat: { type: 'string' },
-          out: { type: 'string' },
-          'keep-lab': { type: 'boolean' },
-        },
-        name === 'run',
-      );
-      if (values.ab && positionals.length !== 2) throw new UsageError('--ab needs two configs: --ab BASE_CONFIG HEAD_CONFIG');
-      if (!values.ab && positionals.length) throw new UsageError(`${name}: unexpected argument "${positionals[0]}"`);
-      if (values.ab && (values.matrix as string[] | undefined)?.length) throw new UsageError('--ab runs suites, not matrices');
-      return {
-        name,
-        options: {
-          config: (values.config as string | undefined) ?? DEFAULT_CONFIG,
-          suites: (values.suite as string[] | undefined) ?? [],
-          scenarios: (values.scenario as string[] | undefined) ?? [],
-          matrices: (values.matrix as string[] | undefined) ?? [],
-          repeat: positiveInteger(values.repeat as string | undefined, '--repeat'),
-          out: (values.out as string | undefined) ?? DEFAULT_OUT,
-          keepLab: Boolean(values['keep-lab']),
-          ...(values.ab && { ab: { base: positionals[0]!, head: positionals[1]! } }),
-          ...(values.shard !== undefined && { shard: parseShard(values.shard as string) }),
-        },
-      };
-    }
-    case 'report': {
-      const { values, positionals } = parse({ html: { type: 'boolean' } }, true);
-      if (positionals.length > 1) throw new UsageError('report takes at most one results file');
-      return { name, results: positionals[0] ?? `${DEFAULT_OUT}/results.json`, html: Boolean(values.html) };
-    }
-    case 'compare': {
-      const { values, positionals } = parse(
-        { config: { type: 'string' }, out: { type: 'string' }, json: { type: 'boolean' }, samples: { type: 'boolean' }, 'allow-environment-change': { type: 'boolean' } },
-        true,
-      );
-      if (positionals.length !== 2) throw new UsageError('compare needs two results files or folders: BASE HEAD');
-      return {
-        name,
-        options: {
-          base: positionals[0]!,
-          head: positionals[1]!,
-          config: values.config as string | undefined,
-          out: values.out as string | undefined,
-          json: Boolean(values.json),
-          allowEnvironmentChange: Boolean(values['allow-environment-change']),
-          samples: Boolean(values.samples),
-        },
-      };
-    }
-    case 'alert': {
-      const { values, positionals } = parse({ repo: { type: 'string' }, label: { type: 'string' }, config: { type: 'string' } }, true);
-      if (!/^[\w.-]+\/[\w.-]+$/.test((values.repo as string | undefined) ?? '')) throw new UsageError('alert needs --repo OWNER/REPO');
-      if (positionals.length !== 2) throw new UsageError('alert needs two results files or folders: BASE HEAD');
-      return {
-        name,
-        base: positionals[0]!,
-        head: positionals[1]!,
-        repository: values.repo as string,
-        label: (values.label as string | undefined) ?? 'migbench-regression',
-        config: values.config as string | undefined,
-      };
-    }
-    case 'merge': {
-      const { values, positionals } = parse({ out: { type: 'string' } }, true);
-      if (!values.out) throw new UsageError('merge needs --out DIR');
-      if (!positionals.length) throw new UsageError('merge needs the results files to combine');
-      return { name, out: values.out as string, inputs: positionals };
-    }
-    case 'export': {
-      const { values, positionals } = parse({ format: { type: 'string' } }, true);
-      const format = values.format as string | undefined;
-      if (format !== 'bmf' && format !== 'gab') throw new UsageError('export needs --format bmf or --format gab');
-      if (positionals.length > 1) throw new UsageError('export takes at most one results file');
-      return { name, format, results: positionals[0] ?? `${DEFAULT_OUT}/results.json` };
-    }
-    case 'validate': {
-      const { values } = parse({ config: { type: 'string' }, 'skip-credentials': { type: 'boolean' } });
-      return { name, config: (values.config as string | undefined) ?? DEFAULT_CONFIG, credentials: !values['skip-credentials'] };
-    }
-    default:
-      throw new UsageError(`unknown command "${name}" (try: migbench help)`);
-  }
+}
+
+function labCommand(parse: ParseOptions): Command {
+  const { values, positionals } = parse({ with: { type: 'string', multiple: true } }, true);
+  const action = positionals[0];
+  if (positionals.length !== 1 || (action !== 'up' && action !== 'down' && action !== 'status')) throw new UsageError('lab needs one of: up, down, status');
+  const extras = (values.with as string[] | undefined) ?? [];
+  for (const extra of extras) if (extra !== 'libvirt') throw new UsageError(`lab up --with: unknown component ${JSON.stringify(extra)} (known: libvirt)`);
+  if (extras.length && action !== 'up') throw new UsageError('--with goes with lab up');
+  return { name: 'lab', action, withLibvirt: extras.includes('libvirt') };
+}
+
+function runCommand(name: 'run' | 'start', parse: ParseOptions): Command {
+  const { values, positionals } = parse(
+    {
+      ab: { type: 'boolean' },
+      shard: { type: 'string' },
+      config: { type: 'string' },
+      suite: { type: 'string', multiple: true },
+      scenario: { type: 'string', multiple: true },
+      matrix: { type: 'string', multiple: true },
+      repeat: { type: 'string' },
+      out: { type: 'string' },
+      'keep-lab': { type: 'boolean' },
+    },
+    name === 'run',
+  );
+  if (values.ab && positionals.length !== 2) throw new UsageError('--ab needs two configs: --ab BASE_CONFIG HEAD_CONFIG');
+  if (!values.ab && positionals.length) throw new UsageError(`${name}: unexpected argument "${positionals[0]}"`);
+  if (values.ab && (values.matrix as string[] | undefined)?.length) throw new UsageError('--ab runs suites, not matrices');
+  return { name, options: runOptions(values, positionals) };
+}
+
+function runOptions(values: ParsedArgs['values'], positionals: readonly string[]): RunOptions {
+  return {
+    config: (values.config as string | undefined) ?? DEFAULT_CONFIG,
+    suites: (values.suite as string[] | undefined) ?? [],
+    scenarios: (values.scenario as string[] | undefined) ?? [],
+    matrices: (values.matrix as string[] | undefined) ?? [],
+    repeat: positiveInteger(values.repeat as string | undefined, '--repeat'),
+    out: (values.out as string | undefined) ?? DEFAULT_OUT,
+    keepLab: Boolean(values['keep-lab']),
+    ...(values.ab && { ab: { base: positionals[0]!, head: positionals[1]! } }),
+    ...(values.shard !== undefined && { shard: parseShard(values.shard as string) }),
+  };
+}
+
+function reportCommand(parse: ParseOptions): Command {
+  const { values, positionals } = parse({ html: { type: 'boolean' } }, true);
+  if (positionals.length > 1) throw new UsageError('report takes at most one results file');
+  return { name: 'report', results: positionals[0] ?? `${DEFAULT_OUT}/results.json`, html: Boolean(values.html) };
+}
+
+function compareCommand(parse: ParseOptions): Command {
+  const { values, positionals } = parse(
+    { config: { type: 'string' }, out: { type: 'string' }, json: { type: 'boolean' }, samples: { type: 'boolean' }, 'allow-environment-change': { type: 'boolean' } },
+    true,
+  );
+  if (positionals.length !== 2) throw new UsageError('compare needs two results files or folders: BASE HEAD');
+  return {
+    name: 'compare',
+    options: {
+      base: positionals[0]!,
+      head: positionals[1]!,
+      config: values.config as string | undefined,
+      out: values.out as string | undefined,
+      json: Boolean(values.json),
+      allowEnvironmentChange: Boolean(values['allow-environment-change']),
+      samples: Boolean(values.samples),
+    },
+  };
+}
+
+function alertCommand(parse: ParseOptions): Command {
+  const { values, positionals } = parse({ repo: { type: 'string' }, label: { type: 'string' }, config: { type: 'string' } }, true);
+  if (!/^[\w.-]+\/[\w.-]+$/.test((values.repo as string | undefined) ?? '')) throw new UsageError('alert needs --repo OWNER/REPO');
+  if (positionals.length !== 2) throw new UsageError('alert needs two results files or folders: BASE HEAD');
+  return {
+    name: 'alert',
+    base: positionals[0]!,
+    head: positionals[1]!,
+    repository: values.repo as string,
+    label: (values.label as string | undefined) ?? 'migbench-regression',
+    config: values.config as string | undefined,
+  };
+}
+
+function mergeCommand(parse: ParseOptions): Command {
+  const { values, positionals } = parse({ out: { type: 'string' } }, true);
+  if (!values.out) throw new UsageError('merge needs --out DIR');
+  if (!positionals.length) throw new UsageError('merge needs the results files to combine');
+  return { name: 'merge', out: values.out as string, inputs: positionals };
+}
+
+function exportCommand(parse: ParseOptions): Command {
+  const { values, positionals } = parse({ format: { type: 'string' } }, true);
+  const format = values.format as string | undefined;
+  if (format !== 'bmf' && format !== 'gab') throw new UsageError('export needs --format bmf or --format gab');
+  if (positionals.length > 1) throw new UsageError('export takes at most one results file');
+  return { name: 'export', format, results: positionals[0] ?? `${DEFAULT_OUT}/results.json` };
+}
+
+function validateCommand(parse: ParseOptions): Command {
+  const { values } = parse({ config: { type: 'string' }, 'skip-credentials': { type: 'boolean' } });
+  return { name: 'validate', config: (values.config as string | undefined) ?? DEFAULT_CONFIG, credentials: !values['skip-credentials'] };
 }

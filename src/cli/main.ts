@@ -2,7 +2,7 @@
 // an assertion failed, 2 the user's input was wrong (message only, no stack trace).
 import { mkdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { compareResults, comparisonExitCode } from '../analysis/comparison.js';
+import { compareResults, comparisonExitCode, type Comparison, type CompareOptions } from '../analysis/comparison.js';
 import { loadConfig } from '../config/load.js';
 import { assertCredentials, scenarioTargets } from '../config/credentials.js';
 import { resolveScenarios, suiteNames, matrixNames, resolveMatrix } from '../config/scenarios.js';
@@ -17,7 +17,7 @@ import { mergeResults, readResults } from '../model/results.js';
 import { LocalRunner } from '../exec/local.js';
 import { ensureGuestImage } from '../setup/image.js';
 import { ensureProbeTool, ensureVcsim } from '../setup/tools.js';
-import { parseCommand, USAGE } from './args.js';
+import { parseCommand, USAGE, type Command, type CompareCommandOptions } from './args.js';
 import { runSuites, type Io } from './run.js';
 
 export const stdio: Io = {
@@ -25,117 +25,148 @@ export const stdio: Io = {
   out: (text) => process.stdout.write(text),
 };
 
+type CommandNamed<N extends Command['name']> = Extract<Command, { readonly name: N }>;
+
 export async function main(argv: readonly string[], io: Io = stdio): Promise<number> {
   try {
-    const command = parseCommand(argv);
-    switch (command.name) {
-      case 'help':
-        io.out(`${USAGE}\n`);
-        return 0;
-      case 'setup': {
-        const image = await ensureGuestImage(new LocalRunner(), io.log);
-        const probe = await ensureProbeTool(io.log);
-        const vcsim = await ensureVcsim(io.log);
-        io.log(`setup: guest image ${image.dir} (${image.kernelPackage}); migbench-probe ${probe.localPath}${vcsim ? `; vcsim ${vcsim}` : ''}`);
-        return 0;
-      }
-      case 'lab': {
-        if (command.action === 'up') await labUp({ log: io.log, withLibvirt: command.withLibvirt });
-        else if (command.action === 'down') {
-          const { removedNamespaces } = await labDown({ log: io.log });
-          if (!removedNamespaces.length) io.log('lab: nothing to remove');
-        } else {
-          const status = await labStatus();
-          io.out(`${status.up ? 'lab is up' : 'lab is down'}\n`);
-          for (const ns of status.namespaces) io.out(`  ${ns.name}: ${ns.exists ? `present, ${ns.processes} processes` : 'absent'}\n`);
-          for (const problem of status.problems) io.out(`  - ${problem}\n`);
-          if (status.leftovers.length) {
-            io.out(`  left behind by a run whose teardown failed (\`migbench lab down\` removes them):\n`);
-            for (const leftover of status.leftovers) io.out(`  - ${leftover}\n`);
-          }
-          return status.up ? 0 : 1;
-        }
-        return 0;
-      }
-      case 'run':
-      case 'start':
-        return (await runSuites(command.options, io)).exitCode;
-      case 'report':
-        io.out(command.html ? renderHtmlReport(await readResults(await resultsPath(command.results))) : resultsMarkdown(await readResults(await resultsPath(command.results))));
-        return 0;
-      case 'compare': {
-        const o = command.options;
-        const [base, head] = [await readResults(await resultsPath(o.base)), await readResults(await resultsPath(o.head))];
-        const config = o.config ? (await loadConfig(o.config)).config : undefined;
-        const comparison = compareResults(base, head, {
-          ...(config?.compare?.alpha !== undefined && { alpha: config.compare.alpha }),
-          ...(config?.compare?.judge && { metrics: config.compare.judge }),
-          ...(config && { thresholds: compareThresholds(config) }),
-          allowEnvironmentChange: o.allowEnvironmentChange,
-        });
-        const markdown = compareMarkdown(comparison, { baseLabel: o.base, headLabel: o.head, samples: o.samples, ...(o.out && { fullReport: join(o.out, 'compare.md') }) });
-        if (o.out) {
-          await mkdir(o.out, { recursive: true });
-          await writeFile(join(o.out, 'compare.md'), compareMarkdown(comparison, { baseLabel: o.base, headLabel: o.head, samples: true, limit: Number.MAX_SAFE_INTEGER }));
-          await writeFile(join(o.out, 'compare.json'), `${JSON.stringify(comparison, null, 2)}\n`);
-        }
-        io.out(o.json ? `${JSON.stringify(comparison, null, 2)}\n` : markdown);
-        return comparisonExitCode(comparison);
-      }
-      case 'alert': {
-        const [base, head] = [await readResults(await resultsPath(command.base)), await readResults(await resultsPath(command.head))];
-        const config = command.config ? (await loadConfig(command.config)).config : undefined;
-        const comparison = compareResults(base, head, {
-          ...(config?.compare?.alpha !== undefined && { alpha: config.compare.alpha }),
-          ...(config?.compare?.judge && { metrics: config.compare.judge }),
-          ...(config && { thresholds: compareThresholds(config) }),
-        });
-        const token = process.env.GITHUB_TOKEN;
-        if (!token) throw new UsageError('alert needs a token in GITHUB_TOKEN (issues: write); it is never taken from the command line');
-        const { createGitHubClient, upsertRegressionIssue } = await import('../github/api.js');
-        const octokit = createGitHubClient({
-          token,
-          ...(process.env.GITHUB_API_URL && { baseUrl: process.env.GITHUB_API_URL }),
-          log: { debug: () => undefined, info: io.log, warn: io.log, error: io.log },
-        });
-        const [owner, repo] = command.repository.split('/') as [string, string];
-        const regressions = comparison.counts.regression;
-        const result = await upsertRegressionIssue(octokit, {
-          owner,
-          repo,
-          label: command.label,
-          title: 'migbench: live migration regression',
-          body: compareMarkdown(comparison, { baseLabel: command.base, headLabel: command.head }),
-          regressed: regressions > 0,
-        });
-        io.out(`${regressions} regression${regressions === 1 ? '' : 's'}; issue ${result.issueNumber ?? '—'}: ${result.action}\n`);
-        return comparisonExitCode(comparison);
-      }
-      case 'merge': {
-        const writer = await mergeResults(command.out, command.inputs);
-        io.out(`${writer.path}: ${writer.records.length} records from ${command.inputs.length} files\n`);
-        return 0;
-      }
-      case 'export': {
-        const results = await readResults(await resultsPath(command.results));
-        io.out(`${JSON.stringify(command.format === 'bmf' ? toBencherMetricFormat(results) : toGithubActionBenchmark(results), null, 2)}\n`);
-        return 0;
-      }
-      case 'validate': {
-        const loaded = await loadConfig(command.config);
-        const { config } = loaded;
-        // What a run would log in with, for the targets its scenarios use: set and readable, never shown.
-        if (command.credentials) assertCredentials(loaded, scenarioTargets(config));
-        const counts = suiteNames(config).map((s) => `${s} (${resolveScenarios(config, s).length} scenarios)`);
-        const matrices = matrixNames(config).map((m) => `${m} (${resolveMatrix(config, m).length} scenarios)`);
-        io.out(`${command.config}: valid; suites: ${counts.join(', ')}${matrices.length ? `; matrices: ${matrices.join(', ')}` : ''}\n`);
-        return 0;
-      }
-    }
+    return await dispatch(parseCommand(argv), io);
   } catch (error) {
     io.log(`migbench: ${formatError(error, { stack: Boolean(process.env.MIGBENCH_DEBUG) && !isUserError(error) })}`);
     return isUserError(error) ? 2 : 1;
   }
+}
+
+async function dispatch(command: Command, io: Io): Promise<number> {
+  switch (command.name) {
+    case 'help':
+      io.out(`${USAGE}\n`);
+      return 0;
+    case 'setup':
+      return setup(io);
+    case 'lab':
+      return lab(command, io);
+    case 'run':
+    case 'start':
+      return (await runSuites(command.options, io)).exitCode;
+    case 'report':
+      return report(command, io);
+    case 'compare':
+      return compare(command.options, io);
+    case 'alert':
+      return alert(command, io);
+    case 'merge':
+      return merge(command, io);
+    case 'export':
+      return exportResults(command, io);
+    case 'validate':
+      return validate(command, io);
+  }
+}
+
+async function setup(io: Io): Promise<number> {
+  const image = await ensureGuestImage(new LocalRunner(), io.log);
+  const probe = await ensureProbeTool(io.log);
+  const vcsim = await ensureVcsim(io.log);
+  io.log(`setup: guest image ${image.dir} (${image.kernelPackage}); migbench-probe ${probe.localPath}${vcsim ? `; vcsim ${vcsim}` : ''}`);
+  return 0;
+}
+
+async function lab(command: CommandNamed<'lab'>, io: Io): Promise<number> {
+  if (command.action === 'up') await labUp({ log: io.log, withLibvirt: command.withLibvirt });
+  else if (command.action === 'down') {
+    const { removedNamespaces } = await labDown({ log: io.log });
+    if (!removedNamespaces.length) io.log('lab: nothing to remove');
+  } else return printLabStatus(io);
+  return 0;
+}
+
+/** `lab status`: exit code 0 when the lab is up. */
+async function printLabStatus(io: Io): Promise<number> {
+  const status = await labStatus();
+  io.out(`${status.up ? 'lab is up' : 'lab is down'}\n`);
+  for (const ns of status.namespaces) io.out(`  ${ns.name}: ${ns.exists ? `present, ${ns.processes} processes` : 'absent'}\n`);
+  for (const problem of status.problems) io.out(`  - ${problem}\n`);
+  if (status.leftovers.length) {
+    io.out(`  left behind by a run whose teardown failed (\`migbench lab down\` removes them):\n`);
+    for (const leftover of status.leftovers) io.out(`  - ${leftover}\n`);
+  }
+  return status.up ? 0 : 1;
+}
+
+async function report(command: CommandNamed<'report'>, io: Io): Promise<number> {
+  io.out(command.html ? renderHtmlReport(await readResults(await resultsPath(command.results))) : resultsMarkdown(await readResults(await resultsPath(command.results))));
+  return 0;
+}
+
+async function compare(o: CompareCommandOptions, io: Io): Promise<number> {
+  const comparison = await compareFiles(o.base, o.head, o.config, { allowEnvironmentChange: o.allowEnvironmentChange });
+  const markdown = compareMarkdown(comparison, { baseLabel: o.base, headLabel: o.head, samples: o.samples, ...(o.out && { fullReport: join(o.out, 'compare.md') }) });
+  if (o.out) {
+    await mkdir(o.out, { recursive: true });
+    await writeFile(join(o.out, 'compare.md'), compareMarkdown(comparison, { baseLabel: o.base, headLabel: o.head, samples: true, limit: Number.MAX_SAFE_INTEGER }));
+    await writeFile(join(o.out, 'compare.json'), `${JSON.stringify(comparison, null, 2)}\n`);
+  }
+  io.out(o.json ? `${JSON.stringify(comparison, null, 2)}\n` : markdown);
+  return comparisonExitCode(comparison);
+}
+
+/** Compares two results files (or folders), judged by the compare section of the config when one is given. */
+async function compareFiles(basePath: string, headPath: string, configPath: string | undefined, options: CompareOptions = {}): Promise<Comparison> {
+  const [base, head] = [await readResults(await resultsPath(basePath)), await readResults(await resultsPath(headPath))];
+  const config = configPath ? (await loadConfig(configPath)).config : undefined;
+  return compareResults(base, head, {
+    ...(config?.compare?.alpha !== undefined && { alpha: config.compare.alpha }),
+    ...(config?.compare?.judge && { metrics: config.compare.judge }),
+    ...(config && { thresholds: compareThresholds(config) }),
+    ...options,
+  });
+}
+
+async function alert(command: CommandNamed<'alert'>, io: Io): Promise<number> {
+  const comparison = await compareFiles(command.base, command.head, command.config);
+  const token = process.env.GITHUB_TOKEN;
+  if (!token) throw new UsageError('alert needs a token in GITHUB_TOKEN (issues: write); it is never taken from the command line');
+  const { createGitHubClient, upsertRegressionIssue } = await import('../github/api.js');
+  const octokit = createGitHubClient({
+    token,
+    ...(process.env.GITHUB_API_URL && { baseUrl: process.env.GITHUB_API_URL }),
+    log: { debug: () => undefined, info: io.log, warn: io.log, error: io.log },
+  });
+  const [owner, repo] = command.repository.split('/') as [string, string];
+  const regressions = comparison.counts.regression;
+  const result = await upsertRegressionIssue(octokit, {
+    owner,
+    repo,
+    label: command.label,
+    title: 'migbench: live migration regression',
+    body: compareMarkdown(comparison, { baseLabel: command.base, headLabel: command.head }),
+    regressed: regressions > 0,
+  });
+  io.out(`${regressions} regression${regressions === 1 ? '' : 's'}; issue ${result.issueNumber ?? '—'}: ${result.action}\n`);
+  return comparisonExitCode(comparison);
+}
+
+async function merge(command: CommandNamed<'merge'>, io: Io): Promise<number> {
+  const writer = await mergeResults(command.out, command.inputs);
+  io.out(`${writer.path}: ${writer.records.length} records from ${command.inputs.length} files\n`);
+  return 0;
+}
+
+async function exportResults(command: CommandNamed<'export'>, io: Io): Promise<number> {
+  const results = await readResults(await resultsPath(command.results));
+  io.out(`${JSON.stringify(command.format === 'bmf' ? toBencherMetricFormat(results) : toGithubActionBenchmark(results), null, 2)}\n`);
+  return 0;
+}
+
+async function validate(command: CommandNamed<'validate'>, io: Io): Promise<number> {
+  const loaded = await loadConfig(command.config);
+  const { config } = loaded;
+  // What a run would log in with, for the targets its scenarios use: set and readable, never shown.
+  if (command.credentials) assertCredentials(loaded, scenarioTargets(config));
+  const counts = suiteNames(config).map((s) => `${s} (${resolveScenarios(config, s).length} scenarios)`);
+  const matrices = matrixNames(config).map((m) => `${m} (${resolveMatrix(config, m).length} scenarios)`);
+  io.out(`${command.config}: valid; suites: ${counts.join(', ')}${matrices.length ? `; matrices: ${matrices.join(', ')}` : ''}\n`);
+  return 0;
 }
 
 /** A results file, or a folder holding results.json. */

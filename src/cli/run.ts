@@ -5,7 +5,7 @@ import { access, writeFile } from 'node:fs/promises';
 import { constants as osConstants } from 'node:os';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import { startVitest } from 'vitest/node';
-import { compareResults, comparisonExitCode } from '../analysis/comparison.js';
+import { compareResults, comparisonExitCode, type Comparison } from '../analysis/comparison.js';
 import { loadConfig } from '../config/load.js';
 import { assertCredentials } from '../config/credentials.js';
 import { matrixNames, resolveMatrix, resolveScenarios, suiteNames } from '../config/scenarios.js';
@@ -22,6 +22,8 @@ import { readResults, ResultsWriter } from '../model/results.js';
 import { ResultsReporter } from '../vitest/reporter.js';
 import type { MigbenchRunContext } from '../vitest/suite.js';
 import type { MigbenchConfig } from '../generated/config.js';
+import type { ResultsFile } from '../generated/results.js';
+import type { Scenario } from '../model/scenario.js';
 import type { RunOptions } from './args.js';
 
 export interface RunSummary {
@@ -66,8 +68,52 @@ export async function runSuites(options: RunOptions, io: Io): Promise<RunSummary
   if (options.ab) return runAb(options, options.ab, io);
   const configPath = isAbsolute(options.config) ? options.config : resolve(options.config);
   const loaded = await loadConfig(configPath);
-  const known = suiteNames(loaded.config);
-  const knownMatrices = matrixNames(loaded.config);
+  const suites = selectedSuites(options, loaded.config);
+  const files = await suiteFiles(suites, options.matrices);
+  const selected = selectScenarios(options, loaded.config, suites, io);
+  const names = options.shard || options.scenarios.length ? [...new Set(selected.map((s) => s.name))] : [];
+  const outDir = isAbsolute(options.out) ? options.out : resolve(options.out);
+  const source = { path: relative(process.cwd(), configPath) || configPath, sha256: loaded.sha256 };
+  if ((options.shard || options.scenarios.length) && !names.length) {
+    const empty = await ResultsWriter.create(outDir, source);
+    return { exitCode: 0, resultsPath: empty.path, markdownPath: '', records: 0 };
+  }
+
+  // Bring the lab up when a selected scenario runs there, and take down only what we started.
+  // Credentials of the targets this run uses, checked before anything connects.
+  const targets = selected.map((s) => s.target);
+  assertCredentials(loaded, targets);
+  const startedLab = await ensureLab(loaded.config, targets, io);
+
+  const writer = await ResultsWriter.create(outDir, source);
+  const reporter = new ResultsReporter(writer);
+  const { failed, signal } = await runUnderVitest(
+    {
+      files,
+      context: { configPath, matrices: [...options.matrices], ...(options.repeat !== undefined && { repeat: options.repeat }) },
+      // Whole names only: "idle-256" must not select "storage-idle-256".
+      ...(names.length && { testNamePattern: `(?:^|\\s)(?:${names.map(escapeRegExp).join('|')}) #\\d+$` }),
+    },
+    { reporter, outDir, takeLabDown: startedLab && !options.keepLab },
+    io,
+  );
+  const { results, markdownPath } = await writeRunReports(
+    outDir,
+    writer.path,
+    reporter,
+    selected.some((s) => isLabTarget(loaded.config, s.target)),
+    io,
+  );
+  // The tests decide: a cancelled non-converging matrix scenario is a result, not a failure.
+  const anyFailed = failed || results.records.length === 0;
+  if (signal) io.log(`migbench: stopped by ${signal}; ${results.records.length} records kept in ${relative(process.cwd(), writer.path) || writer.path}`);
+  return { exitCode: signal ? signalExitCode(signal) : anyFailed ? 1 : 0, resultsPath: writer.path, markdownPath, records: results.records.length };
+}
+
+/** The suites to run: those named, else (unless matrices are named) all of the config's; every name checked. */
+function selectedSuites(options: RunOptions, config: MigbenchConfig): string[] {
+  const known = suiteNames(config);
+  const knownMatrices = matrixNames(config);
   for (const matrix of options.matrices) {
     if (!knownMatrices.includes(matrix)) throw new UsageError(`no matrix "${matrix}" in ${options.config} (it has: ${knownMatrices.join(', ') || 'none'})`);
   }
@@ -76,6 +122,11 @@ export async function runSuites(options: RunOptions, io: Io): Promise<RunSummary
   for (const suite of suites) {
     if (!known.includes(suite)) throw new UsageError(`no suite "${suite}" in ${options.config} (it has: ${known.join(', ')})`);
   }
+  return suites;
+}
+
+/** The test files of the suites, and the matrix suite's when matrices run. */
+async function suiteFiles(suites: readonly string[], matrices: readonly string[]): Promise<string[]> {
   const files: string[] = [];
   for (const suite of suites) {
     const file = projectPath('suites', `${suite}.test.ts`);
@@ -86,88 +137,43 @@ export async function runSuites(options: RunOptions, io: Io): Promise<RunSummary
     }
     files.push(file);
   }
-  if (options.matrices.length) files.push(projectPath('suites', 'matrix.test.ts'));
-  const scenarios = [...suites.flatMap((s) => resolveScenarios(loaded.config, s)), ...options.matrices.flatMap((m) => resolveMatrix(loaded.config, m).map((p) => p.resolved))];
+  if (matrices.length) files.push(projectPath('suites', 'matrix.test.ts'));
+  return files;
+}
+
+/** The scenarios of the suites and matrices, narrowed to those named and then to this shard. */
+function selectScenarios(options: RunOptions, config: MigbenchConfig, suites: readonly string[], io: Io): Scenario[] {
+  const scenarios = [...suites.flatMap((s) => resolveScenarios(config, s)), ...options.matrices.flatMap((m) => resolveMatrix(config, m).map((p) => p.resolved))];
   for (const name of options.scenarios) {
     if (!scenarios.some((s) => s.name === name)) throw new UsageError(`no scenario "${name}" in the suites selected (${[...suites, ...options.matrices].join(', ')})`);
   }
-  let selected = options.scenarios.length ? scenarios.filter((s) => options.scenarios.includes(s.name)) : scenarios;
-  if (options.shard) {
-    const mine = new Set(
-      shardScenarios(
-        selected.map((s) => s.name),
-        options.shard,
-      ),
-    );
-    selected = selected.filter((s) => mine.has(s.name));
-    io.log(`shard ${options.shard.index}/${options.shard.total}: ${[...mine].join(', ') || 'no scenarios'}`);
-  }
-  const names = options.shard || options.scenarios.length ? [...new Set(selected.map((s) => s.name))] : [];
-  if ((options.shard || options.scenarios.length) && !names.length) {
-    const outDir = isAbsolute(options.out) ? options.out : resolve(options.out);
-    const empty = await ResultsWriter.create(outDir, { path: relative(process.cwd(), configPath) || configPath, sha256: loaded.sha256 });
-    return { exitCode: 0, resultsPath: empty.path, markdownPath: '', records: 0 };
-  }
-
-  // Bring the lab up when a selected scenario runs there, and take down only what we started.
-  // Credentials of the targets this run uses, checked before anything connects.
-  assertCredentials(
-    loaded,
-    selected.map((s) => s.target),
+  const selected = options.scenarios.length ? scenarios.filter((s) => options.scenarios.includes(s.name)) : scenarios;
+  if (!options.shard) return selected;
+  const mine = new Set(
+    shardScenarios(
+      selected.map((s) => s.name),
+      options.shard,
+    ),
   );
-  const startedLab = await ensureLab(
-    loaded.config,
-    selected.map((s) => s.target),
-    io,
-  );
+  io.log(`shard ${options.shard.index}/${options.shard.total}: ${[...mine].join(', ') || 'no scenarios'}`);
+  return selected.filter((s) => mine.has(s.name));
+}
 
-  const outDir = isAbsolute(options.out) ? options.out : resolve(options.out);
-  const writer = await ResultsWriter.create(outDir, { path: relative(process.cwd(), configPath) || configPath, sha256: loaded.sha256 });
-  const reporter = new ResultsReporter(writer);
-  let failed = true;
-  const stopFile = join(outDir, '.migbench-stop');
-  const signals = stopOnSignals(reporter, io, stopFile);
-  try {
-    const vitest = await startVitest(
-      'test',
-      files,
-      {
-        ...suiteRunOptions(reporter, { configPath, stopFile, matrices: [...options.matrices], ...(options.repeat !== undefined && { repeat: options.repeat }) }),
-        // Whole names only: "idle-256" must not select "storage-idle-256".
-        ...(names.length && { testNamePattern: `(?:^|\\s)(?:${names.map(escapeRegExp).join('|')}) #\\d+$` }),
-      },
-      {},
-      {},
-    );
-    failed = vitest.state.getCountOfFailedTests() > 0 || vitest.state.getUnhandledErrors().length > 0 || reporter.errors.length > 0;
-    for (const error of reporter.errors) io.log(`migbench: could not write a record: ${errorMessage(error)}`);
-    await vitest.close();
-  } finally {
-    signals.remove();
-    await runCleanups(startedLab && !options.keepLab ? [['lab down', () => labDown({ log: io.log })]] : []);
-    // vitest sets process.exitCode itself; migbench decides its own.
-    process.exitCode = undefined;
-  }
-
-  await writeFile(join(outDir, 'failures.json'), `${JSON.stringify(reporter.failures, null, 2)}\n`);
-  const results = await readResults(writer.path);
+/** failures.json, results.md and results.html beside results.json; the table on stdout. */
+async function writeRunReports(outDir: string, resultsPath: string, reporter: ResultsReporter, onLab: boolean, io: Io): Promise<{ results: ResultsFile; markdownPath: string }> {
+  await writeFailures(outDir, reporter);
+  const results = await readResults(resultsPath);
   const markdown = resultsMarkdown(results);
   const markdownPath = join(outDir, 'results.md');
   await writeFile(markdownPath, markdown);
   await writeFile(join(outDir, 'results.html'), renderHtmlReport(results));
   io.out(`\n${markdown}`);
   io.out(
-    `Results: ${relative(process.cwd(), writer.path) || writer.path} (${results.records.length} records), table: ${relative(process.cwd(), markdownPath) || markdownPath}, charts: ${relative(process.cwd(), join(outDir, 'results.html'))}\n`,
+    `Results: ${relative(process.cwd(), resultsPath) || resultsPath} (${results.records.length} records), table: ${relative(process.cwd(), markdownPath) || markdownPath}, charts: ${relative(process.cwd(), join(outDir, 'results.html'))}\n`,
   );
-  const warning = teardownWarning(
-    results,
-    selected.some((s) => isLabTarget(loaded.config, s.target)),
-  );
+  const warning = teardownWarning(results, onLab);
   if (warning) io.log(warning);
-  // The tests decide: a cancelled non-converging matrix scenario is a result, not a failure.
-  const anyFailed = failed || results.records.length === 0;
-  if (signals.received) io.log(`migbench: stopped by ${signals.received}; ${results.records.length} records kept in ${relative(process.cwd(), writer.path) || writer.path}`);
-  return { exitCode: signals.received ? signalExitCode(signals.received) : anyFailed ? 1 : 0, resultsPath: writer.path, markdownPath, records: results.records.length };
+  return { results, markdownPath };
 }
 
 /**
@@ -177,46 +183,101 @@ export async function runSuites(options: RunOptions, io: Io): Promise<RunSummary
 async function runAb(options: RunOptions, ab: { base: string; head: string }, io: Io): Promise<RunSummary> {
   const paths = { base: resolve(ab.base), head: resolve(ab.head) };
   const [base, head] = [await loadConfig(paths.base), await loadConfig(paths.head)];
-  const common = suiteNames(base.config).filter((s) => suiteNames(head.config).includes(s));
-  const suites = options.suites.length ? [...options.suites] : common;
-  for (const suite of suites) {
-    if (!common.includes(suite)) throw new UsageError(`suite "${suite}" is not in both configs (both have: ${common.join(', ') || 'none'})`);
-  }
-  const scenarios = suites.flatMap((s) => resolveScenarios(base.config, s).filter((b) => resolveScenarios(head.config, s).some((h) => h.name === b.name)));
-  for (const name of options.scenarios) {
-    if (!scenarios.some((s) => s.name === name)) throw new UsageError(`no scenario "${name}" in both configs' suites (${suites.join(', ')})`);
-  }
-  if (!scenarios.length) throw new UsageError('the two configs share no scenario: A/B compares scenarios of the same name');
-
-  for (const config of [base, head])
-    assertCredentials(
-      config,
-      scenarios.map((s) => s.target),
-    );
-  const startedLab = await ensureLab(
-    head.config,
-    scenarios.map((s) => s.target),
-    io,
-  );
+  const { suites, scenarios } = commonScenarios(options, base.config, head.config);
+  const targets = scenarios.map((s) => s.target);
+  for (const config of [base, head]) assertCredentials(config, targets);
+  const startedLab = await ensureLab(head.config, targets, io);
   const outDir = isAbsolute(options.out) ? options.out : resolve(options.out);
   const writers = {
     base: await ResultsWriter.create(join(outDir, 'base'), { path: relative(process.cwd(), paths.base) || paths.base, sha256: base.sha256 }),
     head: await ResultsWriter.create(join(outDir, 'head'), { path: relative(process.cwd(), paths.head) || paths.head, sha256: head.sha256 }),
   };
   const reporter = new ResultsReporter((record) => writers[record.variant ?? 'head']);
+  const { failed, signal } = await runUnderVitest(
+    {
+      files: [projectPath('suites', 'ab.test.ts')],
+      context: { configPath: paths.head, ab: { ...paths, suites, scenarios: [...options.scenarios] }, ...(options.repeat !== undefined && { repeat: options.repeat }) },
+    },
+    { reporter, outDir, takeLabDown: startedLab && !options.keepLab },
+    io,
+  );
+  await writeFailures(outDir, reporter);
+  const { comparison, baseResults, headResults } = await writeAbReports(outDir, ab, { base: writers.base.path, head: writers.head.path }, head.config, io);
+  const onLab = scenarios.some((s) => isLabTarget(head.config, s.target));
+  for (const warning of [teardownWarning(baseResults, onLab), teardownWarning(headResults, onLab)]) if (warning) io.log(warning);
+  const exitCode = signal ? signalExitCode(signal) : failed || !baseResults.records.length || !headResults.records.length ? 1 : comparisonExitCode(comparison);
+  return { exitCode, resultsPath: writers.head.path, markdownPath: join(outDir, 'compare.md'), records: baseResults.records.length + headResults.records.length };
+}
+
+/** The suites both configs define (or those named), and their scenarios of the same name in both. */
+function commonScenarios(options: RunOptions, base: MigbenchConfig, head: MigbenchConfig): { suites: string[]; scenarios: Scenario[] } {
+  const common = suiteNames(base).filter((s) => suiteNames(head).includes(s));
+  const suites = options.suites.length ? [...options.suites] : common;
+  for (const suite of suites) {
+    if (!common.includes(suite)) throw new UsageError(`suite "${suite}" is not in both configs (both have: ${common.join(', ') || 'none'})`);
+  }
+  const scenarios = suites.flatMap((s) => resolveScenarios(base, s).filter((b) => resolveScenarios(head, s).some((h) => h.name === b.name)));
+  for (const name of options.scenarios) {
+    if (!scenarios.some((s) => s.name === name)) throw new UsageError(`no scenario "${name}" in both configs' suites (${suites.join(', ')})`);
+  }
+  if (!scenarios.length) throw new UsageError('the two configs share no scenario: A/B compares scenarios of the same name');
+  return { suites, scenarios };
+}
+
+/** Compares head with base under the head config's compare section; compare.md, .json and .html in outDir, the summary on stdout. */
+async function writeAbReports(
+  outDir: string,
+  ab: { base: string; head: string },
+  resultsPaths: { base: string; head: string },
+  config: MigbenchConfig,
+  io: Io,
+): Promise<{ comparison: Comparison; baseResults: ResultsFile; headResults: ResultsFile }> {
+  const [baseResults, headResults] = [await readResults(resultsPaths.base), await readResults(resultsPaths.head)];
+  const comparison = compareResults(baseResults, headResults, {
+    ...(config.compare?.alpha !== undefined && { alpha: config.compare.alpha }),
+    ...(config.compare?.judge && { metrics: config.compare.judge }),
+    thresholds: compareThresholds(config),
+  });
+  const markdown = compareMarkdown(comparison, { baseLabel: ab.base, headLabel: ab.head, fullReport: join(outDir, 'compare.md') });
+  await writeFile(join(outDir, 'compare.md'), compareMarkdown(comparison, { baseLabel: ab.base, headLabel: ab.head, limit: Number.MAX_SAFE_INTEGER }));
+  await writeFile(join(outDir, 'compare.json'), `${JSON.stringify(comparison, null, 2)}\n`);
+  await writeFile(join(outDir, 'compare.html'), renderHtmlReport(headResults, { base: baseResults, title: `migbench: ${ab.base} vs ${ab.head}` }));
+  io.out(`\n${markdown}`);
+  io.out(
+    `Results: ${relative(process.cwd(), resultsPaths.base)} and ${relative(process.cwd(), resultsPaths.head)}; comparison: ${relative(process.cwd(), join(outDir, 'compare.md'))}\n`,
+  );
+  return { comparison, baseResults, headResults };
+}
+
+async function writeFailures(outDir: string, reporter: ResultsReporter): Promise<void> {
+  await writeFile(join(outDir, 'failures.json'), `${JSON.stringify(reporter.failures, null, 2)}\n`);
+}
+
+interface VitestRun {
+  readonly files: readonly string[];
+  /** What the suites are told, less the stop file, which this run owns. */
+  readonly context: Omit<MigbenchRunContext, 'stopFile'>;
+  readonly testNamePattern?: string;
+}
+
+/**
+ * Runs suite files under vitest, stopping on SIGINT/SIGTERM as stopOnSignals says, and takes
+ * down the lab afterwards when asked to; says whether anything failed and which signal came.
+ */
+async function runUnderVitest(
+  run: VitestRun,
+  via: { reporter: ResultsReporter; outDir: string; takeLabDown: boolean },
+  io: Io,
+): Promise<{ failed: boolean; signal: NodeJS.Signals | undefined }> {
+  const { reporter } = via;
   let failed = true;
-  const stopFile = join(outDir, '.migbench-stop');
+  const stopFile = join(via.outDir, '.migbench-stop');
   const signals = stopOnSignals(reporter, io, stopFile);
   try {
     const vitest = await startVitest(
       'test',
-      [projectPath('suites', 'ab.test.ts')],
-      suiteRunOptions(reporter, {
-        configPath: paths.head,
-        stopFile,
-        ab: { ...paths, suites, scenarios: [...options.scenarios] },
-        ...(options.repeat !== undefined && { repeat: options.repeat }),
-      }),
+      [...run.files],
+      { ...suiteRunOptions(reporter, { ...run.context, stopFile }), ...(run.testNamePattern !== undefined && { testNamePattern: run.testNamePattern }) },
       {},
       {},
     );
@@ -225,28 +286,11 @@ async function runAb(options: RunOptions, ab: { base: string; head: string }, io
     await vitest.close();
   } finally {
     signals.remove();
-    await runCleanups(startedLab && !options.keepLab ? [['lab down', () => labDown({ log: io.log })]] : []);
+    await runCleanups(via.takeLabDown ? [['lab down', () => labDown({ log: io.log })]] : []);
+    // vitest sets process.exitCode itself; migbench decides its own.
     process.exitCode = undefined;
   }
-  await writeFile(join(outDir, 'failures.json'), `${JSON.stringify(reporter.failures, null, 2)}\n`);
-  const [baseResults, headResults] = [await readResults(writers.base.path), await readResults(writers.head.path)];
-  const comparison = compareResults(baseResults, headResults, {
-    ...(head.config.compare?.alpha !== undefined && { alpha: head.config.compare.alpha }),
-    ...(head.config.compare?.judge && { metrics: head.config.compare.judge }),
-    thresholds: compareThresholds(head.config),
-  });
-  const markdown = compareMarkdown(comparison, { baseLabel: ab.base, headLabel: ab.head, fullReport: join(outDir, 'compare.md') });
-  await writeFile(join(outDir, 'compare.md'), compareMarkdown(comparison, { baseLabel: ab.base, headLabel: ab.head, limit: Number.MAX_SAFE_INTEGER }));
-  await writeFile(join(outDir, 'compare.json'), `${JSON.stringify(comparison, null, 2)}\n`);
-  await writeFile(join(outDir, 'compare.html'), renderHtmlReport(headResults, { base: baseResults, title: `migbench: ${ab.base} vs ${ab.head}` }));
-  io.out(`\n${markdown}`);
-  io.out(
-    `Results: ${relative(process.cwd(), writers.base.path)} and ${relative(process.cwd(), writers.head.path)}; comparison: ${relative(process.cwd(), join(outDir, 'compare.md'))}\n`,
-  );
-  const onLab = scenarios.some((s) => isLabTarget(head.config, s.target));
-  for (const warning of [teardownWarning(baseResults, onLab), teardownWarning(headResults, onLab)]) if (warning) io.log(warning);
-  const exitCode = signals.received ? signalExitCode(signals.received) : failed || !baseResults.records.length || !headResults.records.length ? 1 : comparisonExitCode(comparison);
-  return { exitCode, resultsPath: writers.head.path, markdownPath: join(outDir, 'compare.md'), records: baseResults.records.length + headResults.records.length };
+  return { failed, signal: signals.received };
 }
 
 /**
