@@ -35644,7 +35644,7 @@ import { readFileSync } from "node:fs";
 
 // src/model/paths.ts
 import { existsSync as existsSync2 } from "node:fs";
-import { dirname, join } from "node:path";
+import { dirname, extname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 function findProjectRoot(from) {
   for (let dir = from; ; dir = dirname(dir)) {
@@ -35656,6 +35656,7 @@ var PROJECT_ROOT = findProjectRoot(dirname(fileURLToPath(import.meta.url)));
 function projectPath(...parts) {
   return join(PROJECT_ROOT, ...parts);
 }
+var THIS_MODULE = fileURLToPath(import.meta.url);
 
 // src/model/schema.ts
 var addFormats = import_ajv_formats.default.default ?? import_ajv_formats.default;

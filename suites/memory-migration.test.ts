@@ -1,7 +1,7 @@
 // Memory migration on shared storage: every scenario of the `memory-migration` suite
 // in the config, each run asserted against the thresholds the config gives it.
 import { describe, expect, test } from 'vitest';
-import { useMigbench } from '../src/vitest/suite.js';
+import { useMigbench } from 'migbench/vitest';
 
 const bench = await useMigbench('memory-migration');
 

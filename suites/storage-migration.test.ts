@@ -2,7 +2,7 @@
 // guest's disk is copied to the destination's own storage; the agent reads it back
 // afterwards, so a block the copy lost or left stale fails the run.
 import { describe, expect, test } from 'vitest';
-import { useMigbench } from '../src/vitest/suite.js';
+import { useMigbench } from 'migbench/vitest';
 
 const bench = await useMigbench('storage-migration');
 

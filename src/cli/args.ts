@@ -3,16 +3,17 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { UsageError } from '../model/errors.js';
 
-export const DEFAULT_CONFIG = 'suites/migbench.config.yaml';
 export const DEFAULT_OUT = 'results';
 
 export type Command =
-  | { readonly name: 'help' }
+  | { readonly name: 'help'; readonly command?: string }
   | { readonly name: 'setup' }
+  | { readonly name: 'init'; readonly force: boolean }
+  | { readonly name: 'version' }
   | { readonly name: 'lab'; readonly action: 'up' | 'down' | 'status'; readonly withLibvirt: boolean }
   | { readonly name: 'run' | 'start'; readonly options: RunOptions }
   | { readonly name: 'report'; readonly results: string; readonly html: boolean }
-  | { readonly name: 'validate'; readonly config: string; readonly credentials: boolean }
+  | { readonly name: 'validate'; readonly config: string | undefined; readonly credentials: boolean }
   | { readonly name: 'compare'; readonly options: CompareCommandOptions }
   | { readonly name: 'export'; readonly results: string; readonly format: 'bmf' | 'gab' }
   | { readonly name: 'merge'; readonly out: string; readonly inputs: readonly string[] }
@@ -31,7 +32,8 @@ export interface CompareCommandOptions {
 }
 
 export interface RunOptions {
-  readonly config: string;
+  /** Unset: found from the current directory (src/config/find.ts); `start`: migbench's default suites. */
+  readonly config: string | undefined;
   readonly suites: readonly string[];
   readonly scenarios: readonly string[];
   /** Matrices to run instead of the suites (unless suites are named too). */
@@ -49,9 +51,10 @@ export interface RunOptions {
 export const USAGE = `migbench: measures virtual machine live migration for real
 
 Usage:
+  migbench init [--force]              write a starter migbench.yaml and suites/ into the current directory
   migbench start                       set-up, lab up, run the default suites, print the table, lab down
   migbench run [options]               run suites (brings the lab up and down when a target needs it)
-      --config FILE                    config (default ${DEFAULT_CONFIG})
+      --config FILE                    config (default: migbench.yaml in the current directory)
       --suite NAME                     only this suite (repeatable)
       --scenario NAME                  only this scenario (repeatable)
       --matrix NAME                    run this scenario matrix from the config instead of the suites (repeatable)
@@ -84,6 +87,18 @@ Usage:
 Exit codes: 0 all assertions held (compare: no regression), 1 a migration or assertion failed
 (compare: a regression), 2 bad input or usage.`;
 
+/** The part of USAGE about one command (its line and its options); a UsageError for an unknown one. */
+export function commandHelp(name: string): string {
+  const blocks: string[][] = [];
+  for (const line of USAGE.split('\n')) {
+    if (/^ {2}migbench /.test(line)) blocks.push([line]);
+    else if (/^\s{3,}/.test(line) && blocks.length) blocks.at(-1)!.push(line);
+  }
+  const mine = blocks.filter((b) => b[0]!.split(/\s+/)[2] === name);
+  if (!mine.length) throw new UsageError(`unknown command "${name}" (migbench --help lists them)`);
+  return `Usage:\n${mine.map((b) => b.join('\n')).join('\n')}\n`;
+}
+
 function positiveInteger(value: string | undefined, flag: string): number | undefined {
   if (value === undefined) return undefined;
   if (!/^\d+$/.test(value) || Number(value) < 1 || Number(value) > 1000) throw new UsageError(`${flag} needs a whole number from 1 to 1000, got "${value}"`);
@@ -103,11 +118,18 @@ type ParseOptions = (options: ParseArgsConfig['options'], allowPositionals?: boo
 export function parseCommand(argv: readonly string[]): Command {
   const [name, ...rest] = argv;
   if (name === undefined || name === 'help' || name === '--help' || name === '-h') return { name: 'help' };
+  if (name === '--version' || name === '-v' || name === 'version') return { name: 'version' };
+  if (rest.includes('--help') || rest.includes('-h')) {
+    commandHelp(name);
+    return { name: 'help', command: name };
+  }
   const parse = optionParser(name, rest);
   switch (name) {
     case 'setup':
       parse({});
       return { name };
+    case 'init':
+      return { name, force: Boolean(parse({ force: { type: 'boolean' } }).values.force) };
     case 'lab':
       return labCommand(parse);
     case 'run':
@@ -174,7 +196,7 @@ function runCommand(name: 'run' | 'start', parse: ParseOptions): Command {
 
 function runOptions(values: ParsedArgs['values'], positionals: readonly string[]): RunOptions {
   return {
-    config: (values.config as string | undefined) ?? DEFAULT_CONFIG,
+    config: values.config as string | undefined,
     suites: (values.suite as string[] | undefined) ?? [],
     scenarios: (values.scenario as string[] | undefined) ?? [],
     matrices: (values.matrix as string[] | undefined) ?? [],
@@ -243,5 +265,5 @@ function exportCommand(parse: ParseOptions): Command {
 
 function validateCommand(parse: ParseOptions): Command {
   const { values } = parse({ config: { type: 'string' }, 'skip-credentials': { type: 'boolean' } });
-  return { name: 'validate', config: (values.config as string | undefined) ?? DEFAULT_CONFIG, credentials: !values['skip-credentials'] };
+  return { name: 'validate', config: values.config as string | undefined, credentials: !values['skip-credentials'] };
 }

@@ -1,9 +1,11 @@
-// Dispatches one command and maps its outcome to an exit code: 0 ok, 1 a migration or
-// an assertion failed, 2 the user's input was wrong (message only, no stack trace).
+// Dispatches one command and maps its outcome to an exit code (model/exit.ts): 0 ok, 1 a
+// regression, a migration or an assertion failed, 2 the user's input was wrong (message
+// only, no stack trace), 3 the infrastructure failed (hosts, lab, set-up).
 import { mkdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { compareResults, comparisonExitCode, type Comparison, type CompareOptions } from '../analysis/comparison.js';
 import { loadConfig } from '../config/load.js';
+import { findConfig } from '../config/find.js';
 import { assertCredentials, scenarioTargets } from '../config/credentials.js';
 import { resolveScenarios, suiteNames, matrixNames, resolveMatrix } from '../config/scenarios.js';
 import { compareThresholds } from '../config/compare.js';
@@ -17,8 +19,11 @@ import { mergeResults, readResults } from '../model/results.js';
 import { LocalRunner } from '../exec/local.js';
 import { ensureGuestImage } from '../setup/image.js';
 import { ensureProbeTool, ensureVcsim } from '../setup/tools.js';
-import { parseCommand, USAGE, type Command, type CompareCommandOptions } from './args.js';
+import { commandHelp, parseCommand, USAGE, type Command, type CompareCommandOptions } from './args.js';
 import { runSuites, type Io } from './run.js';
+import { initRepository } from './init.js';
+import { MIGBENCH_VERSION } from '../model/version.js';
+import { EXIT } from '../model/exit.js';
 
 export const stdio: Io = {
   log: (line) => process.stderr.write(`${line}\n`),
@@ -32,22 +37,28 @@ export async function main(argv: readonly string[], io: Io = stdio): Promise<num
     return await dispatch(parseCommand(argv), io);
   } catch (error) {
     io.log(`migbench: ${formatError(error, { stack: Boolean(process.env.MIGBENCH_DEBUG) && !isUserError(error) })}`);
-    return isUserError(error) ? 2 : 1;
+    // Whatever stopped a command before it could judge anything is not a verdict.
+    return isUserError(error) ? EXIT.badInput : EXIT.infrastructure;
   }
 }
 
 async function dispatch(command: Command, io: Io): Promise<number> {
   switch (command.name) {
     case 'help':
-      io.out(`${USAGE}\n`);
+      io.out(command.command ? commandHelp(command.command) : `${USAGE}\n`);
       return 0;
+    case 'version':
+      io.out(`migbench ${MIGBENCH_VERSION}\n`);
+      return 0;
+    case 'init':
+      return init(command, io);
     case 'setup':
       return setup(io);
     case 'lab':
       return lab(command, io);
     case 'run':
     case 'start':
-      return (await runSuites(command.options, io)).exitCode;
+      return (await runSuites(command.options, io, command.name === 'start')).exitCode;
     case 'report':
       return report(command, io);
     case 'compare':
@@ -61,6 +72,14 @@ async function dispatch(command: Command, io: Io): Promise<number> {
     case 'validate':
       return validate(command, io);
   }
+}
+
+async function init(command: CommandNamed<'init'>, io: Io): Promise<number> {
+  const written = await initRepository(process.cwd(), { force: command.force });
+  io.out(
+    `${written.map((f) => `wrote ${f}`).join('\n')}\n\nNext: \`npm install --save-dev migbench vitest\` if you have not, then \`npx migbench run\` (as root: the embedded lab needs it).\n`,
+  );
+  return 0;
 }
 
 async function setup(io: Io): Promise<number> {
@@ -159,13 +178,14 @@ async function exportResults(command: CommandNamed<'export'>, io: Io): Promise<n
 }
 
 async function validate(command: CommandNamed<'validate'>, io: Io): Promise<number> {
-  const loaded = await loadConfig(command.config);
+  const configPath = findConfig(command.config);
+  const loaded = await loadConfig(configPath);
   const { config } = loaded;
   // What a run would log in with, for the targets its scenarios use: set and readable, never shown.
   if (command.credentials) assertCredentials(loaded, scenarioTargets(config));
   const counts = suiteNames(config).map((s) => `${s} (${resolveScenarios(config, s).length} scenarios)`);
   const matrices = matrixNames(config).map((m) => `${m} (${resolveMatrix(config, m).length} scenarios)`);
-  io.out(`${command.config}: valid; suites: ${counts.join(', ')}${matrices.length ? `; matrices: ${matrices.join(', ')}` : ''}\n`);
+  io.out(`${configPath}: valid; suites: ${counts.join(', ')}${matrices.length ? `; matrices: ${matrices.join(', ')}` : ''}\n`);
   return 0;
 }
 

@@ -3,10 +3,11 @@
 import { rmSync, writeFileSync } from 'node:fs';
 import { access, writeFile } from 'node:fs/promises';
 import { constants as osConstants } from 'node:os';
-import { isAbsolute, join, relative, resolve } from 'node:path';
+import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { startVitest } from 'vitest/node';
 import { compareResults, comparisonExitCode, type Comparison } from '../analysis/comparison.js';
 import { loadConfig } from '../config/load.js';
+import { defaultSuitesConfig, findConfig } from '../config/find.js';
 import { assertCredentials } from '../config/credentials.js';
 import { matrixNames, resolveMatrix, resolveScenarios, suiteNames } from '../config/scenarios.js';
 import { isLabTarget, needsLabLibvirt } from '../config/targets.js';
@@ -16,7 +17,8 @@ import { compareMarkdown } from '../render/comparison.js';
 import { renderHtmlReport } from '../render/html.js';
 import { errorMessage, runCleanups, UsageError } from '../model/errors.js';
 import { labDown, labStatus, labUp } from '../lab/lab.js';
-import { projectPath, PROJECT_ROOT } from '../model/paths.js';
+import { ownModule } from '../model/paths.js';
+import { EXIT, runExitCode } from '../model/exit.js';
 import { resultsMarkdown, teardownWarning } from '../render/table.js';
 import { readResults, ResultsWriter } from '../model/results.js';
 import { ResultsReporter } from '../vitest/reporter.js';
@@ -27,7 +29,7 @@ import type { Scenario } from '../model/scenario.js';
 import type { RunOptions } from './args.js';
 
 export interface RunSummary {
-  /** 0 passed, 1 failed, 2 bad input, 128 + n stopped by signal n. */
+  /** model/exit.ts: 0 passed, 1 failed, 2 bad input, 3 infrastructure; 128 + n stopped by signal n. */
   readonly exitCode: number;
   readonly resultsPath: string;
   readonly markdownPath: string;
@@ -45,14 +47,21 @@ function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
-/** How migbench runs suites under vitest: one file at a time, no config file of vitest's own. */
-function suiteRunOptions(reporter: ResultsReporter, migbench: MigbenchRunContext) {
+/**
+ * How migbench runs suites under vitest: the given files only, one at a time, no config
+ * file of vitest's own. The suites may live anywhere (the user's repository, or inside
+ * the installed package); `migbench/vitest` resolves to the code running this, so the
+ * suites and the runner share one migbench whatever the suite's folder has installed.
+ */
+function suiteRunOptions(files: readonly string[], reporter: ResultsReporter, migbench: MigbenchRunContext) {
   return {
-    root: PROJECT_ROOT,
+    root: process.cwd(),
     config: false as const,
     watch: false,
-    include: ['suites/**/*.test.ts'],
-    setupFiles: [projectPath('src/vitest/setup.ts')],
+    include: [...files],
+    exclude: [],
+    setupFiles: [ownModule('vitest/setup')],
+    alias: { 'migbench/vitest': ownModule('vitest/index') },
     reporters: ['default', reporter] as Array<'default' | ResultsReporter>,
     provide: { migbench },
     fileParallelism: false,
@@ -64,12 +73,13 @@ function suiteRunOptions(reporter: ResultsReporter, migbench: MigbenchRunContext
   };
 }
 
-export async function runSuites(options: RunOptions, io: Io): Promise<RunSummary> {
+export async function runSuites(command: RunOptions, io: Io, start = false): Promise<RunSummary> {
+  const options = { ...command, config: start && command.config === undefined ? defaultSuitesConfig() : findConfig(command.config) };
   if (options.ab) return runAb(options, options.ab, io);
   const configPath = isAbsolute(options.config) ? options.config : resolve(options.config);
   const loaded = await loadConfig(configPath);
   const suites = selectedSuites(options, loaded.config);
-  const files = await suiteFiles(suites, options.matrices);
+  const files = await suiteFiles(configPath, suites, options.matrices);
   const selected = selectScenarios(options, loaded.config, suites, io);
   const names = options.shard || options.scenarios.length ? [...new Set(selected.map((s) => s.name))] : [];
   const outDir = isAbsolute(options.out) ? options.out : resolve(options.out);
@@ -105,13 +115,13 @@ export async function runSuites(options: RunOptions, io: Io): Promise<RunSummary
     io,
   );
   // The tests decide: a cancelled non-converging matrix scenario is a result, not a failure.
-  const anyFailed = failed || results.records.length === 0;
+  const status = results.records.length === 0 ? EXIT.failed : runExitCode(failed, results.records);
   if (signal) io.log(`migbench: stopped by ${signal}; ${results.records.length} records kept in ${relative(process.cwd(), writer.path) || writer.path}`);
-  return { exitCode: signal ? signalExitCode(signal) : anyFailed ? 1 : 0, resultsPath: writer.path, markdownPath, records: results.records.length };
+  return { exitCode: signal ? signalExitCode(signal) : status, resultsPath: writer.path, markdownPath, records: results.records.length };
 }
 
 /** The suites to run: those named, else (unless matrices are named) all of the config's; every name checked. */
-function selectedSuites(options: RunOptions, config: MigbenchConfig): string[] {
+function selectedSuites(options: RunOptions & { config: string }, config: MigbenchConfig): string[] {
   const known = suiteNames(config);
   const knownMatrices = matrixNames(config);
   for (const matrix of options.matrices) {
@@ -125,20 +135,33 @@ function selectedSuites(options: RunOptions, config: MigbenchConfig): string[] {
   return suites;
 }
 
-/** The test files of the suites, and the matrix suite's when matrices run. */
-async function suiteFiles(suites: readonly string[], matrices: readonly string[]): Promise<string[]> {
+/**
+ * The test files of the suites, and the matrix suite's when matrices run. A suite's file is
+ * `<suite>.test.ts` (or .mts, .js, .mjs) beside the config, else in a suites/ folder beside
+ * it, else migbench's own suite of that name (memory-migration, storage-migration).
+ */
+async function suiteFiles(configPath: string, suites: readonly string[], matrices: readonly string[]): Promise<string[]> {
   const files: string[] = [];
-  for (const suite of suites) {
-    const file = projectPath('suites', `${suite}.test.ts`);
-    try {
-      await access(file);
-    } catch {
-      throw new UsageError(`suite "${suite}" is in the config but has no test file suites/${suite}.test.ts`);
-    }
-    files.push(file);
-  }
-  if (matrices.length) files.push(projectPath('suites', 'matrix.test.ts'));
+  for (const suite of suites) files.push(await suiteFile(configPath, suite));
+  if (matrices.length) files.push(ownModule('vitest/matrix.suite'));
   return files;
+}
+
+const SUITE_EXTENSIONS = ['.test.ts', '.test.mts', '.test.js', '.test.mjs'];
+
+async function suiteFile(configPath: string, suite: string): Promise<string> {
+  const dirs = [dirname(configPath), join(dirname(configPath), 'suites'), dirname(defaultSuitesConfig())];
+  for (const file of dirs.flatMap((dir) => SUITE_EXTENSIONS.map((ext) => join(dir, `${suite}${ext}`)))) {
+    const found = await access(file).then(
+      () => true,
+      () => false,
+    );
+    if (found) return file;
+  }
+  const shown = dirs.slice(0, 2).map((d) => relative(process.cwd(), d) || '.');
+  throw new UsageError(
+    `suite "${suite}" is in ${relative(process.cwd(), configPath) || configPath} but has no test file: looked for ${suite}.test.ts in ${shown.join(' and ')}, and migbench has no suite of that name`,
+  );
 }
 
 /** The scenarios of the suites and matrices, narrowed to those named and then to this shard. */
@@ -195,7 +218,7 @@ async function runAb(options: RunOptions, ab: { base: string; head: string }, io
   const reporter = new ResultsReporter((record) => writers[record.variant ?? 'head']);
   const { failed, signal } = await runUnderVitest(
     {
-      files: [projectPath('suites', 'ab.test.ts')],
+      files: [ownModule('vitest/ab.suite')],
       context: { configPath: paths.head, ab: { ...paths, suites, scenarios: [...options.scenarios] }, ...(options.repeat !== undefined && { repeat: options.repeat }) },
     },
     { reporter, outDir, takeLabDown: startedLab && !options.keepLab },
@@ -205,7 +228,14 @@ async function runAb(options: RunOptions, ab: { base: string; head: string }, io
   const { comparison, baseResults, headResults } = await writeAbReports(outDir, ab, { base: writers.base.path, head: writers.head.path }, head.config, io);
   const onLab = scenarios.some((s) => isLabTarget(head.config, s.target));
   for (const warning of [teardownWarning(baseResults, onLab), teardownWarning(headResults, onLab)]) if (warning) io.log(warning);
-  const exitCode = signal ? signalExitCode(signal) : failed || !baseResults.records.length || !headResults.records.length ? 1 : comparisonExitCode(comparison);
+  const measured = runExitCode(failed, [...baseResults.records, ...headResults.records]);
+  const exitCode = signal
+    ? signalExitCode(signal)
+    : measured !== EXIT.ok
+      ? measured
+      : !baseResults.records.length || !headResults.records.length
+        ? EXIT.failed
+        : comparisonExitCode(comparison);
   return { exitCode, resultsPath: writers.head.path, markdownPath: join(outDir, 'compare.md'), records: baseResults.records.length + headResults.records.length };
 }
 
@@ -268,20 +298,21 @@ async function runUnderVitest(
   run: VitestRun,
   via: { reporter: ResultsReporter; outDir: string; takeLabDown: boolean },
   io: Io,
-): Promise<{ failed: boolean; signal: NodeJS.Signals | undefined }> {
+): Promise<{ failed: number; signal: NodeJS.Signals | undefined }> {
   const { reporter } = via;
-  let failed = true;
+  // Counted as one failure until vitest says otherwise: a run that never started failed.
+  let failed = 1;
   const stopFile = join(via.outDir, '.migbench-stop');
   const signals = stopOnSignals(reporter, io, stopFile);
   try {
     const vitest = await startVitest(
       'test',
       [...run.files],
-      { ...suiteRunOptions(reporter, { ...run.context, stopFile }), ...(run.testNamePattern !== undefined && { testNamePattern: run.testNamePattern }) },
+      { ...suiteRunOptions(run.files, reporter, { ...run.context, stopFile }), ...(run.testNamePattern !== undefined && { testNamePattern: run.testNamePattern }) },
       {},
       {},
     );
-    failed = vitest.state.getCountOfFailedTests() > 0 || vitest.state.getUnhandledErrors().length > 0 || reporter.errors.length > 0;
+    failed = vitest.state.getCountOfFailedTests() + vitest.state.getUnhandledErrors().length + reporter.errors.length;
     for (const error of reporter.errors) io.log(`migbench: could not write a record: ${errorMessage(error)}`);
     await vitest.close();
   } finally {

@@ -1,7 +1,7 @@
 // Where migbench keeps things: the project's own files, the build cache, lab state.
 import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname, extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /**
@@ -20,6 +20,17 @@ export const PROJECT_ROOT = findProjectRoot(dirname(fileURLToPath(import.meta.ur
 
 export function projectPath(...parts: string[]): string {
   return join(PROJECT_ROOT, ...parts);
+}
+
+const THIS_MODULE = fileURLToPath(import.meta.url);
+
+/**
+ * One of migbench's own modules as a file, named from the source root without extension
+ * ('vitest/setup'): src/vitest/setup.ts when running from the sources, lib/vitest/setup.js
+ * in the installed package. For files handed to vitest, which loads them itself.
+ */
+export function ownModule(fromSourceRoot: string): string {
+  return join(dirname(dirname(THIS_MODULE)), `${fromSourceRoot}${extname(THIS_MODULE)}`);
 }
 
 /** Built guest images and tools; keyed by content hash, so safe to share between checkouts. */

@@ -17,9 +17,9 @@ export interface MigbenchRunContext {
   readonly configPath: string;
   /** Overrides every scenario's repeat. */
   readonly repeat?: number;
-  /** Matrices to run (suites/matrix.test.ts). */
+  /** Matrices to run (src/vitest/matrix.suite.ts). */
   readonly matrices?: readonly string[];
-  /** A/B run (suites/ab.test.ts): the two configs and the suites to take from both. */
+  /** A/B run (src/vitest/ab.suite.ts): the two configs and the suites to take from both. */
   readonly ab?: { readonly base: string; readonly head: string; readonly suites: readonly string[]; readonly scenarios: readonly string[] };
   /** Appears when the run is asked to stop: scenarios that have not started are skipped. */
   readonly stopFile?: string;
@@ -112,7 +112,7 @@ export async function useMigbenchMatrix(name: string): Promise<SuiteBench> {
 export async function useMigbenchAb(): Promise<SuiteBench & { readonly suites: readonly string[] }> {
   const context = runContext();
   const ab = context.ab;
-  if (!ab) throw new Error('suites/ab.test.ts runs through `migbench run --ab BASE_CONFIG HEAD_CONFIG`');
+  if (!ab) throw new Error('the A/B suite runs through `migbench run --ab BASE_CONFIG HEAD_CONFIG`');
   const [base, head] = [(await loadConfig(ab.base)).config, (await loadConfig(ab.head)).config];
   const runs: SuiteRun[] = [];
   for (const suite of ab.suites) {

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { DEFAULT_CONFIG, parseCommand } from '../../src/cli/args.js';
+import { parseCommand } from '../../src/cli/args.js';
 
 describe(parseCommand, () => {
   test('run with every option, repeatable ones repeated', () => {
@@ -9,7 +9,7 @@ describe(parseCommand, () => {
     });
     expect(parseCommand(['start'])).toEqual({
       name: 'start',
-      options: { config: DEFAULT_CONFIG, suites: [], scenarios: [], matrices: [], repeat: undefined, out: 'results', keepLab: false },
+      options: { config: undefined, suites: [], scenarios: [], matrices: [], repeat: undefined, out: 'results', keepLab: false },
     });
   });
 
@@ -34,7 +34,7 @@ describe(parseCommand, () => {
     expect(parseCommand(['report'])).toEqual({ name: 'report', results: 'results/results.json', html: false });
     expect(parseCommand(['report', '--html', 'r.json'])).toEqual({ name: 'report', results: 'r.json', html: true });
     expect(parseCommand(['validate', '--config', 'x.yaml'])).toEqual({ name: 'validate', config: 'x.yaml', credentials: true });
-    expect(parseCommand(['validate', '--skip-credentials'])).toEqual({ name: 'validate', config: 'suites/migbench.config.yaml', credentials: false });
+    expect(parseCommand(['validate', '--skip-credentials'])).toEqual({ name: 'validate', config: undefined, credentials: false });
     expect(parseCommand(['setup'])).toEqual({ name: 'setup' });
     expect(parseCommand([])).toEqual({ name: 'help' });
     expect(parseCommand(['--help'])).toEqual({ name: 'help' });

@@ -1,9 +1,9 @@
 // Scenario matrices (`migbench run --matrix NAME`): every scenario the matrix expands to,
 // then what Hu et al. (2013) found, checked on this matrix's own medians.
 import { describe, expect, test } from 'vitest';
-import { studyFindings } from '../src/analysis/findings.js';
-import type { MigrationRecord } from '../src/generated/results.js';
-import { selectedMatrices, useMigbenchMatrix } from '../src/vitest/suite.js';
+import { studyFindings } from '../analysis/findings.js';
+import type { MigrationRecord } from '../generated/results.js';
+import { selectedMatrices, useMigbenchMatrix } from './suite.js';
 
 for (const name of selectedMatrices()) {
   const bench = await useMigbenchMatrix(name);

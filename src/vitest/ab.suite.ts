@@ -2,7 +2,7 @@
 // define, run alternately under the base and the head configuration on the same hosts.
 // Records go to <out>/base and <out>/head; `migbench compare` judges them.
 import { describe, expect, test } from 'vitest';
-import { useMigbenchAb } from '../src/vitest/suite.js';
+import { useMigbenchAb } from './suite.js';
 
 const bench = await useMigbenchAb();
 
