@@ -35522,6 +35522,12 @@ function info(message) {
   process.stdout.write(message + os4.EOL);
 }
 
+// src/action/main.ts
+import { existsSync as existsSync3 } from "node:fs";
+import { dirname as dirname2, join as join3 } from "node:path";
+import { createInterface } from "node:readline";
+import { fileURLToPath as fileURLToPath2 } from "node:url";
+
 // src/model/errors.ts
 var MigbenchError = class extends Error {
   code;
@@ -45284,7 +45290,7 @@ function readInputs(get3) {
   const githubToken = get3("github-token").trim();
   if (!githubToken && comment2 !== "never") throw new InputError("github-token", "needed to comment on the pull request (or set comment: never)");
   return {
-    config: get3("config").trim() || "suites/migbench.config.yaml",
+    config: get3("config").trim() || "migbench.yaml",
     suites: get3("suites").split(/[\s,]+/).filter(Boolean),
     repeat: repeatText ? Number(repeatText) : void 0,
     baseline: baselineText === "rerun" ? "rerun" : { path: baselineText },
@@ -45300,15 +45306,44 @@ function readInputs(get3) {
 
 // src/action/main.ts
 var runner = new LocalRunner();
+function runtimeBin(actionDir = dirname2(fileURLToPath2(import.meta.url))) {
+  return join3(actionDir, "runtime", "node_modules", "migbench", "bin", "migbench.js");
+}
+function streamLines(stream, log) {
+  return new Promise((resolve3) => {
+    const lines = createInterface({ input: stream, crlfDelay: Infinity });
+    lines.on("line", log);
+    lines.on("close", resolve3);
+  });
+}
 async function cli(args) {
-  await runner.run(["bash", projectPath("scripts", "setup.sh")], { timeoutMs: 36e5 });
-  const result = await runner.run([process.execPath, "--import", "tsx", projectPath("src/cli/index.ts"), ...args], { check: false, timeoutMs: 24 * 36e5 });
-  info(result.stdout);
-  if (result.stderr.trim()) info(result.stderr);
+  const bin = runtimeBin();
+  if (!existsSync3(bin)) {
+    throw new MigbenchError(
+      "MB_SETUP",
+      `this Action has no migbench runtime (${bin} is missing): use a released migbench (uses: migbench/migbench@v1), whose dist/ carries it`,
+      {}
+    );
+  }
+  const child = runner.spawn([process.execPath, bin, ...args]);
+  await Promise.all([streamLines(child.stdout, info), streamLines(child.stderr, info)]);
+  const result = await child.done;
   return { exitCode: result.exitCode ?? 1 };
 }
+async function doctorFirst() {
+  const checked = await cli(["doctor"]);
+  if (checked.exitCode !== 0)
+    throw new MigbenchError(
+      "MB_SETUP",
+      "this runner is not ready for migbench (migbench doctor above says what it lacks and the command that fixes it; a runner admin runs it once)"
+    );
+}
+async function measureWith(args) {
+  await doctorFirst();
+  return cli(args);
+}
 var measure = {
-  suites: (o) => cli([
+  suites: (o) => measureWith([
     "run",
     "--config",
     o.config,
@@ -45318,7 +45353,7 @@ var measure = {
     ...o.scenarios.flatMap((s) => ["--scenario", s]),
     ...o.repeat ? ["--repeat", String(o.repeat)] : []
   ]),
-  ab: (o) => cli([
+  ab: (o) => measureWith([
     "run",
     "--ab",
     o.base,

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Everything `npm start` and `npm test` need on a Debian machine, installed only when
-# missing (so the second run takes a second): Debian packages, npm dependencies, then
-# the guest image and migbench-probe (built by `migbench setup`, cached by content).
+# Everything `npm start` (no argument) or `npm test` (--test) needs on a Debian machine in
+# migbench's own checkout, installed only when missing (so the second run takes a second):
+# Debian packages, npm dependencies, then the guest image and migbench-probe (built by
+# `migbench setup`, cached by content). --test adds what only the tests use: Chromium
+# (the HTML report), libvirt, Go and govmomi (VMware's simulator, vcsim).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -12,9 +14,13 @@ if [ "$(id -u)" != 0 ]; then
   exit 2
 fi
 
-packages=(qemu-system-x86 qemu-utils busybox-static iputils-ping openssh-server openssh-client iproute2 nftables gcc libc6-dev chromium
-  libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients
-  golang-go golang-github-vmware-govmomi-dev)
+tests=false
+[ "${1:-}" = --test ] && tests=true
+
+packages=(qemu-system-x86 qemu-utils busybox-static iputils-ping openssh-server openssh-client iproute2 nftables gcc libc6-dev)
+if $tests; then
+  packages+=(chromium libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients golang-go golang-github-vmware-govmomi-dev)
+fi
 missing=()
 for p in "${packages[@]}"; do
   if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
@@ -32,7 +38,7 @@ fi
 
 # libvirt's QEMU driver will not start without its user, which only the daemon's system
 # package (not installed: it would start a libvirtd of its own) creates.
-if ! id -u libvirt-qemu >/dev/null 2>&1; then
+if $tests && ! id -u libvirt-qemu >/dev/null 2>&1; then
   say "creating the system user libvirt-qemu (libvirt's QEMU driver needs it)"
   useradd --system --no-create-home --home-dir /var/lib/libvirt --shell /usr/sbin/nologin libvirt-qemu
 fi
@@ -44,4 +50,8 @@ if [ ! -f "$stamp" ] || [ package-lock.json -nt "$stamp" ] || [ package.json -nt
   touch "$stamp"
 fi
 
-node --import tsx src/cli/index.ts setup
+if $tests; then
+  node --import tsx src/cli/index.ts setup --test-tools
+else
+  node --import tsx src/cli/index.ts setup
+fi

@@ -5,7 +5,7 @@ export type CommentMode = 'always' | 'on-change' | 'never';
 export type FailOn = 'regression' | 'threshold' | 'never';
 
 export interface ActionInputs {
-  /** @default suites/migbench.config.yaml */
+  /** @default migbench.yaml (what `migbench init` writes) */
   readonly config: string;
   /** Suites to run; empty: all of the config's. */
   readonly suites: readonly string[];
@@ -70,7 +70,7 @@ export function readInputs(get: Getter): ActionInputs {
   const githubToken = get('github-token').trim();
   if (!githubToken && comment !== 'never') throw new InputError('github-token', 'needed to comment on the pull request (or set comment: never)');
   return {
-    config: get('config').trim() || 'suites/migbench.config.yaml',
+    config: get('config').trim() || 'migbench.yaml',
     suites: get('suites')
       .split(/[\s,]+/)
       .filter(Boolean),

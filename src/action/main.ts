@@ -1,11 +1,16 @@
-// The Action: inputs in, the gate run, outputs and the verdict out. Measuring runs
-// migbench's own CLI (set-up included) as a child process from the Action's checkout.
+// The Action: inputs in, the gate run, outputs and the verdict out. Measuring runs the
+// migbench CLI shipped inside the Action (dist/runtime) as a child process, its output
+// streamed; nothing from the workspace is executed.
 import * as core from '@actions/core';
-import { formatError } from '../model/errors.js';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { createInterface } from 'node:readline';
+import type { Readable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
+import { formatError, MigbenchError } from '../model/errors.js';
 import { configSecrets } from './secrets.js';
 import { loadConfig } from '../config/load.js';
 import { resolveScenarios, suiteNames } from '../config/scenarios.js';
-import { projectPath } from '../model/paths.js';
 import { LocalRunner } from '../exec/local.js';
 import { contextFromEnv } from './context.js';
 import { runGate, type Measure } from './gate.js';
@@ -14,17 +19,58 @@ import { readInputs } from './inputs.js';
 
 const runner = new LocalRunner();
 
+/**
+ * The migbench this Action runs: the released package installed beside the bundle
+ * (dist/runtime, built by `npm run build:action -- --runtime` and committed on release tags),
+ * never the workspace's code. Preparing the runner's system (QEMU, the guest image) is
+ * the admin's one-time `migbench setup`, not a job step.
+ */
+export function runtimeBin(actionDir: string = dirname(fileURLToPath(import.meta.url))): string {
+  return join(actionDir, 'runtime', 'node_modules', 'migbench', 'bin', 'migbench.js');
+}
+
+/** Streams each line of a child's output to the log as it comes: a long gate is seen live. */
+function streamLines(stream: Readable, log: (line: string) => void): Promise<void> {
+  return new Promise((resolve) => {
+    const lines = createInterface({ input: stream, crlfDelay: Infinity });
+    lines.on('line', log);
+    lines.on('close', resolve);
+  });
+}
+
 async function cli(args: string[]): Promise<{ exitCode: number }> {
-  await runner.run(['bash', projectPath('scripts', 'setup.sh')], { timeoutMs: 3_600_000 });
-  const result = await runner.run([process.execPath, '--import', 'tsx', projectPath('src/cli/index.ts'), ...args], { check: false, timeoutMs: 24 * 3_600_000 });
-  core.info(result.stdout);
-  if (result.stderr.trim()) core.info(result.stderr);
+  const bin = runtimeBin();
+  if (!existsSync(bin)) {
+    throw new MigbenchError(
+      'MB_SETUP',
+      `this Action has no migbench runtime (${bin} is missing): use a released migbench (uses: migbench/migbench@v1), whose dist/ carries it`,
+      {},
+    );
+  }
+  const child = runner.spawn([process.execPath, bin, ...args]);
+  await Promise.all([streamLines(child.stdout, core.info), streamLines(child.stderr, core.info)]);
+  const result = await child.done;
   return { exitCode: result.exitCode ?? 1 };
+}
+
+/** The runner must have been prepared (`migbench setup`): say what it lacks before measuring. */
+async function doctorFirst(): Promise<void> {
+  const checked = await cli(['doctor']);
+  if (checked.exitCode !== 0)
+    throw new MigbenchError(
+      'MB_SETUP',
+      'this runner is not ready for migbench (migbench doctor above says what it lacks and the command that fixes it; a runner admin runs it once)',
+    );
+}
+
+async function measureWith(args: string[]): Promise<{ exitCode: number }> {
+  await doctorFirst();
+  return cli(args);
 }
 
 const measure: Measure = {
   suites: (o) =>
-    cli([
+    measureWith([
       'run',
       '--config',
       o.config,
@@ -35,7 +81,7 @@ const measure: Measure = {
       ...(o.repeat ? ['--repeat', String(o.repeat)] : []),
     ]),
   ab: (o) =>
-    cli([
+    measureWith([
       'run',
       '--ab',
       o.base,

@@ -7,9 +7,10 @@ export const DEFAULT_OUT = 'results';
 
 export type Command =
   | { readonly name: 'help'; readonly command?: string }
-  | { readonly name: 'setup' }
+  | { readonly name: 'setup'; readonly testTools: boolean }
   | { readonly name: 'init'; readonly force: boolean }
   | { readonly name: 'version' }
+  | { readonly name: 'doctor' }
   | { readonly name: 'lab'; readonly action: 'up' | 'down' | 'status'; readonly withLibvirt: boolean }
   | { readonly name: 'run' | 'start'; readonly options: RunOptions }
   | { readonly name: 'report'; readonly results: string; readonly html: boolean }
@@ -46,6 +47,8 @@ export interface RunOptions {
   readonly out: string;
   /** Leave a lab that this run brought up running afterwards. */
   readonly keepLab: boolean;
+  /** Also write the tests as JUnit XML here (GitLab, Jenkins, test-reporter actions). */
+  readonly junit?: string;
 }
 
 export const USAGE = `migbench: measures virtual machine live migration for real
@@ -63,6 +66,7 @@ Usage:
       --repeat N                       run every scenario N times
       --out DIR                        results directory (default ${DEFAULT_OUT})
       --keep-lab                       leave the lab up afterwards
+      --junit FILE                     also write the tests as JUnit XML (for GitLab, Jenkins, test reporters)
   migbench lab up | down | status      the embedded two-host lab
       --with libvirt                   lab up: also run a libvirtd on each host
   migbench report [--html] [RESULTS_JSON]
@@ -82,7 +86,9 @@ Usage:
                                        Bencher Metric Format or github-action-benchmark customSmallerIsBetter
   migbench validate [--config FILE]    check a config file, and that the credentials its targets need are here
       --skip-credentials               check the file alone (e.g. in CI without the secrets)
-  migbench setup                       build the guest image and migbench-probe
+  migbench setup [--test-tools]        prepare this machine once, as root: the Debian packages it lacks,
+                                       the guest image and migbench-probe (--test-tools: also vcsim)
+  migbench doctor                      what this machine lacks for the lab and local targets, with the fix (exit 3 if anything)
 
 Exit codes: 0 all assertions held (compare: no regression), 1 a migration or assertion failed
 (compare: a regression), 2 bad input or usage.`;
@@ -126,6 +132,8 @@ export function parseCommand(argv: readonly string[]): Command {
   const parse = optionParser(name, rest);
   switch (name) {
     case 'setup':
+      return { name, testTools: Boolean(parse({ 'test-tools': { type: 'boolean' } }).values['test-tools']) };
+    case 'doctor':
       parse({});
       return { name };
     case 'init':
@@ -185,6 +193,7 @@ function runCommand(name: 'run' | 'start', parse: ParseOptions): Command {
       repeat: { type: 'string' },
       out: { type: 'string' },
       'keep-lab': { type: 'boolean' },
+      junit: { type: 'string' },
     },
     name === 'run',
   );
@@ -203,6 +212,7 @@ function runOptions(values: ParsedArgs['values'], positionals: readonly string[]
     repeat: positiveInteger(values.repeat as string | undefined, '--repeat'),
     out: (values.out as string | undefined) ?? DEFAULT_OUT,
     keepLab: Boolean(values['keep-lab']),
+    ...(values.junit !== undefined && { junit: values.junit as string }),
     ...(values.ab && { ab: { base: positionals[0]!, head: positionals[1]! } }),
     ...(values.shard !== undefined && { shard: parseShard(values.shard as string) }),
   };

@@ -22,6 +22,7 @@ import { ensureProbeTool, ensureVcsim } from '../setup/tools.js';
 import { commandHelp, parseCommand, USAGE, type Command, type CompareCommandOptions } from './args.js';
 import { runSuites, type Io } from './run.js';
 import { initRepository } from './init.js';
+import { doctor, doctorReport, installMissingPackages } from '../setup/doctor.js';
 import { MIGBENCH_VERSION } from '../model/version.js';
 import { EXIT } from '../model/exit.js';
 
@@ -52,8 +53,13 @@ async function dispatch(command: Command, io: Io): Promise<number> {
       return 0;
     case 'init':
       return init(command, io);
+    case 'doctor': {
+      const findings = await doctor();
+      io.out(doctorReport(findings));
+      return findings.every((f) => f.ok) ? EXIT.ok : EXIT.infrastructure;
+    }
     case 'setup':
-      return setup(io);
+      return setup(command, io);
     case 'lab':
       return lab(command, io);
     case 'run':
@@ -82,10 +88,11 @@ async function init(command: CommandNamed<'init'>, io: Io): Promise<number> {
   return 0;
 }
 
-async function setup(io: Io): Promise<number> {
+async function setup(command: CommandNamed<'setup'>, io: Io): Promise<number> {
+  await installMissingPackages(new LocalRunner(), io.log);
   const image = await ensureGuestImage(new LocalRunner(), io.log);
   const probe = await ensureProbeTool(io.log);
-  const vcsim = await ensureVcsim(io.log);
+  const vcsim = command.testTools ? await ensureVcsim(io.log) : null;
   io.log(`setup: guest image ${image.dir} (${image.kernelPackage}); migbench-probe ${probe.localPath}${vcsim ? `; vcsim ${vcsim}` : ''}`);
   return 0;
 }

@@ -14,6 +14,7 @@ import { isLabTarget, needsLabLibvirt } from '../config/targets.js';
 import { compareThresholds } from '../config/compare.js';
 import { shardScenarios } from '../config/shard.js';
 import { compareMarkdown } from '../render/comparison.js';
+import { progressLine } from '../render/progress.js';
 import { renderHtmlReport } from '../render/html.js';
 import { errorMessage, runCleanups, UsageError } from '../model/errors.js';
 import { labDown, labStatus, labUp } from '../lab/lab.js';
@@ -53,7 +54,7 @@ function escapeRegExp(text: string): string {
  * the installed package); `migbench/vitest` resolves to the code running this, so the
  * suites and the runner share one migbench whatever the suite's folder has installed.
  */
-function suiteRunOptions(files: readonly string[], reporter: ResultsReporter, migbench: MigbenchRunContext) {
+function suiteRunOptions(files: readonly string[], reporter: ResultsReporter, migbench: MigbenchRunContext, junit: string | undefined) {
   return {
     root: process.cwd(),
     config: false as const,
@@ -62,7 +63,7 @@ function suiteRunOptions(files: readonly string[], reporter: ResultsReporter, mi
     exclude: [],
     setupFiles: [ownModule('vitest/setup')],
     alias: { 'migbench/vitest': ownModule('vitest/index') },
-    reporters: ['default', reporter] as Array<'default' | ResultsReporter>,
+    reporters: [...(['default', reporter] as const), ...(junit ? [['junit', { outputFile: junit }] as ['junit', { outputFile: string }]] : [])],
     provide: { migbench },
     fileParallelism: false,
     pool: 'forks' as const,
@@ -97,12 +98,14 @@ export async function runSuites(command: RunOptions, io: Io, start = false): Pro
 
   const writer = await ResultsWriter.create(outDir, source);
   const reporter = new ResultsReporter(writer);
+  reportProgress(reporter, plannedRuns(selected, options.repeat), io);
   const { failed, signal } = await runUnderVitest(
     {
       files,
       context: { configPath, matrices: [...options.matrices], ...(options.repeat !== undefined && { repeat: options.repeat }) },
       // Whole names only: "idle-256" must not select "storage-idle-256".
       ...(names.length && { testNamePattern: `(?:^|\\s)(?:${names.map(escapeRegExp).join('|')}) #\\d+$` }),
+      ...(options.junit !== undefined && { junit: resolve(options.junit) }),
     },
     { reporter, outDir, takeLabDown: startedLab && !options.keepLab },
     io,
@@ -216,9 +219,11 @@ async function runAb(options: RunOptions, ab: { base: string; head: string }, io
     head: await ResultsWriter.create(join(outDir, 'head'), { path: relative(process.cwd(), paths.head) || paths.head, sha256: head.sha256 }),
   };
   const reporter = new ResultsReporter((record) => writers[record.variant ?? 'head']);
+  reportProgress(reporter, 2 * plannedRuns(scenarios, options.repeat), io);
   const { failed, signal } = await runUnderVitest(
     {
       files: [ownModule('vitest/ab.suite')],
+      ...(options.junit !== undefined && { junit: resolve(options.junit) }),
       context: { configPath: paths.head, ab: { ...paths, suites, scenarios: [...options.scenarios] }, ...(options.repeat !== undefined && { repeat: options.repeat }) },
     },
     { reporter, outDir, takeLabDown: startedLab && !options.keepLab },
@@ -288,6 +293,7 @@ interface VitestRun {
   /** What the suites are told, less the stop file, which this run owns. */
   readonly context: Omit<MigbenchRunContext, 'stopFile'>;
   readonly testNamePattern?: string;
+  readonly junit?: string;
 }
 
 /**
@@ -308,7 +314,7 @@ async function runUnderVitest(
     const vitest = await startVitest(
       'test',
       [...run.files],
-      { ...suiteRunOptions(run.files, reporter, { ...run.context, stopFile }), ...(run.testNamePattern !== undefined && { testNamePattern: run.testNamePattern }) },
+      { ...suiteRunOptions(run.files, reporter, { ...run.context, stopFile }, run.junit), ...(run.testNamePattern !== undefined && { testNamePattern: run.testNamePattern }) },
       {},
       {},
     );
@@ -362,6 +368,21 @@ function stopOnSignals(reporter: ResultsReporter, io: Io, stopFile: string): { r
     }
   };
   return state;
+}
+
+/** Every scenario × its repetitions (or --repeat). */
+function plannedRuns(scenarios: readonly Scenario[], repeat: number | undefined): number {
+  return scenarios.reduce((sum, s) => sum + (repeat ?? s.repeat), 0);
+}
+
+/** One progress line per record written, with the ETA from the mean wall time so far. */
+function reportProgress(reporter: ResultsReporter, planned: number, io: Io): void {
+  const started = performance.now();
+  let done = 0;
+  reporter.whenWritten = (record, testName) => {
+    done += 1;
+    io.log(progressLine(record, testName, { planned, done, elapsedMs: performance.now() - started }));
+  };
 }
 
 /** The shell's convention: 128 + the signal's number (130 for SIGINT, 143 for SIGTERM). */

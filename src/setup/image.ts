@@ -184,6 +184,11 @@ async function writeImage(
   return image;
 }
 
+/** The image built for this migbench's agent and init (any kernel), or null: what `migbench doctor` checks. */
+export async function builtGuestImage(): Promise<GuestImage | null> {
+  return findBuiltImage(await inputsHash());
+}
+
 async function findBuiltImage(inputs: string): Promise<GuestImage | null> {
   const base = join(cacheDir(), 'guest');
   const names = await readdir(base).catch(() => [] as string[]);

@@ -8,10 +8,15 @@ import { cacheDir, projectPath } from '../model/paths.js';
 import { LocalRunner } from '../exec/local.js';
 import type { Log } from './image.js';
 
-export async function ensureProbeTool(log: Log = console.log): Promise<LocalFile> {
+/** Where this migbench's probe is (or would be) built. */
+export async function probeToolPath(): Promise<string> {
   const source = await readFile(projectPath('native/probe/probe.c'));
   const hash = createHash('sha256').update(source).digest('hex').slice(0, 16);
-  const localPath = join(cacheDir(), 'tools', `migbench-probe-${hash}`);
+  return join(cacheDir(), 'tools', `migbench-probe-${hash}`);
+}
+
+export async function ensureProbeTool(log: Log = console.log): Promise<LocalFile> {
+  const localPath = await probeToolPath();
   const present = await stat(localPath).then(
     () => true,
     () => false,

@@ -25,6 +25,8 @@ export class ResultsReporter implements Reporter {
   vitest: Vitest | undefined;
   /** Called once vitest is set up (migbench takes the signals back from it then). */
   whenInit: (() => void) | undefined;
+  /** Called with each record once it is in results.json (the progress line). */
+  whenWritten: ((record: MigrationRecord, testName: string) => void) | undefined;
 
   /** One results file, or one per A/B variant chosen from the record. */
   constructor(private readonly writer: ResultsWriter | ((record: MigrationRecord) => ResultsWriter)) {}
@@ -39,9 +41,12 @@ export class ResultsReporter implements Reporter {
     if (artifact.type !== RECORD_ARTIFACT) return Promise.resolve();
     const { record } = artifact as RecordArtifact;
     const writer = typeof this.writer === 'function' ? this.writer(record) : this.writer;
-    const write = writer.append({ ...record, test: testCase.fullName }).catch((error: Error) => {
-      this.errors.push(error);
-    });
+    const write = writer
+      .append({ ...record, test: testCase.fullName })
+      .then(() => this.whenWritten?.(record, testCase.fullName))
+      .catch((error: Error) => {
+        this.errors.push(error);
+      });
     this.pending.push(write);
     return write;
   }

@@ -58,10 +58,10 @@ describe(runGate, () => {
     const s = await setup({});
     const result = await runGate(s.inputs, s.ctx, s.io, { measure: s.measure, octokit: s.octokit, git: s.git, scenarioNames: async () => [] });
     expect(github!.requests.map((r) => `${r.method} ${r.path}`)).toContain(`GET /repos/acme/hypervisors/compare/main...${'2'.repeat(40)}`);
-    expect(s.git.calls).toEqual([['git', '-C', s.ctx.workspace, 'show', `${MERGE_BASE}:suites/migbench.config.yaml`]]);
+    expect(s.git.calls).toEqual([['git', '-C', s.ctx.workspace, 'show', `${MERGE_BASE}:migbench.yaml`]]);
     expect(s.abCalls).toHaveLength(1);
     expect(await readFile(s.abCalls[0]!.base, 'utf8')).toBe('suites: {}\n# the base config\n');
-    expect(s.abCalls[0]!.head).toBe(join(s.ctx.workspace, 'suites/migbench.config.yaml'));
+    expect(s.abCalls[0]!.head).toBe(join(s.ctx.workspace, 'migbench.yaml'));
     expect(result).toMatchObject({ verdict: 'warn', regressions: 0, failure: null });
     expect(s.logs.join('\n')).toContain(`merge-base ${MERGE_BASE.slice(0, 12)} of main`);
   });
@@ -93,9 +93,9 @@ describe(runGate, () => {
 
   test('a config missing at the merge-base is named, with the fix', async () => {
     const s = await setup({});
-    const git = new FakeRunner('runner', () => ({ exitCode: 128, stderr: "fatal: path 'suites/migbench.config.yaml' does not exist in 'abcabc'" }));
+    const git = new FakeRunner('runner', () => ({ exitCode: 128, stderr: "fatal: path 'migbench.yaml' does not exist in 'abcabc'" }));
     await expect(runGate(s.inputs, s.ctx, s.io, { measure: s.measure, octokit: s.octokit, git, scenarioNames: async () => [] })).rejects.toThrow(
-      /input baseline: cannot read suites\/migbench.config.yaml at the merge-base abcabc.*fetch-depth: 0/,
+      /input baseline: cannot read migbench.yaml at the merge-base abcabc.*fetch-depth: 0/,
     );
   });
 

@@ -35,7 +35,8 @@ describe(parseCommand, () => {
     expect(parseCommand(['report', '--html', 'r.json'])).toEqual({ name: 'report', results: 'r.json', html: true });
     expect(parseCommand(['validate', '--config', 'x.yaml'])).toEqual({ name: 'validate', config: 'x.yaml', credentials: true });
     expect(parseCommand(['validate', '--skip-credentials'])).toEqual({ name: 'validate', config: undefined, credentials: false });
-    expect(parseCommand(['setup'])).toEqual({ name: 'setup' });
+    expect(parseCommand(['setup'])).toEqual({ name: 'setup', testTools: false });
+    expect(parseCommand(['setup', '--test-tools'])).toEqual({ name: 'setup', testTools: true });
     expect(parseCommand([])).toEqual({ name: 'help' });
     expect(parseCommand(['--help'])).toEqual({ name: 'help' });
   });

@@ -39,7 +39,7 @@ describe('help and version', () => {
   }
 
   test('every command answers --help with its own usage; an unknown one is a usage error', async () => {
-    for (const name of ['init', 'run', 'start', 'lab', 'report', 'compare', 'merge', 'alert', 'export', 'validate', 'setup']) {
+    for (const name of ['init', 'run', 'start', 'lab', 'report', 'compare', 'merge', 'alert', 'export', 'validate', 'setup', 'doctor']) {
       const help = await cli([name, '--help']);
       expect(help.code, name).toBe(0);
       expect(help.out, name).toMatch(new RegExp(`^Usage:\\n  migbench ${name}\\b`));
