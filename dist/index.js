@@ -37098,6 +37098,18 @@ function compareThresholds(config) {
   };
 }
 
+// src/model/exit.ts
+var EXIT = {
+  /** Every assertion held (compare: no regression). */
+  ok: 0,
+  /** A regression, a failed assertion or a migration that failed. */
+  failed: 1,
+  /** Bad input: usage, a config or results file that does not parse or validate. */
+  badInput: 2,
+  /** Infrastructure: a host unreachable, a lab or set-up that failed; nothing was judged. */
+  infrastructure: 3
+};
+
 // node_modules/markdown-table/index.js
 function defaultStringLength(value2) {
   return value2.length;
@@ -45137,11 +45149,14 @@ async function runGate(inputs, ctx, io, deps) {
   const pr = pullRequest(ctx);
   refuseForkOnSelfHosted(pr, ctx, inputs);
   const workspace = await prepareWorkspace(inputs, ctx, deps, io);
-  const { head, base, headPath, runFailed } = await measureOrRead(inputs, ctx, pr, workspace, deps, io);
+  const { head, base, headPath, runFailed, runExit } = await measureOrRead(inputs, ctx, pr, workspace, deps, io);
   await annotateFailures(workspace.out, head, io);
   const reportPath = join2(workspace.out, "compare.md");
   const { comparison, markdown } = await writeReport(base, head, workspace.configPath, reportPath);
-  await io.summary(`${await readFile5(reportPath, "utf8")}
+  const status = runExit === 0 ? "" : `${exitMeaning(runExit)}
+
+`;
+  await io.summary(`${status}${await readFile5(reportPath, "utf8")}
 
 ${resultsMarkdown(head)}`);
   const commentId = pr && deps.octokit && inputs.comment !== "never" ? await comment(deps.octokit, ctx, pr, inputs, { markdown, comparison, runFailed }, io) : null;
@@ -45176,14 +45191,14 @@ async function measureOrRead(inputs, ctx, pr, workspace, deps, io) {
   if (inputs.results) {
     const headPath2 = resolve2(ctx.workspace, inputs.results);
     const head2 = await readResults(headPath2);
-    return { head: head2, base: await readBaseline(inputs, ctx), headPath: headPath2, runFailed: false };
+    return { head: head2, base: await readBaseline(inputs, ctx), headPath: headPath2, runFailed: false, runExit: 0 };
   }
   if (inputs.baseline === "rerun" && pr && deps.octokit) return measureAgainstMergeBase(inputs, ctx, pr, workspace, { ...deps, octokit: deps.octokit }, io);
   const { out, configPath, scenarios } = workspace;
-  const runFailed = (await deps.measure.suites({ config: configPath, suites: inputs.suites, repeat: inputs.repeat, out, scenarios })).exitCode !== 0;
+  const runExit = (await deps.measure.suites({ config: configPath, suites: inputs.suites, repeat: inputs.repeat, out, scenarios })).exitCode;
   const headPath = join2(out, "results.json");
   const head = await readResults(headPath);
-  return { head, base: await readBaseline(inputs, ctx), headPath, runFailed };
+  return { head, base: await readBaseline(inputs, ctx), headPath, runFailed: runExit !== 0, runExit };
 }
 async function readBaseline(inputs, ctx) {
   return inputs.baseline !== "rerun" ? readResults(resolve2(ctx.workspace, inputs.baseline.path)) : null;
@@ -45198,10 +45213,10 @@ async function measureAgainstMergeBase(inputs, ctx, pr, { out, configPath, scena
       userError: true
     });
   await writeFile3(baseConfig, shown.stdout);
-  const runFailed = (await deps.measure.ab({ base: baseConfig, head: configPath, suites: inputs.suites, repeat: inputs.repeat, out, scenarios })).exitCode !== 0;
+  const runExit = (await deps.measure.ab({ base: baseConfig, head: configPath, suites: inputs.suites, repeat: inputs.repeat, out, scenarios })).exitCode;
   const headPath = join2(out, "head", "results.json");
   const [base, head] = [await readResults(join2(out, "base", "results.json")), await readResults(headPath)];
-  return { head, base, headPath, runFailed };
+  return { head, base, headPath, runFailed: runExit !== 0, runExit };
 }
 async function annotateFailures(out, head, io) {
   const failures = JSON.parse(await readFile5(join2(out, "failures.json"), "utf8").catch(() => "[]"));
@@ -45248,6 +45263,15 @@ async function comment(octokit, ctx, pr, inputs, { markdown, comparison, runFail
   });
   io.log(`pull request comment: ${result.action}${result.commentId ? ` (${result.commentId})` : ""}`);
   return result.commentId;
+}
+function exitMeaning(code) {
+  const meaning = {
+    [EXIT.failed]: "a migration failed, or a performance assertion did not hold",
+    [EXIT.badInput]: "bad input: the config or an argument is wrong (the log names the file and the JSON path)",
+    [EXIT.infrastructure]: "infrastructure: a host could not be reached, or the lab or set-up failed, so nothing was judged"
+  };
+  const text = meaning[code] ?? (code > 128 ? `stopped by signal ${code - 128}` : "an unexpected failure (see the log)");
+  return `> **migbench run exited ${code}**: ${text}.`;
 }
 function failureReason(inputs, regressions, runFailed) {
   let reason = null;
@@ -45304,6 +45328,27 @@ function readInputs(get3) {
   };
 }
 
+// src/action/stream.ts
+var PROGRESS = /^\[\d+\/\d+\] (\S+)/;
+function scenarioGroups(write) {
+  let open2 = null;
+  return {
+    line(text) {
+      const scenario = PROGRESS.exec(text)?.[1];
+      if (scenario !== void 0 && scenario !== open2) {
+        if (open2 !== null) write("::endgroup::");
+        open2 = scenario;
+        write(`::group::${scenario}`);
+      }
+      write(text);
+    },
+    end() {
+      if (open2 !== null) write("::endgroup::");
+      open2 = null;
+    }
+  };
+}
+
 // src/action/main.ts
 var runner = new LocalRunner();
 function runtimeBin(actionDir = dirname2(fileURLToPath2(import.meta.url))) {
@@ -45326,7 +45371,9 @@ async function cli(args) {
     );
   }
   const child = runner.spawn([process.execPath, bin, ...args]);
-  await Promise.all([streamLines(child.stdout, info), streamLines(child.stderr, info)]);
+  const log = scenarioGroups(info);
+  await Promise.all([streamLines(child.stdout, log.line), streamLines(child.stderr, log.line)]);
+  log.end();
   const result = await child.done;
   return { exitCode: result.exitCode ?? 1 };
 }

@@ -9,6 +9,7 @@ import type { Octokit } from 'octokit';
 import { compareResults, type Comparison, type Verdict } from '../analysis/comparison.js';
 import { loadConfig } from '../config/load.js';
 import { compareThresholds } from '../config/compare.js';
+import { EXIT } from '../model/exit.js';
 import { MigbenchError } from '../model/errors.js';
 import type { ResultsFile } from '../generated/results.js';
 import { compareMarkdown } from '../render/comparison.js';
@@ -101,6 +102,8 @@ interface Measured {
   readonly base: ResultsFile | null;
   readonly headPath: string;
   readonly runFailed: boolean;
+  /** The measuring run's exit status (model/exit.ts); 0 when results were given. */
+  readonly runExit: number;
 }
 
 /** Where this gate measures: the results folder, the head config, and the scenarios of its shard (none: all). */
@@ -114,11 +117,12 @@ export async function runGate(inputs: ActionInputs, ctx: GateContext, io: GateIo
   const pr = pullRequest(ctx);
   refuseForkOnSelfHosted(pr, ctx, inputs);
   const workspace = await prepareWorkspace(inputs, ctx, deps, io);
-  const { head, base, headPath, runFailed } = await measureOrRead(inputs, ctx, pr, workspace, deps, io);
+  const { head, base, headPath, runFailed, runExit } = await measureOrRead(inputs, ctx, pr, workspace, deps, io);
   await annotateFailures(workspace.out, head, io);
   const reportPath = join(workspace.out, 'compare.md');
   const { comparison, markdown } = await writeReport(base, head, workspace.configPath, reportPath);
-  await io.summary(`${await readFile(reportPath, 'utf8')}\n\n${resultsMarkdown(head)}`);
+  const status = runExit === 0 ? '' : `${exitMeaning(runExit)}\n\n`;
+  await io.summary(`${status}${await readFile(reportPath, 'utf8')}\n\n${resultsMarkdown(head)}`);
   const commentId = pr && deps.octokit && inputs.comment !== 'never' ? await comment(deps.octokit, ctx, pr, inputs, { markdown, comparison, runFailed }, io) : null;
   const regressions = comparison?.counts.regression ?? 0;
   return {
@@ -155,14 +159,14 @@ async function measureOrRead(inputs: ActionInputs, ctx: GateContext, pr: PullReq
   if (inputs.results) {
     const headPath = resolve(ctx.workspace, inputs.results);
     const head = await readResults(headPath);
-    return { head, base: await readBaseline(inputs, ctx), headPath, runFailed: false };
+    return { head, base: await readBaseline(inputs, ctx), headPath, runFailed: false, runExit: 0 };
   }
   if (inputs.baseline === 'rerun' && pr && deps.octokit) return measureAgainstMergeBase(inputs, ctx, pr, workspace, { ...deps, octokit: deps.octokit }, io);
   const { out, configPath, scenarios } = workspace;
-  const runFailed = (await deps.measure.suites({ config: configPath, suites: inputs.suites, repeat: inputs.repeat, out, scenarios })).exitCode !== 0;
+  const runExit = (await deps.measure.suites({ config: configPath, suites: inputs.suites, repeat: inputs.repeat, out, scenarios })).exitCode;
   const headPath = join(out, 'results.json');
   const head = await readResults(headPath);
-  return { head, base: await readBaseline(inputs, ctx), headPath, runFailed };
+  return { head, base: await readBaseline(inputs, ctx), headPath, runFailed: runExit !== 0, runExit };
 }
 
 /** A baseline given as a results file; none for rerun (without a pull request to rerun against). */
@@ -188,10 +192,10 @@ async function measureAgainstMergeBase(
       userError: true,
     });
   await writeFile(baseConfig, shown.stdout);
-  const runFailed = (await deps.measure.ab({ base: baseConfig, head: configPath, suites: inputs.suites, repeat: inputs.repeat, out, scenarios })).exitCode !== 0;
+  const runExit = (await deps.measure.ab({ base: baseConfig, head: configPath, suites: inputs.suites, repeat: inputs.repeat, out, scenarios })).exitCode;
   const headPath = join(out, 'head', 'results.json');
   const [base, head] = [await readResults(join(out, 'base', 'results.json')), await readResults(headPath)];
-  return { head, base, headPath, runFailed };
+  return { head, base, headPath, runFailed: runExit !== 0, runExit };
 }
 
 /** Failed assertions point at their line; failed runs and damaged guests at their suite file. */
@@ -247,6 +251,17 @@ async function comment(
   });
   io.log(`pull request comment: ${result.action}${result.commentId ? ` (${result.commentId})` : ''}`);
   return result.commentId;
+}
+
+/** The measuring run's exit status in words, for the job summary. */
+export function exitMeaning(code: number): string {
+  const meaning: Record<number, string> = {
+    [EXIT.failed]: 'a migration failed, or a performance assertion did not hold',
+    [EXIT.badInput]: 'bad input: the config or an argument is wrong (the log names the file and the JSON path)',
+    [EXIT.infrastructure]: 'infrastructure: a host could not be reached, or the lab or set-up failed, so nothing was judged',
+  };
+  const text = meaning[code] ?? (code > 128 ? `stopped by signal ${code - 128}` : 'an unexpected failure (see the log)');
+  return `> **migbench run exited ${code}**: ${text}.`;
 }
 
 /** Why the step fails (fail-on: regression, or threshold which adds failed runs), or null. */

@@ -16,6 +16,7 @@ import { contextFromEnv } from './context.js';
 import { runGate, type Measure } from './gate.js';
 import { createGitHubClient } from '../github/api.js';
 import { readInputs } from './inputs.js';
+import { scenarioGroups } from './stream.js';
 
 const runner = new LocalRunner();
 
@@ -48,7 +49,9 @@ async function cli(args: string[]): Promise<{ exitCode: number }> {
     );
   }
   const child = runner.spawn([process.execPath, bin, ...args]);
-  await Promise.all([streamLines(child.stdout, core.info), streamLines(child.stderr, core.info)]);
+  const log = scenarioGroups(core.info);
+  await Promise.all([streamLines(child.stdout, log.line), streamLines(child.stderr, log.line)]);
+  log.end();
   const result = await child.done;
   return { exitCode: result.exitCode ?? 1 };
 }

@@ -5,7 +5,7 @@ import { copyFile, mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, test } from 'vitest';
-import { runGate, type GateContext, type GateIo, type Measure } from '../../src/action/gate.js';
+import { exitMeaning, runGate, type GateContext, type GateIo, type Measure } from '../../src/action/gate.js';
 import { createGitHubClient } from '../../src/github/api.js';
 import { readInputs } from '../../src/action/inputs.js';
 import { projectPath } from '../../src/model/paths.js';
@@ -82,6 +82,18 @@ describe(runGate, () => {
     };
     await runGate(s.inputs, s.ctx, { ...s.io, annotate: (m, f, l) => annotations.push([m, f, l]) }, { measure, octokit: s.octokit, git: s.git, scenarioNames: async () => [] });
     expect(annotations).toEqual([['memory-migration > idle #1: observed downtime 512 ms, expected at most 500 ms', 'suites/memory-migration.test.ts', 14]]);
+  });
+
+  test("the job summary names the run's exit status in words: 3 is the infrastructure, not the change", async () => {
+    const s = await setup({});
+    const summaries: string[] = [];
+    const io: GateIo = { ...s.io, summary: async (md) => void summaries.push(md) };
+    const ab: Measure['ab'] = async (o) => ({ ...(await s.measure.ab(o)), exitCode: 3 });
+    await runGate(s.inputs, s.ctx, io, { measure: { ...s.measure, ab }, octokit: s.octokit, git: s.git, scenarioNames: async () => [] });
+    expect(summaries[0]).toMatch(/^> \*\*migbench run exited 3\*\*: infrastructure: a host could not be reached, or the lab or set-up failed, so nothing was judged\./);
+    expect(exitMeaning(1)).toContain('a migration failed');
+    expect(exitMeaning(2)).toContain('bad input');
+    expect(exitMeaning(143)).toContain('stopped by signal 15');
   });
 
   test('a shard runs only its share, and says which', async () => {

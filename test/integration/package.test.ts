@@ -135,7 +135,8 @@ describe('the npm package in a user repository', () => {
       expect(gate.stdout).toContain('Everything migbench needs is here.');
       // eslint-disable-next-line no-control-regex -- vitest colours its lines
       expect(gate.stdout.replace(/\u001b\[[\d;]*m/g, '')).toMatch(/^\s*✓ idle-256 #1/m);
-      expect(gate.stdout).toMatch(/^\[1\/1\] idle-256 #1: total \d+ ms, observed \d+ ms$/m);
+      expect(gate.stdout).toMatch(/^::group::idle-256\n\[1\/1\] idle-256 #1: total \d+ ms, observed \d+ ms$/m);
+      expect(gate.stdout).toMatch(/^::endgroup::$/m);
       expect(gate.stdout).toContain('| memory-migration | idle-256');
       const head = await readResults(join(scratch, 'gate-results', 'results.json'));
       expect(head.records).toHaveLength(1);
