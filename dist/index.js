@@ -45096,6 +45096,14 @@ function findStickyComment(comments, id, login) {
     void 0
   );
 }
+async function commentLogin(octokit, appLogin) {
+  try {
+    return (await octokit.rest.users.getAuthenticated()).data.login;
+  } catch (error2) {
+    if (error2 instanceof RequestError && (error2.status === 403 || error2.status === 404)) return appLogin;
+    throw apiError("asking GitHub who the token acts as (GET /user)", error2);
+  }
+}
 async function upsertStickyComment(octokit, options) {
   const { owner, repo, issueNumber } = options;
   const { body, truncated } = stickyBody(options.body, options.id, options.truncationNote);
@@ -45258,7 +45266,7 @@ async function comment(octokit, ctx, pr, inputs, { markdown, comparison, runFail
     issueNumber: pr.number,
     id: `${inputs.config}${inputs.shard ? `#${inputs.shard.index}of${inputs.shard.total}` : ""}`.replace(/[^A-Za-z0-9._/-]/g, "-"),
     body: markdown,
-    login: "github-actions[bot]",
+    login: await commentLogin(octokit, inputs.commentAuthor),
     onlyUpdate: inputs.comment === "on-change" && !notable
   });
   io.log(`pull request comment: ${result.action}${result.commentId ? ` (${result.commentId})` : ""}`);
@@ -45324,7 +45332,8 @@ function readInputs(get3) {
     failOn: oneOf(get3, "fail-on", ["regression", "threshold", "never"], "regression"),
     shard,
     resultsDir: get3("results-dir").trim() || "migbench-results",
-    allowForkPullRequests: flag(get3, "allow-fork-pull-requests")
+    allowForkPullRequests: flag(get3, "allow-fork-pull-requests"),
+    commentAuthor: get3("comment-author").trim() || "github-actions[bot]"
   };
 }
 

@@ -16,7 +16,7 @@ import { compareMarkdown } from '../render/comparison.js';
 import { resultsMarkdown, guestState } from '../render/table.js';
 import { readResults } from '../model/results.js';
 import type { CommandRunner } from '../exec/runner.js';
-import { mergeBase, upsertStickyComment } from '../github/api.js';
+import { commentLogin, mergeBase, upsertStickyComment } from '../github/api.js';
 import type { ActionInputs } from './inputs.js';
 import { shardScenarios } from '../config/shard.js';
 
@@ -246,7 +246,7 @@ async function comment(
     issueNumber: pr.number,
     id: `${inputs.config}${inputs.shard ? `#${inputs.shard.index}of${inputs.shard.total}` : ''}`.replace(/[^A-Za-z0-9._/-]/g, '-'),
     body: markdown,
-    login: 'github-actions[bot]',
+    login: await commentLogin(octokit, inputs.commentAuthor),
     onlyUpdate: inputs.comment === 'on-change' && !notable,
   });
   io.log(`pull request comment: ${result.action}${result.commentId ? ` (${result.commentId})` : ''}`);

@@ -28,6 +28,8 @@ export interface ActionInputs {
   readonly resultsDir: string;
   /** Run for pull requests from forks on a self-hosted runner. @default false */
   readonly allowForkPullRequests: boolean;
+  /** Who posts the comment when the token cannot say itself (github.token, a GitHub App): `<app-slug>[bot]`. @default github-actions[bot] */
+  readonly commentAuthor: string;
 }
 
 export class InputError extends MigbenchError {
@@ -83,5 +85,6 @@ export function readInputs(get: Getter): ActionInputs {
     shard,
     resultsDir: get('results-dir').trim() || 'migbench-results',
     allowForkPullRequests: flag(get, 'allow-fork-pull-requests'),
+    commentAuthor: get('comment-author').trim() || 'github-actions[bot]',
   };
 }

@@ -49,6 +49,8 @@ export interface RunOptions {
   readonly keepLab: boolean;
   /** Also write the tests as JUnit XML here (GitLab, Jenkins, test-reporter actions). */
   readonly junit?: string;
+  /** Neither vitest's progress nor a line per migration: only the table and errors. */
+  readonly quiet?: boolean;
 }
 
 export const USAGE = `migbench: measures virtual machine live migration for real
@@ -67,6 +69,7 @@ Usage:
       --out DIR                        results directory (default ${DEFAULT_OUT})
       --keep-lab                       leave the lab up afterwards
       --junit FILE                     also write the tests as JUnit XML (for GitLab, Jenkins, test reporters)
+      --quiet                          no progress while it runs (vitest's lines, a line per migration): the table only
   migbench lab up | down | status      the embedded two-host lab
       --with libvirt                   lab up: also run a libvirtd on each host
   migbench report [--html] [RESULTS_JSON]
@@ -194,6 +197,7 @@ function runCommand(name: 'run' | 'start', parse: ParseOptions): Command {
       out: { type: 'string' },
       'keep-lab': { type: 'boolean' },
       junit: { type: 'string' },
+      quiet: { type: 'boolean' },
     },
     name === 'run',
   );
@@ -213,6 +217,7 @@ function runOptions(values: ParsedArgs['values'], positionals: readonly string[]
     out: (values.out as string | undefined) ?? DEFAULT_OUT,
     keepLab: Boolean(values['keep-lab']),
     ...(values.junit !== undefined && { junit: values.junit as string }),
+    ...(values.quiet && { quiet: true }),
     ...(values.ab && { ab: { base: positionals[0]!, head: positionals[1]! } }),
     ...(values.shard !== undefined && { shard: parseShard(values.shard as string) }),
   };

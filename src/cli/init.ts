@@ -1,23 +1,17 @@
-// `migbench init`: a starter config and suite in the user's repository, copied from the
-// templates shipped with migbench. Never overwrites a file unless told to.
+// `migbench init`: a starter config and suite in the user's repository. The config is a
+// template shipped with migbench; the suite is migbench's own memory-migration suite, which
+// imports `migbench/vitest` exactly as a user's suite does. Never overwrites a file unless told to.
 import { constants } from 'node:fs';
-import { copyFile, mkdir, readdir, access } from 'node:fs/promises';
+import { access, copyFile, mkdir } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
 import { UsageError } from '../model/errors.js';
 import { projectPath } from '../model/paths.js';
 
-const TEMPLATES = projectPath('templates', 'init');
-
-/** The template files, relative to the template folder. */
-async function templateFiles(dir = TEMPLATES, prefix = ''): Promise<string[]> {
-  const files: string[] = [];
-  for (const entry of await readdir(dir, { withFileTypes: true })) {
-    const path = join(prefix, entry.name);
-    if (entry.isDirectory()) files.push(...(await templateFiles(join(dir, entry.name), path)));
-    else files.push(path);
-  }
-  return files.sort();
-}
+/** What init writes: [shipped file, path in the user's repository]. */
+const STARTER_FILES: ReadonlyArray<readonly [from: string, to: string]> = [
+  [projectPath('templates', 'init', 'migbench.yaml'), 'migbench.yaml'],
+  [projectPath('suites', 'memory-migration.test.ts'), join('suites', 'memory-migration.test.ts')],
+];
 
 async function exists(path: string): Promise<boolean> {
   return access(path).then(
@@ -26,19 +20,18 @@ async function exists(path: string): Promise<boolean> {
   );
 }
 
-/** Writes the templates into `dir`; refuses (naming every file in the way) unless `force`. Returns the files written. */
+/** Writes the starter files into `dir`; refuses (naming every file in the way) unless `force`. Returns the files written. */
 export async function initRepository(dir: string, options: { force: boolean }): Promise<string[]> {
-  const files = await templateFiles();
   const inTheWay: string[] = [];
-  for (const file of files) if (await exists(join(dir, file))) inTheWay.push(file);
+  for (const [, to] of STARTER_FILES) if (await exists(join(dir, to))) inTheWay.push(to);
   if (inTheWay.length && !options.force) {
     throw new UsageError(
       `init would overwrite ${inTheWay.join(', ')} in ${relative(process.cwd(), dir) || 'the current directory'}: move them away, or pass --force to replace them`,
     );
   }
-  for (const file of files) {
-    await mkdir(dirname(join(dir, file)), { recursive: true });
-    await copyFile(join(TEMPLATES, file), join(dir, file), options.force ? 0 : constants.COPYFILE_EXCL);
+  for (const [from, to] of STARTER_FILES) {
+    await mkdir(dirname(join(dir, to)), { recursive: true });
+    await copyFile(from, join(dir, to), options.force ? 0 : constants.COPYFILE_EXCL);
   }
-  return files;
+  return STARTER_FILES.map(([, to]) => to);
 }

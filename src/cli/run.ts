@@ -54,7 +54,7 @@ function escapeRegExp(text: string): string {
  * the installed package); `migbench/vitest` resolves to the code running this, so the
  * suites and the runner share one migbench whatever the suite's folder has installed.
  */
-function suiteRunOptions(files: readonly string[], reporter: ResultsReporter, migbench: MigbenchRunContext, junit: string | undefined) {
+function suiteRunOptions(files: readonly string[], reporter: ResultsReporter, migbench: MigbenchRunContext, extra: { junit?: string; quiet?: boolean }) {
   return {
     root: process.cwd(),
     config: false as const,
@@ -63,7 +63,7 @@ function suiteRunOptions(files: readonly string[], reporter: ResultsReporter, mi
     exclude: [],
     setupFiles: [ownModule('vitest/setup')],
     alias: { 'migbench/vitest': ownModule('vitest/index') },
-    reporters: [...(['default', reporter] as const), ...(junit ? [['junit', { outputFile: junit }] as ['junit', { outputFile: string }]] : [])],
+    reporters: [...(extra.quiet ? [] : (['default'] as const)), reporter, ...(extra.junit ? [['junit', { outputFile: extra.junit }] as ['junit', { outputFile: string }]] : [])],
     provide: { migbench },
     fileParallelism: false,
     pool: 'forks' as const,
@@ -98,7 +98,7 @@ export async function runSuites(command: RunOptions, io: Io, start = false): Pro
 
   const writer = await ResultsWriter.create(outDir, source);
   const reporter = new ResultsReporter(writer);
-  reportProgress(reporter, plannedRuns(selected, options.repeat), io);
+  if (!options.quiet) reportProgress(reporter, plannedRuns(selected, options.repeat), io);
   const { failed, signal } = await runUnderVitest(
     {
       files,
@@ -106,6 +106,7 @@ export async function runSuites(command: RunOptions, io: Io, start = false): Pro
       // Whole names only: "idle-256" must not select "storage-idle-256".
       ...(names.length && { testNamePattern: `(?:^|\\s)(?:${names.map(escapeRegExp).join('|')}) #\\d+$` }),
       ...(options.junit !== undefined && { junit: resolve(options.junit) }),
+      ...(options.quiet && { quiet: true }),
     },
     { reporter, outDir, takeLabDown: startedLab && !options.keepLab },
     io,
@@ -219,11 +220,12 @@ async function runAb(options: RunOptions, ab: { base: string; head: string }, io
     head: await ResultsWriter.create(join(outDir, 'head'), { path: relative(process.cwd(), paths.head) || paths.head, sha256: head.sha256 }),
   };
   const reporter = new ResultsReporter((record) => writers[record.variant ?? 'head']);
-  reportProgress(reporter, 2 * plannedRuns(scenarios, options.repeat), io);
+  if (!options.quiet) reportProgress(reporter, 2 * plannedRuns(scenarios, options.repeat), io);
   const { failed, signal } = await runUnderVitest(
     {
       files: [ownModule('vitest/ab.suite')],
       ...(options.junit !== undefined && { junit: resolve(options.junit) }),
+      ...(options.quiet && { quiet: true }),
       context: { configPath: paths.head, ab: { ...paths, suites, scenarios: [...options.scenarios] }, ...(options.repeat !== undefined && { repeat: options.repeat }) },
     },
     { reporter, outDir, takeLabDown: startedLab && !options.keepLab },
@@ -294,6 +296,7 @@ interface VitestRun {
   readonly context: Omit<MigbenchRunContext, 'stopFile'>;
   readonly testNamePattern?: string;
   readonly junit?: string;
+  readonly quiet?: boolean;
 }
 
 /**
@@ -314,7 +317,7 @@ async function runUnderVitest(
     const vitest = await startVitest(
       'test',
       [...run.files],
-      { ...suiteRunOptions(run.files, reporter, { ...run.context, stopFile }, run.junit), ...(run.testNamePattern !== undefined && { testNamePattern: run.testNamePattern }) },
+      { ...suiteRunOptions(run.files, reporter, { ...run.context, stopFile }, run), ...(run.testNamePattern !== undefined && { testNamePattern: run.testNamePattern }) },
       {},
       {},
     );

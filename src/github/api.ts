@@ -289,6 +289,21 @@ export interface StickyCommentResult {
 }
 
 /**
+ * Who the token comments as, so that only a comment of our own is ever updated (anyone may
+ * post a comment carrying the marker). A personal token reads its user from GET /user;
+ * github.token and GitHub App tokens may not (403 "not accessible by integration"), and
+ * then `appLogin` is who they post as: github-actions[bot], or the App's `<slug>[bot]`.
+ */
+export async function commentLogin(octokit: Octokit, appLogin: string): Promise<string> {
+  try {
+    return (await octokit.rest.users.getAuthenticated()).data.login;
+  } catch (error) {
+    if (error instanceof RequestError && (error.status === 403 || error.status === 404)) return appLogin;
+    throw apiError('asking GitHub who the token acts as (GET /user)', error);
+  }
+}
+
+/**
  * Creates migbench's comment for `id` on the pull request, or updates the existing one
  * (the newest, should a past race have left several; none is deleted). An identical body
  * is left alone.

@@ -37,6 +37,7 @@ describe(parseCommand, () => {
     expect(parseCommand(['validate', '--skip-credentials'])).toEqual({ name: 'validate', config: undefined, credentials: false });
     expect(parseCommand(['setup'])).toEqual({ name: 'setup', testTools: false });
     expect(parseCommand(['setup', '--test-tools'])).toEqual({ name: 'setup', testTools: true });
+    expect(parseCommand(['run', '--quiet', '--junit', 'j.xml'])).toMatchObject({ options: { quiet: true, junit: 'j.xml' } });
     expect(parseCommand([])).toEqual({ name: 'help' });
     expect(parseCommand(['--help'])).toEqual({ name: 'help' });
   });

@@ -99,7 +99,7 @@ class HttpError extends Error {
 const EPOCH_MS = Date.parse('2026-01-01T00:00:00Z');
 
 export async function startFakeGitHub(seed: FakeGitHubSeed): Promise<FakeGitHub> {
-  const viewer: FakeUser = { login: seed.viewer ?? 'github-actions[bot]', type: 'Bot' };
+  const viewer: FakeUser = { login: seed.viewer ?? 'github-actions[bot]', type: (seed.viewer ?? '[bot]').endsWith('[bot]') ? 'Bot' : 'User' };
   const userOf = (login: string): FakeUser => ({ login, type: login.endsWith('[bot]') ? 'Bot' : 'User' });
   // One tick per creation: created_at follows creation order, one second apart.
   let clock = 0;
@@ -324,6 +324,11 @@ export async function startFakeGitHub(seed: FakeGitHubSeed): Promise<FakeGitHub>
         { message: 'You have exceeded a secondary rate limit. Please wait a few minutes before you try again.', documentation_url: docs, status: '403' },
         { 'retry-after': rateLimitRetryAfter },
       );
+    }
+    // GET /user answers a user's token; an App's or github.token is refused, as GitHub does.
+    if (record.method === 'GET' && path === '/user') {
+      if (viewer.type === 'Bot') return send(403, { message: 'Resource not accessible by integration', documentation_url: docs, status: '403' });
+      return send(200, { login: viewer.login, type: 'User' });
     }
     try {
       const body = (record.body ?? {}) as Record<string, unknown>;

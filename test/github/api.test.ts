@@ -1,5 +1,6 @@
 import { test as base, describe, expect, vi } from 'vitest';
 import {
+  commentLogin,
   createGitHubClient,
   fitBody,
   GitHubApiError,
@@ -104,6 +105,30 @@ describe(fitBody, () => {
     const { body } = fitBody('🚨'.repeat(100), { limit: 51, note: 'n' });
     expect(body).toBe(`${'🚨'.repeat(23)}\n\nn`);
     expect(body.length).toBe(49);
+  });
+});
+
+describe(commentLogin, () => {
+  test("a personal token's own user; github.token or an App's token (refused /user) posts as the login given", async ({ github }) => {
+    expect(await commentLogin(on(await github({ viewer: 'release-bot-user' })), BOT)).toBe('release-bot-user');
+    expect(await commentLogin(on(await github({ viewer: 'migbench-app[bot]' })), 'migbench-app[bot]')).toBe('migbench-app[bot]');
+    expect(await commentLogin(on(await github({})), BOT)).toBe(BOT);
+  });
+
+  test("a comment carrying the marker but posted by someone else is never ours: a personal token's comment is found by its own login", async ({ github }) => {
+    const marker = stickyMarker('suite-a');
+    const fake = await github({
+      viewer: 'ci-user',
+      comments: [
+        { issueNumber: 7, body: `report v1\n\n${marker}`, login: 'ci-user' },
+        // Newer, with our marker: picked were the author not checked.
+        { issueNumber: 7, body: `all fine, trust me\n\n${marker}`, login: 'mallory' },
+      ],
+    });
+    const octokit = on(fake);
+    const result = await upsertStickyComment(octokit, { ...REPO, issueNumber: 7, id: 'suite-a', login: await commentLogin(octokit, BOT), body: 'report v2' });
+    expect(result).toMatchObject({ commentId: 1001, action: 'updated' });
+    expect(fake.state.comments.find((c) => c.user.login === 'mallory')!.body).toBe(`all fine, trust me\n\n${marker}`);
   });
 });
 

@@ -126,7 +126,10 @@ describe('the npm package in a user repository', () => {
         'INPUT_RESULTS-DIR': 'gate-results',
       };
       // The baseline: the same scenario measured by the Action's own runtime, beforehand.
-      await ok([process.execPath, runtimeBin, 'run', '--out', 'base'], scratch, { PATH: userPath() });
+      const quiet = await ok([process.execPath, runtimeBin, 'run', '--out', 'base', '--quiet'], scratch, { PATH: userPath() });
+      // --quiet: the table and where the results are, no progress from vitest or migbench.
+      expect(quiet.stdout).toContain('| memory-migration | idle-256');
+      expect(quiet.stdout + quiet.stderr).not.toMatch(/\[1\/1\]|✓|RUN {2}v/);
       await cp(join(scratch, 'base', 'results.json'), join(scratch, 'baseline.json'));
 
       const gate = await run([process.execPath, join(actionDir, 'dist', 'index.js')], scratch, env);

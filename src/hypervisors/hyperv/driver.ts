@@ -16,7 +16,7 @@ import {
 } from '../hypervisor.js';
 import { pollTask, type PolledTask } from '../poll.js';
 import { statusProgress } from '../progress.js';
-import { migrateHome } from '../vendor.js';
+import { assertRunning, migrateHome, sourceGuest } from '../vendor.js';
 import type { MigrationSpec } from '../../model/scenario.js';
 import type { InterfaceCounters } from '../../probes/wire.js';
 import { ADAPTER_STATISTICS, adapterStatisticsScript, blackoutScript, cancelScript, jobStatusScript, moveVmScript, powershellArgv, vmStateScript } from './powershell.js';
@@ -167,11 +167,9 @@ export class HypervHypervisor implements Hypervisor {
 
   async startGuest(launch: GuestLaunch): Promise<GuestHandle> {
     const state = await this.ps<{ state: string }>('source', vmStateScript(this.options.vm), `Get-VM ${this.options.vm}`);
-    if (state.state !== 'Running')
-      throw new MigbenchError('MB_GUEST', `${this.host('source').runner.host}: VM ${this.options.vm} is ${state.state}; start it on ${this.options.sourceHost} first`, {
-        userError: true,
-      });
-    return { vmId: launch.vmId, launch, location: 'source', workarounds: [] };
+    // Get-VM runs on the source host itself, so the VM it finds is there.
+    assertRunning({ endpoint: this.host('source').runner.host, vm: this.options.vm, sourceHost: this.options.sourceHost }, state.state, state.state === 'Running', 'start it');
+    return sourceGuest(launch);
   }
 
   async prepareDestination(): Promise<void> {

@@ -17,7 +17,7 @@ import {
 } from '../hypervisor.js';
 import { pollTask, type PolledTask } from '../poll.js';
 import { statusProgress } from '../progress.js';
-import { migrateHome } from '../vendor.js';
+import { assertOnSource, assertRunning, migrateHome, sourceGuest } from '../vendor.js';
 import type { MigrationSpec } from '../../model/scenario.js';
 import type { VsphereClient, MoRef, VsphereTaskInfo } from './client.js';
 import { datastoreFile, datastoreName, nicStatsArgv, parseNicStats, parseStunMs } from './esxi.js';
@@ -95,17 +95,11 @@ export class VsphereHypervisor implements Hypervisor {
   }
 
   async startGuest(launch: GuestLaunch): Promise<GuestHandle> {
+    const at = { endpoint: this.client.host, vm: this.options.vm, sourceHost: this.options.sourceHost };
     const state = await this.vmState();
-    if (state.powerState !== 'poweredOn')
-      throw new MigbenchError('MB_GUEST', `${this.client.host}: VM ${this.options.vm} is ${state.powerState}; power it on on ${this.options.sourceHost} first`, {
-        userError: true,
-      });
-    const source = await this.find('HostSystem', this.options.sourceHost);
-    if (state.host !== source.value)
-      throw new MigbenchError('MB_GUEST', `${this.client.host}: VM ${this.options.vm} does not run on ${this.options.sourceHost}; migbench migrates it from there`, {
-        userError: true,
-      });
-    return { vmId: launch.vmId, launch, location: 'source', workarounds: [] };
+    assertRunning(at, state.powerState, state.powerState === 'poweredOn', 'power it on');
+    assertOnSource(at, state.host === (await this.find('HostSystem', this.options.sourceHost)).value);
+    return sourceGuest(launch);
   }
 
   async prepareDestination(): Promise<void> {

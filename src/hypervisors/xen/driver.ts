@@ -19,7 +19,7 @@ import {
 } from '../hypervisor.js';
 import { pollTask, type PolledTask } from '../poll.js';
 import { statusProgress } from '../progress.js';
-import { migrateHome } from '../vendor.js';
+import { assertOnSource, assertRunning, migrateHome, sourceGuest } from '../vendor.js';
 import type { MigrationSpec } from '../../model/scenario.js';
 import { toXenTask, XenApiError, type XenApiClient, type XenTask } from './client.js';
 import { epochMs } from '../../model/time.js';
@@ -95,16 +95,10 @@ export class XenServerHypervisor implements Hypervisor {
   async startGuest(launch: GuestLaunch): Promise<GuestHandle> {
     const vm = await this.one('VM', this.options.vm);
     const record = await this.client.withSession<Record<string, unknown>>('VM.get_record', [vm]);
-    if (record.power_state !== 'Running')
-      throw new MigbenchError('MB_GUEST', `${this.client.host}: VM ${this.options.vm} is ${String(record.power_state)}; start it on ${this.options.sourceHost} first`, {
-        userError: true,
-      });
-    const sourceHost = await this.one('host', this.options.sourceHost);
-    if (record.resident_on !== sourceHost)
-      throw new MigbenchError('MB_GUEST', `${this.client.host}: VM ${this.options.vm} does not run on ${this.options.sourceHost}; migbench migrates it from there`, {
-        userError: true,
-      });
-    return { vmId: launch.vmId, launch, location: 'source', workarounds: [] };
+    const at = { endpoint: this.client.host, vm: this.options.vm, sourceHost: this.options.sourceHost };
+    assertRunning(at, String(record.power_state), record.power_state === 'Running', 'start it');
+    assertOnSource(at, record.resident_on === (await this.one('host', this.options.sourceHost)));
+    return sourceGuest(launch);
   }
 
   async prepareDestination(): Promise<void> {
