@@ -19508,7 +19508,7 @@ var require_directives = __commonJS({
         return tag[0] === "!" ? tag : `!<${tag}>`;
       }
       toString(doc) {
-        const lines = this.yaml.explicit ? [`%YAML ${this.yaml.version || "1.2"}`] : [];
+        const lines2 = this.yaml.explicit ? [`%YAML ${this.yaml.version || "1.2"}`] : [];
         const tagEntries = Object.entries(this.tags);
         let tagNames;
         if (doc && tagEntries.length > 0 && identity.isNode(doc.contents)) {
@@ -19524,9 +19524,9 @@ var require_directives = __commonJS({
           if (handle === "!!" && prefix === "tag:yaml.org,2002:")
             continue;
           if (!doc || tagNames.some((tn) => tn.startsWith(prefix)))
-            lines.push(`%TAG ${handle} ${prefix}`);
+            lines2.push(`%TAG ${handle} ${prefix}`);
         }
-        return lines.join("\n");
+        return lines2.join("\n");
       }
     };
     Directives.defaultYaml = { explicit: false, version: "1.2" };
@@ -20987,22 +20987,22 @@ var require_stringifyCollection = __commonJS({
       const { indent, options: { commentString } } = ctx;
       const itemCtx = Object.assign({}, ctx, { indent: itemIndent, type: null });
       let chompKeep = false;
-      const lines = [];
+      const lines2 = [];
       for (let i = 0; i < items.length; ++i) {
         const item = items[i];
         let comment3 = null;
         if (identity.isNode(item)) {
           if (!chompKeep && item.spaceBefore)
-            lines.push("");
-          addCommentBefore(ctx, lines, item.commentBefore, chompKeep);
+            lines2.push("");
+          addCommentBefore(ctx, lines2, item.commentBefore, chompKeep);
           if (item.comment)
             comment3 = item.comment;
         } else if (identity.isPair(item)) {
           const ik = identity.isNode(item.key) ? item.key : null;
           if (ik) {
             if (!chompKeep && ik.spaceBefore)
-              lines.push("");
-            addCommentBefore(ctx, lines, ik.commentBefore, chompKeep);
+              lines2.push("");
+            addCommentBefore(ctx, lines2, ik.commentBefore, chompKeep);
           }
         }
         chompKeep = false;
@@ -21011,15 +21011,15 @@ var require_stringifyCollection = __commonJS({
           str2 += stringifyComment.lineComment(str2, itemIndent, commentString(comment3));
         if (chompKeep && comment3)
           chompKeep = false;
-        lines.push(blockItemPrefix + str2);
+        lines2.push(blockItemPrefix + str2);
       }
       let str;
-      if (lines.length === 0) {
+      if (lines2.length === 0) {
         str = flowChars.start + flowChars.end;
       } else {
-        str = lines[0];
-        for (let i = 1; i < lines.length; ++i) {
-          const line = lines[i];
+        str = lines2[0];
+        for (let i = 1; i < lines2.length; ++i) {
+          const line = lines2[i];
           str += line ? `
 ${indent}${line}` : "\n";
         }
@@ -21042,22 +21042,22 @@ ${indent}${line}` : "\n";
       });
       let reqNewline = false;
       let linesAtValue = 0;
-      const lines = [];
+      const lines2 = [];
       for (let i = 0; i < items.length; ++i) {
         const item = items[i];
         let comment2 = null;
         if (identity.isNode(item)) {
           if (item.spaceBefore)
-            lines.push("");
-          addCommentBefore(ctx, lines, item.commentBefore, false);
+            lines2.push("");
+          addCommentBefore(ctx, lines2, item.commentBefore, false);
           if (item.comment)
             comment2 = item.comment;
         } else if (identity.isPair(item)) {
           const ik = identity.isNode(item.key) ? item.key : null;
           if (ik) {
             if (ik.spaceBefore)
-              lines.push("");
-            addCommentBefore(ctx, lines, ik.commentBefore, false);
+              lines2.push("");
+            addCommentBefore(ctx, lines2, ik.commentBefore, false);
             if (ik.comment)
               reqNewline = true;
           }
@@ -21074,12 +21074,12 @@ ${indent}${line}` : "\n";
         if (comment2)
           reqNewline = true;
         let str = stringify.stringify(item, itemCtx, () => comment2 = null);
-        reqNewline || (reqNewline = lines.length > linesAtValue || str.includes("\n"));
+        reqNewline || (reqNewline = lines2.length > linesAtValue || str.includes("\n"));
         if (i < items.length - 1) {
           str += ",";
         } else if (ctx.options.trailingComma) {
           if (ctx.options.lineWidth > 0) {
-            reqNewline || (reqNewline = lines.reduce((sum, line) => sum + line.length + 2, 2) + (str.length + 2) > ctx.options.lineWidth);
+            reqNewline || (reqNewline = lines2.reduce((sum, line) => sum + line.length + 2, 2) + (str.length + 2) > ctx.options.lineWidth);
           }
           if (reqNewline) {
             str += ",";
@@ -21087,35 +21087,35 @@ ${indent}${line}` : "\n";
         }
         if (comment2)
           str += stringifyComment.lineComment(str, itemIndent, commentString(comment2));
-        lines.push(str);
-        linesAtValue = lines.length;
+        lines2.push(str);
+        linesAtValue = lines2.length;
       }
       const { start, end } = flowChars;
-      if (lines.length === 0) {
+      if (lines2.length === 0) {
         return start + end;
       } else {
         if (!reqNewline) {
-          const len = lines.reduce((sum, line) => sum + line.length + 2, 2);
+          const len = lines2.reduce((sum, line) => sum + line.length + 2, 2);
           reqNewline = ctx.options.lineWidth > 0 && len > ctx.options.lineWidth;
         }
         if (reqNewline) {
           let str = start;
-          for (const line of lines)
+          for (const line of lines2)
             str += line ? `
 ${indentStep}${indent}${line}` : "\n";
           return `${str}
 ${indent}${end}`;
         } else {
-          return `${start}${fcPadding}${lines.join(" ")}${fcPadding}${end}`;
+          return `${start}${fcPadding}${lines2.join(" ")}${fcPadding}${end}`;
         }
       }
     }
-    function addCommentBefore({ indent, options: { commentString } }, lines, comment2, chompKeep) {
+    function addCommentBefore({ indent, options: { commentString } }, lines2, comment2, chompKeep) {
       if (comment2 && chompKeep)
         comment2 = comment2.replace(/^\n+/, "");
       if (comment2) {
         const ic = stringifyComment.indentComment(commentString(comment2), indent);
-        lines.push(ic.trimStart());
+        lines2.push(ic.trimStart());
       }
     }
     exports.stringifyCollection = stringifyCollection;
@@ -21753,11 +21753,11 @@ var require_binary = __commonJS({
         if (type !== Scalar.Scalar.QUOTE_DOUBLE) {
           const lineWidth = Math.max(ctx.options.lineWidth - ctx.indent.length, ctx.options.minContentWidth);
           const n = Math.ceil(str.length / lineWidth);
-          const lines = new Array(n);
+          const lines2 = new Array(n);
           for (let i = 0, o = 0; i < n; ++i, o += lineWidth) {
-            lines[i] = str.substr(o, lineWidth);
+            lines2[i] = str.substr(o, lineWidth);
           }
-          str = lines.join(type === Scalar.Scalar.BLOCK_LITERAL ? "\n" : " ");
+          str = lines2.join(type === Scalar.Scalar.BLOCK_LITERAL ? "\n" : " ");
         }
         return stringifyString.stringifyString({ comment: comment2, type, value: str }, ctx, onComment, onChompKeep);
       }
@@ -22437,35 +22437,35 @@ var require_stringifyDocument = __commonJS({
     var stringify = require_stringify();
     var stringifyComment = require_stringifyComment();
     function stringifyDocument(doc, options) {
-      const lines = [];
+      const lines2 = [];
       let hasDirectives = options.directives === true;
       if (options.directives !== false && doc.directives) {
         const dir = doc.directives.toString(doc);
         if (dir) {
-          lines.push(dir);
+          lines2.push(dir);
           hasDirectives = true;
         } else if (doc.directives.docStart)
           hasDirectives = true;
       }
       if (hasDirectives)
-        lines.push("---");
+        lines2.push("---");
       const ctx = stringify.createStringifyContext(doc, options);
       const { commentString } = ctx.options;
       if (doc.commentBefore) {
-        if (lines.length !== 1)
-          lines.unshift("");
+        if (lines2.length !== 1)
+          lines2.unshift("");
         const cs = commentString(doc.commentBefore);
-        lines.unshift(stringifyComment.indentComment(cs, ""));
+        lines2.unshift(stringifyComment.indentComment(cs, ""));
       }
       let chompKeep = false;
       let contentComment = null;
       if (doc.contents) {
         if (identity.isNode(doc.contents)) {
           if (doc.contents.spaceBefore && hasDirectives)
-            lines.push("");
+            lines2.push("");
           if (doc.contents.commentBefore) {
             const cs = commentString(doc.contents.commentBefore);
-            lines.push(stringifyComment.indentComment(cs, ""));
+            lines2.push(stringifyComment.indentComment(cs, ""));
           }
           ctx.forceBlockIndent = !!doc.comment;
           contentComment = doc.contents.comment;
@@ -22474,36 +22474,36 @@ var require_stringifyDocument = __commonJS({
         let body = stringify.stringify(doc.contents, ctx, () => contentComment = null, onChompKeep);
         if (contentComment)
           body += stringifyComment.lineComment(body, "", commentString(contentComment));
-        if ((body[0] === "|" || body[0] === ">") && lines[lines.length - 1] === "---") {
-          lines[lines.length - 1] = `--- ${body}`;
+        if ((body[0] === "|" || body[0] === ">") && lines2[lines2.length - 1] === "---") {
+          lines2[lines2.length - 1] = `--- ${body}`;
         } else
-          lines.push(body);
+          lines2.push(body);
       } else {
-        lines.push(stringify.stringify(doc.contents, ctx));
+        lines2.push(stringify.stringify(doc.contents, ctx));
       }
       if (doc.directives?.docEnd) {
         if (doc.comment) {
           const cs = commentString(doc.comment);
           if (cs.includes("\n")) {
-            lines.push("...");
-            lines.push(stringifyComment.indentComment(cs, ""));
+            lines2.push("...");
+            lines2.push(stringifyComment.indentComment(cs, ""));
           } else {
-            lines.push(`... ${cs}`);
+            lines2.push(`... ${cs}`);
           }
         } else {
-          lines.push("...");
+          lines2.push("...");
         }
       } else {
         let dc = doc.comment;
         if (dc && chompKeep)
           dc = dc.replace(/^\n+/, "");
         if (dc) {
-          if ((!chompKeep || contentComment) && lines[lines.length - 1] !== "")
-            lines.push("");
-          lines.push(stringifyComment.indentComment(commentString(dc), ""));
+          if ((!chompKeep || contentComment) && lines2[lines2.length - 1] !== "")
+            lines2.push("");
+          lines2.push(stringifyComment.indentComment(commentString(dc), ""));
         }
       }
-      return lines.join("\n") + "\n";
+      return lines2.join("\n") + "\n";
     }
     exports.stringifyDocument = stringifyDocument;
   }
@@ -23565,17 +23565,17 @@ var require_resolve_block_scalar = __commonJS({
       if (!header)
         return { value: "", type: null, comment: "", range: [start, start, start] };
       const type = header.mode === ">" ? Scalar.Scalar.BLOCK_FOLDED : Scalar.Scalar.BLOCK_LITERAL;
-      const lines = scalar.source ? splitLines(scalar.source) : [];
-      let chompStart = lines.length;
-      for (let i = lines.length - 1; i >= 0; --i) {
-        const content = lines[i][1];
+      const lines2 = scalar.source ? splitLines(scalar.source) : [];
+      let chompStart = lines2.length;
+      for (let i = lines2.length - 1; i >= 0; --i) {
+        const content = lines2[i][1];
         if (content === "" || content === "\r")
           chompStart = i;
         else
           break;
       }
       if (chompStart === 0) {
-        const value3 = header.chomp === "+" && lines.length > 0 ? "\n".repeat(Math.max(1, lines.length - 1)) : "";
+        const value3 = header.chomp === "+" && lines2.length > 0 ? "\n".repeat(Math.max(1, lines2.length - 1)) : "";
         let end2 = start + header.length;
         if (scalar.source)
           end2 += scalar.source.length;
@@ -23585,7 +23585,7 @@ var require_resolve_block_scalar = __commonJS({
       let offset = scalar.offset + header.length;
       let contentStart = 0;
       for (let i = 0; i < chompStart; ++i) {
-        const [indent, content] = lines[i];
+        const [indent, content] = lines2[i];
         if (content === "" || content === "\r") {
           if (header.indent === 0 && indent.length > trimIndent)
             trimIndent = indent.length;
@@ -23605,17 +23605,17 @@ var require_resolve_block_scalar = __commonJS({
         }
         offset += indent.length + content.length + 1;
       }
-      for (let i = lines.length - 1; i >= chompStart; --i) {
-        if (lines[i][0].length > trimIndent)
+      for (let i = lines2.length - 1; i >= chompStart; --i) {
+        if (lines2[i][0].length > trimIndent)
           chompStart = i + 1;
       }
       let value2 = "";
       let sep2 = "";
       let prevMoreIndented = false;
       for (let i = 0; i < contentStart; ++i)
-        value2 += lines[i][0].slice(trimIndent) + "\n";
+        value2 += lines2[i][0].slice(trimIndent) + "\n";
       for (let i = contentStart; i < chompStart; ++i) {
-        let [indent, content] = lines[i];
+        let [indent, content] = lines2[i];
         offset += indent.length + content.length + 1;
         const crlf = content[content.length - 1] === "\r";
         if (crlf)
@@ -23652,8 +23652,8 @@ var require_resolve_block_scalar = __commonJS({
         case "-":
           break;
         case "+":
-          for (let i = chompStart; i < lines.length; ++i)
-            value2 += "\n" + lines[i][0].slice(trimIndent);
+          for (let i = chompStart; i < lines2.length; ++i)
+            value2 += "\n" + lines2[i][0].slice(trimIndent);
           if (value2[value2.length - 1] !== "\n")
             value2 += "\n";
           break;
@@ -23728,10 +23728,10 @@ var require_resolve_block_scalar = __commonJS({
       const first = split[0];
       const m = first.match(/^( *)/);
       const line0 = m?.[1] ? [m[1], first.slice(m[1].length)] : ["", first];
-      const lines = [line0];
+      const lines2 = [line0];
       for (let i = 1; i < split.length; i += 2)
-        lines.push([split[i], split[i + 1]]);
-      return lines;
+        lines2.push([split[i], split[i + 1]]);
+      return lines2;
     }
     exports.resolveBlockScalar = resolveBlockScalar;
   }
@@ -29343,9 +29343,9 @@ var require_compile = __commonJS({
       if (_sch)
         return _sch;
       const rootId = (0, resolve_1.getFullPath)(this.opts.uriResolver, sch.root.baseId);
-      const { es5, lines } = this.opts.code;
+      const { es5, lines: lines2 } = this.opts.code;
       const { ownProperties } = this.opts;
-      const gen = new codegen_1.CodeGen(this.scope, { es5, lines, ownProperties });
+      const gen = new codegen_1.CodeGen(this.scope, { es5, lines: lines2, ownProperties });
       let _ValidationError;
       if (sch.$async) {
         _ValidationError = gen.scopeValue("Error", {
@@ -30852,8 +30852,8 @@ var require_core = __commonJS({
         this._loading = {};
         this._cache = /* @__PURE__ */ new Map();
         opts = this.opts = { ...opts, ...requiredOptions(opts) };
-        const { es5, lines } = this.opts.code;
-        this.scope = new codegen_2.ValueScope({ scope: {}, prefixes: EXT_SCOPE_NAMES, es5, lines });
+        const { es5, lines: lines2 } = this.opts.code;
+        this.scope = new codegen_2.ValueScope({ scope: {}, prefixes: EXT_SCOPE_NAMES, es5, lines: lines2 });
         this.logger = getLogger(opts.logger);
         const formatOpt = opts.validateFormats;
         opts.validateFormats = false;
@@ -35571,9 +35571,9 @@ var InputFileError = class extends MigbenchError {
   file;
   issues;
   constructor(code, file, issues, cause) {
-    const lines = issues.map((i) => `  ${i.path || "(root)"}: ${i.message}`);
+    const lines2 = issues.map((i) => `  ${i.path || "(root)"}: ${i.message}`);
     const message = issues.length === 1 && !issues[0].path ? `${file}: ${issues[0].message}` : `${file}: ${issues.length === 1 ? "invalid" : `${issues.length} problems`}
-${lines.join("\n")}`;
+${lines2.join("\n")}`;
     super(code, message, {
       cause,
       userError: true,
@@ -36402,13 +36402,24 @@ function parseConfig(text, file) {
 }
 var positions = /* @__PURE__ */ new WeakMap();
 function locator(doc, lineCounter) {
-  return (segments) => {
+  const lineOf = (segments) => {
     for (let n = segments.length; n >= 0; n--) {
       const node = doc.getIn(segments.slice(0, n), true);
-      if ((0, import_yaml.isNode)(node) && node.range) return `line ${lineCounter.linePos(node.range[0]).line}`;
+      if ((0, import_yaml.isNode)(node) && node.range) return lineCounter.linePos(node.range[0]).line;
     }
-    return "";
+    return null;
   };
+  const locate = (segments) => {
+    const line = lineOf(segments);
+    return line === null ? "" : `line ${line}`;
+  };
+  lines.set(locate, lineOf);
+  return locate;
+}
+var lines = /* @__PURE__ */ new WeakMap();
+function configLine(config, segments) {
+  const locate = positions.get(config);
+  return (locate && lines.get(locate)?.(segments)) ?? null;
 }
 function lineAndColumn(lineCounter, offset) {
   const pos = lineCounter.linePos(offset);
@@ -37188,7 +37199,7 @@ function markdownTable(table2, options) {
   cellMatrix.splice(1, 0, row);
   sizeMatrix.splice(1, 0, sizes);
   rowIndex = -1;
-  const lines = [];
+  const lines2 = [];
   while (++rowIndex < cellMatrix.length) {
     const row2 = cellMatrix[rowIndex];
     const sizes2 = sizeMatrix[rowIndex];
@@ -37239,11 +37250,11 @@ function markdownTable(table2, options) {
         line.push("|");
       }
     }
-    lines.push(
+    lines2.push(
       settings.delimiterEnd === false ? line.join("").replace(/ +$/, "") : line.join("")
     );
   }
-  return lines.join("\n");
+  return lines2.join("\n");
 }
 function serialize(value2) {
   return value2 === null || value2 === void 0 ? "" : String(value2);
@@ -37341,28 +37352,28 @@ function mermaidBars(scenario, rows) {
 }
 function compareMarkdown(comparison, options = {}) {
   const limit = options.limit ?? COMMENT_LIMIT;
-  const lines = ["## migbench: live migration, base vs head", "", headline(comparison), ""];
-  if (options.baseLabel || options.headLabel) lines.push(`Base: ${options.baseLabel ?? "base"} \xB7 head: ${options.headLabel ?? "head"}`, "");
+  const lines2 = ["## migbench: live migration, base vs head", "", headline(comparison), ""];
+  if (options.baseLabel || options.headLabel) lines2.push(`Base: ${options.baseLabel ?? "base"} \xB7 head: ${options.headLabel ?? "head"}`, "");
   if (comparison.environmentDifferences.length) {
-    lines.push("> [!WARNING]", "> The two sides ran in different environments, so their figures are not compared:");
-    for (const d of comparison.environmentDifferences) lines.push(`> - ${d.field}: base ${d.base}; head ${d.head}`);
-    lines.push("");
+    lines2.push("> [!WARNING]", "> The two sides ran in different environments, so their figures are not compared:");
+    for (const d of comparison.environmentDifferences) lines2.push(`> - ${d.field}: base ${d.base}; head ${d.head}`);
+    lines2.push("");
   }
-  if (comparison.configDiffers) lines.push("The configurations differ (expected when the change is to configuration).", "");
-  for (const u of comparison.unmatched) lines.push(`- ${u.suite} / ${u.scenario} was measured on the ${u.side} only.`);
-  if (comparison.unmatched.length) lines.push("");
+  if (comparison.configDiffers) lines2.push("The configurations differ (expected when the change is to configuration).", "");
+  for (const u of comparison.unmatched) lines2.push(`- ${u.suite} / ${u.scenario} was measured on the ${u.side} only.`);
+  if (comparison.unmatched.length) lines2.push("");
   const order = ["regression", "warn", "not comparable", "improved"];
   const notable = comparison.rows.filter((r) => r.verdict !== "unchanged").sort((a, b) => order.indexOf(a.verdict) - order.indexOf(b.verdict));
   let shown = notable;
   while (shown.length && table(shown, true).length > limit * 0.8) shown = shown.slice(0, Math.floor(shown.length * 0.8));
-  lines.push(notable.length ? table(shown, true) : "_No metric changed beyond its noise and thresholds._", "");
+  lines2.push(notable.length ? table(shown, true) : "_No metric changed beyond its noise and thresholds._", "");
   const hidden = notable.length - shown.length;
-  if (hidden) lines.push(`_${hidden} more rows and every scenario's details are in the full report${options.fullReport ? `, ${options.fullReport}` : ""}._`, "");
-  lines.push(
+  if (hidden) lines2.push(`_${hidden} more rows and every scenario's details are in the full report${options.fullReport ? `, ${options.fullReport}` : ""}._`, "");
+  lines2.push(
     `Each verdict needs both significance (two-sided Mann-Whitney U, Holm-corrected across all ${comparison.rows.length} comparisons, \u03B1 = ${comparison.alpha}) and a practical size (warn/fail thresholds, % of the base median; a regression's whole interval must pass the fail threshold). MDE is the smallest change these sample sizes detect with 80% power: "unchanged" means no change larger than it.`,
     ""
   );
-  const head = lines.join("\n");
+  const head = lines2.join("\n");
   const scenarios = /* @__PURE__ */ new Map();
   for (const r of comparison.rows) scenarios.set(`${r.suite} / ${r.scenario}`, [...scenarios.get(`${r.suite} / ${r.scenario}`) ?? [], r]);
   const details = [];
@@ -37502,30 +37513,30 @@ function resultsTable(results) {
 `;
 }
 function resultsNotes(results) {
-  const lines = [];
+  const lines2 = [];
   const environments = /* @__PURE__ */ new Map();
   for (const r of results.records) {
     const s = r.environment.source;
     const key2 = `${s.hypervisorVersion}, accel ${s.accel}${s.accelReason ? ` (${s.accelReason})` : ""}, host kernel ${s.kernel}, ${s.cpuCount}\xD7 ${s.cpuModel}`;
     environments.set(key2, (environments.get(key2) ?? 0) + 1);
   }
-  for (const [env, n] of environments) lines.push(`- Environment (${n} run${n === 1 ? "" : "s"}): ${env}.`);
+  for (const [env, n] of environments) lines2.push(`- Environment (${n} run${n === 1 ? "" : "s"}): ${env}.`);
   const workarounds = new Set(results.records.flatMap((r) => r.workarounds));
-  for (const w of workarounds) lines.push(`- Workaround applied: ${w}.`);
-  lines.push(
+  for (const w of workarounds) lines2.push(`- Workaround applied: ${w}.`);
+  lines2.push(
     `- migbench ${results.migbenchVersion}${results.gitSha ? ` (${results.gitSha.slice(0, 12)})` : ""}; config ${results.config.path} (sha256 ${results.config.sha256.slice(0, 12)}).`
   );
   const probe = results.records.find((r) => r.probe)?.probe;
   const beat = results.records.find((r) => r.heartbeat)?.heartbeat;
-  lines.push(
+  lines2.push(
     `- Downtime, four ways: **reported** is what the hypervisor says (QEMU measures its own source-side pause); **stop\u2192resume** runs from the source STOP event to the destination RESUME event; **observed** is the largest gap between ICMP replies seen from the observer${probe ? ` (${probe.tool}, every ${probe.intervalMs} ms)` : ""}; **guest pause** is the largest gap between the guest agent's heartbeats${beat ? ` (every ${beat.periodMs} ms)` : ""}, timestamped as they reach the hosts.`
   );
-  lines.push('- "\u2014" means not measured; migbench never fills in an estimate.');
+  lines2.push('- "\u2014" means not measured; migbench never fills in an estimate.');
   for (const r of results.records) {
-    for (const w of r.warnings ?? []) lines.push(`- **Teardown warning** (${r.scenario} #${r.repetition}, measured and kept): step "${w.step}" failed [${w.code}]: ${w.message}`);
-    for (const note of r.notes ?? []) lines.push(`- Note (${r.scenario} #${r.repetition}): ${note}`);
+    for (const w of r.warnings ?? []) lines2.push(`- **Teardown warning** (${r.scenario} #${r.repetition}, measured and kept): step "${w.step}" failed [${w.code}]: ${w.message}`);
+    for (const note of r.notes ?? []) lines2.push(`- Note (${r.scenario} #${r.repetition}): ${note}`);
   }
-  return `${lines.join("\n")}
+  return `${lines2.join("\n")}
 `;
 }
 function resultsMarkdown(results) {
@@ -45158,7 +45169,13 @@ async function runGate(inputs, ctx, io, deps) {
   refuseForkOnSelfHosted(pr, ctx, inputs);
   const workspace = await prepareWorkspace(inputs, ctx, deps, io);
   const { head, base, headPath, runFailed, runExit } = await measureOrRead(inputs, ctx, pr, workspace, deps, io);
-  await annotateFailures(workspace.out, head, io);
+  await annotateFailures(workspace.out, head, io, {
+    path: inputs.config,
+    config: await loadConfig(workspace.configPath).then(
+      (l) => l.config,
+      () => null
+    )
+  });
   const reportPath = join2(workspace.out, "compare.md");
   const { comparison, markdown } = await writeReport(base, head, workspace.configPath, reportPath);
   const status = runExit === 0 ? "" : `${exitMeaning(runExit)}
@@ -45226,9 +45243,10 @@ async function measureAgainstMergeBase(inputs, ctx, pr, { out, configPath, scena
   const [base, head] = [await readResults(join2(out, "base", "results.json")), await readResults(headPath)];
   return { head, base, headPath, runFailed: runExit !== 0, runExit };
 }
-async function annotateFailures(out, head, io) {
+async function annotateFailures(out, head, io, config) {
   const failures = JSON.parse(await readFile5(join2(out, "failures.json"), "utf8").catch(() => "[]"));
   for (const f of failures) io.annotate(`${f.test}: ${f.message}`, f.file, f.line ?? void 0);
+  if (config.config) for (const a of thresholdAnnotations(failures, config.config, config.path)) io.annotate(a.message, a.file, a.line);
   for (const r of head.records) {
     const guest = guestState(r);
     if (r.status !== "completed" || guest.bad)
@@ -45271,6 +45289,21 @@ async function comment(octokit, ctx, pr, inputs, { markdown, comparison, runFail
   });
   io.log(`pull request comment: ${result.action}${result.commentId ? ` (${result.commentId})` : ""}`);
   return result.commentId;
+}
+function thresholdAnnotations(failures, config, file) {
+  const annotations = [];
+  for (const f of failures) {
+    const parts = f.test.split(" > ");
+    const suite = parts.at(-2);
+    const scenario = parts.at(-1)?.replace(/ #\d+$/, "").replace(/@[^@]*$/, "");
+    const index = suite === void 0 ? -1 : config.suites[suite]?.scenarios.findIndex((s) => s.name === scenario) ?? -1;
+    if (index < 0) continue;
+    for (const [, metric] of f.message.matchAll(/\((\w+), from [^)]*\)/g)) {
+      const line = configLine(config, ["suites", suite, "scenarios", index, "thresholds", metric]);
+      if (line !== null) annotations.push({ message: `${f.test}: ${metric} did not hold (${f.message.split("\n")[0]})`, file, line });
+    }
+  }
+  return annotations;
 }
 function exitMeaning(code) {
   const meaning = {
@@ -45365,9 +45398,9 @@ function runtimeBin(actionDir = dirname2(fileURLToPath2(import.meta.url))) {
 }
 function streamLines(stream, log) {
   return new Promise((resolve3) => {
-    const lines = createInterface({ input: stream, crlfDelay: Infinity });
-    lines.on("line", log);
-    lines.on("close", resolve3);
+    const lines2 = createInterface({ input: stream, crlfDelay: Infinity });
+    lines2.on("line", log);
+    lines2.on("close", resolve3);
   });
 }
 async function cli(args) {

@@ -7,7 +7,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Octokit } from 'octokit';
 import { compareResults, type Comparison, type Verdict } from '../analysis/comparison.js';
-import { loadConfig } from '../config/load.js';
+import { configLine, loadConfig } from '../config/load.js';
+import type { MigbenchConfig } from '../generated/config.js';
 import { compareThresholds } from '../config/compare.js';
 import { EXIT } from '../model/exit.js';
 import { MigbenchError } from '../model/errors.js';
@@ -118,7 +119,13 @@ export async function runGate(inputs: ActionInputs, ctx: GateContext, io: GateIo
   refuseForkOnSelfHosted(pr, ctx, inputs);
   const workspace = await prepareWorkspace(inputs, ctx, deps, io);
   const { head, base, headPath, runFailed, runExit } = await measureOrRead(inputs, ctx, pr, workspace, deps, io);
-  await annotateFailures(workspace.out, head, io);
+  await annotateFailures(workspace.out, head, io, {
+    path: inputs.config,
+    config: await loadConfig(workspace.configPath).then(
+      (l) => l.config,
+      () => null,
+    ),
+  });
   const reportPath = join(workspace.out, 'compare.md');
   const { comparison, markdown } = await writeReport(base, head, workspace.configPath, reportPath);
   const status = runExit === 0 ? '' : `${exitMeaning(runExit)}\n\n`;
@@ -199,9 +206,10 @@ async function measureAgainstMergeBase(
 }
 
 /** Failed assertions point at their line; failed runs and damaged guests at their suite file. */
-async function annotateFailures(out: string, head: ResultsFile, io: GateIo): Promise<void> {
-  const failures = JSON.parse(await readFile(join(out, 'failures.json'), 'utf8').catch(() => '[]')) as Array<{ file: string; line: number | null; test: string; message: string }>;
+async function annotateFailures(out: string, head: ResultsFile, io: GateIo, config: { path: string; config: MigbenchConfig | null }): Promise<void> {
+  const failures = JSON.parse(await readFile(join(out, 'failures.json'), 'utf8').catch(() => '[]')) as FailedTest[];
   for (const f of failures) io.annotate(`${f.test}: ${f.message}`, f.file, f.line ?? undefined);
+  if (config.config) for (const a of thresholdAnnotations(failures, config.config, config.path)) io.annotate(a.message, a.file, a.line);
   for (const r of head.records) {
     const guest = guestState(r);
     if (r.status !== 'completed' || guest.bad)
@@ -251,6 +259,37 @@ async function comment(
   });
   io.log(`pull request comment: ${result.action}${result.commentId ? ` (${result.commentId})` : ''}`);
   return result.commentId;
+}
+
+interface FailedTest {
+  readonly file: string;
+  readonly line: number | null;
+  readonly test: string;
+  readonly message: string;
+}
+
+/**
+ * A threshold that did not hold, annotated where the user set it: the line of
+ * `suites.<suite>.scenarios[i].thresholds.<metric>` in their config (the failure message
+ * names the metric as "(observedDowntimeMs, from probe)"; the test, as "… > suite > name #n").
+ */
+export function thresholdAnnotations(failures: readonly FailedTest[], config: MigbenchConfig, file: string): Array<{ message: string; file: string; line: number }> {
+  const annotations: Array<{ message: string; file: string; line: number }> = [];
+  for (const f of failures) {
+    const parts = f.test.split(' > ');
+    const suite = parts.at(-2);
+    const scenario = parts
+      .at(-1)
+      ?.replace(/ #\d+$/, '')
+      .replace(/@[^@]*$/, '');
+    const index = suite === undefined ? -1 : (config.suites[suite]?.scenarios.findIndex((s) => s.name === scenario) ?? -1);
+    if (index < 0) continue;
+    for (const [, metric] of f.message.matchAll(/\((\w+), from [^)]*\)/g)) {
+      const line = configLine(config, ['suites', suite!, 'scenarios', index, 'thresholds', metric!]);
+      if (line !== null) annotations.push({ message: `${f.test}: ${metric} did not hold (${f.message.split('\n')[0]})`, file, line });
+    }
+  }
+  return annotations;
 }
 
 /** The measuring run's exit status in words, for the job summary. */

@@ -58,14 +58,28 @@ type Locate = (segments: Segments) => string;
 const positions = new WeakMap<MigbenchConfig, Locate>();
 
 function locator(doc: Document, lineCounter: LineCounter): Locate {
-  return (segments) => {
+  const lineOf = (segments: Segments): number | null => {
     // The deepest node that exists: a missing key is reported at its parent.
     for (let n = segments.length; n >= 0; n--) {
       const node = doc.getIn(segments.slice(0, n), true);
-      if (isNode(node) && node.range) return `line ${lineCounter.linePos(node.range[0]).line}`;
+      if (isNode(node) && node.range) return lineCounter.linePos(node.range[0]).line;
     }
-    return '';
+    return null;
   };
+  const locate = (segments: Segments) => {
+    const line = lineOf(segments);
+    return line === null ? '' : `line ${line}`;
+  };
+  lines.set(locate, lineOf);
+  return locate;
+}
+
+const lines = new WeakMap<Locate, (segments: Segments) => number | null>();
+
+/** The line of a part of a config parsed by this module (its deepest existing parent's), or null. */
+export function configLine(config: MigbenchConfig, segments: Segments): number | null {
+  const locate = positions.get(config);
+  return (locate && lines.get(locate)?.(segments)) ?? null;
 }
 
 function lineAndColumn(lineCounter: LineCounter, offset: number): string {

@@ -5,10 +5,11 @@ import { copyFile, mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, test } from 'vitest';
-import { exitMeaning, runGate, type GateContext, type GateIo, type Measure } from '../../src/action/gate.js';
+import { exitMeaning, runGate, thresholdAnnotations, type GateContext, type GateIo, type Measure } from '../../src/action/gate.js';
 import { createGitHubClient } from '../../src/github/api.js';
 import { readInputs } from '../../src/action/inputs.js';
 import { projectPath } from '../../src/model/paths.js';
+import { loadConfig } from '../../src/config/load.js';
 import { startFakeGitHub, type FakeGitHub } from '../fakes/github-api.js';
 import { FakeRunner } from '../fakes/runner.js';
 
@@ -94,6 +95,27 @@ describe(runGate, () => {
     expect(exitMeaning(1)).toContain('a migration failed');
     expect(exitMeaning(2)).toContain('bad input');
     expect(exitMeaning(143)).toContain('stopped by signal 15');
+  });
+
+  test('a threshold that did not hold is annotated where the user set it, in their config', async () => {
+    const { config } = await loadConfig(projectPath('suites/migbench.config.yaml'));
+    const lines = (await readFile(projectPath('suites/migbench.config.yaml'), 'utf8')).split('\n');
+    const failures = [
+      {
+        file: 'suites/memory-migration.test.ts',
+        line: 14,
+        test: 'memory-migration > dirty-64m-32mbps #2',
+        message: 'dirty-64m-32mbps #2: downtime ms (observed) (observedDowntimeMs, from probe) measured 1200.0 ms, expected at most 1000.0 ms',
+      },
+      // Not a threshold (no metric named), and a scenario the config does not have: nothing.
+      { file: 'suites/memory-migration.test.ts', line: 12, test: 'memory-migration > idle-256 #1', message: 'the guest lost memory pages' },
+      { file: 'x', line: 1, test: 'memory-migration > gone #1', message: '(totalTimeMs, from qmp)' },
+    ];
+    const annotations = thresholdAnnotations(failures, config, 'suites/migbench.config.yaml');
+    expect(annotations).toHaveLength(1);
+    expect(annotations[0]).toMatchObject({ file: 'suites/migbench.config.yaml', message: expect.stringContaining('observedDowntimeMs did not hold') });
+    // The line holds that scenario's observedDowntimeMs threshold (dirty-64m-32mbps's is 1000).
+    expect(lines[annotations[0]!.line - 1]).toMatch(/^\s+observedDowntimeMs: 1000$/);
   });
 
   test('a shard runs only its share, and says which', async () => {
