@@ -17,6 +17,15 @@ describe('GitHub workflows', () => {
     expect(run.status, `${run.stdout}${run.stderr}`).toBe(0);
   });
 
+  test('no workflow a pull request starts runs on a self-hosted runner: there the pull request would run its own code beside the hypervisors', () => {
+    for (const file of workflows) {
+      const workflow = parse(readFileSync(projectPath('.github/workflows', file), 'utf8')) as { on: unknown; jobs: Record<string, { 'runs-on': unknown }> };
+      const events = typeof workflow.on === 'string' ? [workflow.on] : Array.isArray(workflow.on) ? workflow.on : Object.keys(workflow.on as object);
+      if (!events.some((e) => e === 'pull_request' || e === 'pull_request_target' || e === 'issue_comment')) continue;
+      for (const [name, job] of Object.entries(workflow.jobs)) expect(JSON.stringify(job['runs-on']), `${file}: job ${name}`).not.toContain('self-hosted');
+    }
+  });
+
   test('least privilege: every workflow says which permissions it needs, none uses pull_request_target', () => {
     for (const file of workflows) {
       const text = readFileSync(projectPath('.github/workflows', file), 'utf8');
