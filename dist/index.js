@@ -5785,7 +5785,7 @@ var require_client_h1 = __commonJS({
       kResume,
       kHTTPContext
     } = require_symbols();
-    var constants3 = require_constants2();
+    var constants4 = require_constants2();
     var EMPTY_BUF = Buffer.alloc(0);
     var FastBuffer = Buffer[Symbol.species];
     var addListener = util.addListener;
@@ -5860,7 +5860,7 @@ var require_client_h1 = __commonJS({
       constructor(client, socket, { exports: exports2 }) {
         assert(Number.isFinite(client[kMaxHeadersSize]) && client[kMaxHeadersSize] > 0);
         this.llhttp = exports2;
-        this.ptr = this.llhttp.llhttp_alloc(constants3.TYPE.RESPONSE);
+        this.ptr = this.llhttp.llhttp_alloc(constants4.TYPE.RESPONSE);
         this.client = client;
         this.socket = socket;
         this.timeout = null;
@@ -5955,11 +5955,11 @@ var require_client_h1 = __commonJS({
             currentBufferRef = null;
           }
           const offset = llhttp.llhttp_get_error_pos(this.ptr) - currentBufferPtr;
-          if (ret !== constants3.ERROR.OK) {
+          if (ret !== constants4.ERROR.OK) {
             const body = data.subarray(offset);
-            if (ret === constants3.ERROR.PAUSED_UPGRADE) {
+            if (ret === constants4.ERROR.PAUSED_UPGRADE) {
               this.onUpgrade(body);
-            } else if (ret === constants3.ERROR.PAUSED) {
+            } else if (ret === constants4.ERROR.PAUSED) {
               this.paused = true;
               socket.unshift(body);
             } else {
@@ -5982,10 +5982,10 @@ var require_client_h1 = __commonJS({
         } finally {
           currentParser = null;
         }
-        if (ret === constants3.ERROR.OK) {
+        if (ret === constants4.ERROR.OK) {
           return null;
         }
-        if (ret === constants3.ERROR.PAUSED || ret === constants3.ERROR.PAUSED_UPGRADE) {
+        if (ret === constants4.ERROR.PAUSED || ret === constants4.ERROR.PAUSED_UPGRADE) {
           this.paused = true;
           return null;
         }
@@ -6002,7 +6002,7 @@ var require_client_h1 = __commonJS({
           const len = new Uint8Array(llhttp.memory.buffer, ptr).indexOf(0);
           message = "Response does not match the HTTP/1.1 protocol (" + Buffer.from(llhttp.memory.buffer, ptr, len).toString() + ")";
         }
-        return new HTTPParserError(message, constants3.ERROR[ret], data);
+        return new HTTPParserError(message, constants4.ERROR[ret], data);
       }
       destroy() {
         assert(this.ptr != null);
@@ -6182,7 +6182,7 @@ var require_client_h1 = __commonJS({
           socket[kBlocking] = false;
           client[kResume]();
         }
-        return pause ? constants3.ERROR.PAUSED : 0;
+        return pause ? constants4.ERROR.PAUSED : 0;
       }
       onBody(buf) {
         const { client, socket, statusCode, maxResponseSize } = this;
@@ -6204,7 +6204,7 @@ var require_client_h1 = __commonJS({
         }
         this.bytesRead += buf.length;
         if (request2.onData(buf) === false) {
-          return constants3.ERROR.PAUSED;
+          return constants4.ERROR.PAUSED;
         }
       }
       onMessageComplete() {
@@ -6240,13 +6240,13 @@ var require_client_h1 = __commonJS({
         if (socket[kWriting]) {
           assert(client[kRunning] === 0);
           util.destroy(socket, new InformationalError("reset"));
-          return constants3.ERROR.PAUSED;
+          return constants4.ERROR.PAUSED;
         } else if (!shouldKeepAlive) {
           util.destroy(socket, new InformationalError("reset"));
-          return constants3.ERROR.PAUSED;
+          return constants4.ERROR.PAUSED;
         } else if (socket[kReset] && client[kRunning] === 0) {
           util.destroy(socket, new InformationalError("reset"));
-          return constants3.ERROR.PAUSED;
+          return constants4.ERROR.PAUSED;
         } else if (client[kPipelining] == null || client[kPipelining] === 1) {
           setImmediate(() => client[kResume]());
         } else {
@@ -19508,7 +19508,7 @@ var require_directives = __commonJS({
         return tag[0] === "!" ? tag : `!<${tag}>`;
       }
       toString(doc) {
-        const lines2 = this.yaml.explicit ? [`%YAML ${this.yaml.version || "1.2"}`] : [];
+        const lines = this.yaml.explicit ? [`%YAML ${this.yaml.version || "1.2"}`] : [];
         const tagEntries = Object.entries(this.tags);
         let tagNames;
         if (doc && tagEntries.length > 0 && identity.isNode(doc.contents)) {
@@ -19524,9 +19524,9 @@ var require_directives = __commonJS({
           if (handle === "!!" && prefix === "tag:yaml.org,2002:")
             continue;
           if (!doc || tagNames.some((tn) => tn.startsWith(prefix)))
-            lines2.push(`%TAG ${handle} ${prefix}`);
+            lines.push(`%TAG ${handle} ${prefix}`);
         }
-        return lines2.join("\n");
+        return lines.join("\n");
       }
     };
     Directives.defaultYaml = { explicit: false, version: "1.2" };
@@ -20987,22 +20987,22 @@ var require_stringifyCollection = __commonJS({
       const { indent, options: { commentString } } = ctx;
       const itemCtx = Object.assign({}, ctx, { indent: itemIndent, type: null });
       let chompKeep = false;
-      const lines2 = [];
+      const lines = [];
       for (let i = 0; i < items.length; ++i) {
         const item = items[i];
         let comment3 = null;
         if (identity.isNode(item)) {
           if (!chompKeep && item.spaceBefore)
-            lines2.push("");
-          addCommentBefore(ctx, lines2, item.commentBefore, chompKeep);
+            lines.push("");
+          addCommentBefore(ctx, lines, item.commentBefore, chompKeep);
           if (item.comment)
             comment3 = item.comment;
         } else if (identity.isPair(item)) {
           const ik = identity.isNode(item.key) ? item.key : null;
           if (ik) {
             if (!chompKeep && ik.spaceBefore)
-              lines2.push("");
-            addCommentBefore(ctx, lines2, ik.commentBefore, chompKeep);
+              lines.push("");
+            addCommentBefore(ctx, lines, ik.commentBefore, chompKeep);
           }
         }
         chompKeep = false;
@@ -21011,15 +21011,15 @@ var require_stringifyCollection = __commonJS({
           str2 += stringifyComment.lineComment(str2, itemIndent, commentString(comment3));
         if (chompKeep && comment3)
           chompKeep = false;
-        lines2.push(blockItemPrefix + str2);
+        lines.push(blockItemPrefix + str2);
       }
       let str;
-      if (lines2.length === 0) {
+      if (lines.length === 0) {
         str = flowChars.start + flowChars.end;
       } else {
-        str = lines2[0];
-        for (let i = 1; i < lines2.length; ++i) {
-          const line = lines2[i];
+        str = lines[0];
+        for (let i = 1; i < lines.length; ++i) {
+          const line = lines[i];
           str += line ? `
 ${indent}${line}` : "\n";
         }
@@ -21042,22 +21042,22 @@ ${indent}${line}` : "\n";
       });
       let reqNewline = false;
       let linesAtValue = 0;
-      const lines2 = [];
+      const lines = [];
       for (let i = 0; i < items.length; ++i) {
         const item = items[i];
         let comment2 = null;
         if (identity.isNode(item)) {
           if (item.spaceBefore)
-            lines2.push("");
-          addCommentBefore(ctx, lines2, item.commentBefore, false);
+            lines.push("");
+          addCommentBefore(ctx, lines, item.commentBefore, false);
           if (item.comment)
             comment2 = item.comment;
         } else if (identity.isPair(item)) {
           const ik = identity.isNode(item.key) ? item.key : null;
           if (ik) {
             if (ik.spaceBefore)
-              lines2.push("");
-            addCommentBefore(ctx, lines2, ik.commentBefore, false);
+              lines.push("");
+            addCommentBefore(ctx, lines, ik.commentBefore, false);
             if (ik.comment)
               reqNewline = true;
           }
@@ -21074,12 +21074,12 @@ ${indent}${line}` : "\n";
         if (comment2)
           reqNewline = true;
         let str = stringify.stringify(item, itemCtx, () => comment2 = null);
-        reqNewline || (reqNewline = lines2.length > linesAtValue || str.includes("\n"));
+        reqNewline || (reqNewline = lines.length > linesAtValue || str.includes("\n"));
         if (i < items.length - 1) {
           str += ",";
         } else if (ctx.options.trailingComma) {
           if (ctx.options.lineWidth > 0) {
-            reqNewline || (reqNewline = lines2.reduce((sum, line) => sum + line.length + 2, 2) + (str.length + 2) > ctx.options.lineWidth);
+            reqNewline || (reqNewline = lines.reduce((sum, line) => sum + line.length + 2, 2) + (str.length + 2) > ctx.options.lineWidth);
           }
           if (reqNewline) {
             str += ",";
@@ -21087,35 +21087,35 @@ ${indent}${line}` : "\n";
         }
         if (comment2)
           str += stringifyComment.lineComment(str, itemIndent, commentString(comment2));
-        lines2.push(str);
-        linesAtValue = lines2.length;
+        lines.push(str);
+        linesAtValue = lines.length;
       }
       const { start, end } = flowChars;
-      if (lines2.length === 0) {
+      if (lines.length === 0) {
         return start + end;
       } else {
         if (!reqNewline) {
-          const len = lines2.reduce((sum, line) => sum + line.length + 2, 2);
+          const len = lines.reduce((sum, line) => sum + line.length + 2, 2);
           reqNewline = ctx.options.lineWidth > 0 && len > ctx.options.lineWidth;
         }
         if (reqNewline) {
           let str = start;
-          for (const line of lines2)
+          for (const line of lines)
             str += line ? `
 ${indentStep}${indent}${line}` : "\n";
           return `${str}
 ${indent}${end}`;
         } else {
-          return `${start}${fcPadding}${lines2.join(" ")}${fcPadding}${end}`;
+          return `${start}${fcPadding}${lines.join(" ")}${fcPadding}${end}`;
         }
       }
     }
-    function addCommentBefore({ indent, options: { commentString } }, lines2, comment2, chompKeep) {
+    function addCommentBefore({ indent, options: { commentString } }, lines, comment2, chompKeep) {
       if (comment2 && chompKeep)
         comment2 = comment2.replace(/^\n+/, "");
       if (comment2) {
         const ic = stringifyComment.indentComment(commentString(comment2), indent);
-        lines2.push(ic.trimStart());
+        lines.push(ic.trimStart());
       }
     }
     exports.stringifyCollection = stringifyCollection;
@@ -21753,11 +21753,11 @@ var require_binary = __commonJS({
         if (type !== Scalar.Scalar.QUOTE_DOUBLE) {
           const lineWidth = Math.max(ctx.options.lineWidth - ctx.indent.length, ctx.options.minContentWidth);
           const n = Math.ceil(str.length / lineWidth);
-          const lines2 = new Array(n);
+          const lines = new Array(n);
           for (let i = 0, o = 0; i < n; ++i, o += lineWidth) {
-            lines2[i] = str.substr(o, lineWidth);
+            lines[i] = str.substr(o, lineWidth);
           }
-          str = lines2.join(type === Scalar.Scalar.BLOCK_LITERAL ? "\n" : " ");
+          str = lines.join(type === Scalar.Scalar.BLOCK_LITERAL ? "\n" : " ");
         }
         return stringifyString.stringifyString({ comment: comment2, type, value: str }, ctx, onComment, onChompKeep);
       }
@@ -22437,35 +22437,35 @@ var require_stringifyDocument = __commonJS({
     var stringify = require_stringify();
     var stringifyComment = require_stringifyComment();
     function stringifyDocument(doc, options) {
-      const lines2 = [];
+      const lines = [];
       let hasDirectives = options.directives === true;
       if (options.directives !== false && doc.directives) {
         const dir = doc.directives.toString(doc);
         if (dir) {
-          lines2.push(dir);
+          lines.push(dir);
           hasDirectives = true;
         } else if (doc.directives.docStart)
           hasDirectives = true;
       }
       if (hasDirectives)
-        lines2.push("---");
+        lines.push("---");
       const ctx = stringify.createStringifyContext(doc, options);
       const { commentString } = ctx.options;
       if (doc.commentBefore) {
-        if (lines2.length !== 1)
-          lines2.unshift("");
+        if (lines.length !== 1)
+          lines.unshift("");
         const cs = commentString(doc.commentBefore);
-        lines2.unshift(stringifyComment.indentComment(cs, ""));
+        lines.unshift(stringifyComment.indentComment(cs, ""));
       }
       let chompKeep = false;
       let contentComment = null;
       if (doc.contents) {
         if (identity.isNode(doc.contents)) {
           if (doc.contents.spaceBefore && hasDirectives)
-            lines2.push("");
+            lines.push("");
           if (doc.contents.commentBefore) {
             const cs = commentString(doc.contents.commentBefore);
-            lines2.push(stringifyComment.indentComment(cs, ""));
+            lines.push(stringifyComment.indentComment(cs, ""));
           }
           ctx.forceBlockIndent = !!doc.comment;
           contentComment = doc.contents.comment;
@@ -22474,36 +22474,36 @@ var require_stringifyDocument = __commonJS({
         let body = stringify.stringify(doc.contents, ctx, () => contentComment = null, onChompKeep);
         if (contentComment)
           body += stringifyComment.lineComment(body, "", commentString(contentComment));
-        if ((body[0] === "|" || body[0] === ">") && lines2[lines2.length - 1] === "---") {
-          lines2[lines2.length - 1] = `--- ${body}`;
+        if ((body[0] === "|" || body[0] === ">") && lines[lines.length - 1] === "---") {
+          lines[lines.length - 1] = `--- ${body}`;
         } else
-          lines2.push(body);
+          lines.push(body);
       } else {
-        lines2.push(stringify.stringify(doc.contents, ctx));
+        lines.push(stringify.stringify(doc.contents, ctx));
       }
       if (doc.directives?.docEnd) {
         if (doc.comment) {
           const cs = commentString(doc.comment);
           if (cs.includes("\n")) {
-            lines2.push("...");
-            lines2.push(stringifyComment.indentComment(cs, ""));
+            lines.push("...");
+            lines.push(stringifyComment.indentComment(cs, ""));
           } else {
-            lines2.push(`... ${cs}`);
+            lines.push(`... ${cs}`);
           }
         } else {
-          lines2.push("...");
+          lines.push("...");
         }
       } else {
         let dc = doc.comment;
         if (dc && chompKeep)
           dc = dc.replace(/^\n+/, "");
         if (dc) {
-          if ((!chompKeep || contentComment) && lines2[lines2.length - 1] !== "")
-            lines2.push("");
-          lines2.push(stringifyComment.indentComment(commentString(dc), ""));
+          if ((!chompKeep || contentComment) && lines[lines.length - 1] !== "")
+            lines.push("");
+          lines.push(stringifyComment.indentComment(commentString(dc), ""));
         }
       }
-      return lines2.join("\n") + "\n";
+      return lines.join("\n") + "\n";
     }
     exports.stringifyDocument = stringifyDocument;
   }
@@ -23565,17 +23565,17 @@ var require_resolve_block_scalar = __commonJS({
       if (!header)
         return { value: "", type: null, comment: "", range: [start, start, start] };
       const type = header.mode === ">" ? Scalar.Scalar.BLOCK_FOLDED : Scalar.Scalar.BLOCK_LITERAL;
-      const lines2 = scalar.source ? splitLines(scalar.source) : [];
-      let chompStart = lines2.length;
-      for (let i = lines2.length - 1; i >= 0; --i) {
-        const content = lines2[i][1];
+      const lines = scalar.source ? splitLines(scalar.source) : [];
+      let chompStart = lines.length;
+      for (let i = lines.length - 1; i >= 0; --i) {
+        const content = lines[i][1];
         if (content === "" || content === "\r")
           chompStart = i;
         else
           break;
       }
       if (chompStart === 0) {
-        const value3 = header.chomp === "+" && lines2.length > 0 ? "\n".repeat(Math.max(1, lines2.length - 1)) : "";
+        const value3 = header.chomp === "+" && lines.length > 0 ? "\n".repeat(Math.max(1, lines.length - 1)) : "";
         let end2 = start + header.length;
         if (scalar.source)
           end2 += scalar.source.length;
@@ -23585,7 +23585,7 @@ var require_resolve_block_scalar = __commonJS({
       let offset = scalar.offset + header.length;
       let contentStart = 0;
       for (let i = 0; i < chompStart; ++i) {
-        const [indent, content] = lines2[i];
+        const [indent, content] = lines[i];
         if (content === "" || content === "\r") {
           if (header.indent === 0 && indent.length > trimIndent)
             trimIndent = indent.length;
@@ -23605,17 +23605,17 @@ var require_resolve_block_scalar = __commonJS({
         }
         offset += indent.length + content.length + 1;
       }
-      for (let i = lines2.length - 1; i >= chompStart; --i) {
-        if (lines2[i][0].length > trimIndent)
+      for (let i = lines.length - 1; i >= chompStart; --i) {
+        if (lines[i][0].length > trimIndent)
           chompStart = i + 1;
       }
       let value2 = "";
       let sep2 = "";
       let prevMoreIndented = false;
       for (let i = 0; i < contentStart; ++i)
-        value2 += lines2[i][0].slice(trimIndent) + "\n";
+        value2 += lines[i][0].slice(trimIndent) + "\n";
       for (let i = contentStart; i < chompStart; ++i) {
-        let [indent, content] = lines2[i];
+        let [indent, content] = lines[i];
         offset += indent.length + content.length + 1;
         const crlf = content[content.length - 1] === "\r";
         if (crlf)
@@ -23652,8 +23652,8 @@ var require_resolve_block_scalar = __commonJS({
         case "-":
           break;
         case "+":
-          for (let i = chompStart; i < lines2.length; ++i)
-            value2 += "\n" + lines2[i][0].slice(trimIndent);
+          for (let i = chompStart; i < lines.length; ++i)
+            value2 += "\n" + lines[i][0].slice(trimIndent);
           if (value2[value2.length - 1] !== "\n")
             value2 += "\n";
           break;
@@ -23728,10 +23728,10 @@ var require_resolve_block_scalar = __commonJS({
       const first = split[0];
       const m = first.match(/^( *)/);
       const line0 = m?.[1] ? [m[1], first.slice(m[1].length)] : ["", first];
-      const lines2 = [line0];
+      const lines = [line0];
       for (let i = 1; i < split.length; i += 2)
-        lines2.push([split[i], split[i + 1]]);
-      return lines2;
+        lines.push([split[i], split[i + 1]]);
+      return lines;
     }
     exports.resolveBlockScalar = resolveBlockScalar;
   }
@@ -26856,11 +26856,11 @@ var require_codegen = __commonJS({
         const rhs = this.rhs === void 0 ? "" : ` = ${this.rhs}`;
         return `${varKind} ${this.name}${rhs};` + _n;
       }
-      optimizeNames(names, constants3) {
+      optimizeNames(names, constants4) {
         if (!names[this.name.str])
           return;
         if (this.rhs)
-          this.rhs = optimizeExpr(this.rhs, names, constants3);
+          this.rhs = optimizeExpr(this.rhs, names, constants4);
         return this;
       }
       get names() {
@@ -26877,10 +26877,10 @@ var require_codegen = __commonJS({
       render({ _n }) {
         return `${this.lhs} = ${this.rhs};` + _n;
       }
-      optimizeNames(names, constants3) {
+      optimizeNames(names, constants4) {
         if (this.lhs instanceof code_1.Name && !names[this.lhs.str] && !this.sideEffects)
           return;
-        this.rhs = optimizeExpr(this.rhs, names, constants3);
+        this.rhs = optimizeExpr(this.rhs, names, constants4);
         return this;
       }
       get names() {
@@ -26941,8 +26941,8 @@ var require_codegen = __commonJS({
       optimizeNodes() {
         return `${this.code}` ? this : void 0;
       }
-      optimizeNames(names, constants3) {
-        this.code = optimizeExpr(this.code, names, constants3);
+      optimizeNames(names, constants4) {
+        this.code = optimizeExpr(this.code, names, constants4);
         return this;
       }
       get names() {
@@ -26971,12 +26971,12 @@ var require_codegen = __commonJS({
         }
         return nodes.length > 0 ? this : void 0;
       }
-      optimizeNames(names, constants3) {
+      optimizeNames(names, constants4) {
         const { nodes } = this;
         let i = nodes.length;
         while (i--) {
           const n = nodes[i];
-          if (n.optimizeNames(names, constants3))
+          if (n.optimizeNames(names, constants4))
             continue;
           subtractNames(names, n.names);
           nodes.splice(i, 1);
@@ -27029,12 +27029,12 @@ var require_codegen = __commonJS({
           return void 0;
         return this;
       }
-      optimizeNames(names, constants3) {
+      optimizeNames(names, constants4) {
         var _a;
-        this.else = (_a = this.else) === null || _a === void 0 ? void 0 : _a.optimizeNames(names, constants3);
-        if (!(super.optimizeNames(names, constants3) || this.else))
+        this.else = (_a = this.else) === null || _a === void 0 ? void 0 : _a.optimizeNames(names, constants4);
+        if (!(super.optimizeNames(names, constants4) || this.else))
           return;
-        this.condition = optimizeExpr(this.condition, names, constants3);
+        this.condition = optimizeExpr(this.condition, names, constants4);
         return this;
       }
       get names() {
@@ -27057,10 +27057,10 @@ var require_codegen = __commonJS({
       render(opts) {
         return `for(${this.iteration})` + super.render(opts);
       }
-      optimizeNames(names, constants3) {
-        if (!super.optimizeNames(names, constants3))
+      optimizeNames(names, constants4) {
+        if (!super.optimizeNames(names, constants4))
           return;
-        this.iteration = optimizeExpr(this.iteration, names, constants3);
+        this.iteration = optimizeExpr(this.iteration, names, constants4);
         return this;
       }
       get names() {
@@ -27096,10 +27096,10 @@ var require_codegen = __commonJS({
       render(opts) {
         return `for(${this.varKind} ${this.name} ${this.loop} ${this.iterable})` + super.render(opts);
       }
-      optimizeNames(names, constants3) {
-        if (!super.optimizeNames(names, constants3))
+      optimizeNames(names, constants4) {
+        if (!super.optimizeNames(names, constants4))
           return;
-        this.iterable = optimizeExpr(this.iterable, names, constants3);
+        this.iterable = optimizeExpr(this.iterable, names, constants4);
         return this;
       }
       get names() {
@@ -27141,11 +27141,11 @@ var require_codegen = __commonJS({
         (_b = this.finally) === null || _b === void 0 ? void 0 : _b.optimizeNodes();
         return this;
       }
-      optimizeNames(names, constants3) {
+      optimizeNames(names, constants4) {
         var _a, _b;
-        super.optimizeNames(names, constants3);
-        (_a = this.catch) === null || _a === void 0 ? void 0 : _a.optimizeNames(names, constants3);
-        (_b = this.finally) === null || _b === void 0 ? void 0 : _b.optimizeNames(names, constants3);
+        super.optimizeNames(names, constants4);
+        (_a = this.catch) === null || _a === void 0 ? void 0 : _a.optimizeNames(names, constants4);
+        (_b = this.finally) === null || _b === void 0 ? void 0 : _b.optimizeNames(names, constants4);
         return this;
       }
       get names() {
@@ -27446,7 +27446,7 @@ var require_codegen = __commonJS({
     function addExprNames(names, from) {
       return from instanceof code_1._CodeOrName ? addNames(names, from.names) : names;
     }
-    function optimizeExpr(expr, names, constants3) {
+    function optimizeExpr(expr, names, constants4) {
       if (expr instanceof code_1.Name)
         return replaceName(expr);
       if (!canOptimize(expr))
@@ -27461,14 +27461,14 @@ var require_codegen = __commonJS({
         return items;
       }, []));
       function replaceName(n) {
-        const c = constants3[n.str];
+        const c = constants4[n.str];
         if (c === void 0 || names[n.str] !== 1)
           return n;
         delete names[n.str];
         return c;
       }
       function canOptimize(e) {
-        return e instanceof code_1._Code && e._items.some((c) => c instanceof code_1.Name && names[c.str] === 1 && constants3[c.str] !== void 0);
+        return e instanceof code_1._Code && e._items.some((c) => c instanceof code_1.Name && names[c.str] === 1 && constants4[c.str] !== void 0);
       }
     }
     function subtractNames(names, from) {
@@ -29343,9 +29343,9 @@ var require_compile = __commonJS({
       if (_sch)
         return _sch;
       const rootId = (0, resolve_1.getFullPath)(this.opts.uriResolver, sch.root.baseId);
-      const { es5, lines: lines2 } = this.opts.code;
+      const { es5, lines } = this.opts.code;
       const { ownProperties } = this.opts;
-      const gen = new codegen_1.CodeGen(this.scope, { es5, lines: lines2, ownProperties });
+      const gen = new codegen_1.CodeGen(this.scope, { es5, lines, ownProperties });
       let _ValidationError;
       if (sch.$async) {
         _ValidationError = gen.scopeValue("Error", {
@@ -30852,8 +30852,8 @@ var require_core = __commonJS({
         this._loading = {};
         this._cache = /* @__PURE__ */ new Map();
         opts = this.opts = { ...opts, ...requiredOptions(opts) };
-        const { es5, lines: lines2 } = this.opts.code;
-        this.scope = new codegen_2.ValueScope({ scope: {}, prefixes: EXT_SCOPE_NAMES, es5, lines: lines2 });
+        const { es5, lines } = this.opts.code;
+        this.scope = new codegen_2.ValueScope({ scope: {}, prefixes: EXT_SCOPE_NAMES, es5, lines });
         this.logger = getLogger(opts.logger);
         const formatOpt = opts.validateFormats;
         opts.validateFormats = false;
@@ -35571,9 +35571,9 @@ var InputFileError = class extends MigbenchError {
   file;
   issues;
   constructor(code, file, issues, cause) {
-    const lines2 = issues.map((i) => `  ${i.path || "(root)"}: ${i.message}`);
+    const lines = issues.map((i) => `  ${i.path || "(root)"}: ${i.message}`);
     const message = issues.length === 1 && !issues[0].path ? `${file}: ${issues[0].message}` : `${file}: ${issues.length === 1 ? "invalid" : `${issues.length} problems`}
-${lines2.join("\n")}`;
+${lines.join("\n")}`;
     super(code, message, {
       cause,
       userError: true,
@@ -35649,7 +35649,7 @@ var import_ajv_formats = __toESM(require_dist2(), 1);
 import { readFileSync } from "node:fs";
 
 // src/model/paths.ts
-import { existsSync as existsSync2 } from "node:fs";
+import { constants as constants3, existsSync as existsSync2 } from "node:fs";
 import { dirname, extname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 function findProjectRoot(from) {
@@ -36395,31 +36395,29 @@ function parseConfig(text, file) {
   const syntax = syntaxIssues(doc, lineCounter);
   if (syntax.length) throw new InputFileError("MB_CONFIG_INVALID", file, syntax);
   const data = plainData(doc, lineCounter, file);
-  const locate = locator(doc, lineCounter);
-  const config = validConfig(data, file, locate);
-  positions.set(config, locate);
+  const lineOf = lineFinder(doc, lineCounter);
+  const config = validConfig(data, file, locatorOf(lineOf));
+  positions.set(config, lineOf);
   return config;
 }
 var positions = /* @__PURE__ */ new WeakMap();
-function locator(doc, lineCounter) {
-  const lineOf = (segments) => {
+function lineFinder(doc, lineCounter) {
+  return (segments) => {
     for (let n = segments.length; n >= 0; n--) {
       const node = doc.getIn(segments.slice(0, n), true);
       if ((0, import_yaml.isNode)(node) && node.range) return lineCounter.linePos(node.range[0]).line;
     }
     return null;
   };
-  const locate = (segments) => {
+}
+function locatorOf(lineOf) {
+  return (segments) => {
     const line = lineOf(segments);
     return line === null ? "" : `line ${line}`;
   };
-  lines.set(locate, lineOf);
-  return locate;
 }
-var lines = /* @__PURE__ */ new WeakMap();
 function configLine(config, segments) {
-  const locate = positions.get(config);
-  return (locate && lines.get(locate)?.(segments)) ?? null;
+  return positions.get(config)?.(segments) ?? null;
 }
 function lineAndColumn(lineCounter, offset) {
   const pos = lineCounter.linePos(offset);
@@ -37199,7 +37197,7 @@ function markdownTable(table2, options) {
   cellMatrix.splice(1, 0, row);
   sizeMatrix.splice(1, 0, sizes);
   rowIndex = -1;
-  const lines2 = [];
+  const lines = [];
   while (++rowIndex < cellMatrix.length) {
     const row2 = cellMatrix[rowIndex];
     const sizes2 = sizeMatrix[rowIndex];
@@ -37250,11 +37248,11 @@ function markdownTable(table2, options) {
         line.push("|");
       }
     }
-    lines2.push(
+    lines.push(
       settings.delimiterEnd === false ? line.join("").replace(/ +$/, "") : line.join("")
     );
   }
-  return lines2.join("\n");
+  return lines.join("\n");
 }
 function serialize(value2) {
   return value2 === null || value2 === void 0 ? "" : String(value2);
@@ -37352,28 +37350,28 @@ function mermaidBars(scenario, rows) {
 }
 function compareMarkdown(comparison, options = {}) {
   const limit = options.limit ?? COMMENT_LIMIT;
-  const lines2 = ["## migbench: live migration, base vs head", "", headline(comparison), ""];
-  if (options.baseLabel || options.headLabel) lines2.push(`Base: ${options.baseLabel ?? "base"} \xB7 head: ${options.headLabel ?? "head"}`, "");
+  const lines = ["## migbench: live migration, base vs head", "", headline(comparison), ""];
+  if (options.baseLabel || options.headLabel) lines.push(`Base: ${options.baseLabel ?? "base"} \xB7 head: ${options.headLabel ?? "head"}`, "");
   if (comparison.environmentDifferences.length) {
-    lines2.push("> [!WARNING]", "> The two sides ran in different environments, so their figures are not compared:");
-    for (const d of comparison.environmentDifferences) lines2.push(`> - ${d.field}: base ${d.base}; head ${d.head}`);
-    lines2.push("");
+    lines.push("> [!WARNING]", "> The two sides ran in different environments, so their figures are not compared:");
+    for (const d of comparison.environmentDifferences) lines.push(`> - ${d.field}: base ${d.base}; head ${d.head}`);
+    lines.push("");
   }
-  if (comparison.configDiffers) lines2.push("The configurations differ (expected when the change is to configuration).", "");
-  for (const u of comparison.unmatched) lines2.push(`- ${u.suite} / ${u.scenario} was measured on the ${u.side} only.`);
-  if (comparison.unmatched.length) lines2.push("");
+  if (comparison.configDiffers) lines.push("The configurations differ (expected when the change is to configuration).", "");
+  for (const u of comparison.unmatched) lines.push(`- ${u.suite} / ${u.scenario} was measured on the ${u.side} only.`);
+  if (comparison.unmatched.length) lines.push("");
   const order = ["regression", "warn", "not comparable", "improved"];
   const notable = comparison.rows.filter((r) => r.verdict !== "unchanged").sort((a, b) => order.indexOf(a.verdict) - order.indexOf(b.verdict));
   let shown = notable;
   while (shown.length && table(shown, true).length > limit * 0.8) shown = shown.slice(0, Math.floor(shown.length * 0.8));
-  lines2.push(notable.length ? table(shown, true) : "_No metric changed beyond its noise and thresholds._", "");
+  lines.push(notable.length ? table(shown, true) : "_No metric changed beyond its noise and thresholds._", "");
   const hidden = notable.length - shown.length;
-  if (hidden) lines2.push(`_${hidden} more rows and every scenario's details are in the full report${options.fullReport ? `, ${options.fullReport}` : ""}._`, "");
-  lines2.push(
+  if (hidden) lines.push(`_${hidden} more rows and every scenario's details are in the full report${options.fullReport ? `, ${options.fullReport}` : ""}._`, "");
+  lines.push(
     `Each verdict needs both significance (two-sided Mann-Whitney U, Holm-corrected across all ${comparison.rows.length} comparisons, \u03B1 = ${comparison.alpha}) and a practical size (warn/fail thresholds, % of the base median; a regression's whole interval must pass the fail threshold). MDE is the smallest change these sample sizes detect with 80% power: "unchanged" means no change larger than it.`,
     ""
   );
-  const head = lines2.join("\n");
+  const head = lines.join("\n");
   const scenarios = /* @__PURE__ */ new Map();
   for (const r of comparison.rows) scenarios.set(`${r.suite} / ${r.scenario}`, [...scenarios.get(`${r.suite} / ${r.scenario}`) ?? [], r]);
   const details = [];
@@ -37513,30 +37511,30 @@ function resultsTable(results) {
 `;
 }
 function resultsNotes(results) {
-  const lines2 = [];
+  const lines = [];
   const environments = /* @__PURE__ */ new Map();
   for (const r of results.records) {
     const s = r.environment.source;
     const key2 = `${s.hypervisorVersion}, accel ${s.accel}${s.accelReason ? ` (${s.accelReason})` : ""}, host kernel ${s.kernel}, ${s.cpuCount}\xD7 ${s.cpuModel}`;
     environments.set(key2, (environments.get(key2) ?? 0) + 1);
   }
-  for (const [env, n] of environments) lines2.push(`- Environment (${n} run${n === 1 ? "" : "s"}): ${env}.`);
+  for (const [env, n] of environments) lines.push(`- Environment (${n} run${n === 1 ? "" : "s"}): ${env}.`);
   const workarounds = new Set(results.records.flatMap((r) => r.workarounds));
-  for (const w of workarounds) lines2.push(`- Workaround applied: ${w}.`);
-  lines2.push(
+  for (const w of workarounds) lines.push(`- Workaround applied: ${w}.`);
+  lines.push(
     `- migbench ${results.migbenchVersion}${results.gitSha ? ` (${results.gitSha.slice(0, 12)})` : ""}; config ${results.config.path} (sha256 ${results.config.sha256.slice(0, 12)}).`
   );
   const probe = results.records.find((r) => r.probe)?.probe;
   const beat = results.records.find((r) => r.heartbeat)?.heartbeat;
-  lines2.push(
+  lines.push(
     `- Downtime, four ways: **reported** is what the hypervisor says (QEMU measures its own source-side pause); **stop\u2192resume** runs from the source STOP event to the destination RESUME event; **observed** is the largest gap between ICMP replies seen from the observer${probe ? ` (${probe.tool}, every ${probe.intervalMs} ms)` : ""}; **guest pause** is the largest gap between the guest agent's heartbeats${beat ? ` (every ${beat.periodMs} ms)` : ""}, timestamped as they reach the hosts.`
   );
-  lines2.push('- "\u2014" means not measured; migbench never fills in an estimate.');
+  lines.push('- "\u2014" means not measured; migbench never fills in an estimate.');
   for (const r of results.records) {
-    for (const w of r.warnings ?? []) lines2.push(`- **Teardown warning** (${r.scenario} #${r.repetition}, measured and kept): step "${w.step}" failed [${w.code}]: ${w.message}`);
-    for (const note of r.notes ?? []) lines2.push(`- Note (${r.scenario} #${r.repetition}): ${note}`);
+    for (const w of r.warnings ?? []) lines.push(`- **Teardown warning** (${r.scenario} #${r.repetition}, measured and kept): step "${w.step}" failed [${w.code}]: ${w.message}`);
+    for (const note of r.notes ?? []) lines.push(`- Note (${r.scenario} #${r.repetition}): ${note}`);
   }
-  return `${lines2.join("\n")}
+  return `${lines.join("\n")}
 `;
 }
 function resultsMarkdown(results) {
@@ -45398,9 +45396,9 @@ function runtimeBin(actionDir = dirname2(fileURLToPath2(import.meta.url))) {
 }
 function streamLines(stream, log) {
   return new Promise((resolve3) => {
-    const lines2 = createInterface({ input: stream, crlfDelay: Infinity });
-    lines2.on("line", log);
-    lines2.on("close", resolve3);
+    const lines = createInterface({ input: stream, crlfDelay: Infinity });
+    lines.on("line", log);
+    lines.on("close", resolve3);
   });
 }
 async function cli(args) {

@@ -2,10 +2,10 @@
 // template shipped with migbench; the suite is migbench's own memory-migration suite, which
 // imports `migbench/vitest` exactly as a user's suite does. Never overwrites a file unless told to.
 import { constants } from 'node:fs';
-import { access, copyFile, mkdir } from 'node:fs/promises';
+import { copyFile, mkdir } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
 import { UsageError } from '../model/errors.js';
-import { projectPath } from '../model/paths.js';
+import { pathExists, projectPath } from '../model/paths.js';
 
 /** What init writes: [shipped file, path in the user's repository]. */
 const STARTER_FILES: ReadonlyArray<readonly [from: string, to: string]> = [
@@ -13,17 +13,10 @@ const STARTER_FILES: ReadonlyArray<readonly [from: string, to: string]> = [
   [projectPath('suites', 'memory-migration.test.ts'), join('suites', 'memory-migration.test.ts')],
 ];
 
-async function exists(path: string): Promise<boolean> {
-  return access(path).then(
-    () => true,
-    () => false,
-  );
-}
-
 /** Writes the starter files into `dir`; refuses (naming every file in the way) unless `force`. Returns the files written. */
 export async function initRepository(dir: string, options: { force: boolean }): Promise<string[]> {
   const inTheWay: string[] = [];
-  for (const [, to] of STARTER_FILES) if (await exists(join(dir, to))) inTheWay.push(to);
+  for (const [, to] of STARTER_FILES) if (await pathExists(join(dir, to))) inTheWay.push(to);
   if (inTheWay.length && !options.force) {
     throw new UsageError(
       `init would overwrite ${inTheWay.join(', ')} in ${relative(process.cwd(), dir) || 'the current directory'}: move them away, or pass --force to replace them`,

@@ -1,7 +1,7 @@
 // `migbench run` / `migbench start`: runs the suites under vitest, writes results.json
 // as records arrive, then renders the table from the file it wrote.
 import { rmSync, writeFileSync } from 'node:fs';
-import { access, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { constants as osConstants } from 'node:os';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { startVitest } from 'vitest/node';
@@ -18,7 +18,7 @@ import { progressLine } from '../render/progress.js';
 import { renderHtmlReport } from '../render/html.js';
 import { errorMessage, runCleanups, UsageError } from '../model/errors.js';
 import { labDown, labStatus, labUp } from '../lab/lab.js';
-import { ownModule } from '../model/paths.js';
+import { ownModule, pathExists } from '../model/paths.js';
 import { EXIT, runExitCode } from '../model/exit.js';
 import { resultsMarkdown, teardownWarning } from '../render/table.js';
 import { readResults, ResultsWriter } from '../model/results.js';
@@ -105,8 +105,7 @@ export async function runSuites(command: RunOptions, io: Io, start = false): Pro
       context: { configPath, matrices: [...options.matrices], ...(options.repeat !== undefined && { repeat: options.repeat }) },
       // Whole names only: "idle-256" must not select "storage-idle-256".
       ...(names.length && { testNamePattern: `(?:^|\\s)(?:${names.map(escapeRegExp).join('|')}) #\\d+$` }),
-      ...(options.junit !== undefined && { junit: resolve(options.junit) }),
-      ...(options.quiet && { quiet: true }),
+      ...outputOptions(options),
     },
     { reporter, outDir, takeLabDown: startedLab && !options.keepLab },
     io,
@@ -156,11 +155,7 @@ const SUITE_EXTENSIONS = ['.test.ts', '.test.mts', '.test.js', '.test.mjs'];
 async function suiteFile(configPath: string, suite: string): Promise<string> {
   const dirs = [dirname(configPath), join(dirname(configPath), 'suites'), dirname(defaultSuitesConfig())];
   for (const file of dirs.flatMap((dir) => SUITE_EXTENSIONS.map((ext) => join(dir, `${suite}${ext}`)))) {
-    const found = await access(file).then(
-      () => true,
-      () => false,
-    );
-    if (found) return file;
+    if (await pathExists(file)) return file;
   }
   const shown = dirs.slice(0, 2).map((d) => relative(process.cwd(), d) || '.');
   throw new UsageError(
@@ -224,8 +219,7 @@ async function runAb(options: RunOptions, ab: { base: string; head: string }, io
   const { failed, signal } = await runUnderVitest(
     {
       files: [ownModule('vitest/ab.suite')],
-      ...(options.junit !== undefined && { junit: resolve(options.junit) }),
-      ...(options.quiet && { quiet: true }),
+      ...outputOptions(options),
       context: { configPath: paths.head, ab: { ...paths, suites, scenarios: [...options.scenarios] }, ...(options.repeat !== undefined && { repeat: options.repeat }) },
     },
     { reporter, outDir, takeLabDown: startedLab && !options.keepLab },
@@ -371,6 +365,11 @@ function stopOnSignals(reporter: ResultsReporter, io: Io, stopFile: string): { r
     }
   };
   return state;
+}
+
+/** How the run reports besides results.json: JUnit XML, and whether quietly. */
+function outputOptions(options: RunOptions): { junit?: string; quiet?: boolean } {
+  return { ...(options.junit !== undefined && { junit: resolve(options.junit) }), ...(options.quiet && { quiet: true }) };
 }
 
 /** Every scenario × its repetitions (or --repeat). */

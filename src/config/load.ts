@@ -39,26 +39,28 @@ export function parseConfig(text: string, file: string): MigbenchConfig {
   const syntax = syntaxIssues(doc, lineCounter);
   if (syntax.length) throw new InputFileError('MB_CONFIG_INVALID', file, syntax);
   const data = plainData(doc, lineCounter, file);
-  const locate = locator(doc, lineCounter);
-  const config = validConfig(data, file, locate);
-  positions.set(config, locate);
+  const lineOf = lineFinder(doc, lineCounter);
+  const config = validConfig(data, file, locatorOf(lineOf));
+  positions.set(config, lineOf);
   return config;
 }
 
 /** The issues of a config parsed earlier (credentials), each at its line in the file. */
 export function invalidConfigError(file: string, config: MigbenchConfig, issues: readonly ConfigIssue[]): InputFileError {
-  return invalid(file, issues, positions.get(config) ?? (() => ''));
+  const lineOf = positions.get(config);
+  return invalid(file, issues, lineOf ? locatorOf(lineOf) : () => '');
 }
 
 // ── Positions: where each part of the config is in its file ──
 
 type Locate = (segments: Segments) => string;
+type LineOf = (segments: Segments) => number | null;
 
-/** Where each parsed config's parts are in its file, for checks made after parsing (credentials). */
-const positions = new WeakMap<MigbenchConfig, Locate>();
+/** Where each parsed config's parts are in its file, for checks made after parsing (credentials, annotations). */
+const positions = new WeakMap<MigbenchConfig, LineOf>();
 
-function locator(doc: Document, lineCounter: LineCounter): Locate {
-  const lineOf = (segments: Segments): number | null => {
+function lineFinder(doc: Document, lineCounter: LineCounter): LineOf {
+  return (segments) => {
     // The deepest node that exists: a missing key is reported at its parent.
     for (let n = segments.length; n >= 0; n--) {
       const node = doc.getIn(segments.slice(0, n), true);
@@ -66,20 +68,18 @@ function locator(doc: Document, lineCounter: LineCounter): Locate {
     }
     return null;
   };
-  const locate = (segments: Segments) => {
+}
+
+function locatorOf(lineOf: LineOf): Locate {
+  return (segments) => {
     const line = lineOf(segments);
     return line === null ? '' : `line ${line}`;
   };
-  lines.set(locate, lineOf);
-  return locate;
 }
-
-const lines = new WeakMap<Locate, (segments: Segments) => number | null>();
 
 /** The line of a part of a config parsed by this module (its deepest existing parent's), or null. */
 export function configLine(config: MigbenchConfig, segments: Segments): number | null {
-  const locate = positions.get(config);
-  return (locate && lines.get(locate)?.(segments)) ?? null;
+  return positions.get(config)?.(segments) ?? null;
 }
 
 function lineAndColumn(lineCounter: LineCounter, offset: number): string {

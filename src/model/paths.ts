@@ -1,5 +1,6 @@
 // Where migbench keeps things: the project's own files, the build cache, lab state.
-import { existsSync } from 'node:fs';
+import { constants, existsSync } from 'node:fs';
+import { access } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -17,6 +18,14 @@ function findProjectRoot(from: string): string {
 }
 
 export const PROJECT_ROOT = findProjectRoot(dirname(fileURLToPath(import.meta.url)));
+
+/** Whether a path exists (with `constants.X_OK`: and may be executed), never throwing. */
+export function pathExists(path: string, mode: number = constants.F_OK): Promise<boolean> {
+  return access(path, mode).then(
+    () => true,
+    () => false,
+  );
+}
 
 export function projectPath(...parts: string[]): string {
   return join(PROJECT_ROOT, ...parts);

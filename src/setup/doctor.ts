@@ -2,10 +2,11 @@
 // targets, each with the command that fixes it. Read-only: it installs nothing, so a job
 // can run it on every start and fail fast; `migbench setup` (as root, once, by the runner's
 // admin) is what installs.
-import { access, constants } from 'node:fs/promises';
+import { constants } from 'node:fs';
 import type { CommandRunner } from '../exec/runner.js';
 import { MigbenchError } from '../model/errors.js';
 import { delimiter, join } from 'node:path';
+import { pathExists } from '../model/paths.js';
 import { builtGuestImage } from './image.js';
 import { probeToolPath } from './tools.js';
 
@@ -40,13 +41,7 @@ function searchPath(path: string | undefined): string[] {
 async function findProgram(name: string, path: string | undefined): Promise<string | null> {
   for (const dir of searchPath(path)) {
     const file = join(dir, name);
-    if (
-      await access(file, constants.X_OK).then(
-        () => true,
-        () => false,
-      )
-    )
-      return file;
+    if (await pathExists(file, constants.X_OK)) return file;
   }
   return null;
 }
@@ -79,10 +74,7 @@ async function programFindings(path: string | undefined): Promise<Finding[]> {
 async function builtFindings(): Promise<Finding[]> {
   const image = await builtGuestImage();
   const probe = await probeToolPath();
-  const probeBuilt = await access(probe, constants.X_OK).then(
-    () => true,
-    () => false,
-  );
+  const probeBuilt = await pathExists(probe, constants.X_OK);
   return [
     { what: 'guest image', ok: image !== null, detail: image ? image.dir : 'not built for this migbench', ...(!image && { fix: 'migbench setup' }) },
     { what: 'migbench-probe', ok: probeBuilt, detail: probeBuilt ? probe : 'not built for this migbench', ...(!probeBuilt && { fix: 'migbench setup' }) },

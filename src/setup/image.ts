@@ -2,12 +2,12 @@
 // .deb, so no initramfs trigger runs), busybox-static, the virtio modules in
 // dependency order and the migbench agent, packed into a gzip'd newc initramfs.
 import { createHash } from 'node:crypto';
-import { copyFile, mkdir, mkdtemp, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { MigbenchError } from '../model/errors.js';
 import type { LocalFile } from '../exec/host.js';
-import { cacheDir, projectPath } from '../model/paths.js';
+import { cacheDir, pathExists, projectPath } from '../model/paths.js';
 import { LocalRunner } from '../exec/local.js';
 import type { CommandRunner } from '../exec/runner.js';
 import { writeCpio, type CpioEntry } from './cpio.js';
@@ -29,13 +29,6 @@ export interface GuestImage {
 }
 
 export type Log = (line: string) => void;
-
-async function exists(path: string): Promise<boolean> {
-  return stat(path).then(
-    () => true,
-    () => false,
-  );
-}
 
 function sha256(...parts: Array<string | Buffer>): string {
   const hash = createHash('sha256');
@@ -67,7 +60,7 @@ async function inputsHash(): Promise<string> {
 async function readManifest(dir: string): Promise<GuestImage | null> {
   try {
     const manifest = JSON.parse(await readFile(join(dir, 'manifest.json'), 'utf8')) as GuestImage;
-    if ((await exists(manifest.kernel.localPath)) && (await exists(manifest.initrd.localPath))) return manifest;
+    if ((await pathExists(manifest.kernel.localPath)) && (await pathExists(manifest.initrd.localPath))) return manifest;
   } catch {
     // No manifest: not built (or a build was interrupted).
   }

@@ -1,10 +1,10 @@
 // migbench-probe, the host-side measuring tool (native/probe/probe.c): built once per
 // source version; hosts get a copy through installFile when they lack one.
 import { createHash } from 'node:crypto';
-import { mkdir, readFile, rename, stat } from 'node:fs/promises';
+import { mkdir, readFile, rename } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { LocalFile } from '../exec/host.js';
-import { cacheDir, projectPath } from '../model/paths.js';
+import { cacheDir, pathExists, projectPath } from '../model/paths.js';
 import { LocalRunner } from '../exec/local.js';
 import type { Log } from './image.js';
 
@@ -17,10 +17,7 @@ export async function probeToolPath(): Promise<string> {
 
 export async function ensureProbeTool(log: Log = console.log): Promise<LocalFile> {
   const localPath = await probeToolPath();
-  const present = await stat(localPath).then(
-    () => true,
-    () => false,
-  );
+  const present = await pathExists(localPath);
   if (!present) {
     log(`setup: building migbench-probe (${localPath})`);
     await mkdir(dirname(localPath), { recursive: true });
@@ -43,21 +40,13 @@ export async function ensureProbeTool(log: Log = console.log): Promise<LocalFile
  */
 export async function ensureVcsim(log: Log = console.log): Promise<string | null> {
   const gopath = '/usr/share/gocode';
-  const hasSource = await stat(join(gopath, 'src/github.com/vmware/govmomi/simulator')).then(
-    () => true,
-    () => false,
-  );
+  const hasSource = await pathExists(join(gopath, 'src/github.com/vmware/govmomi/simulator'));
   const go = await new LocalRunner().run(['go', 'version'], { check: false }).catch(() => null);
   if (!hasSource || !go?.ok) return null;
   const source = await readFile(projectPath('fixtures/vcsim/main.go'));
   const hash = createHash('sha256').update(source).update(go.stdout).digest('hex').slice(0, 16);
   const localPath = join(cacheDir(), 'tools', `vcsim-${hash}`);
-  if (
-    !(await stat(localPath).then(
-      () => true,
-      () => false,
-    ))
-  ) {
+  if (!(await pathExists(localPath))) {
     log(`setup: building VMware's vcsim from govmomi (${localPath})`);
     await mkdir(dirname(localPath), { recursive: true });
     await new LocalRunner().run(
