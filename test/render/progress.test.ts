@@ -22,6 +22,7 @@ describe(progressLine, () => {
   test('no ETA on the last one; seconds, minutes and hours as they read best', () => {
     expect(progressLine(record({}), 'memory-migration > idle-256 #2', { planned: 2, done: 2, elapsedMs: 20_000 })).toBe('[2/2] idle-256 #2: total 731 ms, observed 91 ms');
     expect(progressLine(record({}), 'x #1', { planned: 3, done: 1, elapsedMs: 20_000 })).toMatch(/ETA 40 s$/);
+    expect(progressLine(record({}), 'x #1', { planned: 2, done: 1, elapsedMs: 20_000 })).toMatch(/ETA 20 s$/);
     expect(progressLine(record({}), 'x #1', { planned: 200, done: 1, elapsedMs: 60_000 })).toMatch(/ETA 3 h 19 min$/);
   });
 
