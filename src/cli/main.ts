@@ -21,6 +21,7 @@ import { ensureGuestImage } from '../setup/image.js';
 import { ensureProbeTool, ensureVcsim } from '../setup/tools.js';
 import { commandHelp, parseCommand, USAGE, type Command, type CompareCommandOptions } from './args.js';
 import { runSuites, type Io } from './run.js';
+import { statusLine, wantsStatusLine } from './terminal.js';
 import { initRepository } from './init.js';
 import { doctor, doctorReport, installMissingPackages } from '../setup/doctor.js';
 import { MIGBENCH_VERSION } from '../model/version.js';
@@ -29,6 +30,7 @@ import { EXIT } from '../model/exit.js';
 export const stdio: Io = {
   log: (line) => process.stderr.write(`${line}\n`),
   out: (text) => process.stdout.write(text),
+  statusLine: () => (wantsStatusLine() ? statusLine() : null),
 };
 
 type CommandNamed<N extends Command['name']> = Extract<Command, { readonly name: N }>;

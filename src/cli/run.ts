@@ -14,7 +14,8 @@ import { isLabTarget, needsLabLibvirt } from '../config/targets.js';
 import { compareThresholds } from '../config/compare.js';
 import { shardScenarios } from '../config/shard.js';
 import { compareMarkdown } from '../render/comparison.js';
-import { progressLine } from '../render/progress.js';
+import { progressBar, progressLine } from '../render/progress.js';
+import type { StatusLine } from './terminal.js';
 import { renderHtmlReport } from '../render/html.js';
 import { errorMessage, runCleanups, UsageError } from '../model/errors.js';
 import { labDown, labStatus, labUp } from '../lab/lab.js';
@@ -42,6 +43,8 @@ export interface Io {
   readonly log: (line: string) => void;
   /** The table (stdout). */
   readonly out: (text: string) => void;
+  /** A status line at the bottom of a terminal, where there is one (a progress bar). */
+  readonly statusLine?: () => StatusLine | null;
 }
 
 function escapeRegExp(text: string): string {
@@ -54,7 +57,7 @@ function escapeRegExp(text: string): string {
  * the installed package); `migbench/vitest` resolves to the code running this, so the
  * suites and the runner share one migbench whatever the suite's folder has installed.
  */
-function suiteRunOptions(files: readonly string[], reporter: ResultsReporter, migbench: MigbenchRunContext, extra: { junit?: string; quiet?: boolean }) {
+function suiteRunOptions(files: readonly string[], reporter: ResultsReporter, migbench: MigbenchRunContext, extra: { junit?: string; quiet?: boolean; bar?: boolean }) {
   return {
     root: process.cwd(),
     config: false as const,
@@ -63,7 +66,12 @@ function suiteRunOptions(files: readonly string[], reporter: ResultsReporter, mi
     exclude: [],
     setupFiles: [ownModule('vitest/setup')],
     alias: { 'migbench/vitest': ownModule('vitest/index') },
-    reporters: [...(extra.quiet ? [] : (['default'] as const)), reporter, ...(extra.junit ? [['junit', { outputFile: extra.junit }] as ['junit', { outputFile: string }]] : [])],
+    // Beside migbench's progress bar, vitest's own live summary would fight it for the bottom line.
+    reporters: [
+      ...(extra.quiet ? [] : [['default', { summary: !extra.bar }] as ['default', { summary: boolean }]]),
+      reporter,
+      ...(extra.junit ? [['junit', { outputFile: extra.junit }] as ['junit', { outputFile: string }]] : []),
+    ],
     provide: { migbench },
     fileParallelism: false,
     pool: 'forks' as const,
@@ -98,16 +106,16 @@ export async function runSuites(command: RunOptions, io: Io, start = false): Pro
 
   const writer = await ResultsWriter.create(outDir, source);
   const reporter = new ResultsReporter(writer);
-  if (!options.quiet) reportProgress(reporter, plannedRuns(selected, options.repeat), io);
+  const progress = reportProgress(reporter, options.quiet ? 0 : plannedRuns(selected, options.repeat), io);
   const { failed, signal } = await runUnderVitest(
     {
       files,
-      context: { configPath, matrices: [...options.matrices], ...(options.repeat !== undefined && { repeat: options.repeat }) },
+      context: { configPath, matrices: [...options.matrices], ...(options.repeat !== undefined && { repeat: options.repeat }), ...progress.context },
       // Whole names only: "idle-256" must not select "storage-idle-256".
       ...(names.length && { testNamePattern: `(?:^|\\s)(?:${names.map(escapeRegExp).join('|')}) #\\d+$` }),
       ...outputOptions(options),
     },
-    { reporter, outDir, takeLabDown: startedLab && !options.keepLab },
+    { reporter, outDir, takeLabDown: startedLab && !options.keepLab, progress },
     io,
   );
   const { results, markdownPath } = await writeRunReports(
@@ -215,14 +223,19 @@ async function runAb(options: RunOptions, ab: { base: string; head: string }, io
     head: await ResultsWriter.create(join(outDir, 'head'), { path: relative(process.cwd(), paths.head) || paths.head, sha256: head.sha256 }),
   };
   const reporter = new ResultsReporter((record) => writers[record.variant ?? 'head']);
-  if (!options.quiet) reportProgress(reporter, 2 * plannedRuns(scenarios, options.repeat), io);
+  const progress = reportProgress(reporter, options.quiet ? 0 : 2 * plannedRuns(scenarios, options.repeat), io);
   const { failed, signal } = await runUnderVitest(
     {
       files: [ownModule('vitest/ab.suite')],
       ...outputOptions(options),
-      context: { configPath: paths.head, ab: { ...paths, suites, scenarios: [...options.scenarios] }, ...(options.repeat !== undefined && { repeat: options.repeat }) },
+      context: {
+        configPath: paths.head,
+        ab: { ...paths, suites, scenarios: [...options.scenarios] },
+        ...(options.repeat !== undefined && { repeat: options.repeat }),
+        ...progress.context,
+      },
     },
-    { reporter, outDir, takeLabDown: startedLab && !options.keepLab },
+    { reporter, outDir, takeLabDown: startedLab && !options.keepLab, progress },
     io,
   );
   await writeFailures(outDir, reporter);
@@ -299,7 +312,7 @@ interface VitestRun {
  */
 async function runUnderVitest(
   run: VitestRun,
-  via: { reporter: ResultsReporter; outDir: string; takeLabDown: boolean },
+  via: { reporter: ResultsReporter; outDir: string; takeLabDown: boolean; progress: RunProgress },
   io: Io,
 ): Promise<{ failed: number; signal: NodeJS.Signals | undefined }> {
   const { reporter } = via;
@@ -311,7 +324,10 @@ async function runUnderVitest(
     const vitest = await startVitest(
       'test',
       [...run.files],
-      { ...suiteRunOptions(run.files, reporter, { ...run.context, stopFile }, run), ...(run.testNamePattern !== undefined && { testNamePattern: run.testNamePattern }) },
+      {
+        ...suiteRunOptions(run.files, reporter, { ...run.context, stopFile }, { ...run, ...(run.context.liveProgress && { bar: true }) }),
+        ...(run.testNamePattern !== undefined && { testNamePattern: run.testNamePattern }),
+      },
       {},
       {},
     );
@@ -319,6 +335,7 @@ async function runUnderVitest(
     for (const error of reporter.errors) io.log(`migbench: could not write a record: ${errorMessage(error)}`);
     await vitest.close();
   } finally {
+    via.progress.close();
     signals.remove();
     await runCleanups(via.takeLabDown ? [['lab down', () => labDown({ log: io.log })]] : []);
     // vitest sets process.exitCode itself; migbench decides its own.
@@ -377,14 +394,31 @@ function plannedRuns(scenarios: readonly Scenario[], repeat: number | undefined)
   return scenarios.reduce((sum, s) => sum + (repeat ?? s.repeat), 0);
 }
 
-/** One progress line per record written, with the ETA from the mean wall time so far. */
-function reportProgress(reporter: ResultsReporter, planned: number, io: Io): void {
+/** How a run shows its progress: what the suites are asked to send, and what to close at the end. */
+interface RunProgress {
+  readonly context: { readonly liveProgress?: boolean };
+  close(): void;
+}
+
+/**
+ * One progress line per record written, with the ETA from the mean wall time so far; on
+ * a terminal, a status line below them for the migration running now. Nothing for a
+ * quiet run (nothing planned to show).
+ */
+function reportProgress(reporter: ResultsReporter, planned: number, io: Io): RunProgress {
+  if (planned === 0) return { context: {}, close: () => undefined };
   const started = performance.now();
   let done = 0;
+  const state = () => ({ planned, done, elapsedMs: performance.now() - started });
+  const status = io.statusLine?.() ?? null;
   reporter.whenWritten = (record, testName) => {
     done += 1;
-    io.log(progressLine(record, testName, { planned, done, elapsedMs: performance.now() - started }));
+    status?.set(null);
+    io.log(progressLine(record, testName, state()));
   };
+  if (!status) return { context: {}, close: () => undefined };
+  reporter.whenProgress = (live, testName) => status.set(progressBar(live, testName, state(), process.stderr.columns || 80));
+  return { context: { liveProgress: true }, close: () => status.close() };
 }
 
 /** The shell's convention: 128 + the signal's number (130 for SIGINT, 143 for SIGTERM). */

@@ -21,6 +21,7 @@ export async function runMigration(target: ConnectedTarget, request: RunRequest,
   try {
     for (const [phase, step] of MIGRATION_STEPS) {
       run.phase = phase;
+      request.onProgress?.({ phase, percent: null });
       await step(run);
     }
   } catch (caught) {

@@ -2,6 +2,7 @@
 // it is recorded as. The order is the measurement's: the destination is prepared while
 // the source boots, the probes run before the migrate command and until after the guest
 // answered again, and the guest is verified only once the probe is stopped.
+import { percentDone } from '../model/progress.js';
 import { errorMessage, MigbenchError } from '../model/errors.js';
 import type { Environment } from '../generated/results.js';
 import type { Side } from '../model/side.js';
@@ -134,7 +135,11 @@ async function migrate(run: MigrationRun): Promise<void> {
   const { target, request, vmId } = run;
   const guest = run.guest!;
   request.duringMigration?.(guest);
-  const outcome = (run.outcome = await target.hypervisor.migrate(guest, request.scenario.migration, { beforeTransfer: (ports) => installFlowCounters(run, ports) }));
+  const onProgress = request.onProgress;
+  const outcome = (run.outcome = await target.hypervisor.migrate(guest, request.scenario.migration, {
+    beforeTransfer: (ports) => installFlowCounters(run, ports),
+    ...(onProgress && { onSample: (sample) => onProgress({ phase: run.phase, percent: percentDone(sample) }) }),
+  }));
   run.log(`${vmId}: migration ${outcome.status} after ${Math.round(outcome.endedAtMs - outcome.startedAtMs)} ms`);
   if (request.afterMigration) await request.afterMigration(guest);
   run.clock.lap('migrateMs');

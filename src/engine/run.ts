@@ -1,5 +1,6 @@
 // One migration's state, which its phases fill in as they go: what was started (and so
 // must be torn down) and what was measured (and so goes into the record).
+import type { LiveProgress } from '../model/progress.js';
 import { randomBytes } from 'node:crypto';
 import type { Environment, HypervisorEvent, RecordWarning } from '../generated/results.js';
 import { addressOnly, guestMac, PATTERN_MIB } from '../model/hardware.js';
@@ -33,6 +34,8 @@ export interface RunRequest {
   readonly duringMigration?: (guest: GuestHandle) => void;
   /** A/B runs: which configuration this is. */
   readonly variant?: 'base' | 'head';
+  /** Told each phase as it starts and the copy's share done as the hypervisor reports it (a live progress bar). */
+  readonly onProgress?: (live: LiveProgress) => void;
 }
 
 export interface MigrationRun {

@@ -102,6 +102,8 @@ export interface MigrationHooks {
    * bytes are sent, so per-flow counters can be set up.
    */
   beforeTransfer?(ports: FlowPorts): Promise<void>;
+  /** Called with each progress sample as the timeline gets it, for a live progress bar. */
+  onSample?(sample: ProgressSample): void;
 }
 
 export interface MigrationOutcome {

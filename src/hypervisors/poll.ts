@@ -24,6 +24,8 @@ export interface TaskPolling {
   /** The task is cancelled once it runs longer than this. */
   readonly timeoutMs: number;
   readonly intervalMs: number;
+  /** Called with each sample as the timeline gets it. */
+  readonly onSample?: (sample: ProgressSample) => void;
 }
 
 /** How the task ended. */
@@ -43,7 +45,9 @@ export async function pollTask<T>(task: PolledTask<T>, polling: TaskPolling): Pr
   let cancelled = false;
   for (;;) {
     const reading = await task.read();
-    timeline.push(toProgressSample(task.progress(reading), epochMs() - startedAtMs));
+    const sample = toProgressSample(task.progress(reading), epochMs() - startedAtMs);
+    timeline.push(sample);
+    polling.onSample?.(sample);
     if (task.isTerminal(reading)) return { final: reading, cancelled, timeline };
     if (!cancelled && epochMs() - startedAtMs > timeoutMs) {
       cancelled = true;

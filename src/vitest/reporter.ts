@@ -5,7 +5,8 @@ import type { TestArtifact } from 'vitest';
 import type { Reporter, TestCase, Vitest } from 'vitest/node';
 import type { MigrationRecord } from '../generated/results.js';
 import type { ResultsWriter } from '../model/results.js';
-import { RECORD_ARTIFACT, type RecordArtifact } from './artifact.js';
+import { PROGRESS_ARTIFACT, RECORD_ARTIFACT, type ProgressArtifact, type RecordArtifact } from './artifact.js';
+import type { LiveProgress } from '../model/progress.js';
 
 /** A test that failed, where it is: what the Action turns into an annotation. */
 export interface FailedAssertion {
@@ -28,6 +29,9 @@ export class ResultsReporter implements Reporter {
   /** Called with each record once it is in results.json (the progress line). */
   whenWritten: ((record: MigrationRecord, testName: string) => void) | undefined;
 
+  /** Called with where a running migration is (the terminal's progress bar). */
+  whenProgress: ((live: LiveProgress, testName: string) => void) | undefined;
+
   /** One results file, or one per A/B variant chosen from the record. */
   constructor(private readonly writer: ResultsWriter | ((record: MigrationRecord) => ResultsWriter)) {}
 
@@ -38,6 +42,10 @@ export class ResultsReporter implements Reporter {
 
   /** vitest awaits this before the worker's handOver() returns: the record is on disk then. */
   onTestCaseArtifactRecord(testCase: TestCase, artifact: TestArtifact): Promise<void> {
+    if (artifact.type === PROGRESS_ARTIFACT) {
+      this.whenProgress?.((artifact as ProgressArtifact).progress, testCase.fullName);
+      return Promise.resolve();
+    }
     if (artifact.type !== RECORD_ARTIFACT) return Promise.resolve();
     const { record } = artifact as RecordArtifact;
     const writer = typeof this.writer === 'function' ? this.writer(record) : this.writer;

@@ -6,9 +6,10 @@ import { resolveMatrix, resolveScenarios } from '../config/scenarios.js';
 import type { MigbenchConfig } from '../generated/config.js';
 import { runMigration } from '../engine/migration.js';
 import { runCleanups } from '../model/errors.js';
-import { RECORD_ARTIFACT } from './artifact.js';
+import { PROGRESS_ARTIFACT, RECORD_ARTIFACT, throttleProgress } from './artifact.js';
 import { exitIfRunnerGone, runnerGoneSignal, stopRequested } from './stop.js';
 import type { MigrationRecord } from '../generated/results.js';
+import type { LiveProgress } from '../model/progress.js';
 import type { Scenario } from '../model/scenario.js';
 import { connectTarget, type ConnectedTarget } from '../engine/target.js';
 
@@ -23,6 +24,8 @@ export interface MigbenchRunContext {
   readonly ab?: { readonly base: string; readonly head: string; readonly suites: readonly string[]; readonly scenarios: readonly string[] };
   /** Appears when the run is asked to stop: scenarios that have not started are skipped. */
   readonly stopFile?: string;
+  /** Send where each migration is as it runs (a terminal's progress bar wants it). */
+  readonly liveProgress?: boolean;
 }
 
 declare module 'vitest' {
@@ -41,6 +44,14 @@ declare module 'vitest' {
  */
 export async function handOver(task: TestContext['task'], record: MigrationRecord): Promise<void> {
   await recordArtifact(task, { type: RECORD_ARTIFACT, record });
+}
+
+/**
+ * Where the migration is, for the runner's progress bar. Sent without waiting: a bar that
+ * lags (or a runner that is gone) must never hold up or fail a measurement.
+ */
+function progressSender(task: TestContext['task']): (live: LiveProgress) => void {
+  return throttleProgress((progress) => void recordArtifact(task, { type: PROGRESS_ARTIFACT, progress }).catch(() => undefined), 500);
 }
 
 export interface SuiteRun {
@@ -159,6 +170,7 @@ function bench(config: MigbenchConfig, suite: string, runs: SuiteRun[]): SuiteBe
         repetition: run.repetition,
         ...(run.axes && { axes: run.axes }),
         ...(run.variant && { variant: run.variant }),
+        ...(runContext().liveProgress && { onProgress: progressSender(testContext.task) }),
       });
       // With the runner gone there is nobody to hand the record to (nor an answer to wait for).
       exitIfRunnerGone();

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { progressLine } from '../../src/render/progress.js';
+import { progressBar, progressLine } from '../../src/render/progress.js';
 import type { MigrationRecord } from '../../src/generated/results.js';
 
 function record(fields: Omit<Partial<MigrationRecord>, 'metrics'> & { metrics?: Partial<MigrationRecord['metrics']> }): MigrationRecord {
@@ -30,5 +30,22 @@ describe(progressLine, () => {
     const failed = record({ status: 'failed', error: { code: 'MB_SSH_LOST', message: 'lab dst: connection lost\nmore detail' } as MigrationRecord['error'] });
     expect(progressLine(failed, 's > idle-256 #1', { planned: 4, done: 1, elapsedMs: 1000 })).toBe('[1/4] idle-256 #1: failed (MB_SSH_LOST: lab dst: connection lost), ETA 3 s');
     expect(progressLine(record({ metrics: { observedDowntimeMs: null } }), 'x #1', { planned: 1, done: 1, elapsedMs: 1 })).toBe('[1/1] idle-256 #1: total 731 ms, observed —');
+  });
+});
+
+describe(progressBar, () => {
+  const state = { planned: 40, done: 7, elapsedMs: 7 * 6000 };
+
+  test('the running migration: its number, test, phase, a bar to the eighth of a cell, the share done and the ETA', () => {
+    expect(progressBar({ phase: 'migrate', percent: 48.1 }, 'suite > idle-256 #4', state, 120)).toBe('[8/40] idle-256 #4 migrate ▕█████████▋          ▏ 48%, ETA 3 min');
+    expect(progressBar({ phase: 'migrate', percent: 0 }, 'idle-256 #4', state, 120)).toContain('▕                    ▏ 0%');
+    expect(progressBar({ phase: 'migrate', percent: 100 }, 'idle-256 #4', state, 120)).toContain('▕████████████████████▏ 100%');
+  });
+
+  test('a phase without a share done shows the phase alone; the line never wraps the terminal', () => {
+    expect(progressBar({ phase: 'launchGuest', percent: null }, 'idle-256 #4', { planned: 2, done: 0, elapsedMs: 0 }, 120)).toBe('[1/2] idle-256 #4 launchGuest');
+    const cut = progressBar({ phase: 'migrate', percent: 50 }, 'idle-256 #4', state, 30);
+    expect(cut).toHaveLength(29);
+    expect(cut.endsWith('…')).toBe(true);
   });
 });

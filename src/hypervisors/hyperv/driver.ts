@@ -11,6 +11,7 @@ import {
   type GuestInspection,
   type GuestLaunch,
   type Hypervisor,
+  type MigrationHooks,
   type MigrationOutcome,
   type TargetHost,
 } from '../hypervisor.js';
@@ -180,7 +181,7 @@ export class HypervHypervisor implements Hypervisor {
     return null;
   }
 
-  async migrate(guest: GuestHandle, plan: MigrationSpec): Promise<MigrationOutcome> {
+  async migrate(guest: GuestHandle, plan: MigrationSpec, hooks: MigrationHooks = {}): Promise<MigrationOutcome> {
     const from = guest.location;
     const outbound = from === 'source';
     this.lastKind = plan.kind;
@@ -192,7 +193,11 @@ export class HypervHypervisor implements Hypervisor {
       return this.outcome(startedAtMs, [], null, error instanceof MigbenchError ? error : new MigbenchError('MB_MIGRATION', String(error)), false, plan.kind, null);
     }
     const polled = this.polledJob(from, job.jobId);
-    const { final: status, cancelled, timeline } = await pollTask(polled, { startedAtMs, timeoutMs: plan.timeoutMs, intervalMs: this.options.pollIntervalMs ?? 500 });
+    const {
+      final: status,
+      cancelled,
+      timeline,
+    } = await pollTask(polled, { startedAtMs, timeoutMs: plan.timeoutMs, intervalMs: this.options.pollIntervalMs ?? 500, ...(hooks.onSample && { onSample: hooks.onSample }) });
     if (status.state === 'completed') guest.location = outbound ? 'destination' : 'source';
     // The blackout event is logged by the VMMS of the host the VM left.
     const downtimeMs = status.state === 'completed' ? blackoutMs(await this.ps<unknown>(from, blackoutScript(job.started), 'Get-WinEvent').catch(() => null)) : null;

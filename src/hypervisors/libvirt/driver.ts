@@ -336,7 +336,7 @@ export class LibvirtHypervisor implements Hypervisor {
       const startedAtMs = epochMs();
       vm.migrationStartedAtMs = startedAtMs;
       const migrating = this.virsh('source', this.migrateArgv(vm.name, plan, ports), { check: false, timeoutMs: plan.timeoutMs + 120_000 });
-      const timedOut = await this.pollJob(vm, plan, { startedAtMs, migrating, timeline });
+      const timedOut = await this.pollJob(vm, plan, { startedAtMs, migrating, timeline, onSample: hooks.onSample });
       const result = await migrating;
       const endedAtMs = epochMs();
       const message = result.ok ? '' : virshError(result.stderr);
@@ -358,8 +358,12 @@ export class LibvirtHypervisor implements Hypervisor {
    * state says so, a poll without a job records nothing, and the wait between polls ends
    * early when virsh returns.
    */
-  private async pollJob(vm: LibvirtVm, plan: MigrationSpec, run: { startedAtMs: number; migrating: Promise<CommandResult>; timeline: ProgressSample[] }): Promise<boolean> {
-    const { startedAtMs, migrating, timeline } = run;
+  private async pollJob(
+    vm: LibvirtVm,
+    plan: MigrationSpec,
+    run: { startedAtMs: number; migrating: Promise<CommandResult>; timeline: ProgressSample[]; onSample: ((sample: ProgressSample) => void) | undefined },
+  ): Promise<boolean> {
+    const { startedAtMs, migrating, timeline, onSample } = run;
     const deadline = startedAtMs + plan.timeoutMs;
     let finished: CommandResult | null = null;
     void migrating.then(
@@ -374,7 +378,9 @@ export class LibvirtHypervisor implements Hypervisor {
       const now = epochMs();
       if (finished) break;
       if (info.ok && jobType(info.stdout) !== 'none') {
-        timeline.push(toProgress(parseRawJobStats(info.stdout), now - startedAtMs, postcopyStarted ? 'postcopy-active' : 'active'));
+        const sample = toProgress(parseRawJobStats(info.stdout), now - startedAtMs, postcopyStarted ? 'postcopy-active' : 'active');
+        timeline.push(sample);
+        onSample?.(sample);
       }
       if (plan.postcopyAfterMs !== undefined && !postcopyStarted && now - startedAtMs >= plan.postcopyAfterMs) {
         postcopyStarted = (await this.virsh('source', ['migrate-postcopy', vm.name], { check: false })).ok;

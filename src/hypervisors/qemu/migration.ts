@@ -22,6 +22,14 @@ export interface MigrationContext {
   readonly pollIntervalMs: number | undefined;
 }
 
+/** Where polling keeps its samples, and since when and until when it polls. */
+interface PollAt {
+  readonly startedAtMs: number;
+  readonly deadline: number;
+  readonly timeline: ProgressSample[];
+  readonly onSample: ((sample: ProgressSample) => void) | undefined;
+}
+
 /** What polling a migration found; the source's monitor is the one it ended with (it may have reconnected). */
 interface MigrationPoll {
   srcQmp: QmpClient;
@@ -55,7 +63,7 @@ export async function migrateVm(ctx: MigrationContext, vm: QemuVm, plan: Migrati
   vm.migrationStartedAtMs = startedAtMs;
   vm.eventsSinceMs = mirror?.startedAtMs ?? startedAtMs;
   await srcQmp.execute('migrate', { uri });
-  const poll = await pollMigration(ctx, src, srcQmp, plan, { startedAtMs, deadline, timeline });
+  const poll = await pollMigration(ctx, src, srcQmp, plan, { startedAtMs, deadline, timeline, onSample: hooks.onSample });
   const status = poll.final?.status === 'completed' ? 'completed' : poll.final?.status === 'cancelled' ? 'cancelled' : 'failed';
   // Whatever dropped the source's monitor may have dropped the destination's too.
   dstQmp = await ctx.monitors.of(dst, 'destination').catch(() => dstQmp);
@@ -138,13 +146,7 @@ async function mirrorNotReady(
  * includes the disk mirror, and a migrate_cancel QEMU refuses means the migration is lost.
  * A failure to follow the migration ends polling and is reported, never thrown.
  */
-async function pollMigration(
-  ctx: MigrationContext,
-  src: VmSide,
-  srcQmp: QmpClient,
-  plan: MigrationSpec,
-  at: { startedAtMs: number; deadline: number; timeline: ProgressSample[] },
-): Promise<MigrationPoll> {
+async function pollMigration(ctx: MigrationContext, src: VmSide, srcQmp: QmpClient, plan: MigrationSpec, at: PollAt): Promise<MigrationPoll> {
   const poll: MigrationPoll = { srcQmp, final: null, timedOut: false, pollError: undefined, reconnects: 0 };
   try {
     await pollUntilEnded(ctx, src, poll, plan, at);
@@ -154,20 +156,16 @@ async function pollMigration(
   return poll;
 }
 
-async function pollUntilEnded(
-  ctx: MigrationContext,
-  src: VmSide,
-  poll: MigrationPoll,
-  plan: MigrationSpec,
-  at: { startedAtMs: number; deadline: number; timeline: ProgressSample[] },
-): Promise<void> {
-  const { startedAtMs, deadline, timeline } = at;
+async function pollUntilEnded(ctx: MigrationContext, src: VmSide, poll: MigrationPoll, plan: MigrationSpec, at: PollAt): Promise<void> {
+  const { startedAtMs, deadline, timeline, onSample } = at;
   let postcopyStarted = false;
   const pollMs = ctx.pollIntervalMs ?? 50;
   for (;;) {
     const progress = parseQueryMigrate(await queryMigrate(ctx.monitors, src, poll));
     const now = epochMs();
-    timeline.push(toProgressSample(progress, now - startedAtMs));
+    const sample = toProgressSample(progress, now - startedAtMs);
+    timeline.push(sample);
+    onSample?.(sample);
     if (TERMINAL_STATUSES.has(progress.status)) {
       poll.final = progress.status === 'completed' ? await settledCompletion(poll.srcQmp, progress) : progress;
       if (poll.final !== progress) timeline.push(toProgressSample(poll.final, epochMs() - startedAtMs));

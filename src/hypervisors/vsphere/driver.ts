@@ -12,6 +12,7 @@ import {
   type GuestInspection,
   type GuestLaunch,
   type Hypervisor,
+  type MigrationHooks,
   type MigrationOutcome,
   type TargetHost,
 } from '../hypervisor.js';
@@ -111,7 +112,7 @@ export class VsphereHypervisor implements Hypervisor {
     return null;
   }
 
-  async migrate(guest: GuestHandle, plan: MigrationSpec): Promise<MigrationOutcome> {
+  async migrate(guest: GuestHandle, plan: MigrationSpec, hooks: MigrationHooks = {}): Promise<MigrationOutcome> {
     const outbound = guest.location === 'source';
     this.lastKind = plan.kind;
     const startedAtMs = epochMs();
@@ -121,7 +122,16 @@ export class VsphereHypervisor implements Hypervisor {
     } catch (error) {
       return this.outcomeOf(startedAtMs, null, [], error instanceof MigbenchError ? error : new MigbenchError('MB_MIGRATION', String(error)));
     }
-    const { final: info, cancelled, timeline } = await pollTask(this.polledTask(task), { startedAtMs, timeoutMs: plan.timeoutMs, intervalMs: this.options.pollIntervalMs ?? 250 });
+    const {
+      final: info,
+      cancelled,
+      timeline,
+    } = await pollTask(this.polledTask(task), {
+      startedAtMs,
+      timeoutMs: plan.timeoutMs,
+      intervalMs: this.options.pollIntervalMs ?? 250,
+      ...(hooks.onSample && { onSample: hooks.onSample }),
+    });
     if (info.state === 'success') guest.location = outbound ? 'destination' : 'source';
     const error =
       info.state === 'success'

@@ -14,6 +14,7 @@ import {
   type GuestInspection,
   type GuestLaunch,
   type Hypervisor,
+  type MigrationHooks,
   type MigrationOutcome,
   type TargetHost,
 } from '../hypervisor.js';
@@ -110,7 +111,7 @@ export class XenServerHypervisor implements Hypervisor {
     return null;
   }
 
-  async migrate(guest: GuestHandle, plan: MigrationSpec): Promise<MigrationOutcome> {
+  async migrate(guest: GuestHandle, plan: MigrationSpec, hooks: MigrationHooks = {}): Promise<MigrationOutcome> {
     const vm = await this.one('VM', this.options.vm);
     const destination = await this.one('host', guest.location === 'source' ? this.options.destinationHost : this.options.sourceHost);
     this.lastKind = plan.kind;
@@ -124,7 +125,12 @@ export class XenServerHypervisor implements Hypervisor {
     } catch (error) {
       return this.failed(startedAtMs, error);
     }
-    const { final, cancelled, timeline } = await pollTask(this.polledTask(task), { startedAtMs, timeoutMs: plan.timeoutMs, intervalMs: this.options.pollIntervalMs ?? 250 });
+    const { final, cancelled, timeline } = await pollTask(this.polledTask(task), {
+      startedAtMs,
+      timeoutMs: plan.timeoutMs,
+      intervalMs: this.options.pollIntervalMs ?? 250,
+      ...(hooks.onSample && { onSample: hooks.onSample }),
+    });
     const endedAtMs = epochMs();
     await this.client.withSession('task.destroy', [task]).catch(() => undefined);
     if (final.status === 'success') guest.location = guest.location === 'source' ? 'destination' : 'source';
