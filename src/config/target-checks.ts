@@ -4,6 +4,7 @@ import type { Target as TargetConfig } from '../generated/config.js';
 import { VENDOR_HYPERVISORS, type VendorHypervisor, type VendorKind } from '../hypervisors/registry.js';
 import type { ConfigIssue } from './issues.js';
 import { BUILTIN_TARGETS } from './targets.js';
+import { FragmentError, parseDomainFragment, qemuArgProblems } from '../model/tuning.js';
 
 type At = (...rest: string[]) => string[];
 
@@ -36,6 +37,27 @@ function guestSettingsIssues(target: TargetConfig, at: At): ConfigIssue[] {
   if (target.qemu && target.hypervisor !== 'qemu' && target.hypervisor !== 'libvirt')
     issues.push({ segments: at('qemu'), message: `qemu settings belong to a qemu or libvirt target, not ${target.hypervisor}` });
   if (target.libvirt && target.hypervisor !== 'libvirt') issues.push({ segments: at('libvirt'), message: `libvirt settings belong to a libvirt target, not ${target.hypervisor}` });
+  return [...issues, ...tuningIssues(target, at)];
+}
+
+// What a config adds to the guest's machine comes from an allow-list (src/model/tuning.ts).
+function tuningIssues(target: TargetConfig, at: At): ConfigIssue[] {
+  const issues: ConfigIssue[] = [];
+  const extraArgs = target.qemu?.extraArgs;
+  if (extraArgs?.length && target.hypervisor !== 'qemu') {
+    issues.push({ segments: at('qemu', 'extraArgs'), message: 'extra QEMU options are for qemu targets; a libvirt target takes libvirt.domainXml' });
+  } else if (extraArgs) {
+    for (const p of qemuArgProblems(extraArgs)) issues.push({ segments: [...at('qemu', 'extraArgs'), p.index], message: p.message });
+  }
+  const domainXml = target.libvirt?.domainXml;
+  if (domainXml !== undefined) {
+    try {
+      parseDomainFragment(domainXml);
+    } catch (error) {
+      if (!(error instanceof FragmentError)) throw error;
+      issues.push({ segments: at('libvirt', 'domainXml'), message: error.message });
+    }
+  }
   return issues;
 }
 

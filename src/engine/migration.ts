@@ -45,6 +45,7 @@ function recordOf(run: MigrationRun): MigrationRecord {
     scenario,
     repetition: request.repetition,
     hypervisor: target.hypervisor.kind,
+    machineTuning: target.machineTuning,
     startedAt: run.startedAt,
     outcome: outcome && events ? { ...outcome, events } : outcome,
     probe,

@@ -1,5 +1,6 @@
 // Builds one migration record from what was measured. Pure: everything it needs is
 // passed in, so records can be rebuilt and tested from recorded probe and agent output.
+import type { MachineTuning } from '../model/tuning.js';
 import { errorMessage, MigbenchError, type CommandError } from '../model/errors.js';
 import type {
   Environment,
@@ -72,6 +73,8 @@ export interface RecordParts {
   readonly scenario: Scenario;
   readonly repetition: number;
   readonly hypervisor: HypervisorKind;
+  /** What the target added to the guest's machine (none: absent). */
+  readonly machineTuning?: MachineTuning;
   readonly startedAt: string;
   readonly outcome: MigrationOutcome | null;
   readonly probe: ProbeData | null;
@@ -164,7 +167,14 @@ export function buildRecord(parts: RecordParts): MigrationRecord {
     startedAt: parts.startedAt,
     status,
     error,
-    guest: { memoryMiB: scenario.guest.memoryMiB, vcpus: scenario.guest.vcpus, diskMiB: scenario.guest.diskMiB, diskDataMiB: scenario.guest.diskDataMiB },
+    guest: {
+      memoryMiB: scenario.guest.memoryMiB,
+      vcpus: scenario.guest.vcpus,
+      diskMiB: scenario.guest.diskMiB,
+      diskDataMiB: scenario.guest.diskDataMiB,
+      ...(parts.machineTuning?.qemuArgs && { qemuArgs: [...parts.machineTuning.qemuArgs] }),
+      ...(parts.machineTuning?.domainXml && { domainXml: parts.machineTuning.domainXml }),
+    },
     workload: workloadSection(scenario),
     axes: parts.axes ? { ...parts.axes } : null,
     link: parts.link ? { ...parts.link } : null,

@@ -1,5 +1,6 @@
 // A target connected: the hypervisor driver, both hosts' runners and the observer.
 // The embedded lab and real hosts end up in the same shape.
+import { parseDomainFragment, type MachineTuning } from '../model/tuning.js';
 import { InputFileError, MigbenchError, runCleanups } from '../model/errors.js';
 import type { HostConnection, HypervSettings, MigbenchConfig, Target as TargetConfig, VsphereSettings, XenServerSettings } from '../generated/config.js';
 import type { Hypervisor, TargetHost } from '../hypervisors/hypervisor.js';
@@ -33,6 +34,8 @@ export interface ConnectedTarget {
   /** migbench-probe on the observer. */
   readonly observerProbePath: string;
   readonly guestNetwork: { readonly address: string; readonly bridge: string };
+  /** What the target adds to its guests' machine (qemu.extraArgs, libvirt.domainXml), for the records. */
+  readonly machineTuning: MachineTuning;
   close(): Promise<void>;
 }
 
@@ -68,6 +71,7 @@ export async function connectTarget(config: MigbenchConfig, name: string, log: (
       destination,
       observer,
       observerProbePath: probeTool.localPath,
+      machineTuning: machineTuning(target),
       guestNetwork,
       close: () => runCleanups([['close hypervisor driver', () => hypervisor.close()], ...closeRunners(runners)]),
     };
@@ -145,6 +149,26 @@ async function connectRemoteHosts(target: TargetConfig, name: string, runners: S
   };
 }
 
+function machineTuning({ hypervisor, qemu, libvirt }: TargetConfig): MachineTuning {
+  return {
+    ...(hypervisor === 'qemu' && qemu?.extraArgs?.length && { qemuArgs: [...qemu.extraArgs] }),
+    ...(hypervisor === 'libvirt' &&
+      libvirt?.domainXml && {
+        domainXml: parseDomainFragment(libvirt.domainXml)
+          .map((e) => dedent(e.xml))
+          .join('\n'),
+      }),
+  };
+}
+
+/** An element as the domain holds it, two spaces in, back to the left margin. */
+function dedent(xml: string): string {
+  return xml
+    .split('\n')
+    .map((line) => line.replace(/^ {2}/, ''))
+    .join('\n');
+}
+
 function hypervisorFor(target: TargetConfig, hosts: Pair, build: GuestBuild): Hypervisor {
   if (target.hypervisor === 'hyperv' && target.hyperv) return hypervHypervisor(target.hyperv, hosts);
   if (target.hypervisor === 'vsphere' && target.vsphere) return vsphereHypervisor(target.vsphere, hosts);
@@ -207,6 +231,7 @@ function libvirtHypervisor(target: TargetConfig, { source, destination }: Pair, 
     ...(libvirt?.mode && { mode: libvirt.mode }),
     ...(libvirt?.destinationUri && { destinationUri: libvirt.destinationUri }),
     ...(libvirt?.imageDir && { imageDir: libvirt.imageDir }),
+    ...(libvirt?.domainXml && { domainXml: libvirt.domainXml }),
     ...(sharedStorageDir && { sharedStorageDir }),
     // libvirt does not know the lab's shared folder as shared storage.
     unsafe: libvirt?.unsafe ?? isLab,
@@ -225,5 +250,6 @@ function qemuHypervisor(target: TargetConfig, { source, destination }: Pair, { i
     ...(qemu?.accel && { accel: qemu.accel }),
     ...(qemu?.tcgDirtyBitmapWorkaround !== undefined && { tcgDirtyBitmapWorkaround: qemu.tcgDirtyBitmapWorkaround }),
     ...(sharedStorageDir && { sharedStorageDir }),
+    ...(qemu?.extraArgs?.length && { extraArgs: qemu.extraArgs }),
   });
 }

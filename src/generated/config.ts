@@ -170,6 +170,12 @@ export interface QemuSettings {
    * Under TCG on QEMU before 9.0, pad guest RAM by 8 KiB so QEMU syncs its dirty bitmap on the path that keeps TCG's TLB coherent; without it, pages written during the second and later passes are lost (QEMU commit 03bfc2188f). Recorded in every record's workarounds.
    */
   tcgDirtyBitmapWorkaround?: boolean;
+  /**
+   * More QEMU options for both hosts' QEMU, as argv pairs (e.g. ["-cpu", "qemu64,+ssse3", "-overcommit", "mem-lock=off"]). From an allow-list that cannot reach files, programs or sockets: -cpu, -machine (properties), -overcommit, -rtc, -global (properties of migbench's devices), -object iothread. qemu targets only; libvirt targets take libvirt.domainXml.
+   *
+   * @maxItems 64
+   */
+  extraArgs?: string[];
 }
 /**
  * This interface was referenced by `MigbenchConfig`'s JSON-Schema
@@ -192,6 +198,10 @@ export interface LibvirtSettings {
    * Pass --unsafe to memory migrations: libvirt only calls storage shared on filesystems it knows as shared (NFS, GFS2, Ceph, ...).
    */
   unsafe?: boolean;
+  /**
+   * Domain-level elements added to (or replacing migbench's own) in the guest's domain XML, e.g. "<cpu mode='custom'><model>qemu64</model></cpu>". Allowed: <cpu>, <clock>, <features>, <memoryBacking>, <memtune>, <cputune>, <numatune>, <blkiotune>, <iothreads>, <pm>; values are words and numbers (no paths, URIs or namespaced elements such as qemu:commandline).
+   */
+  domainXml?: string;
 }
 /**
  * This interface was referenced by `MigbenchConfig`'s JSON-Schema

@@ -170,6 +170,14 @@ export interface GuestSummary {
   vcpus: number;
   diskMiB: number;
   diskDataMiB: number;
+  /**
+   * The target's extra QEMU options (qemu.extraArgs), when it has any.
+   */
+  qemuArgs?: string[];
+  /**
+   * The target's domain-level XML (libvirt.domainXml) as migbench wrote it into the domain, when it has any.
+   */
+  domainXml?: string;
 }
 /**
  * The workload asked of the guest agent; null parts were not running.

@@ -36,6 +36,26 @@ suites:
     expect(issues.find((i) => i.startsWith('suites.s.scenarios[2].guest.memoryMiB'))).toMatch(/expected at most \d+ MiB on the embedded lab, found 1048576 MiB/);
   });
 
+  test('extra QEMU options and domain XML come from the allow-list, each problem at its place in the file', () => {
+    const text = `targets:
+  tuned:
+    hypervisor: qemu
+    lab: true
+    qemu:
+      extraArgs: ["-cpu", "qemu64", "-chardev", "socket,id=x,path=/tmp/s"]
+  tuned-libvirt:
+    hypervisor: libvirt
+    lab: true
+    qemu: { extraArgs: ["-cpu", "qemu64"] }
+    libvirt: { domainXml: "<devices><disk/></devices>" }
+${minimal}`;
+    expect(problems(text)).toEqual([
+      expect.stringMatching(/^targets\.tuned\.qemu\.extraArgs\[2\] \(line 6\): QEMU option "-chardev" is not allowed \(allowed: -cpu/),
+      'targets.tuned-libvirt.qemu.extraArgs (line 10): extra QEMU options are for qemu targets; a libvirt target takes libvirt.domainXml',
+      expect.stringMatching(/^targets\.tuned-libvirt\.libvirt\.domainXml \(line 11\): <devices> is not allowed at the domain's top level/),
+    ]);
+  });
+
   test('real-host targets must pin host keys and name their hosts', () => {
     const text = `targets:
   prod:

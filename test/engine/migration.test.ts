@@ -98,6 +98,17 @@ class FakeHypervisor implements Hypervisor {
     this.step('migrate');
     this.duringMigrate();
     await hooks?.beforeTransfer?.({ ram: 49152 });
+    hooks?.onSample?.({
+      tMs: 10,
+      status: 'active',
+      transferredBytes: 100,
+      remainingBytes: 300,
+      totalBytes: 400,
+      dirtyRatePagesPerSec: null,
+      bandwidthMbps: null,
+      iteration: 1,
+      expectedDowntimeMs: null,
+    });
     await new Promise((r) => setTimeout(r, 30));
     guest.location = 'destination';
     return {
@@ -260,6 +271,7 @@ function target(hv: FakeHypervisor, source: FakeRunner = new IncidentRunner('lab
     observer: new ProbeRunner('observer', hv.events, probeAnswers),
     observerProbePath: '/usr/bin/migbench-probe',
     guestNetwork: { address: '10.77.0.100/24', bridge: 'br0' },
+    machineTuning: { qemuArgs: ['-cpu', 'qemu64'] },
     close: async () => undefined,
   };
 }
@@ -281,6 +293,17 @@ describe(runMigration, () => {
     expect(record).toMatchObject({ status: 'completed', error: null, metrics: { totalTimeMs: 30, downtimeMs: 5 } });
     expect(record.metrics.observedDowntimeMs).not.toBeNull();
     expect(record.warnings).toBeUndefined();
+    // What the target added to the guest's machine goes into the record.
+    expect(record.guest.qemuArgs).toEqual(['-cpu', 'qemu64']);
+  });
+
+  test('the progress callback hears each phase as it starts and the share copied while the hypervisor migrates', async () => {
+    const heard: string[] = [];
+    await runMigration(target(new FakeHypervisor()), { scenario: quick, suite: 'fake', test: 'idle #1', repetition: 1, onProgress: (l) => heard.push(`${l.phase} ${l.percent}`) });
+    expect(heard.slice(0, 2)).toEqual(['environment null', 'start-guest null']);
+    expect(heard).toContain('migrate null');
+    expect(heard[heard.indexOf('migrate null') + 1]).toBe('migrate 25');
+    expect(heard.at(-1)).toBe('verify null');
   });
 
   test('a teardown step that fails after a completed migration leaves the record completed, with a warning naming the step', async () => {

@@ -10,15 +10,22 @@ import { labUp } from '../../src/lab/lab.js';
 import { LocalRunner } from '../../src/exec/local.js';
 import { validateRecordSchema } from '../../src/model/schema.js';
 import { connectTarget, type ConnectedTarget } from '../../src/engine/target.js';
+import { domainName } from '../../src/hypervisors/libvirt/domain.js';
 
 const config = parseConfig(
   `
 targets:
   lab-libvirt-direct: { hypervisor: libvirt, lab: true, libvirt: { mode: managed-direct } }
+  lab-libvirt-tuned:
+    hypervisor: libvirt
+    lab: true
+    libvirt:
+      domainXml: <cpu mode="custom" match="exact"><model fallback="forbid">qemu64</model><feature policy="require" name="ssse3"/></cpu>
 suites:
   it:
     scenarios:
       - { name: idle, target: lab-libvirt, guest: { memoryMiB: 256 }, migration: { kind: memory } }
+      - { name: tuned, target: lab-libvirt-tuned, guest: { memoryMiB: 256 }, migration: { kind: memory } }
       - { name: storage, target: lab-libvirt-direct, guest: { memoryMiB: 256, diskMiB: 256, diskDataMiB: 64 }, migration: { kind: storage } }
       - name: never-converges
         target: lab-libvirt
@@ -47,9 +54,13 @@ async function migrateSurvivingTcgBug(target: ConnectedTarget, request: RunReque
   return record!;
 }
 
-async function domains(host: 'src' | 'dst'): Promise<string> {
+async function virsh(host: 'src' | 'dst', args: readonly string[]): Promise<string> {
   const pid = (await new LocalRunner().run(['cat', `/run/migbench/lab/${host}/sshd.pid`])).stdout.trim();
-  return (await new LocalRunner().run(['nsenter', '-t', pid, '-m', '-n', '--', 'virsh', '-q', 'list', '--all', '--name'])).stdout.trim();
+  return (await new LocalRunner().run(['nsenter', '-t', pid, '-m', '-n', '--', 'virsh', ...args])).stdout.trim();
+}
+
+async function domains(host: 'src' | 'dst'): Promise<string> {
+  return virsh(host, ['-q', 'list', '--all', '--name']);
 }
 
 let target: ConnectedTarget;
@@ -117,6 +128,35 @@ describe('libvirt memory migration (virsh migrate --live --p2p, shared storage)'
     expect(names).toContain('destination libvirt:lifecycle Resumed Migrated');
     expect(names).toContain('source STOP');
     expect(names).toContain('source MIGRATION completed');
+  });
+});
+
+describe("a target's own domain XML (libvirt.domainXml)", () => {
+  let record: MigrationRecord;
+  let tunedTarget: ConnectedTarget;
+  let destinationXml = '';
+  beforeAll(async () => {
+    tunedTarget = await connectTarget(config, 'lab-libvirt-tuned');
+    record = await migrateSurvivingTcgBug(tunedTarget, {
+      scenario: scenarios.tuned!,
+      suite: 'it',
+      test: 'tuned',
+      repetition: 1,
+      afterMigration: async (guest) => {
+        destinationXml = await virsh('dst', ['dumpxml', domainName(guest.vmId)]);
+      },
+    });
+  });
+  afterAll(async () => tunedTarget?.close());
+
+  test('is the domain libvirt runs on the destination after the migration, and the record says so', () => {
+    expect(record.error).toBeNull();
+    expect(record).toCompleteMigration();
+    expect(destinationXml).toContain("<model fallback='forbid'>qemu64</model>");
+    expect(destinationXml).toContain("<feature policy='require' name='ssse3'/>");
+    expect(record.guest.domainXml).toBe(
+      ["<cpu mode='custom' match='exact'>", "  <model fallback='forbid'>qemu64</model>", "  <feature policy='require' name='ssse3'/>", '</cpu>'].join('\n'),
+    );
   });
 });
 

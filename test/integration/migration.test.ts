@@ -7,6 +7,8 @@ import { LocalRunner } from '../../src/exec/local.js';
 import { validateRecordSchema } from '../../src/model/schema.js';
 import { connectTarget, type ConnectedTarget } from '../../src/engine/target.js';
 import { scenario } from './helpers.js';
+import { parseConfig } from '../../src/config/load.js';
+import { resolveScenarios } from '../../src/config/scenarios.js';
 
 /** Running QEMUs; exited ones this machine's PID 1 has not reaped yet do not count. */
 async function qemuProcesses(): Promise<number> {
@@ -66,5 +68,42 @@ describe('idle 256 MiB guest, memory migration', () => {
 
   test('no QEMU is left running', async () => {
     expect(await qemuProcesses()).toBe(0);
+  });
+});
+
+describe("a target's extra QEMU options", () => {
+  const extraArgs = ['-cpu', 'qemu64,+ssse3', '-rtc', 'clock=vm'];
+  const config = parseConfig(
+    `targets:\n  tuned: { hypervisor: qemu, lab: true, qemu: { extraArgs: ${JSON.stringify(extraArgs)} } }\nsuites:\n  it:\n    scenarios:\n      - { name: tuned, target: tuned, guest: { memoryMiB: 256 }, migration: { kind: memory } }\n`,
+    'tuned.yaml',
+  );
+  const idle = resolveScenarios(config, 'it')[0]!;
+  let target: ConnectedTarget;
+  let record: MigrationRecord;
+  let commandLines: string[] = [];
+
+  beforeAll(async () => {
+    target = await connectTarget(config, 'tuned');
+    record = await runMigration(target, {
+      scenario: idle,
+      suite: 'it',
+      test: 'tuned',
+      repetition: 1,
+      // Both QEMUs run while the migration is under way: how were they started?
+      afterMigration: async (guest) => {
+        const found = await new LocalRunner().run(['pgrep', '-a', '-f', '--', `-name migbench-${guest.vmId} `], { check: false });
+        commandLines = found.stdout.split('\n').filter((l) => / \S*qemu-system-x86_64 /.test(l));
+      },
+    });
+  });
+  afterAll(async () => target?.close());
+
+  test("reach both hosts' QEMU after migbench's own, the migration completes, and the record says what the machine had", () => {
+    expect(record.error).toBeNull();
+    expect(record).toCompleteMigration();
+    expect(record).toKeepGuestIntact();
+    expect(commandLines).toHaveLength(2);
+    for (const line of commandLines) expect(line).toContain(` ${extraArgs.join(' ')}`);
+    expect(record.guest.qemuArgs).toEqual(extraArgs);
   });
 });

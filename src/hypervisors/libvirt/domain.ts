@@ -5,6 +5,7 @@
 // so the same XML is valid on both hosts of a migration.
 import type { GuestLaunch } from '../hypervisor.js';
 import { AGENT_PORT, kernelCommandLine, type Accel } from '../qemu/cmdline.js';
+import type { DomainElement } from '../../model/tuning.js';
 
 export interface DomainOptions {
   readonly accel: Accel;
@@ -20,6 +21,8 @@ export interface DomainOptions {
   readonly agentSocketPath: string;
   /** Where the serial console is written (a folder that exists on both hosts). */
   readonly consolePath: string;
+  /** The target's own domain-level elements (libvirt.domainXml, checked and rewritten by parseDomainFragment). */
+  readonly extraElements?: readonly DomainElement[];
 }
 
 /** The libvirt name of a migbench guest. */
@@ -32,6 +35,20 @@ const XML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&
 /** Escapes text for an XML attribute or element; the one place domain XML is quoted. */
 export function xmlEscape(value: string): string {
   return value.replace(/[&<>'"]/g, (c) => XML_ESCAPES[c]!);
+}
+
+/**
+ * migbench's own CPU and clock, then the target's elements: one of the same name replaces
+ * migbench's (a <cpu> of the target's own), the others are added. libvirt does not mind
+ * the order of a domain's top-level elements.
+ */
+function tunables(o: DomainOptions): string[] {
+  const own: DomainElement[] = [
+    ...(o.accel === 'kvm' ? [{ name: 'cpu', xml: `  <cpu mode='host-passthrough' migratable='on'/>` }] : []),
+    { name: 'clock', xml: `  <clock offset='utc'/>` },
+  ];
+  const extra = o.extraElements ?? [];
+  return [...own.filter((e) => !extra.some((x) => x.name === e.name)), ...extra].map((e) => e.xml);
 }
 
 export function domainXml(launch: GuestLaunch, o: DomainOptions): string {
@@ -58,8 +75,7 @@ export function domainXml(launch: GuestLaunch, o: DomainOptions): string {
     `    <initrd>${e(o.initrdPath)}</initrd>`,
     `    <cmdline>${e(kernelCommandLine(launch))}</cmdline>`,
     `  </os>`,
-    ...(o.accel === 'kvm' ? [`  <cpu mode='host-passthrough' migratable='on'/>`] : []),
-    `  <clock offset='utc'/>`,
+    ...tunables(o),
     // A guest that dies must stay visibly dead, not come back as a fresh boot.
     `  <on_poweroff>destroy</on_poweroff>`,
     `  <on_reboot>destroy</on_reboot>`,

@@ -16,6 +16,7 @@ import type { CommandResult, CommandRunner, RunningCommand } from '../../exec/ru
 import type { MigrationSpec } from '../../model/scenario.js';
 import type { GuestImage } from '../../setup/image.js';
 import { domainName, domainXml } from './domain.js';
+import { parseDomainFragment } from '../../model/tuning.js';
 import {
   jobType,
   parseDomState,
@@ -55,6 +56,8 @@ export interface LibvirtDriverOptions {
   /** A folder both hosts see at this path: memory migration keeps the guest's disk there. */
   readonly sharedStorageDir?: string;
   /** Each host's own image folder (storage migration). @default /var/lib/libvirt/images/migbench */
+  /** Domain-level elements to add or replace (libvirt.domainXml), allow-listed. */
+  readonly domainXml?: string;
   readonly imageDir?: string;
   /**
    * Pass --unsafe: libvirt only calls storage shared when it is on a filesystem it knows
@@ -231,6 +234,7 @@ export class LibvirtHypervisor implements Hypervisor {
       consolePath: `${CONSOLE_DIR}/${name}.console.log`,
       agentSocketPath: `${CHANNEL_DIR}/${name}.agent`,
       ...(vm.diskPath && { diskPath: vm.diskPath }),
+      ...(this.options.domainXml && { extraElements: parseDomainFragment(this.options.domainXml) }),
     });
     for (const side of ['source', 'destination'] as const) await this.host(side).runner.run(['mkdir', '-p', CONSOLE_DIR, CHANNEL_DIR]);
     await runner.run(['mkdir', '-p', `${workDir}/vms`]);

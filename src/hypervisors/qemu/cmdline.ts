@@ -1,6 +1,8 @@
 // QEMU's command line for a migbench guest, as argv. Source and destination must be
 // identical apart from -incoming: migration checks that the device models match.
 import type { GuestLaunch } from '../hypervisor.js';
+import { MigbenchError } from '../../model/errors.js';
+import { qemuArgProblems } from '../../model/tuning.js';
 
 export type Accel = 'kvm' | 'tcg';
 
@@ -20,6 +22,8 @@ export interface QemuCommand {
   readonly diskPath?: string;
   /** Start paused: a storage migration's destination must not run before the disk copy is in sync. */
   readonly startPaused?: boolean;
+  /** The target's extra options (qemu.extraArgs), allow-listed; after migbench's own, so a -cpu there wins. */
+  readonly extraArgs?: readonly string[];
 }
 
 /** The block node of the guest's disk: the mirror copies it and the NBD export serves it. */
@@ -60,6 +64,7 @@ export function qemuArgv(launch: GuestLaunch, cmd: QemuCommand): string[] {
     '-pidfile',
     paths.pid,
     ...diskArgs(cmd),
+    ...allowedExtraArgs(cmd.extraArgs ?? []),
     ...(cmd.startPaused ? ['-S'] : []),
     ...(cmd.incoming ? ['-incoming', 'defer'] : []),
   ];
@@ -91,6 +96,13 @@ function deviceArgs(launch: GuestLaunch, cmd: QemuCommand, paths: ReturnType<typ
     // A guest panic pauses the VM and raises GUEST_PANICKED on QMP.
     ...['-device', 'pvpanic-pci', '-action', 'panic=pause'],
   ];
+}
+
+/** Checked again here, whatever checked the config: nothing off the allow-list reaches QEMU. */
+function allowedExtraArgs(args: readonly string[]): readonly string[] {
+  const problem = qemuArgProblems(args)[0];
+  if (problem) throw new MigbenchError('MB_CONFIG_INVALID', `qemu.extraArgs[${problem.index}]: ${problem.message}`);
+  return args;
 }
 
 function diskArgs(cmd: QemuCommand): string[] {

@@ -37,6 +37,8 @@ export interface QemuDriverOptions {
   readonly tcgDirtyBitmapWorkaround?: boolean;
   /** A folder both hosts see at this path: memory migration keeps the guest's disk there. */
   readonly sharedStorageDir?: string;
+  /** More QEMU options for both sides (qemu.extraArgs, allow-listed). */
+  readonly extraArgs?: readonly string[];
 }
 
 /** 8 KiB: QEMU rounds RAM to 8 KiB, and 2 pages are not a multiple of the 64-page bitmap word. */
@@ -161,6 +163,7 @@ export class QemuHypervisor implements Hypervisor {
       ramPaddingKiB: (await this.ramPadding()).kib,
       ...(entry.diskPath && { diskPath: entry.diskPath }),
       startPaused,
+      ...(this.options.extraArgs && { extraArgs: this.options.extraArgs }),
     });
     const paths = vmPaths(entry.dir);
     const started = await runner.run([setup.toolPath, 'daemon', '-o', paths.log, '--', ...argv], { timeoutMs: 30_000 });

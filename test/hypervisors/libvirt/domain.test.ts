@@ -1,6 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import { domainXml, xmlEscape } from '../../../src/hypervisors/libvirt/domain.js';
 import type { GuestLaunch } from '../../../src/hypervisors/hypervisor.js';
+import { parseDomainFragment } from '../../../src/model/tuning.js';
 
 const launch: GuestLaunch = {
   vmId: 'mb0a1b2c',
@@ -43,6 +44,16 @@ describe(domainXml, () => {
     expect(xml).toContain("<domain type='kvm'>");
     expect(xml).toContain("<cpu mode='host-passthrough' migratable='on'/>");
     expect(xml).not.toContain('<disk');
+  });
+
+  test("the target's own elements: one of migbench's names replaces migbench's, the others are added", () => {
+    const extraElements = parseDomainFragment(`<cpu mode="custom"><model>qemu64</model></cpu><memoryBacking><nosharepages/></memoryBacking>`);
+    const xml = domainXml(launch, { ...options, accel: 'kvm', extraElements });
+    expect(xml).not.toContain('host-passthrough');
+    expect(xml).toContain("  <cpu mode='custom'>\n    <model>qemu64</model>\n  </cpu>");
+    expect(xml).toContain('  <memoryBacking>\n    <nosharepages/>\n  </memoryBacking>');
+    expect(xml).toContain("<clock offset='utc'/>");
+    expect(xml.match(/<cpu/g)).toHaveLength(1);
   });
 
   test('every value is escaped in one place', () => {

@@ -48,6 +48,13 @@ describe(qemuArgv, () => {
     expect(() => qemuArgv(launch, { ...cmd, diskPath: '/a,b.qcow2' })).toThrow(/comma/);
   });
 
+  test("the target's extra options come after migbench's own (a -cpu there wins), on both sides; none off the allow-list", () => {
+    const argv = qemuArgv(launch, { ...cmd, accel: 'kvm', extraArgs: ['-cpu', 'qemu64,+ssse3', '-overcommit', 'mem-lock=off'] });
+    expect(argv.join(' ')).toMatch(/-cpu host .* -cpu qemu64,\+ssse3 -overcommit mem-lock=off$/);
+    expect(qemuArgv(launch, { ...cmd, incoming: true, extraArgs: ['-rtc', 'clock=vm'] }).slice(-4)).toEqual(['-rtc', 'clock=vm', '-incoming', 'defer']);
+    expect(() => qemuArgv(launch, { ...cmd, extraArgs: ['-chardev', 'socket,id=x,path=/tmp/s'] })).toThrow(/qemu\.extraArgs\[0\]: QEMU option "-chardev" is not allowed/);
+  });
+
   test('refuses values QEMU would split on commas', () => {
     expect(() => qemuArgv(launch, { ...cmd, vmDir: '/run/a,b' })).toThrow(/comma/);
     expect(() => qemuArgv(launch, { ...cmd, kernelPath: '/k,x' })).toThrow(/comma/);
