@@ -40578,9 +40578,6 @@ function realHostIssues2(target, at) {
   }
   for (const side of ["source", "destination"]) {
     const host = target[side];
-    if (host && !host.hostKeyFingerprints?.length && !host.knownHostsFile) {
-      issues.push({ segments: at(side), message: "pin the host key: set hostKeyFingerprints or knownHostsFile (unknown host keys are refused)" });
-    }
     if (host?.workDir?.includes(",")) issues.push({ segments: at(side, "workDir"), message: "must not contain a comma (QEMU option syntax)" });
   }
   return issues;

@@ -61,7 +61,7 @@ function sshFileIssues(name: string, target: TargetConfig): ConfigIssue[] {
   for (const side of ['source', 'destination'] as const) {
     const host = target[side];
     if (!host) continue;
-    const identity = unreadable(host.identityFile);
+    const identity = host.identityFile === undefined ? null : unreadable(host.identityFile);
     if (identity)
       issues.push({ segments: ['targets', name, side, 'identityFile'], message: `expected a readable SSH private key for the ${side} host of target ${name}, found ${identity}` });
     const knownHosts = host.knownHostsFile === undefined ? null : unreadable(host.knownHostsFile);

@@ -5,14 +5,14 @@ import { InputFileError, MigbenchError, runCleanups } from '../model/errors.js';
 import type { HostConnection, HypervSettings, MigbenchConfig, Target as TargetConfig, VsphereSettings, XenServerSettings } from '../generated/config.js';
 import type { Hypervisor, TargetHost } from '../hypervisors/hypervisor.js';
 import type { LocalFile } from '../exec/host.js';
-import { readPassword, readSecretFile } from '../config/secrets.js';
+import { readPassword } from '../config/secrets.js';
 import { connectLabHost, readLabState } from '../lab/lab.js';
 import { DEFAULT_WORK_DIR, labSharedDir, labWorkDir } from '../model/paths.js';
 import { QemuHypervisor } from '../hypervisors/qemu/driver.js';
-import { parseKnownHosts } from '../exec/hostkey.js';
 import { LocalRunner } from '../exec/local.js';
 import type { CommandRunner } from '../exec/runner.js';
 import { SshRunner } from '../exec/ssh.js';
+import { sshRoute } from './route.js';
 import { ensureGuestImage, type GuestImage } from '../setup/image.js';
 import { ensureProbeTool } from '../setup/tools.js';
 import { isLabTarget, resolveTargetConfig } from '../config/targets.js';
@@ -40,16 +40,7 @@ export interface ConnectedTarget {
 }
 
 async function connectHost(name: string, side: 'source' | 'destination', host: HostConnection): Promise<SshRunner> {
-  const knownHosts = host.knownHostsFile ? parseKnownHosts((await readSecretFile(host.knownHostsFile, 'known_hosts file')).toString('utf8')) : undefined;
-  return SshRunner.connect({
-    label: `${name} ${side}`,
-    address: host.address,
-    port: host.port ?? 22,
-    user: host.user,
-    privateKey: await readSecretFile(host.identityFile, 'identity file'),
-    hostKeys: { ...(host.hostKeyFingerprints && { fingerprints: host.hostKeyFingerprints }), ...(knownHosts && { knownHosts }) },
-    ...(host.proxyCommand && { proxyCommand: host.proxyCommand }),
-  });
+  return SshRunner.connect(await sshRoute(`${name} ${side}`, host));
 }
 
 export async function connectTarget(config: MigbenchConfig, name: string, log: (line: string) => void = () => undefined): Promise<ConnectedTarget> {

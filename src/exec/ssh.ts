@@ -3,9 +3,9 @@
 import { spawn as spawnChild, type ChildProcess } from 'node:child_process';
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { Duplex, PassThrough } from 'node:stream';
-import { Client, type ClientChannel, type ConnectConfig } from 'ssh2';
+import { Client, type AnyAuthMethod, type ClientChannel, type ConnectConfig } from 'ssh2';
 import { CommandError, displayArgv, MigbenchError } from '../model/errors.js';
-import { verifyHostKey, type HostKeyPolicy } from './hostkey.js';
+import { certificateAuthorities, certifiedKeys, knownHostKeys, verifyHostKey, type HostKeyPolicy } from './hostkey.js';
 import { shellQuote } from './quote.js';
 import type { CommandResult, CommandRunner, RunnerIncident, RunningCommand, RunOptions, SpawnOptions } from './runner.js';
 import { sleep } from '../model/time.js';
@@ -16,11 +16,17 @@ export interface SshTarget {
   readonly address: string;
   readonly port: number;
   readonly user: string;
-  /** Private key material; kept out of every message and log. */
-  readonly privateKey: Buffer;
+  /** Private key material, tried first; kept out of every message and log. */
+  readonly privateKey?: Buffer;
+  /** More private keys, tried in order after it (an ~/.ssh/config's IdentityFiles). */
+  readonly morePrivateKeys?: readonly Buffer[];
+  /** An ssh-agent's socket (SSH_AUTH_SOCK), tried after the keys. Never forwarded. */
+  readonly agent?: string;
   readonly hostKeys: HostKeyPolicy;
   /** argv whose stdin/stdout carry the connection (OpenSSH's ProxyCommand). */
   readonly proxyCommand?: readonly string[];
+  /** A host the connection goes through (OpenSSH's ProxyJump): its own host key checked, its own login. */
+  readonly jump?: SshTarget;
   /** @default 15000 */
   readonly connectTimeoutMs?: number;
   /** Where the server logs its side (the lab's sshd -E file): named when a connection is lost. */
@@ -333,8 +339,57 @@ async function lossCause(link: Link): Promise<string> {
   return proxy ?? link.cause ?? (link.sawEof ? 'the far end closed the connection (EOF) without an SSH disconnect message' : 'closed with no error from ssh2');
 }
 
-/** Connects, checks the host key, and watches the connection for its end. */
-function openLink(target: SshTarget): Promise<Link> {
+/**
+ * Connects (through the jump host first, when there is one), checks the host key (or the
+ * host's certificate, for a known_hosts @cert-authority line), and watches the connection
+ * for its end.
+ */
+async function openLink(target: SshTarget): Promise<Link> {
+  const jump = target.jump ? await openLink(target.jump) : undefined;
+  try {
+    const hostKeys = await withCertifiedKeys(target);
+    const via = jump ? await forwardThrough(jump, target) : undefined;
+    return await connectLink({ ...target, hostKeys }, via);
+  } catch (error) {
+    jump?.client.end();
+    throw error;
+  }
+}
+
+/**
+ * The policy with the keys a valid host certificate vouches for, when known_hosts trusts a
+ * CA for this host and lists no key of its own: ssh2 cannot negotiate certificates, so
+ * OpenSSH's ssh-keyscan fetches the one the host presents. Only on a direct route: the
+ * certificate must come from the host the connection reaches.
+ */
+async function withCertifiedKeys(target: SshTarget): Promise<HostKeyPolicy> {
+  const policy = target.hostKeys;
+  const authorities = certificateAuthorities(policy, target.address, target.port);
+  if (!authorities.length || knownHostKeys(policy, target.address, target.port).length) return policy;
+  if (target.jump || target.proxyCommand) {
+    return {
+      ...policy,
+      certificateNote: 'known_hosts trusts a CA for this host, but a host certificate can only be fetched on a direct route (no ProxyJump or proxyCommand): pin its key instead',
+    };
+  }
+  return { ...policy, ...(await certifiedKeys(target.address, target.port, authorities)) };
+}
+
+/** A channel to the target opened on the jump host's connection, which then carries it. */
+function forwardThrough(jump: Link, target: SshTarget): Promise<{ sock: Duplex; closed: Promise<string | undefined>; jump: Link }> {
+  return new Promise((resolve, reject) => {
+    jump.client.forwardOut('127.0.0.1', 0, target.address, target.port, (error, channel) => {
+      if (error) {
+        reject(new MigbenchError('MB_SSH_CONNECT', `${hostLabel(target)}: the jump host ${hostLabel(target.jump!)} could not reach it: ${error.message}`, { cause: error }));
+        return;
+      }
+      const closed = new Promise<string | undefined>((settle) => jump.client.once('close', () => settle(`the jump host ${hostLabel(target.jump!)} closed its connection`)));
+      resolve({ sock: channel, closed, jump });
+    });
+  });
+}
+
+function connectLink(target: SshTarget, via: { sock: Duplex; closed: Promise<string | undefined>; jump: Link } | undefined): Promise<Link> {
   const host = hostLabel(target);
   return new Promise((resolve, reject) => {
     const client = new Client();
@@ -349,7 +404,11 @@ function openLink(target: SshTarget): Promise<Link> {
       config.sock = proxy.sock as unknown as ConnectConfig['sock'];
       client.on('close', () => proxy.child.kill());
     }
-    const proxyExit = proxy?.exit ?? Promise.resolve(undefined);
+    if (via) {
+      config.sock = via.sock as unknown as ConnectConfig['sock'];
+      client.on('close', () => via.jump.client.end());
+    }
+    const proxyExit = proxy?.exit ?? via?.closed ?? Promise.resolve(undefined);
     const onError = (error: Error) => {
       client.removeListener('ready', onReady);
       proxy?.child.kill();
@@ -370,12 +429,19 @@ interface Refusal {
   reason?: string;
 }
 
+/** The logins to try, in OpenSSH's order: the keys given, then the agent's. */
+function authMethods(target: SshTarget): AnyAuthMethod[] {
+  const username = target.user;
+  const keys = [...(target.privateKey ? [target.privateKey] : []), ...(target.morePrivateKeys ?? [])];
+  return [...keys.map((key) => ({ type: 'publickey' as const, username, key })), ...(target.agent ? [{ type: 'agent' as const, username, agent: target.agent }] : [])];
+}
+
 function connectConfig(target: SshTarget, refusal: Refusal, trace: ((line: string) => void) | undefined): ConnectConfig {
   return {
     host: target.address,
     port: target.port,
     username: target.user,
-    privateKey: target.privateKey,
+    authHandler: authMethods(target),
     readyTimeout: target.connectTimeoutMs ?? 15000,
     keepaliveInterval: 5000,
     keepaliveCountMax: 3,

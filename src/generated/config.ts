@@ -98,21 +98,24 @@ export interface Target {
  */
 export interface HostConnection {
   /**
-   * SSH address of the hypervisor host.
+   * SSH address of the hypervisor host, or a Host name of the runner's ~/.ssh/config (its HostName, User, Port, IdentityFile, ProxyJump and known hosts files apply where this target does not say).
    */
   address: string;
   port?: number;
-  user: string;
   /**
-   * Private key file; never printed.
+   * Login user. Default: the ~/.ssh/config User for the address, else the user running migbench.
    */
-  identityFile: string;
+  user?: string;
   /**
-   * Pinned host keys (ssh-keygen -lf format). A host whose key is not listed is refused.
+   * Private key file; never printed. Default: the ~/.ssh/config IdentityFiles for the address, else ~/.ssh/id_ed25519, id_ecdsa, id_rsa; and the ssh-agent (SSH_AUTH_SOCK) unless this is set.
+   */
+  identityFile?: string;
+  /**
+   * Pinned host keys (ssh-keygen -lf format). When this or knownHostsFile is set, nothing else is trusted; else the known_hosts files ssh would read (~/.ssh/known_hosts, /etc/ssh/ssh_known_hosts, or the config's UserKnownHostsFile), @cert-authority lines included. A host whose key is not known is refused.
    */
   hostKeyFingerprints?: string[];
   /**
-   * known_hosts file to verify the host key against, instead of fingerprints.
+   * known_hosts file to verify the host key against (plain keys, @revoked and @cert-authority lines), instead of the default files.
    */
   knownHostsFile?: string;
   /**

@@ -37,8 +37,22 @@ describe(verifyHostKey, () => {
     expect(refused).toMatchObject({ accepted: false, reason: expect.stringContaining(fingerprint(keyB.blob)) });
   });
 
-  test('refuses every key when nothing is pinned', () => {
-    expect(verifyHostKey({}, 'h', 22, keyA.blob)).toMatchObject({ accepted: false, reason: expect.stringContaining('no host key is pinned') });
+  test('refuses every key when nothing is pinned, naming the files it looked in', () => {
+    expect(verifyHostKey({}, 'h', 22, keyA.blob)).toMatchObject({ accepted: false, reason: expect.stringContaining('no host key is known for this host (presented SHA256:') });
+    const otherHost = parseKnownHosts(`other ${keyA.line}\n`);
+    expect(verifyHostKey({ knownHosts: otherHost, knownHostsFiles: ['/root/.ssh/known_hosts', '/etc/ssh/ssh_known_hosts'] }, 'h', 22, keyA.blob)).toMatchObject({
+      accepted: false,
+      reason: expect.stringContaining('no host key is known for this host (looked in /root/.ssh/known_hosts, /etc/ssh/ssh_known_hosts)'),
+    });
+  });
+
+  test('a key a valid host certificate vouches for is accepted; otherwise the certificate problem is the reason', () => {
+    expect(verifyHostKey({ certified: [keyA.blob] }, 'h', 22, keyA.blob)).toEqual({ accepted: true });
+    expect(verifyHostKey({ certified: [keyA.blob] }, 'h', 22, keyB.blob)).toMatchObject({ accepted: false, reason: expect.stringContaining('the certificate is for another key') });
+    expect(verifyHostKey({ certified: [], certificateNote: 'certificate "x": it has expired' }, 'h', 22, keyB.blob)).toMatchObject({
+      accepted: false,
+      reason: expect.stringMatching(/is not vouched for by a valid host certificate: certificate "x": it has expired$/),
+    });
   });
 
   test('known_hosts: plain, hashed (ssh-keygen -H), non-default port, changed and revoked keys', async () => {
