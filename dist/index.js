@@ -41184,37 +41184,6 @@ function shiftIntervalRank(m, n, confidence) {
   const k = Math.floor(m * n / 2 + 0.5 + normalQuantile(halfAlpha) * sigma);
   return k < 1 ? null : k;
 }
-function mannWhitneyU(a, b) {
-  assertFinite(a, "samples");
-  assertFinite(b, "samples");
-  const m = a.length;
-  const n = b.length;
-  if (m === 0 || n === 0) return { u: 0, p: null, exact: false };
-  const pooled = [...a.map((v) => ({ v, first: true })), ...b.map((v) => ({ v, first: false }))].sort((x, y) => x.v - y.v);
-  const total = m + n;
-  let rankSumA = 0;
-  let tieTerm = 0;
-  for (let i = 0; i < total; ) {
-    let j = i + 1;
-    while (j < total && pooled[j].v === pooled[i].v) j++;
-    const t = j - i;
-    const midrank = (i + 1 + j) / 2;
-    for (let k = i; k < j; k++) if (pooled[k].first) rankSumA += midrank;
-    if (t > 1) tieTerm += t ** 3 - t;
-    i = j;
-  }
-  const u = rankSumA - m * (m + 1) / 2;
-  const mn = m * n;
-  if (tieTerm === 0 && m <= EXACT_MAX_N && n <= EXACT_MAX_N) {
-    const cdf = exactUCdf(m, n);
-    const lowerTail = cdf[Math.round(Math.min(u, mn - u))];
-    return { u, p: Math.min(1, 2 * lowerTail), exact: true };
-  }
-  const sigma = Math.sqrt(mn / 12 * (total + 1 - tieTerm / (total * (total - 1))));
-  if (!(sigma > 0)) return { u, p: 1, exact: false };
-  const z = (Math.max(u, mn - u) - mn / 2 - 0.5) / sigma;
-  return { u, p: Math.min(1, Math.max(0, 2 * normalSf(z))), exact: false };
-}
 function nth(xs, k) {
   let lo = 0;
   let hi = xs.length - 1;
@@ -41294,38 +41263,165 @@ function medianConfidenceInterval(xs, confidence = 0.95) {
   const s = Float64Array.from(xs).sort();
   return { low: s[k - 1], high: s[n - k] };
 }
-function holm(pValues) {
-  const present = [];
-  pValues.forEach((p, index) => {
-    if (p === null) return;
-    if (!(p >= 0 && p <= 1)) throw new RangeError(`p-values must be between 0 and 1, got ${p}`);
-    present.push({ p, index });
-  });
-  present.sort((x, y) => x.p - y.p || x.index - y.index);
-  const out = pValues.map(() => null);
-  const m = present.length;
-  let running = 0;
-  present.forEach(({ p, index }, j) => {
-    running = Math.max(running, Math.min(1, (m - j) * p));
-    out[index] = running;
-  });
-  return out;
-}
 function minimumDetectableEffectPct(cv, n) {
   if (cv === null || !Number.isFinite(cv) || !(n >= 2)) return null;
   const mde = 2.8 * Math.abs(cv) * Math.sqrt(2 / n) * 100;
   return Number.isFinite(mde) ? mde : null;
 }
 
+// src/analysis/permutation.ts
+function binomial(n, k) {
+  let c = 1;
+  for (let i = 1; i <= k; i++) c = c * (n - k + i) / i;
+  return Math.round(c);
+}
+function midranks(values) {
+  const order = values.map((v, i) => ({ v, i })).sort((a, b) => a.v - b.v);
+  const ranks = new Float64Array(values.length);
+  for (let i = 0; i < order.length; ) {
+    let j = i + 1;
+    while (j < order.length && order[j].v === order[i].v) j++;
+    for (let k = i; k < j; k++) ranks[order[k].i] = (i + 1 + j) / 2;
+    i = j;
+  }
+  return ranks;
+}
+function mulberry32(seed) {
+  let state = seed >>> 0;
+  return () => {
+    state = state + 1831565813 >>> 0;
+    let t = state;
+    t = Math.imul(t ^ t >>> 15, t | 1);
+    t ^= t + Math.imul(t ^ t >>> 7, t | 61);
+    return ((t ^ t >>> 14) >>> 0) / 4294967296;
+  };
+}
+function eachSubset(n, k, visit2) {
+  const s = Int32Array.from({ length: k }, (_, i) => i);
+  for (; ; ) {
+    visit2(s);
+    let i = k - 1;
+    while (i >= 0 && s[i] === n - k + i) i--;
+    if (i < 0) return;
+    s[i]++;
+    for (let j = i + 1; j < k; j++) s[j] = s[j - 1] + 1;
+  }
+}
+function randomSubset(n, k, random, pool, out) {
+  for (let i = 0; i < n; i++) pool[i] = i;
+  for (let i = 0; i < k; i++) {
+    const j = i + Math.floor(random() * (n - i));
+    const t = pool[i];
+    pool[i] = pool[j];
+    pool[j] = t;
+    out[i] = pool[i];
+  }
+}
+function scenarioNull(rows, options, seed) {
+  const pooled = [...rows.base, ...rows.head];
+  const n = pooled.length;
+  const k = rows.head.length;
+  const metrics = pooled[0]?.length ?? 0;
+  const ranks = Array.from({ length: metrics }, (_, m) => midranks(pooled.map((r) => r[m])));
+  const total = binomial(n, k);
+  const exact = total <= options.exactLimit;
+  const labelings = exact ? total : options.resamples + 1;
+  const sums = Array.from({ length: metrics }, () => new Float64Array(labelings));
+  let at = 0;
+  const record = (subset) => {
+    for (let m = 0; m < metrics; m++) {
+      let s = 0;
+      for (let i = 0; i < k; i++) s += ranks[m][subset[i]];
+      sums[m][at] = s;
+    }
+    at++;
+  };
+  record(Int32Array.from({ length: k }, (_, i) => n - k + i));
+  if (exact) {
+    const observedFirst = n - k;
+    eachSubset(n, k, (s) => {
+      if (!(s[0] === observedFirst)) record(s);
+    });
+  } else {
+    const random = mulberry32(seed);
+    const pool = new Int32Array(n);
+    const out = new Int32Array(k);
+    for (let r = 0; r < options.resamples; r++) {
+      randomSubset(n, k, random, pool, out);
+      record(out);
+    }
+  }
+  const groups2 = /* @__PURE__ */ new Map();
+  ranks.forEach((r, m) => {
+    const key2 = Float64Array.from(r).sort().join(",");
+    groups2.set(key2, [...groups2.get(key2) ?? [], m]);
+  });
+  const p = new Array(metrics);
+  for (const members of groups2.values()) {
+    const pooledSums = Float64Array.from(members.flatMap((m) => [...sums[m]])).sort();
+    for (const m of members) p[m] = survival(sums[m], pooledSums);
+  }
+  return { p, exact };
+}
+function survival(column, sortedNull) {
+  const out = new Float64Array(column.length);
+  const size = sortedNull.length;
+  for (let l = 0; l < column.length; l++) {
+    const v = column[l];
+    let lo = 0;
+    let hi = size;
+    while (lo < hi) {
+      const mid = lo + hi >>> 1;
+      if (sortedNull[mid] < v) lo = mid + 1;
+      else hi = mid;
+    }
+    out[l] = (size - lo) / size;
+  }
+  return out;
+}
+function stepDownMinP(scenarios, options = {}) {
+  const o = { exactLimit: options.exactLimit ?? 2e5, resamples: options.resamples ?? 2e4, seed: options.seed ?? 1 };
+  const nulls = scenarios.map((s, i) => s.base.length && s.head.length && s.base[0].length ? scenarioNull(s, o, o.seed + i) : null);
+  const raw = scenarios.map((s, i) => nulls[i] ? nulls[i].p.map((column) => column[0]) : (s.base[0] ?? s.head[0] ?? []).map(() => Number.NaN));
+  const hypotheses = raw.flatMap((ps, s) => ps.map((p, m) => ({ s, m, p }))).filter((h) => !Number.isNaN(h.p));
+  hypotheses.sort((a, b) => a.p - b.p);
+  const minOver = nulls.map((n) => n ? new Float64Array(n.p[0].length).fill(Infinity) : null);
+  const combined = new Array(hypotheses.length);
+  for (let j = hypotheses.length - 1; j >= 0; j--) {
+    const h = hypotheses[j];
+    const column = nulls[h.s].p[h.m];
+    const mins = minOver[h.s];
+    for (let l = 0; l < mins.length; l++) if (column[l] < mins[l]) mins[l] = column[l];
+    let survive = 1;
+    for (const m of minOver) {
+      if (!m) continue;
+      let hits = 0;
+      for (let l = 0; l < m.length; l++) if (m[l] <= h.p * (1 + 1e-12)) hits++;
+      survive *= 1 - hits / m.length;
+    }
+    combined[j] = 1 - survive;
+  }
+  const adjusted = raw.map((ps) => ps.map(() => Number.NaN));
+  let running = 0;
+  hypotheses.forEach((h, j) => {
+    running = Math.max(running, h.p, Math.min(1, combined[j]));
+    adjusted[h.s][h.m] = running;
+  });
+  return { raw, adjusted, exact: nulls.every((n) => n === null || n.exact) };
+}
+function smallestAdjustedP(nBase, nHead, scenarios) {
+  return 1 - (1 - 1 / binomial(nBase + nHead, nHead)) ** Math.max(1, scenarios);
+}
+function runsNeeded(scenarios, alpha) {
+  let n = 2;
+  while (smallestAdjustedP(n, n, scenarios) >= alpha && n < 1e3) n++;
+  return n;
+}
+
 // src/analysis/comparison.ts
 var JUDGED_METRICS = ["totalTimeMs", "downtimeMs", "stopToResumeMs", "observedDowntimeMs", "guestPauseMs", "transferredBytes", "wireBytes"];
 function defaultThresholds(metric) {
   return /Bytes$/.test(metric) ? { warnPct: 2, failPct: 5 } : { warnPct: 5, failPct: 10 };
-}
-function smallestP(n1, n2) {
-  let ways = 1;
-  for (let i = 1; i <= n1; i++) ways = ways * (n2 + i) / i;
-  return Math.min(1, 2 / ways);
 }
 var key = (r) => `${r.suite}\0${r.scenario}`;
 function group(results) {
@@ -41352,31 +41448,56 @@ function environmentDifferences(base, head) {
   }
   return out;
 }
-function decide(row, pAdjusted, alpha, family) {
+function decide(row, pAdjusted, ctx) {
   const { base, head, thresholds } = row;
-  if (base.n === 0 || head.n === 0) return { verdict: "not comparable", reason: `measured on ${base.n === 0 ? "head" : "base"} only` };
-  if (base.median === head.median && base.values.every((v) => v === base.median) && head.values.every((v) => v === head.median)) {
-    return { verdict: "unchanged", reason: "identical values" };
+  if (base.n === 0 || head.n === 0) return { verdict: "not comparable", reason: `no completed run on the ${base.n === 0 ? "base" : "head"}` };
+  if (base.values.every((v) => v === base.values[0]) && head.values.every((v) => v === base.values[0])) return { verdict: "unchanged", reason: "identical values" };
+  if (row.deltaPct === null) return { verdict: "not comparable", reason: "no change can be computed (a base median of 0)" };
+  const confirmed = pAdjusted !== null && pAdjusted < ctx.alpha;
+  const { deltaLowPct: low, deltaHighPct: high } = row;
+  if (confirmed && low !== null && low > thresholds.failPct) return { verdict: "regression", reason: null };
+  if (confirmed && low !== null && low > thresholds.warnPct)
+    return { verdict: "warn", reason: `past the ${thresholds.warnPct}% warn threshold, not surely past the ${thresholds.failPct}% fail threshold` };
+  if (high !== null && high < -thresholds.warnPct) return { verdict: "improved", reason: null };
+  if (high !== null && high < thresholds.failPct) {
+    const bound = high < thresholds.warnPct ? `${thresholds.warnPct}% warn` : `${thresholds.failPct}% fail`;
+    return { verdict: "unchanged", reason: confirmed ? `a real change, smaller than the ${bound} threshold` : `no change as large as the ${bound} threshold` };
   }
-  const floor = smallestP(base.n, head.n);
-  if (floor >= alpha)
-    return { verdict: "not comparable", reason: `too few samples for a test: n=${base.n} vs ${head.n} cannot reach p < ${alpha} (smallest possible p ${floor.toFixed(3)})` };
-  if (floor * family >= alpha) {
-    return {
-      verdict: "not comparable",
-      reason: `too few samples for ${family} comparisons: n=${base.n} vs ${head.n} cannot reach p < ${alpha} after Holm (smallest possible p ${floor.toFixed(4)} \xD7 ${family})`
-    };
-  }
-  if (pAdjusted === null || row.deltaPct === null) return { verdict: "not comparable", reason: "no test possible" };
-  if (pAdjusted >= alpha) return { verdict: "unchanged", reason: null };
-  if (row.deltaLowPct !== null && row.deltaLowPct >= thresholds.failPct) return { verdict: "regression", reason: null };
-  if (row.deltaPct >= thresholds.warnPct)
-    return { verdict: "warn", reason: row.deltaLowPct !== null ? `significant, but the interval reaches below the ${thresholds.failPct}% fail threshold` : null };
-  if (row.deltaPct <= -thresholds.warnPct) return { verdict: "improved", reason: null };
-  return { verdict: "unchanged", reason: `significant but smaller than the ${thresholds.warnPct}% that matters` };
+  return { verdict: "inconclusive", reason: inconclusiveReason(row, confirmed, ctx) };
+}
+function inconclusiveReason(row, confirmed, ctx) {
+  const n = Math.min(row.base.n, row.head.n);
+  const floor = runsNeeded(ctx.scenarios, ctx.alpha);
+  const cv = coefficientOfVariation(row.base.values);
+  let noise = n;
+  while (noise < 1e3 && (minimumDetectableEffectPct(cv, noise) ?? 0) > row.thresholds.failPct) noise++;
+  const needed = Math.max(floor, noise, n + 1);
+  const what = row.deltaLowPct === null ? "the interval is unbounded at this size" : confirmed ? `a real change whose size the interval cannot place against ${row.thresholds.failPct}%` : `the interval reaches past the ${row.thresholds.failPct}% fail threshold, the test cannot confirm it`;
+  return `${what}: needs n \u2265 ${needed} a side`;
+}
+function runRows(baseRecords, headRecords, metrics) {
+  const completed = (rs) => rs.filter((r) => r.status === "completed");
+  const [b, h] = [completed(baseRecords), completed(headRecords)];
+  const tested = metrics.filter((m) => [...b, ...h].every((r) => r.metrics[m] !== null));
+  const row = (r) => tested.map((m) => r.metrics[m]);
+  return { rows: { base: b.map(row), head: h.map(row) }, tested };
+}
+function failuresOf(suite, scenario, baseRecords, headRecords) {
+  const failed = (rs) => rs.filter((r) => r.status !== "completed");
+  const [b, h] = [failed(baseRecords), failed(headRecords)];
+  if (!b.length && !h.length) return null;
+  const first = h[0];
+  return {
+    suite,
+    scenario,
+    base: { failed: b.length, total: baseRecords.length },
+    head: { failed: h.length, total: headRecords.length },
+    example: first ? `${first.status}${first.error ? `: ${first.error.code}: ${first.error.message.split("\n")[0]}` : ""}` : null
+  };
 }
 function compareResults(base, head, options = {}) {
   const alpha = options.alpha ?? 0.05;
+  const judged = METRIC_ORDER.filter((m) => (options.metrics ?? JUDGED_METRICS).includes(m));
   const environment = environmentDifferences(base, head);
   const baseGroups = group(base);
   const headGroups = group(head);
@@ -41384,44 +41505,79 @@ function compareResults(base, head, options = {}) {
   for (const [k, rs] of baseGroups) if (!headGroups.has(k)) unmatched.push({ suite: rs[0].suite, scenario: rs[0].scenario, side: "base" });
   for (const [k, rs] of headGroups) if (!baseGroups.has(k)) unmatched.push({ suite: rs[0].suite, scenario: rs[0].scenario, side: "head" });
   const partial = [];
+  const families = [];
+  const failures = [];
   for (const [k, baseRecords] of baseGroups) {
     const headRecords = headGroups.get(k);
     if (!headRecords) continue;
     const { suite, scenario } = baseRecords[0];
-    for (const metric of METRIC_ORDER.filter((m) => (options.metrics ?? JUDGED_METRICS).includes(m))) {
-      const values = (rs) => rs.filter((r) => r.status === "completed").map((r) => r.metrics[metric]).filter((v) => v !== null);
-      const [b, h] = [values(baseRecords), values(headRecords)];
-      if (b.length === 0 && h.length === 0) continue;
-      const change = b.length && h.length ? relativeChange(b, h) : null;
-      const test = b.length && h.length ? mannWhitneyU(b, h) : null;
-      partial.push({
-        suite,
-        scenario,
-        metric,
-        base: summarizeSamples(b),
-        head: summarizeSamples(h),
-        deltaPct: change?.deltaPct ?? null,
-        deltaLowPct: change?.lowPct ?? null,
-        deltaHighPct: change?.highPct ?? null,
-        p: test?.p ?? null,
-        mdePct: minimumDetectableEffectPct(coefficientOfVariation(b), Math.min(b.length, h.length)),
-        thresholds: options.thresholds?.(scenario, metric) ?? defaultThresholds(metric)
-      });
-    }
+    const failed = failuresOf(suite, scenario, baseRecords, headRecords);
+    if (failed) failures.push(failed);
+    const family = { ...runRows(baseRecords, headRecords, judged), first: partial.length };
+    families.push(family);
+    for (const metric of judged) partial.push(metricRow(suite, scenario, metric, baseRecords, headRecords, options));
   }
-  const tested = partial.map((r) => r.p !== null && !(r.base.values.length && [...r.base.values, ...r.head.values].every((v) => v === r.base.values[0])) ? r.p : null);
-  const adjusted = holm(tested);
-  const family = tested.filter((p) => p !== null).length;
-  const counts = { regression: 0, warn: 0, improved: 0, unchanged: 0, "not comparable": 0 };
+  const tests = stepDownMinP(
+    families.map((f) => f.rows),
+    { ...options.seed !== void 0 && { seed: options.seed } }
+  );
+  const pOf = (i, which2) => {
+    const f = families.findLast((x) => x.first <= i);
+    const m = f.tested.indexOf(partial[i].metric);
+    const v = m < 0 ? void 0 : tests[which2][families.indexOf(f)]?.[m];
+    return v === void 0 || Number.isNaN(v) ? null : v;
+  };
+  const counts = { regression: 0, warn: 0, inconclusive: 0, improved: 0, unchanged: 0, "not comparable": 0 };
+  const ctx = { alpha, scenarios: Math.max(1, families.length) };
   const rows = partial.map((row, i) => {
-    let decided = decide(row, adjusted[i] ?? null, alpha, family);
+    const pAdjusted = pOf(i, "adjusted");
+    let decided = row.base.n && row.head.n && pOf(i, "raw") === null ? { verdict: "not comparable", reason: "not measured in every run" } : decide(row, pAdjusted, ctx);
     if (environment.length && !options.allowEnvironmentChange && decided.verdict !== "not comparable") {
       decided = { verdict: "not comparable", reason: `environments differ (${environment.map((d) => d.field).join(", ")})` };
     }
     counts[decided.verdict]++;
-    return { ...row, pAdjusted: adjusted[i] ?? null, ...decided };
+    return { ...row, p: pOf(i, "raw"), pAdjusted, ...decided };
   });
-  return { rows, environmentDifferences: environment, configDiffers: base.config.sha256 !== head.config.sha256, counts, unmatched, alpha };
+  return {
+    rows,
+    failures,
+    environmentDifferences: environment,
+    configDiffers: base.config.sha256 !== head.config.sha256,
+    counts,
+    unmatched,
+    alpha,
+    inconclusive: options.inconclusive ?? "fail"
+  };
+}
+function metricRow(suite, scenario, metric, baseRecords, headRecords, options) {
+  const values = (rs) => rs.filter((r) => r.status === "completed").map((r) => r.metrics[metric]).filter((v) => v !== null);
+  const [b, h] = [values(baseRecords), values(headRecords)];
+  const change = b.length && h.length ? relativeChange(b, h) : null;
+  return {
+    suite,
+    scenario,
+    metric,
+    base: summarizeSamples(b),
+    head: summarizeSamples(h),
+    deltaPct: change?.deltaPct ?? null,
+    deltaLowPct: change?.lowPct ?? null,
+    deltaHighPct: change?.highPct ?? null,
+    p: null,
+    mdePct: minimumDetectableEffectPct(coefficientOfVariation(b), Math.min(b.length, h.length)),
+    thresholds: options.thresholds?.(scenario, metric) ?? defaultThresholds(metric)
+  };
+}
+function headFindings(comparison) {
+  const findings = [];
+  if (comparison.counts.regression) findings.push(`${comparison.counts.regression} regression${comparison.counts.regression === 1 ? "" : "s"}`);
+  const looksWorse = comparison.rows.filter((r) => r.verdict === "inconclusive" && r.deltaPct !== null && r.deltaPct >= r.thresholds.failPct);
+  if (comparison.inconclusive === "fail" && looksWorse.length)
+    findings.push(
+      `${looksWorse.length} inconclusive row${looksWorse.length === 1 ? "" : "s"} whose estimate is past the fail threshold (${looksWorse.map((r) => `${r.scenario} ${r.metric} ${r.deltaPct.toFixed(1)}%`).join(", ")}); more runs decide`
+    );
+  for (const f of comparison.failures) if (f.head.failed) findings.push(`${f.suite} / ${f.scenario}: ${f.head.failed} of ${f.head.total} head runs failed (${f.example})`);
+  for (const u of comparison.unmatched) if (u.side === "base") findings.push(`${u.suite} / ${u.scenario}: not measured on the head`);
+  return findings;
 }
 
 // src/config/compare.ts
@@ -41430,6 +41586,15 @@ function compareThresholds(config) {
   return (scenario, metric) => {
     const pick = (t) => t?.[metric];
     return pick(c?.scenarios?.[scenario]) ?? pick(c?.metrics) ?? c?.default;
+  };
+}
+function compareOptions(config) {
+  const c = config?.compare;
+  return {
+    ...c?.alpha !== void 0 && { alpha: c.alpha },
+    ...c?.judge && { metrics: c.judge },
+    ...config && { thresholds: compareThresholds(config) },
+    ...c?.inconclusive && { inconclusive: c.inconclusive }
   };
 }
 
@@ -41593,6 +41758,7 @@ var COMMENT_LIMIT = 6e4;
 var VERDICT_MARK = {
   regression: "\u{1F6A8} regression",
   warn: "\u26A0\uFE0F warn",
+  inconclusive: "\u23F3 inconclusive",
   improved: "\u{1F680} improved",
   unchanged: "\u2705 unchanged",
   "not comparable": "\u2754 not comparable"
@@ -41626,7 +41792,7 @@ function table(rows, withScenario, samples = false) {
     "base median [95% CI]",
     "head median [95% CI]",
     "\u0394 [95% CI]",
-    "p (Holm)",
+    "p (adjusted)",
     "n base/head",
     "MDE",
     "verdict",
@@ -41651,11 +41817,14 @@ function headline(comparison) {
   const parts = [
     `**${c.regression} regression${c.regression === 1 ? "" : "s"}**`,
     `${c.warn} warning${c.warn === 1 ? "" : "s"}`,
+    `${c.inconclusive} inconclusive`,
     `${c.improved} improved`,
     `${c.unchanged} unchanged`,
     `${c["not comparable"]} not comparable`
   ];
-  return `${c.regression ? "\u{1F6A8}" : c.warn ? "\u26A0\uFE0F" : "\u2705"} ${parts.join(" \xB7 ")}`;
+  const failed = comparison.failures.reduce((sum, f) => sum + f.head.failed, 0);
+  if (failed) parts.unshift(`**${failed} failed head run${failed === 1 ? "" : "s"}**`);
+  return `${c.regression || failed ? "\u{1F6A8}" : c.warn || c.inconclusive ? "\u26A0\uFE0F" : "\u2705"} ${parts.join(" \xB7 ")}`;
 }
 function mermaidBars(scenario, rows) {
   const timing = rows.filter((r) => METRICS[r.metric].unit === "ms" && r.base.median !== null && r.head.median !== null);
@@ -41685,8 +41854,13 @@ function compareMarkdown(comparison, options = {}) {
   }
   if (comparison.configDiffers) lines.push("The configurations differ (expected when the change is to configuration).", "");
   for (const u of comparison.unmatched) lines.push(`- ${u.suite} / ${u.scenario} was measured on the ${u.side} only.`);
-  if (comparison.unmatched.length) lines.push("");
-  const order = ["regression", "warn", "not comparable", "improved"];
+  for (const f of comparison.failures) {
+    lines.push(
+      `- ${f.head.failed ? "\u{1F6A8} " : ""}${f.suite} / ${f.scenario}: ${f.head.failed} of ${f.head.total} head runs failed, ${f.base.failed} of ${f.base.total} base runs${f.example ? ` (head: ${f.example})` : ""}.`
+    );
+  }
+  if (comparison.unmatched.length || comparison.failures.length) lines.push("");
+  const order = ["regression", "warn", "inconclusive", "not comparable", "improved"];
   const notable = comparison.rows.filter((r) => r.verdict !== "unchanged").sort((a, b) => order.indexOf(a.verdict) - order.indexOf(b.verdict));
   let shown = notable;
   while (shown.length && table(shown, true).length > limit * 0.8) shown = shown.slice(0, Math.floor(shown.length * 0.8));
@@ -41694,7 +41868,7 @@ function compareMarkdown(comparison, options = {}) {
   const hidden = notable.length - shown.length;
   if (hidden) lines.push(`_${hidden} more rows and every scenario's details are in the full report${options.fullReport ? `, ${options.fullReport}` : ""}._`, "");
   lines.push(
-    `Each verdict needs both significance (two-sided Mann-Whitney U, Holm-corrected across all ${comparison.rows.length} comparisons, \u03B1 = ${comparison.alpha}) and a practical size (warn/fail thresholds, % of the base median; a regression's whole interval must pass the fail threshold). MDE is the smallest change these sample sizes detect with 80% power: "unchanged" means no change larger than it.`,
+    `A verdict reads the change's 95% interval against the thresholds (warn/fail, % of the base median): a regression's whole interval is past the fail threshold and a one-sided permutation test of whole runs confirms it, adjusted over all ${comparison.rows.length} comparisons at once (Westfall-Young step-down minP, \u03B1 = ${comparison.alpha}); "unchanged" means the interval rules out a change as large as the fail threshold; "inconclusive" means it does not and the runs cannot tell, with the runs a side that could. A failed head run fails the gate. MDE is the smallest change these sample sizes detect with 80% power.`,
     ""
   );
   const head = lines.join("\n");
@@ -49485,7 +49659,7 @@ function pullRequest(ctx) {
   };
 }
 function overallVerdict(comparison) {
-  const order = ["regression", "warn", "not comparable", "improved", "unchanged"];
+  const order = ["regression", "warn", "inconclusive", "not comparable", "improved", "unchanged"];
   return order.find((v) => comparison.counts[v] > 0) ?? "unchanged";
 }
 async function runGate(inputs, ctx, io, deps) {
@@ -49516,7 +49690,7 @@ ${resultsMarkdown(head)}`);
     commentId,
     reportPath,
     resultsPath: headPath,
-    failure: failureReason(inputs, regressions, runFailed)
+    failure: failureReason(inputs, { comparison, head, runFailed, runExit })
   };
 }
 function refuseForkOnSelfHosted(pr, ctx, inputs) {
@@ -49591,11 +49765,7 @@ ${resultsMarkdown(head)}`;
     return { comparison: null, markdown: markdown2 };
   }
   const config = (await loadConfig(configPath).catch(() => null))?.config;
-  const comparison = compareResults(base, head, {
-    ...config?.compare?.alpha !== void 0 && { alpha: config.compare.alpha },
-    ...config?.compare?.judge && { metrics: config.compare.judge },
-    ...config && { thresholds: compareThresholds(config) }
-  });
+  const comparison = compareResults(base, head, compareOptions(config));
   const markdown = compareMarkdown(comparison, { fullReport: "the job summary and the results artifact" });
   await writeFile3(reportPath, compareMarkdown(comparison, { samples: true, limit: Number.MAX_SAFE_INTEGER }));
   return { comparison, markdown };
@@ -49638,11 +49808,15 @@ function exitMeaning(code) {
   const text = meaning[code] ?? (code > 128 ? `stopped by signal ${code - 128}` : "an unexpected failure (see the log)");
   return `> **migbench run exited ${code}**: ${text}.`;
 }
-function failureReason(inputs, regressions, runFailed) {
-  let reason = null;
-  if (inputs.failOn !== "never" && regressions) reason = `${regressions} regression${regressions === 1 ? "" : "s"} against the baseline`;
-  if (inputs.failOn === "threshold" && runFailed) reason = [reason, "a migration failed or a performance assertion did not hold"].filter(Boolean).join("; ");
-  return reason;
+function failureReason(inputs, run2) {
+  if (inputs.failOn === "never") return null;
+  const reasons = run2.comparison ? headFindings(run2.comparison) : [];
+  const failedHead = run2.head.records.filter((r) => r.status !== "completed").length;
+  if (!run2.comparison && failedHead) reasons.push(`${failedHead} of ${run2.head.records.length} head runs failed`);
+  if (!run2.head.records.some((r) => r.status === "completed")) reasons.push("no head run completed: nothing was measured");
+  if (run2.runExit === EXIT.badInput || run2.runExit === EXIT.infrastructure) reasons.push(exitMeaning(run2.runExit).replace(/^> /, "").replaceAll("**", ""));
+  if (inputs.failOn === "threshold" && run2.runFailed) reasons.push("a migration failed or a performance assertion did not hold");
+  return reasons.length ? [...new Set(reasons)].join("; ") : null;
 }
 
 // src/action/inputs.ts

@@ -6,10 +6,10 @@ import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Octokit } from 'octokit';
-import { compareResults, type Comparison, type Verdict } from '../analysis/comparison.js';
+import { compareResults, headFindings, type Comparison, type Verdict } from '../analysis/comparison.js';
 import { configLine, loadConfig } from '../config/load.js';
 import type { MigbenchConfig } from '../generated/config.js';
-import { compareThresholds } from '../config/compare.js';
+import { compareOptions } from '../config/compare.js';
 import { EXIT } from '../model/exit.js';
 import { MigbenchError } from '../model/errors.js';
 import type { ResultsFile } from '../generated/results.js';
@@ -85,7 +85,7 @@ function pullRequest(ctx: GateContext): PullRequest | null {
 
 /** The worst verdict, for the `verdict` output. */
 export function overallVerdict(comparison: Comparison): Verdict {
-  const order: Verdict[] = ['regression', 'warn', 'not comparable', 'improved', 'unchanged'];
+  const order: Verdict[] = ['regression', 'warn', 'inconclusive', 'not comparable', 'improved', 'unchanged'];
   return order.find((v) => comparison.counts[v] > 0) ?? 'unchanged';
 }
 
@@ -138,7 +138,7 @@ export async function runGate(inputs: ActionInputs, ctx: GateContext, io: GateIo
     commentId,
     reportPath,
     resultsPath: headPath,
-    failure: failureReason(inputs, regressions, runFailed),
+    failure: failureReason(inputs, { comparison, head, runFailed, runExit }),
   };
 }
 
@@ -228,11 +228,7 @@ async function writeReport(base: ResultsFile | null, head: ResultsFile, configPa
     return { comparison: null, markdown };
   }
   const config = (await loadConfig(configPath).catch(() => null))?.config;
-  const comparison = compareResults(base, head, {
-    ...(config?.compare?.alpha !== undefined && { alpha: config.compare.alpha }),
-    ...(config?.compare?.judge && { metrics: config.compare.judge }),
-    ...(config && { thresholds: compareThresholds(config) }),
-  });
+  const comparison = compareResults(base, head, compareOptions(config));
   const markdown = compareMarkdown(comparison, { fullReport: 'the job summary and the results artifact' });
   await writeFile(reportPath, compareMarkdown(comparison, { samples: true, limit: Number.MAX_SAFE_INTEGER }));
   return { comparison, markdown };
@@ -303,10 +299,20 @@ export function exitMeaning(code: number): string {
   return `> **migbench run exited ${code}**: ${text}.`;
 }
 
-/** Why the step fails (fail-on: regression, or threshold which adds failed runs), or null. */
-function failureReason(inputs: ActionInputs, regressions: number, runFailed: boolean): string | null {
-  let reason: string | null = null;
-  if (inputs.failOn !== 'never' && regressions) reason = `${regressions} regression${regressions === 1 ? '' : 's'} against the baseline`;
-  if (inputs.failOn === 'threshold' && runFailed) reason = [reason, 'a migration failed or a performance assertion did not hold'].filter(Boolean).join('; ');
-  return reason;
+/**
+ * Why the step fails, or null. With fail-on: regression (the default): head worse than base
+ * (a regression, an inconclusive row that looks like one, a failed or missing head run), a
+ * head without one completed run, or a measuring run that judged nothing (bad input,
+ * infrastructure): a gate that measured nothing has not passed. fail-on: threshold adds
+ * failed performance assertions; never, nothing.
+ */
+function failureReason(inputs: ActionInputs, run: { comparison: Comparison | null; head: ResultsFile; runFailed: boolean; runExit: number }): string | null {
+  if (inputs.failOn === 'never') return null;
+  const reasons = run.comparison ? headFindings(run.comparison) : [];
+  const failedHead = run.head.records.filter((r) => r.status !== 'completed').length;
+  if (!run.comparison && failedHead) reasons.push(`${failedHead} of ${run.head.records.length} head runs failed`);
+  if (!run.head.records.some((r) => r.status === 'completed')) reasons.push('no head run completed: nothing was measured');
+  if (run.runExit === EXIT.badInput || run.runExit === EXIT.infrastructure) reasons.push(exitMeaning(run.runExit).replace(/^> /, '').replaceAll('**', ''));
+  if (inputs.failOn === 'threshold' && run.runFailed) reasons.push('a migration failed or a performance assertion did not hold');
+  return reasons.length ? [...new Set(reasons)].join('; ') : null;
 }

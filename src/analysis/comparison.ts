@@ -1,14 +1,18 @@
 // Base against head: per scenario and metric, medians with confidence intervals, the
-// change with its interval, a two-sided Mann-Whitney U test (Holm-corrected across every
-// comparison made), the minimum detectable effect, and a verdict. A regression needs both
-// significance and a practical size; too few samples or different environments are said,
-// not guessed around. Reads results files only.
+// change with its interval, a one-sided permutation test of "head got worse" adjusted over
+// every judged metric of every scenario at once (Westfall-Young step-down minP, permutation.ts),
+// and a verdict that never contradicts its interval: a regression needs the test and an
+// interval wholly past the fail threshold; an interval past it that the test cannot yet
+// confirm is "inconclusive (needs n ≥ N)". A head run that failed, or a scenario head did
+// not measure, is a finding of its own. Different environments are said, not guessed
+// around. Reads results files only.
 import type { HostEnvironment, MigrationRecord, ResultsFile } from '../generated/results.js';
 import { METRIC_ORDER, type MetricName } from '../model/metrics.js';
-import { holm, mannWhitneyU, medianConfidenceInterval, minimumDetectableEffectPct, relativeChange } from './significance.js';
+import { medianConfidenceInterval, minimumDetectableEffectPct, relativeChange } from './significance.js';
+import { runsNeeded, stepDownMinP, type RunRows } from './permutation.js';
 import { coefficientOfVariation, median } from './stats.js';
 
-export type Verdict = 'regression' | 'warn' | 'improved' | 'unchanged' | 'not comparable';
+export type Verdict = 'regression' | 'warn' | 'inconclusive' | 'improved' | 'unchanged' | 'not comparable';
 
 /** Practical sizes, % of the base median (all migbench metrics are smaller-is-better). */
 export interface ChangeThresholds {
@@ -17,20 +21,28 @@ export interface ChangeThresholds {
 }
 
 export interface CompareOptions {
-  /** Significance level after Holm correction. @default 0.05 */
+  /** Family-wise significance level over every judged metric of every scenario. @default 0.05 */
   readonly alpha?: number;
   /** Thresholds for a metric of a scenario; the default applies where this returns undefined. */
   readonly thresholds?: (scenario: string, metric: MetricName) => ChangeThresholds | undefined;
   /** Compare even when the environments differ (they are still reported). @default false */
   readonly allowEnvironmentChange?: boolean;
-  /** Metrics that get a verdict; together they are the Holm family. @default JUDGED_METRICS */
+  /** Metrics that get a verdict; together (over all scenarios) they are the tested family. @default JUDGED_METRICS */
   readonly metrics?: readonly MetricName[];
+  /** Seed of the permutation sampling beyond exact enumeration (more than 10 runs a side). */
+  readonly seed?: number;
+  /**
+   * What an inconclusive row whose estimate is itself past the fail threshold does to the
+   * gate: `fail` (default: a change that looks like a regression is not let through on too
+   * few runs) or `pass`.
+   */
+  readonly inconclusive?: 'fail' | 'pass';
 }
 
 /**
- * What a change is judged on by default: time, the downtime views and bytes. Each metric
- * added divides α further (Holm), so the default stays small: with n=5 a side even seven
- * metrics are one too many (smallest p 0.0079 × 7 > 0.05), n=6 suffices.
+ * What a change is judged on by default: time, the downtime views and bytes. They move
+ * together, which the step-down permutation test takes into account: seven metrics cost
+ * far less than seven independent tests would.
  */
 export const JUDGED_METRICS: readonly MetricName[] = ['totalTimeMs', 'downtimeMs', 'stopToResumeMs', 'observedDowntimeMs', 'guestPauseMs', 'transferredBytes', 'wireBytes'];
 
@@ -56,8 +68,9 @@ export interface MetricComparison {
   readonly deltaPct: number | null;
   readonly deltaLowPct: number | null;
   readonly deltaHighPct: number | null;
+  /** One-sided permutation p of head being worse, for this metric alone. */
   readonly p: number | null;
-  /** Holm-adjusted across every comparison with a p-value. */
+  /** Adjusted over every judged metric of every scenario (step-down minP). */
   readonly pAdjusted: number | null;
   /** Smallest change this many samples could detect (80 % power), % of the base median. */
   readonly mdePct: number | null;
@@ -73,8 +86,20 @@ export interface FingerprintDifference {
   readonly head: string;
 }
 
+/** Runs that did not complete, per scenario and side: a head run that failed is a finding in itself. */
+export interface RunFailures {
+  readonly suite: string;
+  readonly scenario: string;
+  readonly base: { readonly failed: number; readonly total: number };
+  readonly head: { readonly failed: number; readonly total: number };
+  /** The head's first failure, in words. */
+  readonly example: string | null;
+}
+
 export interface Comparison {
   readonly rows: readonly MetricComparison[];
+  /** Scenarios where a run failed on either side. */
+  readonly failures: readonly RunFailures[];
   /** Host and hypervisor differences between the sides; comparisons across them are flagged. */
   readonly environmentDifferences: readonly FingerprintDifference[];
   /** Config files differ (expected when a change is about configuration). */
@@ -83,14 +108,7 @@ export interface Comparison {
   /** Scenarios measured on one side only. */
   readonly unmatched: readonly { readonly suite: string; readonly scenario: string; readonly side: 'base' | 'head' }[];
   readonly alpha: number;
-}
-
-/** The smallest possible two-sided exact p-value for samples of these sizes. */
-function smallestP(n1: number, n2: number): number {
-  // Every arrangement is equally likely; the most extreme two (one per tail) give the bound.
-  let ways = 1;
-  for (let i = 1; i <= n1; i++) ways = (ways * (n2 + i)) / i;
-  return Math.min(1, 2 / ways);
+  readonly inconclusive: 'fail' | 'pass';
 }
 
 const key = (r: MigrationRecord) => `${r.suite}\u0000${r.scenario}`;
@@ -125,37 +143,80 @@ export function environmentDifferences(base: ResultsFile, head: ResultsFile): Fi
   return out;
 }
 
-function decide(
-  row: Omit<MetricComparison, 'verdict' | 'reason' | 'pAdjusted'>,
-  pAdjusted: number | null,
-  alpha: number,
-  family: number,
-): { verdict: Verdict; reason: string | null } {
+type Partial = Omit<MetricComparison, 'verdict' | 'reason' | 'pAdjusted'>;
+
+/**
+ * The verdict, from where the change's interval lies against the thresholds and whether the
+ * adjusted test confirms it (gate-statistics.md §4.2):
+ * - regression: confirmed, and the whole interval is past the fail threshold;
+ * - warn: confirmed, and the whole interval is past the warn threshold;
+ * - improved: the whole interval is below −warn;
+ * - unchanged: the interval rules out a change as large as the fail threshold (a confirmed
+ *   change smaller than that is said in the reason);
+ * - inconclusive: anything else; the interval reaches past the fail threshold but the runs
+ *   cannot say whether it is real: "needs n ≥ N".
+ */
+function decide(row: Partial, pAdjusted: number | null, ctx: { alpha: number; scenarios: number }): { verdict: Verdict; reason: string | null } {
   const { base, head, thresholds } = row;
-  if (base.n === 0 || head.n === 0) return { verdict: 'not comparable', reason: `measured on ${base.n === 0 ? 'head' : 'base'} only` };
-  if (base.median === head.median && base.values.every((v) => v === base.median) && head.values.every((v) => v === head.median)) {
-    return { verdict: 'unchanged', reason: 'identical values' };
+  if (base.n === 0 || head.n === 0) return { verdict: 'not comparable', reason: `no completed run on the ${base.n === 0 ? 'base' : 'head'}` };
+  if (base.values.every((v) => v === base.values[0]) && head.values.every((v) => v === base.values[0])) return { verdict: 'unchanged', reason: 'identical values' };
+  if (row.deltaPct === null) return { verdict: 'not comparable', reason: 'no change can be computed (a base median of 0)' };
+  const confirmed = pAdjusted !== null && pAdjusted < ctx.alpha;
+  const { deltaLowPct: low, deltaHighPct: high } = row;
+  if (confirmed && low !== null && low > thresholds.failPct) return { verdict: 'regression', reason: null };
+  if (confirmed && low !== null && low > thresholds.warnPct)
+    return { verdict: 'warn', reason: `past the ${thresholds.warnPct}% warn threshold, not surely past the ${thresholds.failPct}% fail threshold` };
+  if (high !== null && high < -thresholds.warnPct) return { verdict: 'improved', reason: null };
+  if (high !== null && high < thresholds.failPct) {
+    const bound = high < thresholds.warnPct ? `${thresholds.warnPct}% warn` : `${thresholds.failPct}% fail`;
+    return { verdict: 'unchanged', reason: confirmed ? `a real change, smaller than the ${bound} threshold` : `no change as large as the ${bound} threshold` };
   }
-  const floor = smallestP(base.n, head.n);
-  if (floor >= alpha)
-    return { verdict: 'not comparable', reason: `too few samples for a test: n=${base.n} vs ${head.n} cannot reach p < ${alpha} (smallest possible p ${floor.toFixed(3)})` };
-  if (floor * family >= alpha) {
-    return {
-      verdict: 'not comparable',
-      reason: `too few samples for ${family} comparisons: n=${base.n} vs ${head.n} cannot reach p < ${alpha} after Holm (smallest possible p ${floor.toFixed(4)} × ${family})`,
-    };
-  }
-  if (pAdjusted === null || row.deltaPct === null) return { verdict: 'not comparable', reason: 'no test possible' };
-  if (pAdjusted >= alpha) return { verdict: 'unchanged', reason: null };
-  if (row.deltaLowPct !== null && row.deltaLowPct >= thresholds.failPct) return { verdict: 'regression', reason: null };
-  if (row.deltaPct >= thresholds.warnPct)
-    return { verdict: 'warn', reason: row.deltaLowPct !== null ? `significant, but the interval reaches below the ${thresholds.failPct}% fail threshold` : null };
-  if (row.deltaPct <= -thresholds.warnPct) return { verdict: 'improved', reason: null };
-  return { verdict: 'unchanged', reason: `significant but smaller than the ${thresholds.warnPct}% that matters` };
+  return { verdict: 'inconclusive', reason: inconclusiveReason(row, confirmed, ctx) };
+}
+
+/** Why the runs cannot decide, and how many would (the floor of the test, and the noise against the fail threshold). */
+function inconclusiveReason(row: Partial, confirmed: boolean, ctx: { alpha: number; scenarios: number }): string {
+  const n = Math.min(row.base.n, row.head.n);
+  const floor = runsNeeded(ctx.scenarios, ctx.alpha);
+  const cv = coefficientOfVariation(row.base.values);
+  let noise = n;
+  while (noise < 1000 && (minimumDetectableEffectPct(cv, noise) ?? 0) > row.thresholds.failPct) noise++;
+  const needed = Math.max(floor, noise, n + 1);
+  const what =
+    row.deltaLowPct === null
+      ? 'the interval is unbounded at this size'
+      : confirmed
+        ? `a real change whose size the interval cannot place against ${row.thresholds.failPct}%`
+        : `the interval reaches past the ${row.thresholds.failPct}% fail threshold, the test cannot confirm it`;
+  return `${what}: needs n ≥ ${needed} a side`;
+}
+
+/** Completed runs of a scenario as rows of the judged metrics; metrics some run lacks are left out of the test. */
+function runRows(baseRecords: readonly MigrationRecord[], headRecords: readonly MigrationRecord[], metrics: readonly MetricName[]): { rows: RunRows; tested: MetricName[] } {
+  const completed = (rs: readonly MigrationRecord[]) => rs.filter((r) => r.status === 'completed');
+  const [b, h] = [completed(baseRecords), completed(headRecords)];
+  const tested = metrics.filter((m) => [...b, ...h].every((r) => r.metrics[m] !== null));
+  const row = (r: MigrationRecord) => tested.map((m) => r.metrics[m]!);
+  return { rows: { base: b.map(row), head: h.map(row) }, tested };
+}
+
+function failuresOf(suite: string, scenario: string, baseRecords: readonly MigrationRecord[], headRecords: readonly MigrationRecord[]): RunFailures | null {
+  const failed = (rs: readonly MigrationRecord[]) => rs.filter((r) => r.status !== 'completed');
+  const [b, h] = [failed(baseRecords), failed(headRecords)];
+  if (!b.length && !h.length) return null;
+  const first = h[0];
+  return {
+    suite,
+    scenario,
+    base: { failed: b.length, total: baseRecords.length },
+    head: { failed: h.length, total: headRecords.length },
+    example: first ? `${first.status}${first.error ? `: ${first.error.code}: ${first.error.message.split('\n')[0]}` : ''}` : null,
+  };
 }
 
 export function compareResults(base: ResultsFile, head: ResultsFile, options: CompareOptions = {}): Comparison {
   const alpha = options.alpha ?? 0.05;
+  const judged = METRIC_ORDER.filter((m) => (options.metrics ?? JUDGED_METRICS).includes(m));
   const environment = environmentDifferences(base, head);
   const baseGroups = group(base);
   const headGroups = group(head);
@@ -163,54 +224,98 @@ export function compareResults(base: ResultsFile, head: ResultsFile, options: Co
   for (const [k, rs] of baseGroups) if (!headGroups.has(k)) unmatched.push({ suite: rs[0]!.suite, scenario: rs[0]!.scenario, side: 'base' });
   for (const [k, rs] of headGroups) if (!baseGroups.has(k)) unmatched.push({ suite: rs[0]!.suite, scenario: rs[0]!.scenario, side: 'head' });
 
-  const partial: Array<Omit<MetricComparison, 'verdict' | 'reason' | 'pAdjusted'>> = [];
+  const partial: Partial[] = [];
+  const families: Array<{ rows: RunRows; tested: MetricName[]; first: number }> = [];
+  const failures: RunFailures[] = [];
   for (const [k, baseRecords] of baseGroups) {
     const headRecords = headGroups.get(k);
     if (!headRecords) continue;
     const { suite, scenario } = baseRecords[0]!;
-    for (const metric of METRIC_ORDER.filter((m) => (options.metrics ?? JUDGED_METRICS).includes(m))) {
-      // Only completed runs measure a migration; failures are counted by the suites.
-      const values = (rs: MigrationRecord[]) =>
-        rs
-          .filter((r) => r.status === 'completed')
-          .map((r) => r.metrics[metric])
-          .filter((v): v is number => v !== null);
-      const [b, h] = [values(baseRecords), values(headRecords)];
-      if (b.length === 0 && h.length === 0) continue;
-      const change = b.length && h.length ? relativeChange(b, h) : null;
-      const test = b.length && h.length ? mannWhitneyU(b, h) : null;
-      partial.push({
-        suite,
-        scenario,
-        metric,
-        base: summarizeSamples(b),
-        head: summarizeSamples(h),
-        deltaPct: change?.deltaPct ?? null,
-        deltaLowPct: change?.lowPct ?? null,
-        deltaHighPct: change?.highPct ?? null,
-        p: test?.p ?? null,
-        mdePct: minimumDetectableEffectPct(coefficientOfVariation(b), Math.min(b.length, h.length)),
-        thresholds: options.thresholds?.(scenario, metric) ?? defaultThresholds(metric),
-      });
-    }
+    const failed = failuresOf(suite, scenario, baseRecords, headRecords);
+    if (failed) failures.push(failed);
+    const family = { ...runRows(baseRecords, headRecords, judged), first: partial.length };
+    families.push(family);
+    for (const metric of judged) partial.push(metricRow(suite, scenario, metric, baseRecords, headRecords, options));
   }
-  // Identical samples decide themselves and carry no information: not part of the family.
-  const tested = partial.map((r) => (r.p !== null && !(r.base.values.length && [...r.base.values, ...r.head.values].every((v) => v === r.base.values[0])) ? r.p : null));
-  const adjusted = holm(tested);
-  const family = tested.filter((p) => p !== null).length;
-  const counts: Record<Verdict, number> = { regression: 0, warn: 0, improved: 0, unchanged: 0, 'not comparable': 0 };
+  const tests = stepDownMinP(
+    families.map((f) => f.rows),
+    { ...(options.seed !== undefined && { seed: options.seed }) },
+  );
+  const pOf = (i: number, which: 'raw' | 'adjusted'): number | null => {
+    const f = families.findLast((x) => x.first <= i)!;
+    const m = f.tested.indexOf(partial[i]!.metric);
+    const v = m < 0 ? undefined : tests[which][families.indexOf(f)]?.[m];
+    return v === undefined || Number.isNaN(v) ? null : v;
+  };
+  const counts: Record<Verdict, number> = { regression: 0, warn: 0, inconclusive: 0, improved: 0, unchanged: 0, 'not comparable': 0 };
+  const ctx = { alpha, scenarios: Math.max(1, families.length) };
   const rows = partial.map((row, i) => {
-    let decided = decide(row, adjusted[i] ?? null, alpha, family);
+    const pAdjusted = pOf(i, 'adjusted');
+    let decided = row.base.n && row.head.n && pOf(i, 'raw') === null ? { verdict: 'not comparable' as const, reason: 'not measured in every run' } : decide(row, pAdjusted, ctx);
     if (environment.length && !options.allowEnvironmentChange && decided.verdict !== 'not comparable') {
       decided = { verdict: 'not comparable', reason: `environments differ (${environment.map((d) => d.field).join(', ')})` };
     }
     counts[decided.verdict]++;
-    return { ...row, pAdjusted: adjusted[i] ?? null, ...decided };
+    return { ...row, p: pOf(i, 'raw'), pAdjusted, ...decided };
   });
-  return { rows, environmentDifferences: environment, configDiffers: base.config.sha256 !== head.config.sha256, counts, unmatched, alpha };
+  return {
+    rows,
+    failures,
+    environmentDifferences: environment,
+    configDiffers: base.config.sha256 !== head.config.sha256,
+    counts,
+    unmatched,
+    alpha,
+    inconclusive: options.inconclusive ?? 'fail',
+  };
 }
 
-/** 1 when any comparison is a regression: what `migbench compare` exits with. */
+function metricRow(
+  suite: string,
+  scenario: string,
+  metric: MetricName,
+  baseRecords: readonly MigrationRecord[],
+  headRecords: readonly MigrationRecord[],
+  options: CompareOptions,
+): Partial {
+  // Only completed runs measure a migration; failures are a finding of their own.
+  const values = (rs: readonly MigrationRecord[]) =>
+    rs
+      .filter((r) => r.status === 'completed')
+      .map((r) => r.metrics[metric])
+      .filter((v): v is number => v !== null);
+  const [b, h] = [values(baseRecords), values(headRecords)];
+  const change = b.length && h.length ? relativeChange(b, h) : null;
+  return {
+    suite,
+    scenario,
+    metric,
+    base: summarizeSamples(b),
+    head: summarizeSamples(h),
+    deltaPct: change?.deltaPct ?? null,
+    deltaLowPct: change?.lowPct ?? null,
+    deltaHighPct: change?.highPct ?? null,
+    p: null,
+    mdePct: minimumDetectableEffectPct(coefficientOfVariation(b), Math.min(b.length, h.length)),
+    thresholds: options.thresholds?.(scenario, metric) ?? defaultThresholds(metric),
+  };
+}
+
+/** Whether head is worse in a way the gate fails on: a regression, a failed head run, or a scenario head did not measure. */
+export function headFindings(comparison: Comparison): string[] {
+  const findings: string[] = [];
+  if (comparison.counts.regression) findings.push(`${comparison.counts.regression} regression${comparison.counts.regression === 1 ? '' : 's'}`);
+  const looksWorse = comparison.rows.filter((r) => r.verdict === 'inconclusive' && r.deltaPct !== null && r.deltaPct >= r.thresholds.failPct);
+  if (comparison.inconclusive === 'fail' && looksWorse.length)
+    findings.push(
+      `${looksWorse.length} inconclusive row${looksWorse.length === 1 ? '' : 's'} whose estimate is past the fail threshold (${looksWorse.map((r) => `${r.scenario} ${r.metric} ${r.deltaPct!.toFixed(1)}%`).join(', ')}); more runs decide`,
+    );
+  for (const f of comparison.failures) if (f.head.failed) findings.push(`${f.suite} / ${f.scenario}: ${f.head.failed} of ${f.head.total} head runs failed (${f.example})`);
+  for (const u of comparison.unmatched) if (u.side === 'base') findings.push(`${u.suite} / ${u.scenario}: not measured on the head`);
+  return findings;
+}
+
+/** 1 when head is worse (headFindings): what `migbench compare` exits with. */
 export function comparisonExitCode(comparison: Comparison): 0 | 1 {
-  return comparison.counts.regression > 0 ? 1 : 0;
+  return headFindings(comparison).length ? 1 : 0;
 }

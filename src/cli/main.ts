@@ -8,7 +8,7 @@ import { loadConfig } from '../config/load.js';
 import { findConfig } from '../config/find.js';
 import { assertCredentials, scenarioTargets } from '../config/credentials.js';
 import { resolveScenarios, suiteNames, matrixNames, resolveMatrix } from '../config/scenarios.js';
-import { compareThresholds } from '../config/compare.js';
+import { compareOptions } from '../config/compare.js';
 import { compareMarkdown } from '../render/comparison.js';
 import { renderHtmlReport } from '../render/html.js';
 import { toBencherMetricFormat, toGithubActionBenchmark } from '../render/export.js';
@@ -142,12 +142,7 @@ async function compare(o: CompareCommandOptions, io: Io): Promise<number> {
 async function compareFiles(basePath: string, headPath: string, configPath: string | undefined, options: CompareOptions = {}): Promise<Comparison> {
   const [base, head] = [await readResults(await resultsPath(basePath)), await readResults(await resultsPath(headPath))];
   const config = configPath ? (await loadConfig(configPath)).config : undefined;
-  return compareResults(base, head, {
-    ...(config?.compare?.alpha !== undefined && { alpha: config.compare.alpha }),
-    ...(config?.compare?.judge && { metrics: config.compare.judge }),
-    ...(config && { thresholds: compareThresholds(config) }),
-    ...options,
-  });
+  return compareResults(base, head, { ...compareOptions(config), ...options });
 }
 
 async function alert(command: CommandNamed<'alert'>, io: Io): Promise<number> {

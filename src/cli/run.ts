@@ -11,7 +11,7 @@ import { defaultSuitesConfig, findConfig } from '../config/find.js';
 import { assertCredentials } from '../config/credentials.js';
 import { matrixNames, resolveMatrix, resolveScenarios, suiteNames } from '../config/scenarios.js';
 import { isLabTarget, needsLabLibvirt } from '../config/targets.js';
-import { compareThresholds } from '../config/compare.js';
+import { compareOptions } from '../config/compare.js';
 import { shardScenarios } from '../config/shard.js';
 import { compareMarkdown } from '../render/comparison.js';
 import { progressBar, progressLine } from '../render/progress.js';
@@ -277,11 +277,7 @@ async function writeAbReports(
   io: Io,
 ): Promise<{ comparison: Comparison; baseResults: ResultsFile; headResults: ResultsFile }> {
   const [baseResults, headResults] = [await readResults(resultsPaths.base), await readResults(resultsPaths.head)];
-  const comparison = compareResults(baseResults, headResults, {
-    ...(config.compare?.alpha !== undefined && { alpha: config.compare.alpha }),
-    ...(config.compare?.judge && { metrics: config.compare.judge }),
-    thresholds: compareThresholds(config),
-  });
+  const comparison = compareResults(baseResults, headResults, compareOptions(config));
   const markdown = compareMarkdown(comparison, { baseLabel: ab.base, headLabel: ab.head, fullReport: join(outDir, 'compare.md') });
   await writeFile(join(outDir, 'compare.md'), compareMarkdown(comparison, { baseLabel: ab.base, headLabel: ab.head, limit: Number.MAX_SAFE_INTEGER }));
   await writeFile(join(outDir, 'compare.json'), `${JSON.stringify(comparison, null, 2)}\n`);

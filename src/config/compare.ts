@@ -9,3 +9,19 @@ export function compareThresholds(config: MigbenchConfig): (scenario: string, me
     return pick(c?.scenarios?.[scenario] as never) ?? pick(c?.metrics as never) ?? c?.default;
   };
 }
+
+/** How the config's compare section judges: level, judged metrics, thresholds, inconclusive policy. */
+export function compareOptions(config: MigbenchConfig | null | undefined): {
+  alpha?: number;
+  metrics?: NonNullable<NonNullable<MigbenchConfig['compare']>['judge']>;
+  thresholds?: ReturnType<typeof compareThresholds>;
+  inconclusive?: 'fail' | 'pass';
+} {
+  const c = config?.compare;
+  return {
+    ...(c?.alpha !== undefined && { alpha: c.alpha }),
+    ...(c?.judge && { metrics: c.judge }),
+    ...(config && { thresholds: compareThresholds(config) }),
+    ...(c?.inconclusive && { inconclusive: c.inconclusive }),
+  };
+}

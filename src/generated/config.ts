@@ -504,7 +504,7 @@ export interface MatrixAxis {
  */
 export interface CompareSettings {
   /**
-   * Significance level after Holm correction.
+   * Family-wise significance level over every judged metric of every scenario (one-sided permutation tests of whole runs, Westfall-Young step-down minP).
    */
   alpha?: number;
   default?: ChangeThresholds;
@@ -516,7 +516,7 @@ export interface CompareSettings {
     [k: string]: MetricThresholds;
   };
   /**
-   * Metrics that get a verdict (the Holm family). Default: totalTimeMs, downtimeMs, stopToResumeMs, observedDowntimeMs, guestPauseMs, transferredBytes, wireBytes. Every judged metric costs power: with m judged metrics per scenario, each test must reach α/m.
+   * Metrics that get a verdict. Default: totalTimeMs, downtimeMs, stopToResumeMs, observedDowntimeMs, guestPauseMs, transferredBytes, wireBytes. They are tested together over all scenarios; metrics that move together cost little power.
    *
    * @minItems 1
    */
@@ -560,6 +560,10 @@ export interface CompareSettings {
       | 'mirrorTimeMs'
     )[]
   ];
+  /**
+   * What an inconclusive row (the interval reaches past the fail threshold, the runs cannot confirm it) whose estimate is itself past the fail threshold does to the gate: fail (default) or pass.
+   */
+  inconclusive?: 'fail' | 'pass';
 }
 /**
  * This interface was referenced by `MigbenchConfig`'s JSON-Schema

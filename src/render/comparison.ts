@@ -12,6 +12,7 @@ export const COMMENT_LIMIT = 60_000;
 export const VERDICT_MARK: Readonly<Record<Verdict, string>> = {
   regression: '🚨 regression',
   warn: '⚠️ warn',
+  inconclusive: '⏳ inconclusive',
   improved: '🚀 improved',
   unchanged: '✅ unchanged',
   'not comparable': '❔ not comparable',
@@ -54,7 +55,7 @@ function table(rows: readonly MetricComparison[], withScenario: boolean, samples
     'base median [95% CI]',
     'head median [95% CI]',
     'Δ [95% CI]',
-    'p (Holm)',
+    'p (adjusted)',
     'n base/head',
     'MDE',
     'verdict',
@@ -80,11 +81,14 @@ export function headline(comparison: Comparison): string {
   const parts = [
     `**${c.regression} regression${c.regression === 1 ? '' : 's'}**`,
     `${c.warn} warning${c.warn === 1 ? '' : 's'}`,
+    `${c.inconclusive} inconclusive`,
     `${c.improved} improved`,
     `${c.unchanged} unchanged`,
     `${c['not comparable']} not comparable`,
   ];
-  return `${c.regression ? '🚨' : c.warn ? '⚠️' : '✅'} ${parts.join(' · ')}`;
+  const failed = comparison.failures.reduce((sum, f) => sum + f.head.failed, 0);
+  if (failed) parts.unshift(`**${failed} failed head run${failed === 1 ? '' : 's'}**`);
+  return `${c.regression || failed ? '🚨' : c.warn || c.inconclusive ? '⚠️' : '✅'} ${parts.join(' · ')}`;
 }
 
 /** Bars of base and head medians for the scenario's timing metrics (Mermaid xychart). */
@@ -127,10 +131,15 @@ export function compareMarkdown(comparison: Comparison, options: CompareReportOp
   }
   if (comparison.configDiffers) lines.push('The configurations differ (expected when the change is to configuration).', '');
   for (const u of comparison.unmatched) lines.push(`- ${u.suite} / ${u.scenario} was measured on the ${u.side} only.`);
-  if (comparison.unmatched.length) lines.push('');
+  for (const f of comparison.failures) {
+    lines.push(
+      `- ${f.head.failed ? '🚨 ' : ''}${f.suite} / ${f.scenario}: ${f.head.failed} of ${f.head.total} head runs failed, ${f.base.failed} of ${f.base.total} base runs${f.example ? ` (head: ${f.example})` : ''}.`,
+    );
+  }
+  if (comparison.unmatched.length || comparison.failures.length) lines.push('');
 
   // Regressions first; if even the notable rows overflow the comment, the rest go to the full report.
-  const order: Verdict[] = ['regression', 'warn', 'not comparable', 'improved'];
+  const order: Verdict[] = ['regression', 'warn', 'inconclusive', 'not comparable', 'improved'];
   const notable = comparison.rows.filter((r) => r.verdict !== 'unchanged').sort((a, b) => order.indexOf(a.verdict) - order.indexOf(b.verdict));
   let shown = notable;
   while (shown.length && table(shown, true).length > limit * 0.8) shown = shown.slice(0, Math.floor(shown.length * 0.8));
@@ -138,7 +147,7 @@ export function compareMarkdown(comparison: Comparison, options: CompareReportOp
   const hidden = notable.length - shown.length;
   if (hidden) lines.push(`_${hidden} more rows and every scenario's details are in the full report${options.fullReport ? `, ${options.fullReport}` : ''}._`, '');
   lines.push(
-    `Each verdict needs both significance (two-sided Mann-Whitney U, Holm-corrected across all ${comparison.rows.length} comparisons, α = ${comparison.alpha}) and a practical size (warn/fail thresholds, % of the base median; a regression's whole interval must pass the fail threshold). MDE is the smallest change these sample sizes detect with 80% power: "unchanged" means no change larger than it.`,
+    `A verdict reads the change's 95% interval against the thresholds (warn/fail, % of the base median): a regression's whole interval is past the fail threshold and a one-sided permutation test of whole runs confirms it, adjusted over all ${comparison.rows.length} comparisons at once (Westfall-Young step-down minP, α = ${comparison.alpha}); "unchanged" means the interval rules out a change as large as the fail threshold; "inconclusive" means it does not and the runs cannot tell, with the runs a side that could. A failed head run fails the gate. MDE is the smallest change these sample sizes detect with 80% power.`,
     '',
   );
   const head = lines.join('\n');

@@ -1,7 +1,7 @@
 // The gate's choices, with every dependency faked: the baseline is the merge-base from
 // the compare API (not the base branch tip), its config comes from git at that commit,
 // base and head run A/B; a shard runs its share; a missing merge-base config is named.
-import { copyFile, mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, test } from 'vitest';
@@ -29,7 +29,7 @@ const payload = (fork = false) => ({
   },
 });
 
-async function setup(inputs: Record<string, string>) {
+async function setup(inputs: Record<string, string>, headRecords: (records: Array<Record<string, unknown>>) => unknown[] = (r) => r) {
   github = await startFakeGitHub({ token: TOKEN, owner: 'acme', repo: 'hypervisors', compare: { [`main...${'2'.repeat(40)}`]: MERGE_BASE } });
   servers.push(github);
   const workspace = await mkdtemp(join(tmpdir(), 'migbench-gate-'));
@@ -43,7 +43,9 @@ async function setup(inputs: Record<string, string>) {
       abCalls.push(o);
       for (const side of ['base', 'head'] as const) {
         await mkdir(join(o.out, side), { recursive: true });
-        await copyFile(projectPath('fixtures/results/ab-downtime-limit', `${side}.json`), join(o.out, side, 'results.json'));
+        const results = JSON.parse(await readFile(projectPath('fixtures/results/ab-downtime-limit', `${side}.json`), 'utf8')) as { records: Array<Record<string, unknown>> };
+        if (side === 'head') results.records = headRecords(results.records) as Array<Record<string, unknown>>;
+        await writeFile(join(o.out, side, 'results.json'), JSON.stringify(results));
       }
       return { exitCode: 0 };
     },
@@ -63,8 +65,25 @@ describe(runGate, () => {
     expect(s.abCalls).toHaveLength(1);
     expect(await readFile(s.abCalls[0]!.base, 'utf8')).toBe('suites: {}\n# the base config\n');
     expect(s.abCalls[0]!.head).toBe(join(s.ctx.workspace, 'migbench.yaml'));
-    expect(result).toMatchObject({ verdict: 'warn', regressions: 0, failure: null });
+    // +18.3% total time [+13.3, +25.0] with 6 runs a side: the test cannot confirm it, the
+    // interval says it is past 10%. Inconclusive, and by default not let through.
+    expect(result).toMatchObject({
+      verdict: 'warn',
+      regressions: 0,
+      failure: expect.stringMatching(/^3 inconclusive rows whose estimate is past the fail threshold \(dirty-64m-32mbps totalTimeMs 18\.3%/),
+    });
     expect(s.logs.join('\n')).toContain(`merge-base ${MERGE_BASE.slice(0, 12)} of main`);
+  });
+
+  test('a head whose migrations all failed fails the gate (fail-on: regression), naming the failure', async () => {
+    const s = await setup({ 'fail-on': 'regression' }, (records) =>
+      records.map((r) => ({ ...r, status: 'failed', error: { code: 'MB_MIGRATION', message: 'QEMU on the destination exited', phase: 'migrate' } })),
+    );
+    const result = await runGate(s.inputs, s.ctx, s.io, { measure: s.measure, octokit: s.octokit, git: s.git, scenarioNames: async () => [] });
+    expect(result.regressions).toBe(0);
+    expect(result.verdict).toBe('not comparable');
+    expect(result.failure).toContain('memory-migration / dirty-64m-32mbps: 6 of 6 head runs failed (failed: MB_MIGRATION: QEMU on the destination exited)');
+    expect(result.failure).toContain('no head run completed: nothing was measured');
   });
 
   test('failed assertions become annotations on their suite file and line', async () => {

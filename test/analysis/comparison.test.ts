@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, test } from 'vitest';
-import { compareResults, comparisonExitCode, defaultThresholds, environmentDifferences } from '../../src/analysis/comparison.js';
+import { compareResults, comparisonExitCode, defaultThresholds, environmentDifferences, headFindings } from '../../src/analysis/comparison.js';
 import type { MigrationRecord, ResultsFile } from '../../src/generated/results.js';
 import { projectPath } from '../../src/model/paths.js';
 import { compareMarkdown, COMMENT_LIMIT, headline } from '../../src/render/comparison.js';
@@ -31,7 +31,9 @@ describe(compareResults, () => {
     const total = row(c, 'totalTimeMs');
     expect(total.base).toMatchObject({ n: 5, median: 710 });
     expect(total.head).toMatchObject({ n: 5, median: 910 });
-    expect(total.p).toBeCloseTo(0.00794, 4);
+    // One-sided, whole runs permuted: the one most extreme of C(10, 5) = 252 labelings.
+    expect(total.p).toBeCloseTo(1 / 252, 10);
+    expect(total.pAdjusted).toBeCloseTo(1 / 252, 10);
     expect(total.deltaPct).toBeCloseTo(28.2, 0);
     expect(total.deltaLowPct!).toBeGreaterThan(10);
     expect(total.verdict).toBe('regression');
@@ -46,16 +48,18 @@ describe(compareResults, () => {
     expect(comparisonExitCode(c)).toBe(0);
   });
 
-  test('n=3 a side cannot reach p < 0.05: said, not guessed', () => {
+  test('n=3 a side cannot confirm anything: inconclusive, with the runs that could; a +28% estimate still fails the gate by default', () => {
     const c = compareResults(side([700, 710, 705]), side([900, 910, 905]));
-    expect(row(c, 'totalTimeMs')).toMatchObject({ verdict: 'not comparable', reason: expect.stringContaining('too few samples for a test: n=3 vs 3') });
-    expect(comparisonExitCode(c)).toBe(0);
+    // The smallest one-sided p of 3 vs 3 is 1/20 = 0.05, not below α.
+    expect(row(c, 'totalTimeMs')).toMatchObject({ verdict: 'inconclusive', reason: 'the interval is unbounded at this size: needs n ≥ 4 a side' });
+    expect(comparisonExitCode(c)).toBe(1);
+    expect(comparisonExitCode(compareResults(side([700, 710, 705]), side([900, 910, 905]), { inconclusive: 'pass' }))).toBe(0);
   });
 
   test('significant but small is a warning or unchanged, never a regression', () => {
     // +3 %: significant, below the 5 % warn threshold.
     const small = compareResults(side([1000, 1001, 1002, 1003, 1004, 1005]), side([1030, 1031, 1032, 1033, 1034, 1035]));
-    expect(row(small, 'totalTimeMs')).toMatchObject({ verdict: 'unchanged', reason: expect.stringContaining('smaller than the 5%') });
+    expect(row(small, 'totalTimeMs')).toMatchObject({ verdict: 'unchanged', reason: 'a real change, smaller than the 5% warn threshold' });
     // +7 %: above warn, below fail.
     const warn = compareResults(side([1000, 1001, 1002, 1003, 1004, 1005]), side([1070, 1071, 1072, 1073, 1074, 1075]));
     expect(row(warn, 'totalTimeMs').verdict).toBe('warn');
@@ -65,18 +69,40 @@ describe(compareResults, () => {
   test('noise: overlapping samples are unchanged, with the MDE saying what could have been seen', () => {
     const c = compareResults(side([700, 760, 690, 745, 720]), side([710, 750, 700, 730, 740]));
     const total = row(c, 'totalTimeMs');
-    expect(total.verdict).toBe('unchanged');
-    expect(total.p!).toBeGreaterThan(0.5);
+    expect(total).toMatchObject({ verdict: 'unchanged', reason: 'no change as large as the 10% fail threshold' });
+    expect(total.deltaHighPct!).toBeLessThan(10);
+    expect(total.p!).toBeGreaterThan(0.2);
     expect(total.mdePct!).toBeGreaterThan(3);
   });
 
-  test('Holm: p-values are adjusted across every comparison', () => {
+  test('metrics that move together are adjusted as one: the same extreme labeling costs nothing twice (Holm would double it)', () => {
     const c = compareResults(side([700, 710, 705, 720, 715], [10, 11, 12, 13, 14]), side([900, 910, 905, 920, 915], [20, 21, 22, 23, 24]));
-    // Two metrics vary; identical ones decide themselves and stay out of the family.
-    const tested = c.rows.filter((r) => r.pAdjusted !== null);
-    expect(tested.map((r) => r.metric)).toEqual(['totalTimeMs', 'downtimeMs']);
-    for (const r of tested) expect(r.pAdjusted!).toBeCloseTo(Math.min(1, 2 * r.p!), 10);
-    expect(row(c, 'downtimeMs').verdict).toBe('regression');
+    for (const metric of ['totalTimeMs', 'downtimeMs']) {
+      expect(row(c, metric)).toMatchObject({ p: 1 / 252, verdict: 'regression' });
+      expect(row(c, metric).pAdjusted).toBeCloseTo(1 / 252, 12);
+    }
+  });
+
+  test('every head run failed: not a sample, but a finding that fails the gate, named with its error', () => {
+    const head = side([900, 910, 905, 920, 915]);
+    for (const r of head.records) Object.assign(r, { status: 'failed', error: { code: 'MB_MIGRATION', message: 'migration failed: Unable to write to socket\nmore' } });
+    const c = compareResults(side([700, 710, 705, 720, 715]), head);
+    expect(row(c, 'totalTimeMs')).toMatchObject({ verdict: 'not comparable', reason: 'no completed run on the head' });
+    expect(c.counts.regression).toBe(0);
+    expect(c.failures).toEqual([
+      {
+        suite: 'memory-migration',
+        scenario: 'idle-256',
+        base: { failed: 0, total: 5 },
+        head: { failed: 5, total: 5 },
+        example: 'failed: MB_MIGRATION: migration failed: Unable to write to socket',
+      },
+    ]);
+    expect(headFindings(c)).toEqual(['memory-migration / idle-256: 5 of 5 head runs failed (failed: MB_MIGRATION: migration failed: Unable to write to socket)']);
+    expect(comparisonExitCode(c)).toBe(1);
+    // A scenario the head did not measure at all fails it too.
+    const missing = compareResults(side([700, 710, 705, 720, 715]), { ...side([1]), records: [] });
+    expect(headFindings(missing)).toEqual(['memory-migration / idle-256: not measured on the head']);
   });
 
   test('different environments are flagged, and not judged unless allowed', () => {
@@ -113,7 +139,7 @@ describe(compareMarkdown, () => {
   test('headline, the rows that matter, details per scenario with a Mermaid chart', () => {
     const c = compareResults(side([700, 710, 705, 720, 715]), side([900, 910, 905, 920, 915]));
     const md = compareMarkdown(c, { baseLabel: 'main', headLabel: 'pr-42' });
-    expect(headline(c)).toMatch(/^🚨 \*\*1 regression\*\* · 0 warnings · 0 improved · \d+ unchanged · 0 not comparable$/);
+    expect(headline(c)).toMatch(/^🚨 \*\*1 regression\*\* · 0 warnings · 0 inconclusive · 0 improved · \d+ unchanged · 0 not comparable$/);
     expect(md).toContain('Base: main · head: pr-42');
     expect(md).toMatch(
       /\| memory-migration \/ idle-256 \| total ms \| +710\.0 \| +910\.0 \| \+28\.\d% \[\+\d+\.\d%, \+\d+\.\d%\] \| +[\d.<]+ \| +5\/5 \| ±[\d.]+% \| 🚨 regression/,
@@ -132,7 +158,7 @@ describe(compareMarkdown, () => {
     const md = compareMarkdown(compareResults(many(0), many(200)), { fullReport: 'results/compare.md' });
     expect(md.length).toBeLessThan(COMMENT_LIMIT);
     expect(md).toMatch(/_\d+ more rows and every scenario's details are in the full report, results\/compare.md._/);
-    // 400 scenarios are 400 comparisons: n=5 cannot reach significance after Holm, and says so.
-    expect(md).toContain('400 not comparable');
+    // 400 scenarios at n=5: the smallest adjusted p is 1 − (1 − 1/252)⁴⁰⁰ ≈ 0.8, nothing can be confirmed, and it says so.
+    expect(md).toContain('400 inconclusive');
   });
 });

@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
-import { compareResults, comparisonExitCode, JUDGED_METRICS, type Verdict } from '../../src/analysis/comparison.js';
+import { compareResults, comparisonExitCode, headFindings, JUDGED_METRICS, type Verdict } from '../../src/analysis/comparison.js';
 import type { MigrationRecord, ResultsFile } from '../../src/generated/results.js';
 import type { MetricName } from '../../src/model/metrics.js';
 import { projectPath } from '../../src/model/paths.js';
@@ -270,7 +270,7 @@ describe('significance.ts', () => {
 const fixture = JSON.parse(readFileSync(projectPath('fixtures/results/lab-tcg.json'), 'utf8')) as ResultsFile;
 /** A record with what compareResults reads; the rest emptied so that counterexamples stay readable. */
 const template: MigrationRecord = { ...fixture.records[0]!, timeline: [], events: [], workarounds: [], probe: null, heartbeat: null, wire: null } as unknown as MigrationRecord;
-const VERDICTS: readonly Verdict[] = ['regression', 'warn', 'improved', 'unchanged', 'not comparable'];
+const VERDICTS: readonly Verdict[] = ['regression', 'warn', 'inconclusive', 'improved', 'unchanged', 'not comparable'];
 
 /** One side: per scenario, runs with the judged metrics drawn from `metric`; some runs failed. */
 function side(metric: fc.Arbitrary<number | null>, scenarios: readonly string[]): fc.Arbitrary<ResultsFile> {
@@ -319,14 +319,21 @@ function expectWellFormed(c: ReturnType<typeof compareResults>): void {
     for (const key of ['deltaPct', 'deltaLowPct', 'deltaHighPct', 'mdePct'] as const) expectNumberOrNull(row[key], `${at} ${key}`);
     if (row.base.n === 0 || row.head.n === 0) check(row.verdict === 'not comparable', () => `${at}: ${row.verdict} with n ${row.base.n} vs ${row.head.n}`);
     if (row.verdict === 'regression') check(row.pAdjusted! < c.alpha, () => `${at}: regression at pAdjusted ${row.pAdjusted}`);
+    // A verdict never contradicts its interval.
+    const { deltaLowPct: low, deltaHighPct: high, thresholds: t } = row;
+    if (row.verdict === 'regression') check(low !== null && low > t.failPct, () => `${at}: regression with interval from ${low}`);
+    if (row.verdict === 'warn') check(low !== null && low > t.warnPct, () => `${at}: warn with interval from ${low}`);
+    if (row.verdict === 'improved') check(high !== null && high < -t.warnPct, () => `${at}: improved with interval to ${high}`);
+    if (row.verdict === 'unchanged' && row.reason !== 'identical values') check(high !== null && high < t.failPct, () => `${at}: unchanged with interval to ${high}`);
   }
   expect(c.counts).toEqual(counts);
-  expect(comparisonExitCode(c)).toBe(counts.regression > 0 ? 1 : 0);
+  expect(comparisonExitCode(c)).toBe(headFindings(c).length ? 1 : 0);
+  if (counts.regression || c.failures.some((f) => f.head.failed)) expect(comparisonExitCode(c)).toBe(1);
 }
 
 describe('compareResults', () => {
   test(
-    'any results files the schema accepts: well-formed rows, counts that add up, p-values that do not depend on which side is base',
+    'any results files the schema accepts: well-formed rows, counts that add up, one-sided p-values that mirror when the sides swap',
     () => {
       const scenarios = ['idle-256', 'dirty'];
       fc.assert(
@@ -345,9 +352,10 @@ describe('compareResults', () => {
             expect(swapped.rows).toHaveLength(c.rows.length);
             for (const row of c.rows) {
               const other = byKey.get(key(row))!;
+              // One-sided: "head worse" and, swapped, "base worse" cover every labeling between them (ties in both).
               check(
-                other.p === row.p && other.pAdjusted === row.pAdjusted,
-                () => `${key(row)}: p ${row.p}/${row.pAdjusted} but ${other.p}/${other.pAdjusted} with the sides swapped`,
+                (row.p === null) === (other.p === null) && (row.p === null || row.p + other.p! >= 1 - 1e-9),
+                () => `${key(row)}: p ${row.p} and ${other.p} with the sides swapped do not add up to at least 1`,
               );
               check(other.base.values.join() === row.head.values.join(), () => `${key(row)}: the sides' values did not swap`);
             }
