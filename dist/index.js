@@ -41853,13 +41853,7 @@ function compareMarkdown(comparison, options = {}) {
     lines.push("");
   }
   if (comparison.configDiffers) lines.push("The configurations differ (expected when the change is to configuration).", "");
-  for (const u of comparison.unmatched) lines.push(`- ${u.suite} / ${u.scenario} was measured on the ${u.side} only.`);
-  for (const f of comparison.failures) {
-    lines.push(
-      `- ${f.head.failed ? "\u{1F6A8} " : ""}${f.suite} / ${f.scenario}: ${f.head.failed} of ${f.head.total} head runs failed, ${f.base.failed} of ${f.base.total} base runs${f.example ? ` (head: ${f.example})` : ""}.`
-    );
-  }
-  if (comparison.unmatched.length || comparison.failures.length) lines.push("");
+  lines.push(...runFindings(comparison));
   const order = ["regression", "warn", "inconclusive", "not comparable", "improved"];
   const notable = comparison.rows.filter((r) => r.verdict !== "unchanged").sort((a, b) => order.indexOf(a.verdict) - order.indexOf(b.verdict));
   let shown = notable;
@@ -41905,6 +41899,16 @@ ${block}`;
 _${dropped} scenario detail${dropped === 1 ? "" : "s"} left out to stay under GitHub's comment limit${options.fullReport ? `; the full report is ${options.fullReport}` : ""}._
 `;
   return out;
+}
+function runFindings(comparison) {
+  const lines = comparison.unmatched.map((u) => `- ${u.suite} / ${u.scenario} was measured on the ${u.side} only.`);
+  for (const f of comparison.failures) {
+    const base = `${f.base.failed} of ${f.base.total} base runs`;
+    lines.push(
+      `- ${f.head.failed ? "\u{1F6A8} " : ""}${f.suite} / ${f.scenario}: ${f.head.failed} of ${f.head.total} head runs failed, ${base}${f.example ? ` (head: ${f.example})` : ""}.`
+    );
+  }
+  return lines.length ? [...lines, ""] : [];
 }
 function summaryOf(rows) {
   const counts = /* @__PURE__ */ new Map();

@@ -130,13 +130,7 @@ export function compareMarkdown(comparison: Comparison, options: CompareReportOp
     lines.push('');
   }
   if (comparison.configDiffers) lines.push('The configurations differ (expected when the change is to configuration).', '');
-  for (const u of comparison.unmatched) lines.push(`- ${u.suite} / ${u.scenario} was measured on the ${u.side} only.`);
-  for (const f of comparison.failures) {
-    lines.push(
-      `- ${f.head.failed ? '🚨 ' : ''}${f.suite} / ${f.scenario}: ${f.head.failed} of ${f.head.total} head runs failed, ${f.base.failed} of ${f.base.total} base runs${f.example ? ` (head: ${f.example})` : ''}.`,
-    );
-  }
-  if (comparison.unmatched.length || comparison.failures.length) lines.push('');
+  lines.push(...runFindings(comparison));
 
   // Regressions first; if even the notable rows overflow the comment, the rest go to the full report.
   const order: Verdict[] = ['regression', 'warn', 'inconclusive', 'not comparable', 'improved'];
@@ -182,6 +176,18 @@ export function compareMarkdown(comparison: Comparison, options: CompareReportOp
   if (dropped)
     out += `\n_${dropped} scenario detail${dropped === 1 ? '' : 's'} left out to stay under GitHub's comment limit${options.fullReport ? `; the full report is ${options.fullReport}` : ''}._\n`;
   return out;
+}
+
+/** Scenarios one side did not measure, and failed runs (a failed head run fails the gate). */
+function runFindings(comparison: Comparison): string[] {
+  const lines = comparison.unmatched.map((u) => `- ${u.suite} / ${u.scenario} was measured on the ${u.side} only.`);
+  for (const f of comparison.failures) {
+    const base = `${f.base.failed} of ${f.base.total} base runs`;
+    lines.push(
+      `- ${f.head.failed ? '🚨 ' : ''}${f.suite} / ${f.scenario}: ${f.head.failed} of ${f.head.total} head runs failed, ${base}${f.example ? ` (head: ${f.example})` : ''}.`,
+    );
+  }
+  return lines.length ? [...lines, ''] : [];
 }
 
 function summaryOf(rows: readonly MetricComparison[]): string {
