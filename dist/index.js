@@ -1010,8 +1010,8 @@ var require_util = __commonJS({
     }
     function nop() {
     }
-    function isStream(obj) {
-      return obj && typeof obj === "object" && typeof obj.pipe === "function" && typeof obj.on === "function";
+    function isStream(obj2) {
+      return obj2 && typeof obj2 === "object" && typeof obj2.pipe === "function" && typeof obj2.on === "function";
     }
     function isBlobLike(object) {
       if (object === null) {
@@ -1116,14 +1116,14 @@ var require_util = __commonJS({
       }
       return servername;
     }
-    function deepClone(obj) {
-      return JSON.parse(JSON.stringify(obj));
+    function deepClone(obj2) {
+      return JSON.parse(JSON.stringify(obj2));
     }
-    function isAsyncIterable(obj) {
-      return !!(obj != null && typeof obj[Symbol.asyncIterator] === "function");
+    function isAsyncIterable(obj2) {
+      return !!(obj2 != null && typeof obj2[Symbol.asyncIterator] === "function");
     }
-    function isIterable(obj) {
-      return !!(obj != null && (typeof obj[Symbol.iterator] === "function" || typeof obj[Symbol.asyncIterator] === "function"));
+    function isIterable(obj2) {
+      return !!(obj2 != null && (typeof obj2[Symbol.iterator] === "function" || typeof obj2[Symbol.asyncIterator] === "function"));
     }
     function bodyLength(body) {
       if (body == null) {
@@ -1170,30 +1170,30 @@ var require_util = __commonJS({
     function bufferToLowerCasedHeaderName(value2) {
       return tree.lookup(value2) ?? value2.toString("latin1").toLowerCase();
     }
-    function parseHeaders(headers, obj) {
-      if (obj === void 0) obj = {};
+    function parseHeaders(headers, obj2) {
+      if (obj2 === void 0) obj2 = {};
       for (let i = 0; i < headers.length; i += 2) {
         const key2 = headerNameToString(headers[i]);
-        let val = obj[key2];
+        let val = obj2[key2];
         if (val) {
           if (typeof val === "string") {
             val = [val];
-            obj[key2] = val;
+            obj2[key2] = val;
           }
           val.push(headers[i + 1].toString("utf8"));
         } else {
           const headersValue = headers[i + 1];
           if (typeof headersValue === "string") {
-            obj[key2] = headersValue;
+            obj2[key2] = headersValue;
           } else {
-            obj[key2] = Array.isArray(headersValue) ? headersValue.map((x) => x.toString("utf8")) : headersValue.toString("utf8");
+            obj2[key2] = Array.isArray(headersValue) ? headersValue.map((x) => x.toString("utf8")) : headersValue.toString("utf8");
           }
         }
       }
-      if ("content-length" in obj && "content-disposition" in obj) {
-        obj["content-disposition"] = Buffer.from(obj["content-disposition"]).toString("latin1");
+      if ("content-length" in obj2 && "content-disposition" in obj2) {
+        obj2["content-disposition"] = Buffer.from(obj2["content-disposition"]).toString("latin1");
       }
-      return obj;
+      return obj2;
     }
     function parseRawHeaders(headers) {
       const len = headers.length;
@@ -1371,17 +1371,17 @@ var require_util = __commonJS({
         size: m[3] ? parseInt(m[3]) : null
       } : null;
     }
-    function addListener(obj, name, listener) {
-      const listeners = obj[kListeners] ??= [];
+    function addListener(obj2, name, listener) {
+      const listeners = obj2[kListeners] ??= [];
       listeners.push([name, listener]);
-      obj.on(name, listener);
-      return obj;
+      obj2.on(name, listener);
+      return obj2;
     }
-    function removeAllListeners(obj) {
-      for (const [name, listener] of obj[kListeners] ?? []) {
-        obj.removeListener(name, listener);
+    function removeAllListeners(obj2) {
+      for (const [name, listener] of obj2[kListeners] ?? []) {
+        obj2.removeListener(name, listener);
       }
-      obj[kListeners] = null;
+      obj2[kListeners] = null;
     }
     function errorRequest2(client, request2, err) {
       try {
@@ -1986,11 +1986,11 @@ var require_request = __commonJS({
           } else if (typeof val[i] === "object") {
             throw new InvalidArgumentError(`invalid ${key2} header`);
           } else {
-            const str = `${val[i]}`;
-            if (!isValidHeaderValue(str)) {
+            const str2 = `${val[i]}`;
+            if (!isValidHeaderValue(str2)) {
               throw new InvalidArgumentError(`invalid ${key2} header`);
             }
-            arr.push(str);
+            arr.push(str2);
           }
         }
         val = arr;
@@ -2694,10 +2694,10 @@ var require_utils = __commonJS({
     "use strict";
     Object.defineProperty(exports2, "__esModule", { value: true });
     exports2.enumToMap = void 0;
-    function enumToMap(obj) {
+    function enumToMap(obj2) {
       const res = {};
-      Object.keys(obj).forEach((key2) => {
-        const value2 = obj[key2];
+      Object.keys(obj2).forEach((key2) => {
+        const value2 = obj2[key2];
         if (typeof value2 === "number") {
           res[key2] = value2;
         }
@@ -3563,25 +3563,25 @@ var require_data_url = __commonJS({
     function isHTTPWhiteSpace(char) {
       return char === 13 || char === 10 || char === 9 || char === 32;
     }
-    function removeHTTPWhitespace(str, leading = true, trailing = true) {
-      return removeChars(str, leading, trailing, isHTTPWhiteSpace);
+    function removeHTTPWhitespace(str2, leading = true, trailing = true) {
+      return removeChars(str2, leading, trailing, isHTTPWhiteSpace);
     }
     function isASCIIWhitespace(char) {
       return char === 13 || char === 10 || char === 9 || char === 12 || char === 32;
     }
-    function removeASCIIWhitespace(str, leading = true, trailing = true) {
-      return removeChars(str, leading, trailing, isASCIIWhitespace);
+    function removeASCIIWhitespace(str2, leading = true, trailing = true) {
+      return removeChars(str2, leading, trailing, isASCIIWhitespace);
     }
-    function removeChars(str, leading, trailing, predicate) {
+    function removeChars(str2, leading, trailing, predicate) {
       let lead = 0;
-      let trail = str.length - 1;
+      let trail = str2.length - 1;
       if (leading) {
-        while (lead < str.length && predicate(str.charCodeAt(lead))) lead++;
+        while (lead < str2.length && predicate(str2.charCodeAt(lead))) lead++;
       }
       if (trailing) {
-        while (trail > 0 && predicate(str.charCodeAt(trail))) trail--;
+        while (trail > 0 && predicate(str2.charCodeAt(trail))) trail--;
       }
-      return lead === 0 && trail === str.length - 1 ? str : str.slice(lead, trail + 1);
+      return lead === 0 && trail === str2.length - 1 ? str2 : str2.slice(lead, trail + 1);
     }
     function isomorphicDecode(input) {
       const length = input.length;
@@ -5500,7 +5500,7 @@ var require_body = __commonJS({
         const boundary = `----formdata-undici-0${`${random(1e11)}`.padStart(11, "0")}`;
         const prefix = `--${boundary}\r
 Content-Disposition: form-data`;
-        const escape2 = (str) => str.replace(/\n/g, "%0A").replace(/\r/g, "%0D").replace(/"/g, "%22");
+        const escape2 = (str2) => str2.replace(/\n/g, "%0A").replace(/\r/g, "%0D").replace(/"/g, "%22");
         const normalizeLinefeeds = (value2) => value2.replace(/\r?\n|\r/g, "\r\n");
         const blobParts = [];
         const rn = new Uint8Array([13, 10]);
@@ -16483,9 +16483,9 @@ var require_cookies = __commonJS({
       webidl.argumentLengthCheck(arguments, 2, "setCookie");
       webidl.brandCheck(headers, Headers2, { strict: false });
       cookie = webidl.converters.Cookie(cookie);
-      const str = stringify(cookie);
-      if (str) {
-        headers.append("Set-Cookie", str);
+      const str2 = stringify(cookie);
+      if (str2) {
+        headers.append("Set-Cookie", str2);
       }
     }
     webidl.converters.DeleteCookieAttributes = webidl.dictionaryConverter([
@@ -19609,7 +19609,7 @@ var require_anchors = __commonJS({
 var require_applyReviver = __commonJS({
   "node_modules/yaml/dist/doc/applyReviver.js"(exports2) {
     "use strict";
-    function applyReviver(reviver, obj, key2, val) {
+    function applyReviver(reviver, obj2, key2, val) {
       if (val && typeof val === "object") {
         if (Array.isArray(val)) {
           for (let i = 0, len = val.length; i < len; ++i) {
@@ -19649,7 +19649,7 @@ var require_applyReviver = __commonJS({
           }
         }
       }
-      return reviver.call(obj, key2, val);
+      return reviver.call(obj2, key2, val);
     }
     exports2.applyReviver = applyReviver;
   }
@@ -20096,13 +20096,13 @@ var require_Collection = __commonJS({
 var require_stringifyComment = __commonJS({
   "node_modules/yaml/dist/stringify/stringifyComment.js"(exports2) {
     "use strict";
-    var stringifyComment = (str) => str.replace(/^(?!$)(?: $)?/gm, "#");
+    var stringifyComment = (str2) => str2.replace(/^(?!$)(?: $)?/gm, "#");
     function indentComment(comment2, indent) {
       if (/^\n+$/.test(comment2))
         return comment2.substring(1);
       return indent ? comment2.replace(/^(?! *$)/gm, indent) : comment2;
     }
-    var lineComment = (str, indent, comment2) => str.endsWith("\n") ? indentComment(comment2, indent) : comment2.includes("\n") ? "\n" + indentComment(comment2, indent) : (str.endsWith(" ") ? "" : " ") + comment2;
+    var lineComment = (str2, indent, comment2) => str2.endsWith("\n") ? indentComment(comment2, indent) : comment2.includes("\n") ? "\n" + indentComment(comment2, indent) : (str2.endsWith(" ") ? "" : " ") + comment2;
     exports2.indentComment = indentComment;
     exports2.lineComment = lineComment;
     exports2.stringifyComment = stringifyComment;
@@ -20256,16 +20256,16 @@ var require_stringifyString = __commonJS({
       lineWidth: ctx.options.lineWidth,
       minContentWidth: ctx.options.minContentWidth
     });
-    var containsDocumentMarker = (str) => /^(%|---|\.\.\.)/m.test(str);
-    function lineLengthOverLimit(str, lineWidth, indentLength) {
+    var containsDocumentMarker = (str2) => /^(%|---|\.\.\.)/m.test(str2);
+    function lineLengthOverLimit(str2, lineWidth, indentLength) {
       if (!lineWidth || lineWidth < 0)
         return false;
       const limit = lineWidth - indentLength;
-      const strLen = str.length;
+      const strLen = str2.length;
       if (strLen <= limit)
         return false;
       for (let i = 0, start = 0; i < strLen; ++i) {
-        if (str[i] === "\n") {
+        if (str2[i] === "\n") {
           if (i - start > limit)
             return true;
           start = i + 1;
@@ -20282,11 +20282,11 @@ var require_stringifyString = __commonJS({
       const { implicitKey } = ctx;
       const minMultiLineLength = ctx.options.doubleQuotedMinMultiLineLength;
       const indent = ctx.indent || (containsDocumentMarker(value2) ? "  " : "");
-      let str = "";
+      let str2 = "";
       let start = 0;
       for (let i = 0, ch = json[i]; ch; ch = json[++i]) {
         if (ch === " " && json[i + 1] === "\\" && json[i + 2] === "n") {
-          str += json.slice(start, i) + "\\ ";
+          str2 += json.slice(start, i) + "\\ ";
           i += 1;
           start = i;
           ch = "\\";
@@ -20295,38 +20295,38 @@ var require_stringifyString = __commonJS({
           switch (json[i + 1]) {
             case "u":
               {
-                str += json.slice(start, i);
+                str2 += json.slice(start, i);
                 const code = json.substr(i + 2, 4);
                 switch (code) {
                   case "0000":
-                    str += "\\0";
+                    str2 += "\\0";
                     break;
                   case "0007":
-                    str += "\\a";
+                    str2 += "\\a";
                     break;
                   case "000b":
-                    str += "\\v";
+                    str2 += "\\v";
                     break;
                   case "001b":
-                    str += "\\e";
+                    str2 += "\\e";
                     break;
                   case "0085":
-                    str += "\\N";
+                    str2 += "\\N";
                     break;
                   case "00a0":
-                    str += "\\_";
+                    str2 += "\\_";
                     break;
                   case "2028":
-                    str += "\\L";
+                    str2 += "\\L";
                     break;
                   case "2029":
-                    str += "\\P";
+                    str2 += "\\P";
                     break;
                   default:
                     if (code.substr(0, 2) === "00")
-                      str += "\\x" + code.substr(2);
+                      str2 += "\\x" + code.substr(2);
                     else
-                      str += json.substr(i, 6);
+                      str2 += json.substr(i, 6);
                 }
                 i += 5;
                 start = i + 1;
@@ -20336,14 +20336,14 @@ var require_stringifyString = __commonJS({
               if (implicitKey || json[i + 2] === '"' || json.length < minMultiLineLength) {
                 i += 1;
               } else {
-                str += json.slice(start, i) + "\n\n";
+                str2 += json.slice(start, i) + "\n\n";
                 while (json[i + 2] === "\\" && json[i + 3] === "n" && json[i + 4] !== '"') {
-                  str += "\n";
+                  str2 += "\n";
                   i += 2;
                 }
-                str += indent;
+                str2 += indent;
                 if (json[i + 2] === " ")
-                  str += "\\";
+                  str2 += "\\";
                 i += 1;
                 start = i + 1;
               }
@@ -20352,8 +20352,8 @@ var require_stringifyString = __commonJS({
               i += 1;
           }
       }
-      str = start ? str + json.slice(start) : json;
-      return implicitKey ? str : foldFlowLines.foldFlowLines(str, indent, foldFlowLines.FOLD_QUOTED, getFoldOptions(ctx, false));
+      str2 = start ? str2 + json.slice(start) : json;
+      return implicitKey ? str2 : foldFlowLines.foldFlowLines(str2, indent, foldFlowLines.FOLD_QUOTED, getFoldOptions(ctx, false));
     }
     function singleQuotedString(value2, ctx) {
       if (ctx.options.singleQuote === false || ctx.implicitKey && value2.includes("\n") || /[ \t]\n|\n[ \t]/.test(value2))
@@ -20481,15 +20481,15 @@ ${indent}${start}${value2}${end}`;
           return quotedString(value2, ctx);
         }
       }
-      const str = value2.replace(/\n+/g, `$&
+      const str2 = value2.replace(/\n+/g, `$&
 ${indent}`);
       if (actualString) {
-        const test = (tag) => tag.default && tag.tag !== "tag:yaml.org,2002:str" && tag.test?.test(str);
+        const test = (tag) => tag.default && tag.tag !== "tag:yaml.org,2002:str" && tag.test?.test(str2);
         const { compat, tags } = ctx.doc.schema;
         if (tags.some(test) || compat?.some(test))
           return quotedString(value2, ctx);
       }
-      return implicitKey ? str : foldFlowLines.foldFlowLines(str, indent, foldFlowLines.FOLD_FLOW, getFoldOptions(ctx, false));
+      return implicitKey ? str2 : foldFlowLines.foldFlowLines(str2, indent, foldFlowLines.FOLD_FLOW, getFoldOptions(ctx, false));
     }
     function stringifyString(item, ctx, onComment, onChompKeep) {
       const { implicitKey, inFlow } = ctx;
@@ -20585,10 +20585,10 @@ var require_stringify = __commonJS({
           return match.find((t) => t.format === item.format) ?? match[0];
       }
       let tagObj = void 0;
-      let obj;
+      let obj2;
       if (identity.isScalar(item)) {
-        obj = item.value;
-        let match = tags.filter((t) => t.identify?.(obj));
+        obj2 = item.value;
+        let match = tags.filter((t) => t.identify?.(obj2));
         if (match.length > 1) {
           const testMatch = match.filter((t) => t.test);
           if (testMatch.length > 0)
@@ -20596,11 +20596,11 @@ var require_stringify = __commonJS({
         }
         tagObj = match.find((t) => t.format === item.format) ?? match.find((t) => !t.format);
       } else {
-        obj = item;
-        tagObj = tags.find((t) => t.nodeClass && obj instanceof t.nodeClass);
+        obj2 = item;
+        tagObj = tags.find((t) => t.nodeClass && obj2 instanceof t.nodeClass);
       }
       if (!tagObj) {
-        const name = obj?.constructor?.name ?? (obj === null ? "null" : typeof obj);
+        const name = obj2?.constructor?.name ?? (obj2 === null ? "null" : typeof obj2);
         throw new Error(`Tag not resolved for ${name} value`);
       }
       return tagObj;
@@ -20641,11 +20641,11 @@ var require_stringify = __commonJS({
       const props = stringifyProps(node, tagObj, ctx);
       if (props.length > 0)
         ctx.indentAtStart = (ctx.indentAtStart ?? 0) + props.length + 1;
-      const str = typeof tagObj.stringify === "function" ? tagObj.stringify(node, ctx, onComment, onChompKeep) : identity.isScalar(node) ? stringifyString.stringifyString(node, ctx, onComment, onChompKeep) : node.toString(ctx, onComment, onChompKeep);
+      const str2 = typeof tagObj.stringify === "function" ? tagObj.stringify(node, ctx, onComment, onChompKeep) : identity.isScalar(node) ? stringifyString.stringifyString(node, ctx, onComment, onChompKeep) : node.toString(ctx, onComment, onChompKeep);
       if (!props)
-        return str;
-      return identity.isScalar(node) || str[0] === "{" || str[0] === "[" ? `${props} ${str}` : `${props}
-${ctx.indent}${str}`;
+        return str2;
+      return identity.isScalar(node) || str2[0] === "{" || str2[0] === "[" ? `${props} ${str2}` : `${props}
+${ctx.indent}${str2}`;
     }
     exports2.createStringifyContext = createStringifyContext;
     exports2.stringify = stringify;
@@ -20680,8 +20680,8 @@ var require_stringifyPair = __commonJS({
       });
       let keyCommentDone = false;
       let chompKeep = false;
-      let str = stringify.stringify(key2, ctx, () => keyCommentDone = true, () => chompKeep = true);
-      if (!explicitKey && !ctx.inFlow && str.length > 1024) {
+      let str2 = stringify.stringify(key2, ctx, () => keyCommentDone = true, () => chompKeep = true);
+      if (!explicitKey && !ctx.inFlow && str2.length > 1024) {
         if (simpleKeys)
           throw new Error("With simple keys, single line scalar must not span more than 1024 characters");
         explicitKey = true;
@@ -20690,27 +20690,27 @@ var require_stringifyPair = __commonJS({
         if (allNullValues || value2 == null) {
           if (keyCommentDone && onComment)
             onComment();
-          return str === "" ? "?" : explicitKey ? `? ${str}` : str;
+          return str2 === "" ? "?" : explicitKey ? `? ${str2}` : str2;
         }
       } else if (allNullValues && !simpleKeys || value2 == null && explicitKey) {
-        str = `? ${str}`;
+        str2 = `? ${str2}`;
         if (keyComment && !keyCommentDone) {
-          str += stringifyComment.lineComment(str, ctx.indent, commentString(keyComment));
+          str2 += stringifyComment.lineComment(str2, ctx.indent, commentString(keyComment));
         } else if (chompKeep && onChompKeep)
           onChompKeep();
-        return str;
+        return str2;
       }
       if (keyCommentDone)
         keyComment = null;
       if (explicitKey) {
         if (keyComment)
-          str += stringifyComment.lineComment(str, ctx.indent, commentString(keyComment));
-        str = `? ${str}
+          str2 += stringifyComment.lineComment(str2, ctx.indent, commentString(keyComment));
+        str2 = `? ${str2}
 ${indent}:`;
       } else {
-        str = `${str}:`;
+        str2 = `${str2}:`;
         if (keyComment)
-          str += stringifyComment.lineComment(str, ctx.indent, commentString(keyComment));
+          str2 += stringifyComment.lineComment(str2, ctx.indent, commentString(keyComment));
       }
       let vsb, vcb, valueComment;
       if (identity.isNode(value2)) {
@@ -20726,7 +20726,7 @@ ${indent}:`;
       }
       ctx.implicitKey = false;
       if (!explicitKey && !keyComment && identity.isScalar(value2))
-        ctx.indentAtStart = str.length + 1;
+        ctx.indentAtStart = str2.length + 1;
       chompKeep = false;
       if (!indentSeq && indentStep.length >= 2 && !ctx.inFlow && !explicitKey && identity.isSeq(value2) && !value2.flow && !value2.tag && !value2.anchor) {
         ctx.indent = ctx.indent.substring(2);
@@ -20770,16 +20770,16 @@ ${ctx.indent}`;
       } else if (valueStr === "" || valueStr[0] === "\n") {
         ws = "";
       }
-      str += ws + valueStr;
+      str2 += ws + valueStr;
       if (ctx.inFlow) {
         if (valueCommentDone && onComment)
           onComment();
       } else if (valueComment && !valueCommentDone) {
-        str += stringifyComment.lineComment(str, ctx.indent, commentString(valueComment));
+        str2 += stringifyComment.lineComment(str2, ctx.indent, commentString(valueComment));
       } else if (chompKeep && onChompKeep) {
         onChompKeep();
       }
-      return str;
+      return str2;
     }
     exports2.stringifyPair = stringifyPair;
   }
@@ -21006,31 +21006,31 @@ var require_stringifyCollection = __commonJS({
           }
         }
         chompKeep = false;
-        let str2 = stringify.stringify(item, itemCtx, () => comment3 = null, () => chompKeep = true);
+        let str3 = stringify.stringify(item, itemCtx, () => comment3 = null, () => chompKeep = true);
         if (comment3)
-          str2 += stringifyComment.lineComment(str2, itemIndent, commentString(comment3));
+          str3 += stringifyComment.lineComment(str3, itemIndent, commentString(comment3));
         if (chompKeep && comment3)
           chompKeep = false;
-        lines.push(blockItemPrefix + str2);
+        lines.push(blockItemPrefix + str3);
       }
-      let str;
+      let str2;
       if (lines.length === 0) {
-        str = flowChars.start + flowChars.end;
+        str2 = flowChars.start + flowChars.end;
       } else {
-        str = lines[0];
+        str2 = lines[0];
         for (let i = 1; i < lines.length; ++i) {
           const line = lines[i];
-          str += line ? `
+          str2 += line ? `
 ${indent}${line}` : "\n";
         }
       }
       if (comment2) {
-        str += "\n" + stringifyComment.indentComment(commentString(comment2), indent);
+        str2 += "\n" + stringifyComment.indentComment(commentString(comment2), indent);
         if (onComment)
           onComment();
       } else if (chompKeep && onChompKeep)
         onChompKeep();
-      return str;
+      return str2;
     }
     function stringifyFlowCollection({ items }, ctx, { flowChars, itemIndent }) {
       const { indent, indentStep, flowCollectionPadding: fcPadding, options: { commentString } } = ctx;
@@ -21073,21 +21073,21 @@ ${indent}${line}` : "\n";
         }
         if (comment2)
           reqNewline = true;
-        let str = stringify.stringify(item, itemCtx, () => comment2 = null);
-        reqNewline || (reqNewline = lines.length > linesAtValue || str.includes("\n"));
+        let str2 = stringify.stringify(item, itemCtx, () => comment2 = null);
+        reqNewline || (reqNewline = lines.length > linesAtValue || str2.includes("\n"));
         if (i < items.length - 1) {
-          str += ",";
+          str2 += ",";
         } else if (ctx.options.trailingComma) {
           if (ctx.options.lineWidth > 0) {
-            reqNewline || (reqNewline = lines.reduce((sum, line) => sum + line.length + 2, 2) + (str.length + 2) > ctx.options.lineWidth);
+            reqNewline || (reqNewline = lines.reduce((sum, line) => sum + line.length + 2, 2) + (str2.length + 2) > ctx.options.lineWidth);
           }
           if (reqNewline) {
-            str += ",";
+            str2 += ",";
           }
         }
         if (comment2)
-          str += stringifyComment.lineComment(str, itemIndent, commentString(comment2));
-        lines.push(str);
+          str2 += stringifyComment.lineComment(str2, itemIndent, commentString(comment2));
+        lines.push(str2);
         linesAtValue = lines.length;
       }
       const { start, end } = flowChars;
@@ -21099,11 +21099,11 @@ ${indent}${line}` : "\n";
           reqNewline = ctx.options.lineWidth > 0 && len > ctx.options.lineWidth;
         }
         if (reqNewline) {
-          let str = start;
+          let str2 = start;
           for (const line of lines)
-            str += line ? `
+            str2 += line ? `
 ${indentStep}${indent}${line}` : "\n";
-          return `${str}
+          return `${str2}
 ${indent}${end}`;
         } else {
           return `${start}${fcPadding}${lines.join(" ")}${fcPadding}${end}`;
@@ -21156,23 +21156,23 @@ var require_YAMLMap = __commonJS({
        * A generic collection parsing method that can be extended
        * to other node classes that inherit from YAMLMap
        */
-      static from(schema, obj, ctx) {
+      static from(schema, obj2, ctx) {
         const { keepUndefined, replacer } = ctx;
         const map = new this(schema);
         const add = (key2, value2) => {
           if (typeof replacer === "function")
-            value2 = replacer.call(obj, key2, value2);
+            value2 = replacer.call(obj2, key2, value2);
           else if (Array.isArray(replacer) && !replacer.includes(key2))
             return;
           if (value2 !== void 0 || keepUndefined)
             map.items.push(Pair.createPair(key2, value2, ctx));
         };
-        if (obj instanceof Map) {
-          for (const [key2, value2] of obj)
+        if (obj2 instanceof Map) {
+          for (const [key2, value2] of obj2)
             add(key2, value2);
-        } else if (obj && typeof obj === "object") {
-          for (const key2 of Object.keys(obj))
-            add(key2, obj[key2]);
+        } else if (obj2 && typeof obj2 === "object") {
+          for (const key2 of Object.keys(obj2))
+            add(key2, obj2[key2]);
         }
         if (typeof schema.sortMapEntries === "function") {
           map.items.sort(schema.sortMapEntries);
@@ -21282,7 +21282,7 @@ var require_map = __commonJS({
           onError("Expected a mapping for this tag");
         return map2;
       },
-      createNode: (schema, obj, ctx) => YAMLMap.YAMLMap.from(schema, obj, ctx)
+      createNode: (schema, obj2, ctx) => YAMLMap.YAMLMap.from(schema, obj2, ctx)
     };
     exports2.map = map;
   }
@@ -21378,15 +21378,15 @@ var require_YAMLSeq = __commonJS({
           onComment
         });
       }
-      static from(schema, obj, ctx) {
+      static from(schema, obj2, ctx) {
         const { replacer } = ctx;
         const seq = new this(schema);
-        if (obj && Symbol.iterator in Object(obj)) {
+        if (obj2 && Symbol.iterator in Object(obj2)) {
           let i = 0;
-          for (let it of obj) {
+          for (let it of obj2) {
             if (typeof replacer === "function") {
-              const key2 = obj instanceof Set ? it : String(i++);
-              it = replacer.call(obj, key2, it);
+              const key2 = obj2 instanceof Set ? it : String(i++);
+              it = replacer.call(obj2, key2, it);
             }
             seq.items.push(createNode.createNode(it, void 0, ctx));
           }
@@ -21420,7 +21420,7 @@ var require_seq = __commonJS({
           onError("Expected a sequence for this tag");
         return seq2;
       },
-      createNode: (schema, obj, ctx) => YAMLSeq.YAMLSeq.from(schema, obj, ctx)
+      createNode: (schema, obj2, ctx) => YAMLSeq.YAMLSeq.from(schema, obj2, ctx)
     };
     exports2.seq = seq;
   }
@@ -21435,7 +21435,7 @@ var require_string = __commonJS({
       identify: (value2) => typeof value2 === "string",
       default: true,
       tag: "tag:yaml.org,2002:str",
-      resolve: (str) => str,
+      resolve: (str2) => str2,
       stringify(item, ctx, onComment, onChompKeep) {
         ctx = Object.assign({ actualString: true }, ctx);
         return stringifyString.stringifyString(item, ctx, onComment, onChompKeep);
@@ -21473,7 +21473,7 @@ var require_bool = __commonJS({
       default: true,
       tag: "tag:yaml.org,2002:bool",
       test: /^(?:[Tt]rue|TRUE|[Ff]alse|FALSE)$/,
-      resolve: (str) => new Scalar.Scalar(str[0] === "t" || str[0] === "T"),
+      resolve: (str2) => new Scalar.Scalar(str2[0] === "t" || str2[0] === "T"),
       stringify({ source, value: value2 }, ctx) {
         if (source && boolTag.test.test(source)) {
           const sv = source[0] === "t" || source[0] === "T";
@@ -21525,7 +21525,7 @@ var require_float = __commonJS({
       default: true,
       tag: "tag:yaml.org,2002:float",
       test: /^(?:[-+]?\.(?:inf|Inf|INF)|\.nan|\.NaN|\.NAN)$/,
-      resolve: (str) => str.slice(-3).toLowerCase() === "nan" ? NaN : str[0] === "-" ? Number.NEGATIVE_INFINITY : Number.POSITIVE_INFINITY,
+      resolve: (str2) => str2.slice(-3).toLowerCase() === "nan" ? NaN : str2[0] === "-" ? Number.NEGATIVE_INFINITY : Number.POSITIVE_INFINITY,
       stringify: stringifyNumber.stringifyNumber
     };
     var floatExp = {
@@ -21534,7 +21534,7 @@ var require_float = __commonJS({
       tag: "tag:yaml.org,2002:float",
       format: "EXP",
       test: /^[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)[eE][-+]?[0-9]+$/,
-      resolve: (str) => parseFloat(str),
+      resolve: (str2) => parseFloat(str2),
       stringify(node) {
         const num = Number(node.value);
         return isFinite(num) ? num.toExponential() : stringifyNumber.stringifyNumber(node);
@@ -21545,11 +21545,11 @@ var require_float = __commonJS({
       default: true,
       tag: "tag:yaml.org,2002:float",
       test: /^[-+]?(?:\.[0-9]+|[0-9]+\.[0-9]*)$/,
-      resolve(str) {
-        const node = new Scalar.Scalar(parseFloat(str));
-        const dot = str.indexOf(".");
-        if (dot !== -1 && str[str.length - 1] === "0")
-          node.minFractionDigits = str.length - dot - 1;
+      resolve(str2) {
+        const node = new Scalar.Scalar(parseFloat(str2));
+        const dot = str2.indexOf(".");
+        if (dot !== -1 && str2[str2.length - 1] === "0")
+          node.minFractionDigits = str2.length - dot - 1;
         return node;
       },
       stringify: stringifyNumber.stringifyNumber
@@ -21566,7 +21566,7 @@ var require_int = __commonJS({
     "use strict";
     var stringifyNumber = require_stringifyNumber();
     var intIdentify = (value2) => typeof value2 === "bigint" || Number.isInteger(value2);
-    var intResolve = (str, offset, radix, { intAsBigInt }) => intAsBigInt ? BigInt(str) : parseInt(str.substring(offset), radix);
+    var intResolve = (str2, offset, radix, { intAsBigInt }) => intAsBigInt ? BigInt(str2) : parseInt(str2.substring(offset), radix);
     function intStringify(node, radix, prefix) {
       const { value: value2 } = node;
       if (intIdentify(value2) && value2 >= 0)
@@ -21579,7 +21579,7 @@ var require_int = __commonJS({
       tag: "tag:yaml.org,2002:int",
       format: "OCT",
       test: /^0o[0-7]+$/,
-      resolve: (str, _onError, opt) => intResolve(str, 2, 8, opt),
+      resolve: (str2, _onError, opt) => intResolve(str2, 2, 8, opt),
       stringify: (node) => intStringify(node, 8, "0o")
     };
     var int = {
@@ -21587,7 +21587,7 @@ var require_int = __commonJS({
       default: true,
       tag: "tag:yaml.org,2002:int",
       test: /^[-+]?[0-9]+$/,
-      resolve: (str, _onError, opt) => intResolve(str, 0, 10, opt),
+      resolve: (str2, _onError, opt) => intResolve(str2, 0, 10, opt),
       stringify: stringifyNumber.stringifyNumber
     };
     var intHex = {
@@ -21596,7 +21596,7 @@ var require_int = __commonJS({
       tag: "tag:yaml.org,2002:int",
       format: "HEX",
       test: /^0x[0-9a-fA-F]+$/,
-      resolve: (str, _onError, opt) => intResolve(str, 2, 16, opt),
+      resolve: (str2, _onError, opt) => intResolve(str2, 2, 16, opt),
       stringify: (node) => intStringify(node, 16, "0x")
     };
     exports2.int = int;
@@ -21649,7 +21649,7 @@ var require_schema2 = __commonJS({
         identify: (value2) => typeof value2 === "string",
         default: true,
         tag: "tag:yaml.org,2002:str",
-        resolve: (str) => str,
+        resolve: (str2) => str2,
         stringify: stringifyJSON
       },
       {
@@ -21666,7 +21666,7 @@ var require_schema2 = __commonJS({
         default: true,
         tag: "tag:yaml.org,2002:bool",
         test: /^true$|^false$/,
-        resolve: (str) => str === "true",
+        resolve: (str2) => str2 === "true",
         stringify: stringifyJSON
       },
       {
@@ -21674,7 +21674,7 @@ var require_schema2 = __commonJS({
         default: true,
         tag: "tag:yaml.org,2002:int",
         test: /^-?(?:0|[1-9][0-9]*)$/,
-        resolve: (str, _onError, { intAsBigInt }) => intAsBigInt ? BigInt(str) : parseInt(str, 10),
+        resolve: (str2, _onError, { intAsBigInt }) => intAsBigInt ? BigInt(str2) : parseInt(str2, 10),
         stringify: ({ value: value2 }) => intIdentify(value2) ? value2.toString() : JSON.stringify(value2)
       },
       {
@@ -21682,7 +21682,7 @@ var require_schema2 = __commonJS({
         default: true,
         tag: "tag:yaml.org,2002:float",
         test: /^-?(?:0|[1-9][0-9]*)(?:\.[0-9]*)?(?:[eE][-+]?[0-9]+)?$/,
-        resolve: (str) => parseFloat(str),
+        resolve: (str2) => parseFloat(str2),
         stringify: stringifyJSON
       }
     ];
@@ -21690,9 +21690,9 @@ var require_schema2 = __commonJS({
       default: true,
       tag: "",
       test: /^/,
-      resolve(str, onError) {
-        onError(`Unresolved plain scalar ${JSON.stringify(str)}`);
-        return str;
+      resolve(str2, onError) {
+        onError(`Unresolved plain scalar ${JSON.stringify(str2)}`);
+        return str2;
       }
     };
     var schema = [map.map, seq.seq].concat(jsonScalars, jsonError);
@@ -21724,10 +21724,10 @@ var require_binary = __commonJS({
         if (typeof node_buffer.Buffer === "function") {
           return node_buffer.Buffer.from(src, "base64");
         } else if (typeof atob === "function") {
-          const str = atob(src.replace(/[\n\r]/g, ""));
-          const buffer = new Uint8Array(str.length);
-          for (let i = 0; i < str.length; ++i)
-            buffer[i] = str.charCodeAt(i);
+          const str2 = atob(src.replace(/[\n\r]/g, ""));
+          const buffer = new Uint8Array(str2.length);
+          for (let i = 0; i < str2.length; ++i)
+            buffer[i] = str2.charCodeAt(i);
           return buffer;
         } else {
           onError("This environment does not support reading binary tags; either Buffer or atob is required");
@@ -21738,28 +21738,28 @@ var require_binary = __commonJS({
         if (!value2)
           return "";
         const buf = value2;
-        let str;
+        let str2;
         if (typeof node_buffer.Buffer === "function") {
-          str = buf instanceof node_buffer.Buffer ? buf.toString("base64") : node_buffer.Buffer.from(buf.buffer).toString("base64");
+          str2 = buf instanceof node_buffer.Buffer ? buf.toString("base64") : node_buffer.Buffer.from(buf.buffer).toString("base64");
         } else if (typeof btoa === "function") {
           let s = "";
           for (let i = 0; i < buf.length; ++i)
             s += String.fromCharCode(buf[i]);
-          str = btoa(s);
+          str2 = btoa(s);
         } else {
           throw new Error("This environment does not support writing binary tags; either Buffer or btoa is required");
         }
         type ?? (type = Scalar.Scalar.BLOCK_LITERAL);
         if (type !== Scalar.Scalar.QUOTE_DOUBLE) {
           const lineWidth = Math.max(ctx.options.lineWidth - ctx.indent.length, ctx.options.minContentWidth);
-          const n = Math.ceil(str.length / lineWidth);
+          const n = Math.ceil(str2.length / lineWidth);
           const lines = new Array(n);
           for (let i = 0, o = 0; i < n; ++i, o += lineWidth) {
-            lines[i] = str.substr(o, lineWidth);
+            lines[i] = str2.substr(o, lineWidth);
           }
-          str = lines.join(type === Scalar.Scalar.BLOCK_LITERAL ? "\n" : " ");
+          str2 = lines.join(type === Scalar.Scalar.BLOCK_LITERAL ? "\n" : " ");
         }
-        return stringifyString.stringifyString({ comment: comment2, type, value: str }, ctx, onComment, onChompKeep);
+        return stringifyString.stringifyString({ comment: comment2, type, value: str2 }, ctx, onComment, onChompKeep);
       }
     };
     exports2.binary = binary;
@@ -21965,7 +21965,7 @@ var require_float2 = __commonJS({
       default: true,
       tag: "tag:yaml.org,2002:float",
       test: /^(?:[-+]?\.(?:inf|Inf|INF)|\.nan|\.NaN|\.NAN)$/,
-      resolve: (str) => str.slice(-3).toLowerCase() === "nan" ? NaN : str[0] === "-" ? Number.NEGATIVE_INFINITY : Number.POSITIVE_INFINITY,
+      resolve: (str2) => str2.slice(-3).toLowerCase() === "nan" ? NaN : str2[0] === "-" ? Number.NEGATIVE_INFINITY : Number.POSITIVE_INFINITY,
       stringify: stringifyNumber.stringifyNumber
     };
     var floatExp = {
@@ -21974,7 +21974,7 @@ var require_float2 = __commonJS({
       tag: "tag:yaml.org,2002:float",
       format: "EXP",
       test: /^[-+]?(?:[0-9][0-9_]*)?(?:\.[0-9_]*)?[eE][-+]?[0-9]+$/,
-      resolve: (str) => parseFloat(str.replace(/_/g, "")),
+      resolve: (str2) => parseFloat(str2.replace(/_/g, "")),
       stringify(node) {
         const num = Number(node.value);
         return isFinite(num) ? num.toExponential() : stringifyNumber.stringifyNumber(node);
@@ -21985,11 +21985,11 @@ var require_float2 = __commonJS({
       default: true,
       tag: "tag:yaml.org,2002:float",
       test: /^[-+]?(?:[0-9][0-9_]*)?\.[0-9_]*$/,
-      resolve(str) {
-        const node = new Scalar.Scalar(parseFloat(str.replace(/_/g, "")));
-        const dot = str.indexOf(".");
+      resolve(str2) {
+        const node = new Scalar.Scalar(parseFloat(str2.replace(/_/g, "")));
+        const dot = str2.indexOf(".");
         if (dot !== -1) {
-          const f = str.substring(dot + 1).replace(/_/g, "");
+          const f = str2.substring(dot + 1).replace(/_/g, "");
           if (f[f.length - 1] === "0")
             node.minFractionDigits = f.length;
         }
@@ -22009,34 +22009,34 @@ var require_int2 = __commonJS({
     "use strict";
     var stringifyNumber = require_stringifyNumber();
     var intIdentify = (value2) => typeof value2 === "bigint" || Number.isInteger(value2);
-    function intResolve(str, offset, radix, { intAsBigInt }) {
-      const sign2 = str[0];
+    function intResolve(str2, offset, radix, { intAsBigInt }) {
+      const sign2 = str2[0];
       if (sign2 === "-" || sign2 === "+")
         offset += 1;
-      str = str.substring(offset).replace(/_/g, "");
+      str2 = str2.substring(offset).replace(/_/g, "");
       if (intAsBigInt) {
         switch (radix) {
           case 2:
-            str = `0b${str}`;
+            str2 = `0b${str2}`;
             break;
           case 8:
-            str = `0o${str}`;
+            str2 = `0o${str2}`;
             break;
           case 16:
-            str = `0x${str}`;
+            str2 = `0x${str2}`;
             break;
         }
-        const n2 = BigInt(str);
+        const n2 = BigInt(str2);
         return sign2 === "-" ? BigInt(-1) * n2 : n2;
       }
-      const n = parseInt(str, radix);
+      const n = parseInt(str2, radix);
       return sign2 === "-" ? -1 * n : n;
     }
     function intStringify(node, radix, prefix) {
       const { value: value2 } = node;
       if (intIdentify(value2)) {
-        const str = value2.toString(radix);
-        return value2 < 0 ? "-" + prefix + str.substr(1) : prefix + str;
+        const str2 = value2.toString(radix);
+        return value2 < 0 ? "-" + prefix + str2.substr(1) : prefix + str2;
       }
       return stringifyNumber.stringifyNumber(node);
     }
@@ -22046,7 +22046,7 @@ var require_int2 = __commonJS({
       tag: "tag:yaml.org,2002:int",
       format: "BIN",
       test: /^[-+]?0b[0-1_]+$/,
-      resolve: (str, _onError, opt) => intResolve(str, 2, 2, opt),
+      resolve: (str2, _onError, opt) => intResolve(str2, 2, 2, opt),
       stringify: (node) => intStringify(node, 2, "0b")
     };
     var intOct = {
@@ -22055,7 +22055,7 @@ var require_int2 = __commonJS({
       tag: "tag:yaml.org,2002:int",
       format: "OCT",
       test: /^[-+]?0[0-7_]+$/,
-      resolve: (str, _onError, opt) => intResolve(str, 1, 8, opt),
+      resolve: (str2, _onError, opt) => intResolve(str2, 1, 8, opt),
       stringify: (node) => intStringify(node, 8, "0")
     };
     var int = {
@@ -22063,7 +22063,7 @@ var require_int2 = __commonJS({
       default: true,
       tag: "tag:yaml.org,2002:int",
       test: /^[-+]?[0-9][0-9_]*$/,
-      resolve: (str, _onError, opt) => intResolve(str, 0, 10, opt),
+      resolve: (str2, _onError, opt) => intResolve(str2, 0, 10, opt),
       stringify: stringifyNumber.stringifyNumber
     };
     var intHex = {
@@ -22072,7 +22072,7 @@ var require_int2 = __commonJS({
       tag: "tag:yaml.org,2002:int",
       format: "HEX",
       test: /^[-+]?0x[0-9a-fA-F_]+$/,
-      resolve: (str, _onError, opt) => intResolve(str, 2, 16, opt),
+      resolve: (str2, _onError, opt) => intResolve(str2, 2, 16, opt),
       stringify: (node) => intStringify(node, 16, "0x")
     };
     exports2.int = int;
@@ -22176,9 +22176,9 @@ var require_timestamp = __commonJS({
   "node_modules/yaml/dist/schema/yaml-1.1/timestamp.js"(exports2) {
     "use strict";
     var stringifyNumber = require_stringifyNumber();
-    function parseSexagesimal(str, asBigInt) {
-      const sign2 = str[0];
-      const parts = sign2 === "-" || sign2 === "+" ? str.substring(1) : str;
+    function parseSexagesimal(str2, asBigInt) {
+      const sign2 = str2[0];
+      const parts = sign2 === "-" || sign2 === "+" ? str2.substring(1) : str2;
       const num = (n) => asBigInt ? BigInt(n) : Number(n);
       const res = parts.replace(/_/g, "").split(":").reduce((res2, p) => res2 * num(60) + num(p), num(0));
       return sign2 === "-" ? num(-1) * res : res;
@@ -22215,7 +22215,7 @@ var require_timestamp = __commonJS({
       tag: "tag:yaml.org,2002:int",
       format: "TIME",
       test: /^[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+$/,
-      resolve: (str, _onError, { intAsBigInt }) => parseSexagesimal(str, intAsBigInt),
+      resolve: (str2, _onError, { intAsBigInt }) => parseSexagesimal(str2, intAsBigInt),
       stringify: stringifySexagesimal
     };
     var floatTime = {
@@ -22224,7 +22224,7 @@ var require_timestamp = __commonJS({
       tag: "tag:yaml.org,2002:float",
       format: "TIME",
       test: /^[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+\.[0-9_]*$/,
-      resolve: (str) => parseSexagesimal(str, false),
+      resolve: (str2) => parseSexagesimal(str2, false),
       stringify: stringifySexagesimal
     };
     var timestamp = {
@@ -22235,8 +22235,8 @@ var require_timestamp = __commonJS({
       // may be omitted altogether, resulting in a date format. In such a case, the time part is
       // assumed to be 00:00:00Z (start of day, UTC).
       test: RegExp("^([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})(?:(?:t|T|[ \\t]+)([0-9]{1,2}):([0-9]{1,2}):([0-9]{1,2}(\\.[0-9]+)?)(?:[ \\t]*(Z|[-+][012]?[0-9](?::[0-9]{2})?))?)?$"),
-      resolve(str) {
-        const match = str.match(timestamp.test);
+      resolve(str2) {
+        const match = str2.match(timestamp.test);
         if (!match)
           throw new Error("!!timestamp expects a date, starting with yyyy-mm-dd");
         const [, year, month, day, hour, minute, second] = match.map(Number);
@@ -26547,7 +26547,7 @@ var require_code = __commonJS({
     }
     exports2._ = _;
     var plus = new _Code("+");
-    function str(strs, ...args) {
+    function str2(strs, ...args) {
       const expr = [safeStringify(strs[0])];
       let i = 0;
       while (i < args.length) {
@@ -26558,7 +26558,7 @@ var require_code = __commonJS({
       optimize(expr);
       return new _Code(expr);
     }
-    exports2.str = str;
+    exports2.str = str2;
     function addCodeArg(code, arg) {
       if (arg instanceof _Code)
         code.push(...arg._items);
@@ -26601,7 +26601,7 @@ var require_code = __commonJS({
       return;
     }
     function strConcat(c1, c2) {
-      return c2.emptyStr() ? c1 : c1.emptyStr() ? c2 : str`${c1}${c2}`;
+      return c2.emptyStr() ? c1 : c1.emptyStr() ? c2 : str2`${c1}${c2}`;
     }
     exports2.strConcat = strConcat;
     function interpolate(x) {
@@ -27315,12 +27315,12 @@ var require_codegen = __commonJS({
       }
       // `for-in` statement.
       // With option `ownProperties` replaced with a `for-of` loop for object keys
-      forIn(nameOrPrefix, obj, forBody, varKind = this.opts.es5 ? scope_1.varKinds.var : scope_1.varKinds.const) {
+      forIn(nameOrPrefix, obj2, forBody, varKind = this.opts.es5 ? scope_1.varKinds.var : scope_1.varKinds.const) {
         if (this.opts.ownProperties) {
-          return this.forOf(nameOrPrefix, (0, code_1._)`Object.keys(${obj})`, forBody);
+          return this.forOf(nameOrPrefix, (0, code_1._)`Object.keys(${obj2})`, forBody);
         }
         const name = this._scope.toName(nameOrPrefix);
-        return this._for(new ForIter("in", varKind, name, obj), () => forBody(name));
+        return this._for(new ForIter("in", varKind, name, obj2), () => forBody(name));
       }
       // end `for` loop
       endFor() {
@@ -27563,22 +27563,22 @@ var require_util9 = __commonJS({
       return (0, codegen_1._)`${topSchemaRef}${schemaPath}${(0, codegen_1.getProperty)(keyword)}`;
     }
     exports2.schemaRefOrVal = schemaRefOrVal;
-    function unescapeFragment(str) {
-      return unescapeJsonPointer(decodeURIComponent(str));
+    function unescapeFragment(str2) {
+      return unescapeJsonPointer(decodeURIComponent(str2));
     }
     exports2.unescapeFragment = unescapeFragment;
-    function escapeFragment(str) {
-      return encodeURIComponent(escapeJsonPointer(str));
+    function escapeFragment(str2) {
+      return encodeURIComponent(escapeJsonPointer(str2));
     }
     exports2.escapeFragment = escapeFragment;
-    function escapeJsonPointer(str) {
-      if (typeof str == "number")
-        return `${str}`;
-      return str.replace(/~/g, "~0").replace(/\//g, "~1");
+    function escapeJsonPointer(str2) {
+      if (typeof str2 == "number")
+        return `${str2}`;
+      return str2.replace(/~/g, "~0").replace(/\//g, "~1");
     }
     exports2.escapeJsonPointer = escapeJsonPointer;
-    function unescapeJsonPointer(str) {
-      return str.replace(/~1/g, "/").replace(/~0/g, "~");
+    function unescapeJsonPointer(str2) {
+      return str2.replace(/~1/g, "/").replace(/~0/g, "~");
     }
     exports2.unescapeJsonPointer = unescapeJsonPointer;
     function eachItem(xs, f) {
@@ -28275,8 +28275,8 @@ var require_code2 = __commonJS({
           compositeRule: true
         }, schValid);
         gen.assign(valid, (0, codegen_1._)`${valid} || ${schValid}`);
-        const merged = cxt.mergeValidEvaluated(schCxt, schValid);
-        if (!merged)
+        const merged2 = cxt.mergeValidEvaluated(schCxt, schValid);
+        if (!merged2)
           gen.if((0, codegen_1.not)(valid));
       }));
       cxt.result(valid, () => cxt.reset(), () => cxt.error(true));
@@ -28603,8 +28603,8 @@ var require_json_schema_traverse = __commonJS({
         post(schema, jsonPtr, rootSchema, parentJsonPtr, parentKeyword, parentSchema, keyIndex);
       }
     }
-    function escapeJsonPtr(str) {
-      return str.replace(/~/g, "~0").replace(/\//g, "~1");
+    function escapeJsonPtr(str2) {
+      return str2.replace(/~/g, "~0").replace(/\//g, "~1");
     }
   }
 });
@@ -29140,11 +29140,11 @@ var require_validate = __commonJS({
         if (!this.allErrors)
           this.gen.if(cond);
       }
-      setParams(obj, assign) {
+      setParams(obj2, assign) {
         if (assign)
-          Object.assign(this.params, obj);
+          Object.assign(this.params, obj2);
         else
-          this.params = obj;
+          this.params = obj2;
       }
       block$data(valid, codeBlock, $dataValid = codegen_1.nil) {
         this.gen.block(() => {
@@ -29701,10 +29701,10 @@ var require_utils2 = __commonJS({
         isIPV6: true
       };
     }
-    function findToken(str, token) {
+    function findToken(str2, token) {
       let ind = 0;
-      for (let i = 0; i < str.length; i++) {
-        if (str[i] === token) ind++;
+      for (let i = 0; i < str2.length; i++) {
+        if (str2[i] === token) ind++;
       }
       return ind;
     }
@@ -30357,50 +30357,50 @@ var require_fast_uri = __commonJS({
       schemelessOptions.skipEscape = true;
       return serialize3(resolved, schemelessOptions);
     }
-    function resolveComponent(base, relative, options, skipNormalization) {
+    function resolveComponent(base, relative2, options, skipNormalization) {
       const target = {};
       if (!skipNormalization) {
         base = parse3(serialize3(base, options), options);
-        relative = parse3(serialize3(relative, options), options);
+        relative2 = parse3(serialize3(relative2, options), options);
       }
       options = options || {};
-      if (!options.tolerant && relative.scheme) {
-        target.scheme = relative.scheme;
-        target.userinfo = relative.userinfo;
-        target.host = relative.host;
-        target.port = relative.port;
-        target.path = removeDotSegments(relative.path || "");
-        target.query = relative.query;
+      if (!options.tolerant && relative2.scheme) {
+        target.scheme = relative2.scheme;
+        target.userinfo = relative2.userinfo;
+        target.host = relative2.host;
+        target.port = relative2.port;
+        target.path = removeDotSegments(relative2.path || "");
+        target.query = relative2.query;
       } else {
-        if (relative.userinfo !== void 0 || relative.host !== void 0 || relative.port !== void 0) {
-          target.userinfo = relative.userinfo;
-          target.host = relative.host;
-          target.port = relative.port;
-          target.path = removeDotSegments(relative.path || "");
-          target.query = relative.query;
+        if (relative2.userinfo !== void 0 || relative2.host !== void 0 || relative2.port !== void 0) {
+          target.userinfo = relative2.userinfo;
+          target.host = relative2.host;
+          target.port = relative2.port;
+          target.path = removeDotSegments(relative2.path || "");
+          target.query = relative2.query;
         } else {
-          if (!relative.path) {
+          if (!relative2.path) {
             target.path = base.path;
-            if (relative.query !== void 0) {
-              target.query = relative.query;
+            if (relative2.query !== void 0) {
+              target.query = relative2.query;
             } else {
               target.query = base.query;
             }
           } else {
-            if (relative.path[0] === "/") {
-              target.path = removeDotSegments(relative.path);
+            if (relative2.path[0] === "/") {
+              target.path = removeDotSegments(relative2.path);
             } else {
               const baseHasAuthority = base.userinfo !== void 0 || base.host !== void 0 || base.port !== void 0;
               if (baseHasAuthority && !base.path) {
-                target.path = "/" + relative.path;
+                target.path = "/" + relative2.path;
               } else if (!base.path) {
-                target.path = relative.path;
+                target.path = relative2.path;
               } else {
-                target.path = base.path.slice(0, base.path.lastIndexOf("/") + 1) + relative.path;
+                target.path = base.path.slice(0, base.path.lastIndexOf("/") + 1) + relative2.path;
               }
               target.path = base.scheme === void 0 && !baseHasAuthority && target.path[0] !== "/" ? removeDotSegmentsRelative(target.path) : removeDotSegments(target.path);
             }
-            target.query = relative.query;
+            target.query = relative2.query;
           }
           target.userinfo = base.userinfo;
           target.host = base.host;
@@ -30408,7 +30408,7 @@ var require_fast_uri = __commonJS({
         }
         target.scheme = base.scheme;
       }
-      target.fragment = relative.fragment;
+      target.fragment = relative2.fragment;
       return target;
     }
     function equal(uriA, uriB, options) {
@@ -30774,7 +30774,7 @@ var require_core = __commonJS({
     var util_1 = require_util9();
     var $dataRefSchema = require_data();
     var uri_1 = require_uri();
-    var defaultRegExp = (str, flags) => new RegExp(str, flags);
+    var defaultRegExp = (str2, flags) => new RegExp(str2, flags);
     defaultRegExp.code = "new RegExp";
     var META_IGNORE_OPTIONS = ["removeAdditional", "useDefaults", "coerceTypes"];
     var EXT_SCOPE_NAMES = /* @__PURE__ */ new Set([
@@ -31569,16 +31569,16 @@ var require_ucs2length = __commonJS({
   "node_modules/ajv/dist/runtime/ucs2length.js"(exports2) {
     "use strict";
     Object.defineProperty(exports2, "__esModule", { value: true });
-    function ucs2length(str) {
-      const len = str.length;
+    function ucs2length(str2) {
+      const len = str2.length;
       let length = 0;
       let pos = 0;
       let value2;
       while (pos < len) {
         length++;
-        value2 = str.charCodeAt(pos++);
+        value2 = str2.charCodeAt(pos++);
         if (value2 >= 55296 && value2 <= 56319 && pos < len) {
-          value2 = str.charCodeAt(pos);
+          value2 = str2.charCodeAt(pos);
           if ((value2 & 64512) === 56320)
             pos++;
         }
@@ -33461,8 +33461,8 @@ var require_formats = __commonJS({
     }
     var DATE = /^(\d\d\d\d)-(\d\d)-(\d\d)$/;
     var DAYS = [0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
-    function date(str) {
-      const matches = DATE.exec(str);
+    function date(str2) {
+      const matches = DATE.exec(str2);
       if (!matches)
         return false;
       const year = +matches[1];
@@ -33481,8 +33481,8 @@ var require_formats = __commonJS({
     }
     var TIME = /^(\d\d):(\d\d):(\d\d(?:\.\d+)?)(z|([+-])(\d\d)(?::?(\d\d))?)?$/i;
     function getTime(strictTimeZone) {
-      return function time(str) {
-        const matches = TIME.exec(str);
+      return function time(str2) {
+        const matches = TIME.exec(str2);
         if (!matches)
           return false;
         const hr = +matches[1];
@@ -33528,8 +33528,8 @@ var require_formats = __commonJS({
     var DATE_TIME_SEPARATOR = /t|\s/i;
     function getDateTime(strictTimeZone) {
       const time = getTime(strictTimeZone);
-      return function date_time(str) {
-        const dateTime = str.split(DATE_TIME_SEPARATOR);
+      return function date_time(str2) {
+        const dateTime = str2.split(DATE_TIME_SEPARATOR);
         return dateTime.length === 2 && date(dateTime[0]) && time(dateTime[1]);
       };
     }
@@ -33554,13 +33554,13 @@ var require_formats = __commonJS({
     }
     var NOT_URI_FRAGMENT = /\/|:/;
     var URI = /^(?:[a-z][a-z0-9+\-.]*:)(?:\/?\/(?:(?:[a-z0-9\-._~!$&'()*+,;=:]|%[0-9a-f]{2})*@)?(?:\[(?:(?:(?:(?:[0-9a-f]{1,4}:){6}|::(?:[0-9a-f]{1,4}:){5}|(?:[0-9a-f]{1,4})?::(?:[0-9a-f]{1,4}:){4}|(?:(?:[0-9a-f]{1,4}:){0,1}[0-9a-f]{1,4})?::(?:[0-9a-f]{1,4}:){3}|(?:(?:[0-9a-f]{1,4}:){0,2}[0-9a-f]{1,4})?::(?:[0-9a-f]{1,4}:){2}|(?:(?:[0-9a-f]{1,4}:){0,3}[0-9a-f]{1,4})?::[0-9a-f]{1,4}:|(?:(?:[0-9a-f]{1,4}:){0,4}[0-9a-f]{1,4})?::)(?:[0-9a-f]{1,4}:[0-9a-f]{1,4}|(?:(?:25[0-5]|2[0-4]\d|[01]?\d\d?)\.){3}(?:25[0-5]|2[0-4]\d|[01]?\d\d?))|(?:(?:[0-9a-f]{1,4}:){0,5}[0-9a-f]{1,4})?::[0-9a-f]{1,4}|(?:(?:[0-9a-f]{1,4}:){0,6}[0-9a-f]{1,4})?::)|[Vv][0-9a-f]+\.[a-z0-9\-._~!$&'()*+,;=:]+)\]|(?:(?:25[0-5]|2[0-4]\d|[01]?\d\d?)\.){3}(?:25[0-5]|2[0-4]\d|[01]?\d\d?)|(?:[a-z0-9\-._~!$&'()*+,;=]|%[0-9a-f]{2})*)(?::\d*)?(?:\/(?:[a-z0-9\-._~!$&'()*+,;=:@]|%[0-9a-f]{2})*)*|\/(?:(?:[a-z0-9\-._~!$&'()*+,;=:@]|%[0-9a-f]{2})+(?:\/(?:[a-z0-9\-._~!$&'()*+,;=:@]|%[0-9a-f]{2})*)*)?|(?:[a-z0-9\-._~!$&'()*+,;=:@]|%[0-9a-f]{2})+(?:\/(?:[a-z0-9\-._~!$&'()*+,;=:@]|%[0-9a-f]{2})*)*)(?:\?(?:[a-z0-9\-._~!$&'()*+,;=:@/?]|%[0-9a-f]{2})*)?(?:#(?:[a-z0-9\-._~!$&'()*+,;=:@/?]|%[0-9a-f]{2})*)?$/i;
-    function uri(str) {
-      return NOT_URI_FRAGMENT.test(str) && URI.test(str);
+    function uri(str2) {
+      return NOT_URI_FRAGMENT.test(str2) && URI.test(str2);
     }
     var BYTE = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/gm;
-    function byte(str) {
+    function byte(str2) {
       BYTE.lastIndex = 0;
-      return BYTE.test(str);
+      return BYTE.test(str2);
     }
     var MIN_INT32 = -(2 ** 31);
     var MAX_INT32 = 2 ** 31 - 1;
@@ -33574,11 +33574,11 @@ var require_formats = __commonJS({
       return true;
     }
     var Z_ANCHOR = /[^\\]\\Z/;
-    function regex2(str) {
-      if (Z_ANCHOR.test(str))
+    function regex2(str2) {
+      if (Z_ANCHOR.test(str2))
         return false;
       try {
-        new RegExp(str);
+        new RegExp(str2);
         return true;
       } catch (e) {
         return false;
@@ -35602,45 +35602,10 @@ function formatError(error2, options = {}) {
   return parts.join("\n");
 }
 
-// src/config/secrets.ts
-import { readFile } from "node:fs/promises";
-async function readPassword(what, env, file, environment = process.env) {
-  if (env) {
-    const value2 = environment[env];
-    if (!value2) throw new MigbenchError("MB_CONFIG_READ", `the ${what} password variable ${env} is not set`, { userError: true });
-    return value2;
-  }
-  if (file) return (await readSecretFile(file, `${what} password file`)).toString("utf8").split("\n")[0];
-  throw new MigbenchError("MB_CONFIG_INVALID", `no ${what} password: set passwordEnv or passwordFile`, { userError: true });
-}
-async function readSecretFile(path, what) {
-  try {
-    return await readFile(path);
-  } catch (error2) {
-    throw new MigbenchError("MB_CONFIG_READ", `cannot read ${what} ${path}: ${error2.code ?? error2.message}`, {
-      cause: error2,
-      userError: true
-    });
-  }
-}
-
-// src/action/secrets.ts
-async function configSecrets(config, env) {
-  const secrets = /* @__PURE__ */ new Set();
-  for (const target of Object.values(config.targets ?? {})) {
-    for (const block of [target.xenserver, target.vsphere]) {
-      if (!block) continue;
-      const password = await readPassword("", block.passwordEnv, block.passwordFile, env).catch(() => null);
-      if (password) secrets.add(password);
-    }
-  }
-  return [...secrets];
-}
-
 // src/config/load.ts
 var import_yaml = __toESM(require_dist(), 1);
 import { createHash } from "node:crypto";
-import { readFile as readFile2 } from "node:fs/promises";
+import { readFile } from "node:fs/promises";
 import { isAbsolute, resolve } from "node:path";
 
 // src/model/schema.ts
@@ -36900,29 +36865,29 @@ var EntityDecoder = class {
    * @param {string} str
    * @returns {string}
    */
-  decode(str) {
-    if (typeof str !== "string" || str.length === 0) return str;
-    if (str.indexOf("&") === -1) return str;
-    const original = str;
+  decode(str2) {
+    if (typeof str2 !== "string" || str2.length === 0) return str2;
+    if (str2.indexOf("&") === -1) return str2;
+    const original = str2;
     const chunks = [];
-    const len = str.length;
+    const len = str2.length;
     let last = 0;
     let i = 0;
     const limitExpansions = this._maxTotalExpansions > 0;
     const limitLength = this._maxExpandedLength > 0;
     const checkLimits = limitExpansions || limitLength;
     while (i < len) {
-      if (str.charCodeAt(i) !== 38) {
+      if (str2.charCodeAt(i) !== 38) {
         i++;
         continue;
       }
       let j = i + 1;
-      while (j < len && str.charCodeAt(j) !== 59 && j - i <= 32) j++;
-      if (j >= len || str.charCodeAt(j) !== 59) {
+      while (j < len && str2.charCodeAt(j) !== 59 && j - i <= 32) j++;
+      if (j >= len || str2.charCodeAt(j) !== 59) {
         i++;
         continue;
       }
-      const token = str.slice(i + 1, j);
+      const token = str2.slice(i + 1, j);
       if (token.length === 0) {
         i++;
         continue;
@@ -36954,7 +36919,7 @@ var EntityDecoder = class {
         i++;
         continue;
       }
-      if (i > last) chunks.push(str.slice(last, i));
+      if (i > last) chunks.push(str2.slice(last, i));
       chunks.push(replacement);
       last = j + 1;
       i = last;
@@ -36980,8 +36945,8 @@ var EntityDecoder = class {
         }
       }
     }
-    if (last < len) chunks.push(str.slice(last));
-    const result = chunks.length === 0 ? str : chunks.join("");
+    if (last < len) chunks.push(str2.slice(last));
+    const result = chunks.length === 0 ? str2 : chunks.join("");
     return this._postCheck(result, original);
   }
   // -------------------------------------------------------------------------
@@ -37300,7 +37265,7 @@ var getRegexes = (xmlVersion = "1.0", asciiOnly = false) => {
   if (asciiOnly) return regexesAscii;
   return xmlVersion === "1.1" ? regexes11 : regexes10;
 };
-var qName = (str, { xmlVersion = "1.0", asciiOnly = false } = {}) => getRegexes(xmlVersion, asciiOnly).qName.test(str);
+var qName = (str2, { xmlVersion = "1.0", asciiOnly = false } = {}) => getRegexes(xmlVersion, asciiOnly).qName.test(str2);
 
 // node_modules/fast-xml-parser/src/xmlparser/DocTypeReader.js
 var DocTypeReader = class {
@@ -37748,13 +37713,13 @@ var CHAR_0 = 48;
 var CHAR_9 = 57;
 var CHAR_MINUS = 45;
 var MINUS_SET = /* @__PURE__ */ new Set([8722, 65293, 65123]);
-function anynum(str) {
-  if (typeof str !== "string") return str;
-  const len = str.length;
-  if (len === 0) return str;
+function anynum(str2) {
+  if (typeof str2 !== "string") return str2;
+  const len = str2.length;
+  if (len === 0) return str2;
   let firstHit = -1;
   for (let i = 0; i < len; i++) {
-    const cc = str.charCodeAt(i);
+    const cc = str2.charCodeAt(i);
     if (cc >= CHAR_0 && cc <= CHAR_9 || cc === CHAR_MINUS) continue;
     if (cc < TABLE_OFFSET) {
       if (MINUS_SET.has(cc)) {
@@ -37765,7 +37730,7 @@ function anynum(str) {
     }
     if (cc >= 55296 && cc <= 56319) {
       if (i + 1 < len) {
-        const low = str.charCodeAt(i + 1);
+        const low = str2.charCodeAt(i + 1);
         if (low >= 56320 && low <= 57343) {
           const cp = 65536 + (cc - 55296 << 10) + (low - 56320);
           if (HIGH_MAP.has(cp)) {
@@ -37781,22 +37746,22 @@ function anynum(str) {
       break;
     }
   }
-  if (firstHit === -1) return str;
+  if (firstHit === -1) return str2;
   const chars = [];
-  if (firstHit > 0) chars.push(str.slice(0, firstHit));
+  if (firstHit > 0) chars.push(str2.slice(0, firstHit));
   for (let i = firstHit; i < len; i++) {
-    const cc = str.charCodeAt(i);
+    const cc = str2.charCodeAt(i);
     if (cc >= CHAR_0 && cc <= CHAR_9 || cc === CHAR_MINUS) {
-      chars.push(str[i]);
+      chars.push(str2[i]);
       continue;
     }
     if (cc < TABLE_OFFSET) {
-      chars.push(MINUS_SET.has(cc) ? "-" : str[i]);
+      chars.push(MINUS_SET.has(cc) ? "-" : str2[i]);
       continue;
     }
     if (cc >= 55296 && cc <= 56319) {
       if (i + 1 < len) {
-        const low = str.charCodeAt(i + 1);
+        const low = str2.charCodeAt(i + 1);
         if (low >= 56320 && low <= 57343) {
           const cp = 65536 + (cc - 55296 << 10) + (low - 56320);
           const d2 = HIGH_MAP.get(cp);
@@ -37807,7 +37772,7 @@ function anynum(str) {
           }
         }
       }
-      chars.push(str[i]);
+      chars.push(str2[i]);
       continue;
     }
     if (MINUS_SET.has(cc)) {
@@ -37815,7 +37780,7 @@ function anynum(str) {
       continue;
     }
     const d = TABLE[cc - TABLE_OFFSET];
-    chars.push(d !== NOT_DIGIT ? String.fromCharCode(d + 48) : str[i]);
+    chars.push(d !== NOT_DIGIT ? String.fromCharCode(d + 48) : str2[i]);
   }
   return chars.join("");
 }
@@ -37838,12 +37803,12 @@ var consider = {
   // "null", "infinity" (Infinity type), "string" ("Infinity" (the string literal))
   unicode: false
 };
-function toNumber(str, options = {}) {
+function toNumber(str2, options = {}) {
   options = Object.assign({}, consider, options);
-  if (!str || typeof str !== "string") return str;
-  let trimmedStr = str.trim();
-  if (trimmedStr.length === 0) return str;
-  else if (options.skipLike !== void 0 && options.skipLike.test(trimmedStr)) return str;
+  if (!str2 || typeof str2 !== "string") return str2;
+  let trimmedStr = str2.trim();
+  if (trimmedStr.length === 0) return str2;
+  else if (options.skipLike !== void 0 && options.skipLike.test(trimmedStr)) return str2;
   else if (trimmedStr === "0") return 0;
   if (options.unicode) {
     trimmedStr = anynum_default(trimmedStr);
@@ -37857,10 +37822,10 @@ function toNumber(str, options = {}) {
     return parse_int(trimmedStr, 8);
   } else if (!isFinite(trimmedStr)) {
     const num = Number(trimmedStr);
-    if (Number.isNaN(num)) return str;
-    return handleInfinity(str, num, options);
+    if (Number.isNaN(num)) return str2;
+    return handleInfinity(str2, num, options);
   } else if (trimmedStr.includes("e") || trimmedStr.includes("E")) {
-    return resolveEnotation(str, trimmedStr, options);
+    return resolveEnotation(str2, trimmedStr, options);
   } else {
     const match = numRegex.exec(trimmedStr);
     if (match) {
@@ -37872,35 +37837,35 @@ function toNumber(str, options = {}) {
         trimmedStr[leadingZeros.length + 1] === "."
       ) : trimmedStr[leadingZeros.length] === ".";
       if (!options.leadingZeros && (leadingZeros.length > 1 || leadingZeros.length === 1 && !decimalAdjacentToLeadingZeros)) {
-        return str;
+        return str2;
       } else {
         const num = Number(trimmedStr);
         const parsedStr = String(num);
         if (num === 0) return num;
         if (parsedStr.search(/[eE]/) !== -1) {
           if (options.eNotation) return num;
-          else return str;
+          else return str2;
         } else if (trimmedStr.indexOf(".") !== -1) {
           if (parsedStr === "0") return num;
           else if (parsedStr === numTrimmedByZeros) return num;
           else if (parsedStr === `${sign2}${numTrimmedByZeros}`) return num;
-          else return str;
+          else return str2;
         }
         let n = leadingZeros ? numTrimmedByZeros : trimmedStr;
         if (leadingZeros) {
-          return n === parsedStr || sign2 + n === parsedStr ? num : str;
+          return n === parsedStr || sign2 + n === parsedStr ? num : str2;
         } else {
-          return n === parsedStr || n === sign2 + parsedStr ? num : str;
+          return n === parsedStr || n === sign2 + parsedStr ? num : str2;
         }
       }
     } else {
-      return str;
+      return str2;
     }
   }
 }
 var eNotationRegx = /^([-+])?(0*)(\d*(\.\d*)?[eE][-\+]?\d+)$/;
-function resolveEnotation(str, trimmedStr, options) {
-  if (!options.eNotation) return str;
+function resolveEnotation(str2, trimmedStr, options) {
+  if (!options.eNotation) return str2;
   const notation = trimmedStr.match(eNotationRegx);
   if (notation) {
     let sign2 = notation[1] || "";
@@ -37910,18 +37875,18 @@ function resolveEnotation(str, trimmedStr, options) {
       // 0E.
       trimmedStr[leadingZeros.length + 1] === eChar
     ) : trimmedStr[leadingZeros.length] === eChar;
-    if (leadingZeros.length > 1 && eAdjacentToLeadingZeros) return str;
+    if (leadingZeros.length > 1 && eAdjacentToLeadingZeros) return str2;
     else if (leadingZeros.length === 1 && (notation[3].startsWith(`.${eChar}`) || notation[3][0] === eChar)) {
       return Number(trimmedStr);
     } else if (leadingZeros.length > 0) {
       if (options.leadingZeros && !eAdjacentToLeadingZeros) {
         return Number(trimmedStr);
-      } else return str;
+      } else return str2;
     } else {
       return Number(trimmedStr);
     }
   } else {
-    return str;
+    return str2;
   }
 }
 function trimZeros(numStr) {
@@ -37937,14 +37902,14 @@ function trimZeros(numStr) {
   return numStr;
 }
 function parse_int(numStr, base) {
-  const str = numStr.trim();
-  if (base === 2 || base === 8) numStr = str.substring(2);
+  const str2 = numStr.trim();
+  if (base === 2 || base === 8) numStr = str2.substring(2);
   if (parseInt) return parseInt(numStr, base);
   else if (Number.parseInt) return Number.parseInt(numStr, base);
   else if (window && window.parseInt) return window.parseInt(numStr, base);
   else throw new Error("parseInt, Number.parseInt, window.parseInt are not supported");
 }
-function handleInfinity(str, num, options) {
+function handleInfinity(str2, num, options) {
   const isPositive = num === Infinity;
   switch (options.infinity.toLowerCase()) {
     case "null":
@@ -37956,7 +37921,7 @@ function handleInfinity(str, num, options) {
       return isPositive ? "Infinity" : "-Infinity";
     case "original":
     default:
-      return str;
+      return str2;
   }
 }
 
@@ -40084,12 +40049,12 @@ function tagExpWithClosingIndex(xmlData, i, closingChar = ">") {
     }
   }
 }
-function findClosingIndex(xmlData, str, i, errMsg) {
-  const closingIndex = xmlData.indexOf(str, i);
+function findClosingIndex(xmlData, str2, i, errMsg) {
+  const closingIndex = xmlData.indexOf(str2, i);
   if (closingIndex === -1) {
     throw new Error(errMsg);
   } else {
-    return closingIndex + str.length - 1;
+    return closingIndex + str2.length - 1;
   }
 }
 function findClosingChar(xmlData, char, i, errMsg) {
@@ -40294,14 +40259,14 @@ function compress(arr, options, matcher, readonlyMatcher) {
   } else if (text !== void 0) compressedObj[options.textNodeName] = text;
   return compressedObj;
 }
-function propName(obj) {
-  const keys = Object.keys(obj);
+function propName(obj2) {
+  const keys = Object.keys(obj2);
   for (let i = 0; i < keys.length; i++) {
     const key2 = keys[i];
     if (key2 !== ":@") return key2;
   }
 }
-function assignAttributes(obj, attrMap, readonlyMatcher, options) {
+function assignAttributes(obj2, attrMap, readonlyMatcher, options) {
   if (attrMap) {
     const keys = Object.keys(attrMap);
     const len = keys.length;
@@ -40310,20 +40275,20 @@ function assignAttributes(obj, attrMap, readonlyMatcher, options) {
       const rawAttrName = atrrName.startsWith(options.attributeNamePrefix) ? atrrName.substring(options.attributeNamePrefix.length) : atrrName;
       const jPathOrMatcher = options.jPath ? readonlyMatcher.toString() + "." + rawAttrName : readonlyMatcher;
       if (options.isArray(atrrName, jPathOrMatcher, true, true)) {
-        obj[atrrName] = [attrMap[atrrName]];
+        obj2[atrrName] = [attrMap[atrrName]];
       } else {
-        obj[atrrName] = attrMap[atrrName];
+        obj2[atrrName] = attrMap[atrrName];
       }
     }
   }
 }
-function isLeafTag(obj, options) {
+function isLeafTag(obj2, options) {
   const { textNodeName } = options;
-  const propCount = Object.keys(obj).length;
+  const propCount = Object.keys(obj2).length;
   if (propCount === 0) {
     return true;
   }
-  if (propCount === 1 && (obj[textNodeName] || typeof obj[textNodeName] === "boolean" || obj[textNodeName] === 0)) {
+  if (propCount === 1 && (obj2[textNodeName] || typeof obj2[textNodeName] === "boolean" || obj2[textNodeName] === 0)) {
     return true;
   }
   return false;
@@ -40536,6 +40501,12 @@ function vendorSettingsIssues(target, at) {
       continue;
     }
     if (target.lab) issues.push({ segments: at("lab"), message: `${v.product} does not run in the embedded lab; give the ${v.hosts} instead` });
+    const api = settings;
+    if (api?.url?.startsWith("http://") && !api.insecure)
+      issues.push({
+        segments: at(kind, "url"),
+        message: "http:// would send the password unencrypted: use https://, or set insecure: true for a lab or simulator on this machine"
+      });
     if (!settings) issues.push({ segments: at(), message: `a ${kind} target needs its ${kind} settings (${v.required})` });
     else if (v.password && !settings.passwordEnv && !settings.passwordFile)
       issues.push({ segments: at(kind), message: `give the ${v.password} password as passwordEnv or passwordFile (never in the config itself)` });
@@ -40707,7 +40678,7 @@ async function loadConfig(path) {
   const absolute = isAbsolute(path) ? path : resolve(path);
   let text;
   try {
-    text = await readFile2(absolute, "utf8");
+    text = await readFile(absolute, "utf8");
   } catch (error2) {
     const code = error2.code;
     const found = code === "ENOENT" ? "no such file" : code === "EISDIR" ? "a directory" : code === "EACCES" ? "a file this user may not read (EACCES)" : error2.message;
@@ -40716,15 +40687,22 @@ async function loadConfig(path) {
   return { path, sha256: createHash("sha256").update(text).digest("hex"), config: parseConfig(text, path) };
 }
 function parseConfig(text, file) {
+  return validatedConfig(readConfigText(text, file), file);
+}
+function readConfigText(text, file) {
   const lineCounter = new import_yaml.LineCounter();
   const doc = (0, import_yaml.parseDocument)(text, { lineCounter, prettyErrors: false, uniqueKeys: true, logLevel: "error" });
   const syntax = syntaxIssues(doc, lineCounter);
   if (syntax.length) throw new InputFileError("MB_CONFIG_INVALID", file, syntax);
-  const data = plainData(doc, lineCounter, file);
-  const lineOf = lineFinder(doc, lineCounter);
-  const config = validConfig(data, file, locatorOf(lineOf));
-  positions.set(config, lineOf);
+  return { data: plainData(doc, lineCounter, file), lineOf: lineFinder(doc, lineCounter) };
+}
+function validatedConfig(text, file) {
+  const config = validConfig(text.data, file, locatorOf(text.lineOf));
+  positions.set(config, text.lineOf);
   return config;
+}
+function configTextError(file, text, issues) {
+  return invalid(file, issues, locatorOf(text.lineOf));
 }
 var positions = /* @__PURE__ */ new WeakMap();
 function lineFinder(doc, lineCounter) {
@@ -40853,9 +40831,11 @@ var LocalRunner = class {
   host;
   netns;
   cwd;
+  env;
   constructor(options = {}) {
     this.netns = options.netns;
     this.cwd = options.cwd;
+    this.env = options.env;
     this.host = options.label ?? (options.netns ? `local[${options.netns}]` : "local");
   }
   wrap(argv) {
@@ -40868,7 +40848,7 @@ var LocalRunner = class {
     return new Promise((resolve3, reject) => {
       let child;
       try {
-        child = spawnChild(full[0], full.slice(1), { stdio: ["pipe", "pipe", "pipe"], cwd: this.cwd });
+        child = spawnChild(full[0], full.slice(1), { stdio: ["pipe", "pipe", "pipe"], cwd: this.cwd, ...this.env && { env: this.env } });
       } catch (error2) {
         reject(startError(this.host, argv, error2));
         return;
@@ -40919,7 +40899,7 @@ var LocalRunner = class {
   spawn(argv, options = {}) {
     const full = this.wrap(argv);
     const started = performance.now();
-    const child = spawnChild(full[0], full.slice(1), { stdio: ["pipe", "pipe", "pipe"], cwd: this.cwd });
+    const child = spawnChild(full[0], full.slice(1), { stdio: ["pipe", "pipe", "pipe"], cwd: this.cwd, ...this.env && { env: this.env } });
     const limit = options.stderrLimitBytes ?? 65536;
     let stderr = "";
     child.stderr.on("data", (chunk) => {
@@ -40989,7 +40969,7 @@ function startError(host, argv, error2) {
 }
 
 // src/action/context.ts
-import { readFile as readFile3 } from "node:fs/promises";
+import { readFile as readFile2 } from "node:fs/promises";
 async function contextFromEnv(env) {
   const repository = env.GITHUB_REPOSITORY ?? "";
   const [owner, repo] = repository.split("/");
@@ -40997,7 +40977,7 @@ async function contextFromEnv(env) {
   let payload = {};
   if (env.GITHUB_EVENT_PATH) {
     try {
-      payload = JSON.parse(await readFile3(env.GITHUB_EVENT_PATH, "utf8"));
+      payload = JSON.parse(await readFile2(env.GITHUB_EVENT_PATH, "utf8"));
     } catch (error2) {
       throw new MigbenchError("MB_USAGE", `cannot read the event payload ${env.GITHUB_EVENT_PATH}: ${error2.message}`, { cause: error2, userError: true });
     }
@@ -41013,9 +40993,9 @@ async function contextFromEnv(env) {
 }
 
 // src/action/gate.ts
-import { mkdir as mkdir3, mkdtemp, readFile as readFile5, writeFile as writeFile3 } from "node:fs/promises";
+import { mkdir as mkdir3, mkdtemp, readFile as readFile5, realpath, writeFile as writeFile3 } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join as join2, resolve as resolve2 } from "node:path";
+import { isAbsolute as isAbsolute2, join as join2, relative, resolve as resolve2 } from "node:path";
 
 // src/analysis/stats.ts
 function sorted(xs) {
@@ -41580,6 +41560,67 @@ function headFindings(comparison) {
   return findings;
 }
 
+// src/config/trust.ts
+var KNOB_PATHS = [
+  ["$schema"],
+  ["schemaVersion"],
+  ["defaults"],
+  ["suites"],
+  ["matrices"],
+  ["targets", "*", "qemu", "extraArgs"],
+  ["targets", "*", "qemu", "machine"],
+  ["targets", "*", "libvirt", "domainXml"]
+];
+function isKnob(segments) {
+  return KNOB_PATHS.some((knob) => knob.length <= segments.length && knob.every((k, i) => k === "*" || k === String(segments[i])));
+}
+function holdsKnobs(segments) {
+  return KNOB_PATHS.some((knob) => knob.length > segments.length && segments.every((s, i) => knob[i] === "*" || knob[i] === String(s)));
+}
+var isObject = (v) => typeof v === "object" && v !== null && !Array.isArray(v);
+function differences(trusted, head, at, out) {
+  if (isKnob(at) || head === void 0) return;
+  if (isObject(head) && (isObject(trusted) || trusted === void 0 && holdsKnobs(at))) {
+    for (const key2 of Object.keys(head)) differences(isObject(trusted) ? trusted[key2] : void 0, head[key2], [...at, key2], out);
+    return;
+  }
+  if (JSON.stringify(trusted) !== JSON.stringify(head)) out.push(at);
+}
+function merged(trusted, head, at) {
+  if (isKnob(at)) return head;
+  const objects = (isObject(trusted) || trusted === void 0) && (isObject(head) || head === void 0);
+  if (objects && (isObject(trusted) || holdsKnobs(at)) && (isObject(head) || holdsKnobs(at))) {
+    const t = trusted ?? {};
+    const h = head ?? {};
+    const out = {};
+    for (const key2 of /* @__PURE__ */ new Set([...Object.keys(t), ...Object.keys(h)])) {
+      const value2 = merged(t[key2], h[key2], [...at, key2]);
+      if (value2 !== void 0) out[key2] = value2;
+    }
+    return Object.keys(out).length || trusted !== void 0 ? out : void 0;
+  }
+  return trusted === void 0 ? head : trusted;
+}
+function withBuiltins(config, other) {
+  const named = /* @__PURE__ */ new Set([...Object.keys(config.targets ?? {}), ...Object.keys(other.targets ?? {})]);
+  const targets = { ...config.targets };
+  for (const [name, builtin] of Object.entries(BUILTIN_TARGETS)) if (named.has(name)) targets[name] = { ...builtin, ...config.targets?.[name] };
+  return { ...config, ...named.size && { targets } };
+}
+function headConfig(trusted, head, headFile) {
+  if (!isObject(head.data)) return validatedConfig(head, headFile);
+  const data = head.data;
+  const changed = [];
+  const [t, h] = [withBuiltins(trusted.config, data), withBuiltins(data, trusted.config)];
+  for (const key2 of Object.keys(h)) differences(t[key2], h[key2], [key2], changed);
+  if (!changed.length) return validatedConfig({ ...head, data: merged(trusted.config, data, []) }, headFile);
+  const issues = changed.map((segments) => ({
+    segments,
+    message: `a pull request may not change this: where and how migbench runs, and how the gate judges, come from ${trusted.description} (a pull request may change scenarios, workloads, migration settings, thresholds, matrices, defaults, and a target's qemu.extraArgs, qemu.machine and libvirt.domainXml)`
+  }));
+  throw configTextError(headFile, head, issues);
+}
+
 // src/config/compare.ts
 function compareThresholds(config) {
   const c = config.compare;
@@ -42053,7 +42094,7 @@ ${summary2}${resultsNotes(results)}`;
 }
 
 // src/model/results.ts
-import { mkdir as mkdir2, readFile as readFile4, rename as rename2, writeFile as writeFile2 } from "node:fs/promises";
+import { mkdir as mkdir2, readFile as readFile3, rename as rename2, writeFile as writeFile2 } from "node:fs/promises";
 
 // src/model/version.ts
 import { readFileSync as readFileSync2 } from "node:fs";
@@ -42074,7 +42115,7 @@ function parseResults(data, file) {
 async function readResults(path) {
   let text;
   try {
-    text = await readFile4(path, "utf8");
+    text = await readFile3(path, "utf8");
   } catch (error2) {
     throw new InputFileError("MB_RESULTS_INVALID", path, [{ path: "", message: `cannot read: ${error2.code ?? error2.message}` }], error2);
   }
@@ -42085,6 +42126,41 @@ async function readResults(path) {
     throw new InputFileError("MB_RESULTS_INVALID", path, [{ path: "", message: `not JSON: ${error2.message}` }], error2);
   }
   return parseResults(data, path);
+}
+
+// src/config/secrets.ts
+import { readFile as readFile4 } from "node:fs/promises";
+async function readPassword(what, env, file, environment = process.env) {
+  if (env) {
+    const value2 = environment[env];
+    if (!value2) throw new MigbenchError("MB_CONFIG_READ", `the ${what} password variable ${env} is not set`, { userError: true });
+    return value2;
+  }
+  if (file) return (await readSecretFile(file, `${what} password file`)).toString("utf8").split("\n")[0];
+  throw new MigbenchError("MB_CONFIG_INVALID", `no ${what} password: set passwordEnv or passwordFile`, { userError: true });
+}
+async function readSecretFile(path, what) {
+  try {
+    return await readFile4(path);
+  } catch (error2) {
+    throw new MigbenchError("MB_CONFIG_READ", `cannot read ${what} ${path}: ${error2.code ?? error2.message}`, {
+      cause: error2,
+      userError: true
+    });
+  }
+}
+
+// src/action/secrets.ts
+async function configSecrets(config, env) {
+  const secrets = /* @__PURE__ */ new Set();
+  for (const target of Object.values(config.targets ?? {})) {
+    for (const block of [target.xenserver, target.vsphere]) {
+      if (!block) continue;
+      const password = await readPassword("", block.passwordEnv, block.passwordFile, env).catch(() => null);
+      if (password) secrets.add(password);
+    }
+  }
+  return [...secrets];
 }
 
 // src/github/api.ts
@@ -42250,13 +42326,13 @@ function mergeDeep(defaults, options) {
   });
   return result;
 }
-function removeUndefinedProperties(obj) {
-  for (const key2 in obj) {
-    if (obj[key2] === void 0) {
-      delete obj[key2];
+function removeUndefinedProperties(obj2) {
+  for (const key2 in obj2) {
+    if (obj2[key2] === void 0) {
+      delete obj2[key2];
     }
   }
-  return obj;
+  return obj2;
 }
 function merge(defaults, route, options) {
   if (typeof route === "string") {
@@ -42312,16 +42388,16 @@ function omit(object, keysToOmit) {
   }
   return result;
 }
-function encodeReserved(str) {
-  return str.split(/(%[0-9A-Fa-f]{2})/g).map(function(part) {
+function encodeReserved(str2) {
+  return str2.split(/(%[0-9A-Fa-f]{2})/g).map(function(part) {
     if (!/%[0-9A-Fa-f]/.test(part)) {
       part = encodeURI(part).replace(/%5B/g, "[").replace(/%5D/g, "]");
     }
     return part;
   }).join("");
 }
-function encodeUnreserved(str) {
-  return encodeURIComponent(str).replace(/[!'()*]/g, function(c) {
+function encodeUnreserved(str2) {
+  return encodeURIComponent(str2).replace(/[!'()*]/g, function(c) {
     return "%" + c.charCodeAt(0).toString(16).toUpperCase();
   });
 }
@@ -42693,15 +42769,15 @@ function parseParameters(header, type, index, len, stopFlags) {
   }
   return { type, index, parameters };
 }
-function unescapeQuotedPairs(str, start, end) {
+function unescapeQuotedPairs(str2, start, end) {
   let result = "";
   for (let index = start; index < end; index++) {
-    if (str.charCodeAt(index) === BSLASH) {
-      result += str.slice(start, index);
+    if (str2.charCodeAt(index) === BSLASH) {
+      result += str2.slice(start, index);
       start = ++index;
     }
   }
-  return result + str.slice(start, end);
+  return result + str2.slice(start, end);
 }
 
 // node_modules/json-with-bigint/json-with-bigint.js
@@ -42724,8 +42800,8 @@ var stringifyIteratively = (rootValue, replacer, spaceParam) => {
   const isFunctionReplacer = typeof replacer === "function";
   const propertyList = Array.isArray(replacer) ? new Set(replacer.map(String)) : null;
   const prepareVal = (parent, key2, val) => {
-    const isObject2 = val !== null && typeof val === "object";
-    const hasToJSON = isObject2 && typeof val.toJSON === "function";
+    const isObject3 = val !== null && typeof val === "object";
+    const hasToJSON = isObject3 && typeof val.toJSON === "function";
     if (hasToJSON) {
       val = val.toJSON(key2);
     }
@@ -43699,7 +43775,7 @@ var MissingPageInfo = class extends Error {
   }
   name = "MissingPageInfo";
 };
-var isObject = (value2) => Object.prototype.toString.call(value2) === "[object Object]";
+var isObject2 = (value2) => Object.prototype.toString.call(value2) === "[object Object]";
 function findPaginatedResourcePath(responseData) {
   const paginatedResourcePath = deepFindPathToProperty(
     responseData,
@@ -43714,7 +43790,7 @@ var deepFindPathToProperty = (object, searchProp, path = []) => {
   for (const key2 of Object.keys(object)) {
     const currentPath = [...path, key2];
     const currentValue = object[key2];
-    if (isObject(currentValue)) {
+    if (isObject2(currentValue)) {
       if (currentValue.hasOwnProperty(searchProp)) {
         return currentPath;
       }
@@ -47273,11 +47349,11 @@ function isPkcs1(privateKey) {
 function isOpenSsh(privateKey) {
   return privateKey.includes("-----BEGIN OPENSSH PRIVATE KEY-----");
 }
-function string2ArrayBuffer(str) {
-  const buf = new ArrayBuffer(str.length);
+function string2ArrayBuffer(str2) {
+  const buf = new ArrayBuffer(str2.length);
   const bufView = new Uint8Array(buf);
-  for (let i = 0, strLen = str.length; i < strLen; i++) {
-    bufView[i] = str.charCodeAt(i);
+  for (let i = 0, strLen = str2.length; i < strLen; i++) {
+    bufView[i] = str2.charCodeAt(i);
   }
   return buf;
 }
@@ -47301,8 +47377,8 @@ function base64encode(buffer) {
 function fromBase64(base64) {
   return base64.replace(/=/g, "").replace(/\+/g, "-").replace(/\//g, "_");
 }
-function base64encodeJSON(obj) {
-  return fromBase64(btoa(JSON.stringify(obj)));
+function base64encodeJSON(obj2) {
+  return fromBase64(btoa(JSON.stringify(obj2)));
 }
 
 // node_modules/universal-github-app-jwt/lib/crypto-node.js
@@ -49644,6 +49720,131 @@ async function mergeBase(octokit, options) {
   if (typeof sha !== "string" || !sha) throw new GitHubApiError(`${what}: the compare API answered without a merge_base_commit`);
   return sha;
 }
+var FILE_AT_REF_LIMIT_BYTES = 1024 * 1024;
+async function fileAtRef(octokit, options) {
+  const { owner, repo, path, ref } = options;
+  const what = `reading ${path} at ${ref.slice(0, 12)} in ${owner}/${repo}`;
+  let data;
+  try {
+    ({ data } = await call(what, () => octokit.rest.repos.getContent({ owner, repo, path, ref })));
+  } catch (error2) {
+    if (error2 instanceof GitHubApiError && error2.status === 404) return null;
+    throw error2;
+  }
+  const file = data;
+  if (file.type !== "file" || file.encoding !== "base64" || typeof file.content !== "string") throw new GitHubApiError(`${what}: not a file`);
+  if (typeof file.size === "number" && file.size > FILE_AT_REF_LIMIT_BYTES)
+    throw new GitHubApiError(`${what}: ${file.size} bytes, larger than a config (${FILE_AT_REF_LIMIT_BYTES})`);
+  return Buffer.from(file.content, "base64").toString("utf8");
+}
+
+// src/action/inputs.ts
+var InputError = class extends MigbenchError {
+  constructor(input, message) {
+    super("MB_USAGE", `input ${input}: ${message}`, { userError: true, context: { input } });
+    this.input = input;
+  }
+  input;
+};
+function oneOf(get3, name, allowed, fallback) {
+  const value2 = get3(name).trim() || fallback;
+  if (!allowed.includes(value2)) throw new InputError(name, `expected one of ${allowed.join(", ")}, got "${value2}"`);
+  return value2;
+}
+function flag(get3, name) {
+  const value2 = get3(name).trim().toLowerCase();
+  if (value2 === "" || value2 === "false") return false;
+  if (value2 === "true") return true;
+  throw new InputError(name, `expected true or false, got "${value2}"`);
+}
+function trustedConfigInput(value2) {
+  if (!value2) return void 0;
+  if (!value2.startsWith("/")) throw new InputError("trusted-config", `expected an absolute path to a file on the runner, outside the workspace, got "${value2}"`);
+  return value2;
+}
+function readInputs(get3) {
+  const repeatText = get3("repeat").trim();
+  if (repeatText && !/^[1-9]\d{0,3}$/.test(repeatText)) throw new InputError("repeat", `expected a whole number from 1 to 1000, got "${repeatText}"`);
+  const baselineText = get3("baseline").trim() || "rerun";
+  const shardText = get3("shard").trim();
+  let shard = null;
+  if (shardText) {
+    const m = /^(\d+)\/(\d+)$/.exec(shardText);
+    if (!m || Number(m[1]) < 1 || Number(m[1]) > Number(m[2])) throw new InputError("shard", `expected i/n with 1 \u2264 i \u2264 n, got "${shardText}"`);
+    shard = { index: Number(m[1]), total: Number(m[2]) };
+  }
+  const comment2 = oneOf(get3, "comment", ["always", "on-change", "never"], "on-change");
+  const githubToken = get3("github-token").trim();
+  if (!githubToken && comment2 !== "never") throw new InputError("github-token", "needed to comment on the pull request (or set comment: never)");
+  return {
+    config: get3("config").trim() || "migbench.yaml",
+    trustedConfig: trustedConfigInput(get3("trusted-config").trim()),
+    suites: get3("suites").split(/[\s,]+/).filter(Boolean),
+    repeat: repeatText ? Number(repeatText) : void 0,
+    baseline: baselineText === "rerun" ? "rerun" : { path: baselineText },
+    results: get3("results").trim() || void 0,
+    githubToken,
+    comment: comment2,
+    failOn: oneOf(get3, "fail-on", ["regression", "threshold", "never"], "regression"),
+    shard,
+    resultsDir: get3("results-dir").trim() || "migbench-results",
+    allowForkPullRequests: flag(get3, "allow-fork-pull-requests"),
+    commentAuthor: get3("comment-author").trim() || "github-actions[bot]"
+  };
+}
+
+// src/action/event.ts
+var obj = (v) => typeof v === "object" && v !== null ? v : void 0;
+var str = (v) => typeof v === "string" && v ? v : void 0;
+function sameRepository(head, repository) {
+  const [h, r] = [obj(head), obj(repository)];
+  if (!h) return { same: false, why: "the head repository is gone (a deleted fork) or not in the payload" };
+  if (!r) return { same: false, why: "the payload does not name this repository" };
+  if (typeof h.id === "number" && typeof r.id === "number")
+    return h.id === r.id ? { same: true, why: "same repository id" } : { same: false, why: `head repository ${str(h.full_name) ?? h.id} is a fork` };
+  const [hn, rn] = [str(h.full_name)?.toLowerCase(), str(r.full_name)?.toLowerCase()];
+  if (!hn || !rn) return { same: false, why: "the payload names neither repository id nor full name" };
+  return hn === rn ? { same: true, why: "same repository name" } : { same: false, why: `head repository ${h.full_name} is a fork` };
+}
+function fromPullRequest(pr, repository) {
+  const number = pr?.number;
+  const [base, head] = [obj(pr?.base), obj(pr?.head)];
+  const baseSha = str(base?.sha);
+  const headSha = str(head?.sha);
+  const baseRef = str(base?.ref);
+  if (typeof number !== "number" || !baseSha || !headSha || !baseRef) return { kind: "unsupported", why: "the pull request in the payload lacks its number, base or head" };
+  const { same, why } = sameRepository(head?.repo, base?.repo ?? repository);
+  return { kind: "pull-request", pr: { number, baseRef, baseSha, headSha }, fork: !same, why };
+}
+async function gateEvent(eventName, payload, octokit, repo) {
+  switch (eventName) {
+    case "pull_request":
+    case "pull_request_target":
+      return fromPullRequest(obj(payload.pull_request), payload.repository);
+    case "issue_comment": {
+      const issue2 = obj(payload.issue);
+      if (!obj(issue2?.pull_request)) return { kind: "unsupported", why: "a comment on an issue, not on a pull request" };
+      if (!octokit || typeof issue2?.number !== "number") return { kind: "unsupported", why: "a pull request comment, and no token to look the pull request up" };
+      const { data } = await octokit.rest.pulls.get({ ...repo, pull_number: issue2.number });
+      return fromPullRequest(data, payload.repository);
+    }
+    case "workflow_run": {
+      const run2 = obj(payload.workflow_run);
+      const { same, why } = sameRepository(run2?.head_repository, payload.repository);
+      const pr = obj(run2?.pull_requests?.[0]);
+      if (!same || !pr) return { kind: "unsupported", why: same ? "a workflow_run without a pull request" : `workflow_run from a fork: ${why}` };
+      return fromPullRequest({ ...pr, head: { ...obj(pr.head), repo: run2?.head_repository }, base: { ...obj(pr.base), repo: payload.repository } }, payload.repository);
+    }
+    case "merge_group":
+      return { kind: "unsupported", why: "merge_group's payload cannot say whether a queued pull request comes from a fork" };
+    case "push":
+    case "schedule":
+    case "workflow_dispatch":
+      return { kind: "own-ref", why: `${eventName} runs this repository's own workflow and checkout` };
+    default:
+      return { kind: "unsupported", why: `the gate does not know the event ${eventName || "(none)"}` };
+  }
+}
 
 // src/config/shard.ts
 function shardScenarios(names, shard) {
@@ -49652,34 +49853,19 @@ function shardScenarios(names, shard) {
 }
 
 // src/action/gate.ts
-function pullRequest(ctx) {
-  const pr = ctx.payload.pull_request;
-  if (!pr || typeof pr.number !== "number") return null;
-  return {
-    number: pr.number,
-    baseRef: String(pr.base?.ref ?? ""),
-    headSha: String(pr.head?.sha ?? ""),
-    fork: Boolean(pr.head?.repo?.full_name && pr.base?.repo?.full_name && pr.head.repo.full_name !== pr.base.repo.full_name)
-  };
-}
 function overallVerdict(comparison) {
   const order = ["regression", "warn", "inconclusive", "not comparable", "improved", "unchanged"];
   return order.find((v) => comparison.counts[v] > 0) ?? "unchanged";
 }
 async function runGate(inputs, ctx, io, deps) {
-  const pr = pullRequest(ctx);
-  refuseForkOnSelfHosted(pr, ctx, inputs);
-  const workspace = await prepareWorkspace(inputs, ctx, deps, io);
-  const { head, base, headPath, runFailed, runExit } = await measureOrRead(inputs, ctx, pr, workspace, deps, io);
-  await annotateFailures(workspace.out, head, io, {
-    path: inputs.config,
-    config: await loadConfig(workspace.configPath).then(
-      (l) => l.config,
-      () => null
-    )
-  });
+  const event = await gateEvent(ctx.eventName, ctx.payload, deps.octokit, { owner: ctx.owner, repo: ctx.repo });
+  io.log(`event ${ctx.eventName}: ${event.kind}${event.kind === "pull-request" ? ` #${event.pr.number}${event.fork ? " from a fork" : ""}` : ""} (${event.why})`);
+  const pr = refuseUntrusted(event, ctx, inputs);
+  const workspace = await prepareWorkspace(inputs, ctx, pr, deps, io);
+  const { head, base, headPath, runFailed, runExit, headConfig: headConfig2 } = await measureOrRead(inputs, ctx, pr, workspace, deps, io);
+  await annotateFailures(workspace.out, head, io, { path: inputs.config, config: headConfig2 });
   const reportPath = join2(workspace.out, "compare.md");
-  const { comparison, markdown } = await writeReport(base, head, workspace.configPath, reportPath);
+  const { comparison, markdown } = await writeReport(base, head, headConfig2, reportPath);
   const status = runExit === 0 ? "" : `${exitMeaning(runExit)}
 
 `;
@@ -49697,53 +49883,102 @@ ${resultsMarkdown(head)}`);
     failure: failureReason(inputs, { comparison, head, runFailed, runExit })
   };
 }
-function refuseForkOnSelfHosted(pr, ctx, inputs) {
-  if (pr?.fork && ctx.runnerEnvironment === "self-hosted" && !inputs.allowForkPullRequests) {
+function refuseUntrusted(event, ctx, inputs) {
+  if (event.kind === "own-ref") return null;
+  if (event.kind === "unsupported") {
+    if (inputs.results) return null;
     throw new MigbenchError(
       "MB_USAGE",
-      "refusing to run for a pull request from a fork on a self-hosted runner: anyone who can open a pull request could run code beside your hypervisors. Measure trusted branches only, or relay results with workflow_run (see docs/action.md), or set allow-fork-pull-requests: true if this runner is disposable.",
+      `refusing to measure: ${event.why} (the gate runs on pull_request_target, pull_request, workflow_run, issue_comment on a pull request, push, schedule and workflow_dispatch)`,
+      {
+        userError: true
+      }
+    );
+  }
+  if (event.fork && ctx.runnerEnvironment === "self-hosted" && !inputs.allowForkPullRequests && !inputs.results) {
+    throw new MigbenchError(
+      "MB_USAGE",
+      `refusing to measure a pull request from a fork on a self-hosted runner (${event.why}): its config's knobs would run on your hypervisors. Set allow-fork-pull-requests: true if that is acceptable (nothing of the pull request is executed either way; see docs/action.md)`,
       { userError: true }
     );
   }
+  return event.pr;
 }
-async function prepareWorkspace(inputs, ctx, deps, io) {
+async function prepareWorkspace(inputs, ctx, pr, deps, io) {
   const out = resolve2(ctx.workspace, inputs.resultsDir);
   await mkdir3(out, { recursive: true });
   const configPath = resolve2(ctx.workspace, inputs.config);
-  const scenarios = inputs.shard ? shardScenarios(await deps.scenarioNames(configPath), inputs.shard) : [];
-  if (inputs.shard) io.log(`shard ${inputs.shard.index}/${inputs.shard.total}: ${scenarios.join(", ") || "no scenarios"}`);
+  const scenarios = inputs.shard && !pr && !inputs.results ? shardScenarios(await deps.scenarioNames(configPath), inputs.shard) : [];
+  if (inputs.shard && !pr) io.log(`shard ${inputs.shard.index}/${inputs.shard.total}: ${scenarios.join(", ") || "no scenarios"}`);
   return { out, configPath, scenarios };
 }
 async function measureOrRead(inputs, ctx, pr, workspace, deps, io) {
   if (inputs.results) {
     const headPath2 = resolve2(ctx.workspace, inputs.results);
     const head2 = await readResults(headPath2);
-    return { head: head2, base: await readBaseline(inputs, ctx), headPath: headPath2, runFailed: false, runExit: 0 };
+    return { head: head2, base: await readBaseline(inputs, ctx), headPath: headPath2, runFailed: false, runExit: 0, headConfig: await workspaceConfig(workspace) };
   }
-  if (inputs.baseline === "rerun" && pr && deps.octokit) return measureAgainstMergeBase(inputs, ctx, pr, workspace, { ...deps, octokit: deps.octokit }, io);
+  if (pr) return measurePullRequest(inputs, ctx, pr, workspace, deps, io);
   const { out, configPath, scenarios } = workspace;
+  const own = await workspaceConfig(workspace);
+  if (own) for (const secret of await configSecrets(own, process.env)) io.mask?.(secret);
   const runExit = (await deps.measure.suites({ config: configPath, suites: inputs.suites, repeat: inputs.repeat, out, scenarios })).exitCode;
   const headPath = join2(out, "results.json");
   const head = await readResults(headPath);
-  return { head, base: await readBaseline(inputs, ctx), headPath, runFailed: runExit !== 0, runExit };
+  return { head, base: await readBaseline(inputs, ctx), headPath, runFailed: runExit !== 0, runExit, headConfig: own };
+}
+function workspaceConfig(workspace) {
+  return loadConfig(workspace.configPath).then(
+    (l) => l.config,
+    () => null
+  );
 }
 async function readBaseline(inputs, ctx) {
   return inputs.baseline !== "rerun" ? readResults(resolve2(ctx.workspace, inputs.baseline.path)) : null;
 }
-async function measureAgainstMergeBase(inputs, ctx, pr, { out, configPath, scenarios }, deps, io) {
-  const sha = await mergeBase(deps.octokit, { owner: ctx.owner, repo: ctx.repo, base: pr.baseRef, head: pr.headSha });
-  io.log(`baseline: the config at the merge-base ${sha.slice(0, 12)} of ${pr.baseRef}, run interleaved with the head's`);
-  const baseConfig = join2(await mkdtemp(join2(tmpdir(), "migbench-base-")), "base-config.yaml");
-  const shown = await deps.git.run(["git", "-C", ctx.workspace, "show", `${sha}:${inputs.config}`], { check: false });
-  if (!shown.ok)
-    throw new MigbenchError("MB_USAGE", `input baseline: cannot read ${inputs.config} at the merge-base ${sha}: ${shown.stderr.trim()} (fetch with fetch-depth: 0)`, {
-      userError: true
-    });
-  await writeFile3(baseConfig, shown.stdout);
-  const runExit = (await deps.measure.ab({ base: baseConfig, head: configPath, suites: inputs.suites, repeat: inputs.repeat, out, scenarios })).exitCode;
+async function measurePullRequest(inputs, ctx, pr, workspace, deps, io) {
+  const configs = await pullRequestConfigs(inputs, ctx, pr, deps, io);
+  const { out } = workspace;
+  const scenarios = inputs.shard ? shardScenarios(await deps.scenarioNames(configs.headPath), inputs.shard) : [];
+  if (inputs.shard) io.log(`shard ${inputs.shard.index}/${inputs.shard.total}: ${scenarios.join(", ") || "no scenarios"}`);
+  const runExit = (await deps.measure.ab({ base: configs.basePath, head: configs.headPath, suites: inputs.suites, repeat: inputs.repeat, out, scenarios })).exitCode;
   const headPath = join2(out, "head", "results.json");
   const [base, head] = [await readResults(join2(out, "base", "results.json")), await readResults(headPath)];
-  return { head, base, headPath, runFailed: runExit !== 0, runExit };
+  return { head, base, headPath, runFailed: runExit !== 0, runExit, headConfig: configs.head };
+}
+async function assertOutsideWorkspace(path, workspace) {
+  const [file, root] = await Promise.all([realpath(path).catch(() => path), realpath(workspace).catch(() => workspace)]);
+  const rel = relative(root, file);
+  if (!rel.startsWith("..") && !isAbsolute2(rel))
+    throw new InputError("trusted-config", `${path} is inside the workspace (${workspace}), which a pull request can write: keep it on the runner, outside`);
+}
+async function pullRequestConfigs(inputs, ctx, pr, deps, io) {
+  if (!deps.octokit) throw new InputError("github-token", "a pull request's configs are read through GitHub's API: give a token that may read contents");
+  const repo = { owner: ctx.owner, repo: ctx.repo };
+  if (inputs.trustedConfig) await assertOutsideWorkspace(inputs.trustedConfig, ctx.workspace);
+  const sha = await mergeBase(deps.octokit, { ...repo, base: pr.baseRef, head: pr.headSha });
+  const read = async (ref, what) => {
+    const file = `${inputs.config} at ${what} ${ref.slice(0, 12)}`;
+    const text = await fileAtRef(deps.octokit, { ...repo, path: inputs.config, ref });
+    if (text === null) throw new InputError("config", `${inputs.config} is not in the repository at ${what} ${ref}`);
+    return { text, file };
+  };
+  const [base, head] = [await read(sha, "the merge-base"), await read(pr.headSha, "the pull request's head")];
+  const baseText = readConfigText(base.text, base.file);
+  const trusted = inputs.trustedConfig ? { config: (await loadConfig(inputs.trustedConfig)).config, description: inputs.trustedConfig } : { config: validatedConfig(baseText, base.file), description: `the base branch's ${inputs.config} (at the merge-base ${sha.slice(0, 12)})` };
+  for (const secret of await configSecrets(trusted.config, process.env)) io.mask?.(secret);
+  const baseConfig = inputs.trustedConfig ? headConfig(trusted, baseText, base.file) : trusted.config;
+  const headConfigMerged = headConfig(trusted, readConfigText(head.text, head.file), head.file);
+  io.log(
+    `baseline: ${inputs.config} at the merge-base ${sha.slice(0, 12)} of ${pr.baseRef}; head: at ${pr.headSha.slice(0, 12)}, knobs only, trusted fields from ${trusted.description}`
+  );
+  const dir = await mkdtemp(join2(tmpdir(), "migbench-gate-"));
+  const [basePath, headPath] = [join2(dir, "base.json"), join2(dir, "head.json")];
+  await writeFile3(basePath, `${JSON.stringify(baseConfig, null, 2)}
+`);
+  await writeFile3(headPath, `${JSON.stringify(headConfigMerged, null, 2)}
+`);
+  return { basePath, headPath, head: headConfigMerged };
 }
 async function annotateFailures(out, head, io, config) {
   const failures = JSON.parse(await readFile5(join2(out, "failures.json"), "utf8").catch(() => "[]"));
@@ -49758,7 +49993,7 @@ async function annotateFailures(out, head, io, config) {
       );
   }
 }
-async function writeReport(base, head, configPath, reportPath) {
+async function writeReport(base, head, config, reportPath) {
   if (!base) {
     const markdown2 = `## migbench: live migration
 
@@ -49768,7 +50003,6 @@ ${resultsMarkdown(head)}`;
     await writeFile3(reportPath, markdown2);
     return { comparison: null, markdown: markdown2 };
   }
-  const config = (await loadConfig(configPath).catch(() => null))?.config;
   const comparison = compareResults(base, head, compareOptions(config));
   const markdown = compareMarkdown(comparison, { fullReport: "the job summary and the results artifact" });
   await writeFile3(reportPath, compareMarkdown(comparison, { samples: true, limit: Number.MAX_SAFE_INTEGER }));
@@ -49823,55 +50057,6 @@ function failureReason(inputs, run2) {
   return reasons.length ? [...new Set(reasons)].join("; ") : null;
 }
 
-// src/action/inputs.ts
-var InputError = class extends MigbenchError {
-  constructor(input, message) {
-    super("MB_USAGE", `input ${input}: ${message}`, { userError: true, context: { input } });
-    this.input = input;
-  }
-  input;
-};
-function oneOf(get3, name, allowed, fallback) {
-  const value2 = get3(name).trim() || fallback;
-  if (!allowed.includes(value2)) throw new InputError(name, `expected one of ${allowed.join(", ")}, got "${value2}"`);
-  return value2;
-}
-function flag(get3, name) {
-  const value2 = get3(name).trim().toLowerCase();
-  if (value2 === "" || value2 === "false") return false;
-  if (value2 === "true") return true;
-  throw new InputError(name, `expected true or false, got "${value2}"`);
-}
-function readInputs(get3) {
-  const repeatText = get3("repeat").trim();
-  if (repeatText && !/^[1-9]\d{0,3}$/.test(repeatText)) throw new InputError("repeat", `expected a whole number from 1 to 1000, got "${repeatText}"`);
-  const baselineText = get3("baseline").trim() || "rerun";
-  const shardText = get3("shard").trim();
-  let shard = null;
-  if (shardText) {
-    const m = /^(\d+)\/(\d+)$/.exec(shardText);
-    if (!m || Number(m[1]) < 1 || Number(m[1]) > Number(m[2])) throw new InputError("shard", `expected i/n with 1 \u2264 i \u2264 n, got "${shardText}"`);
-    shard = { index: Number(m[1]), total: Number(m[2]) };
-  }
-  const comment2 = oneOf(get3, "comment", ["always", "on-change", "never"], "on-change");
-  const githubToken = get3("github-token").trim();
-  if (!githubToken && comment2 !== "never") throw new InputError("github-token", "needed to comment on the pull request (or set comment: never)");
-  return {
-    config: get3("config").trim() || "migbench.yaml",
-    suites: get3("suites").split(/[\s,]+/).filter(Boolean),
-    repeat: repeatText ? Number(repeatText) : void 0,
-    baseline: baselineText === "rerun" ? "rerun" : { path: baselineText },
-    results: get3("results").trim() || void 0,
-    githubToken,
-    comment: comment2,
-    failOn: oneOf(get3, "fail-on", ["regression", "threshold", "never"], "regression"),
-    shard,
-    resultsDir: get3("results-dir").trim() || "migbench-results",
-    allowForkPullRequests: flag(get3, "allow-fork-pull-requests"),
-    commentAuthor: get3("comment-author").trim() || "github-actions[bot]"
-  };
-}
-
 // src/action/stream.ts
 var PROGRESS = /^\[\d+\/\d+\] (\S+)/;
 function scenarioGroups(write) {
@@ -49893,8 +50078,14 @@ function scenarioGroups(write) {
   };
 }
 
+// src/action/env.ts
+var ACTION_ONLY = /^(INPUT_.*|GITHUB_TOKEN|GH_TOKEN|ACTIONS_RUNTIME_TOKEN|ACTIONS_RUNTIME_URL|ACTIONS_ID_TOKEN_REQUEST_TOKEN|ACTIONS_ID_TOKEN_REQUEST_URL|ACTIONS_CACHE_URL|ACTIONS_RESULTS_URL)$/;
+function childEnvironment(env) {
+  return Object.fromEntries(Object.entries(env).filter(([name]) => !ACTION_ONLY.test(name)));
+}
+
 // src/action/main.ts
-var runner = new LocalRunner();
+var runner = new LocalRunner({ env: childEnvironment(process.env) });
 function runtimeBin(actionDir = dirname2(fileURLToPath2(import.meta.url))) {
   return join3(actionDir, "runtime", "node_modules", "migbench", "bin", "migbench.js");
 }
@@ -49964,8 +50155,6 @@ async function run() {
   try {
     const inputs = readInputs((name) => getInput(name));
     if (inputs.githubToken) setSecret(inputs.githubToken);
-    const loaded = await loadConfig(inputs.config).catch(() => null);
-    if (loaded) for (const secret of await configSecrets(loaded.config, process.env)) setSecret(secret);
     const ctx = await contextFromEnv(process.env);
     const octokit = inputs.githubToken ? createGitHubClient({
       token: inputs.githubToken,
@@ -49979,9 +50168,10 @@ async function run() {
         log: info,
         summary: (md) => summary.addRaw(md).write().then(() => void 0),
         setOutput,
-        annotate: (message, file, line) => error(message, { file, ...line !== void 0 && { startLine: line } })
+        annotate: (message, file, line) => error(message, { file, ...line !== void 0 && { startLine: line } }),
+        mask: setSecret
       },
-      { measure, octokit, git: runner, scenarioNames: scenarioNames2 }
+      { measure, octokit, scenarioNames: scenarioNames2 }
     );
     setOutput("results-path", result.resultsPath);
     setOutput("verdict", result.verdict);

@@ -1,13 +1,17 @@
 // The pull-request gate, everything the Action does between reading its inputs and
-// setting its outputs: refuse fork PRs on self-hosted runners, measure head (and base,
-// interleaved) or take results already measured, compare, write the job summary,
-// comment once (sticky), annotate, and decide whether the step fails.
-import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
+// setting its outputs: decide what started it (a pull request, and whether from a fork, or
+// the repository's own ref), read the configs of a pull request as data (the trusted one
+// from the base branch or a runner file, the head's through the API, knobs only), measure
+// base and head interleaved (or take results already measured), compare, write the job
+// summary, comment once (sticky), annotate, and decide whether the step fails. Nothing of
+// the pull request is executed: the measuring runs migbench's own suites on temp copies.
+import { mkdir, mkdtemp, readFile, realpath, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { isAbsolute, join, relative, resolve } from 'node:path';
 import type { Octokit } from 'octokit';
 import { compareResults, headFindings, type Comparison, type Verdict } from '../analysis/comparison.js';
-import { configLine, loadConfig } from '../config/load.js';
+import { configLine, loadConfig, readConfigText, validatedConfig } from '../config/load.js';
+import { headConfig, type TrustedSource } from '../config/trust.js';
 import type { MigbenchConfig } from '../generated/config.js';
 import { compareOptions } from '../config/compare.js';
 import { EXIT } from '../model/exit.js';
@@ -16,9 +20,10 @@ import type { ResultsFile } from '../generated/results.js';
 import { compareMarkdown } from '../render/comparison.js';
 import { resultsMarkdown, guestState } from '../render/table.js';
 import { readResults } from '../model/results.js';
-import type { CommandRunner } from '../exec/runner.js';
-import { commentLogin, mergeBase, upsertStickyComment } from '../github/api.js';
-import type { ActionInputs } from './inputs.js';
+import { configSecrets } from './secrets.js';
+import { commentLogin, fileAtRef, mergeBase, upsertStickyComment } from '../github/api.js';
+import { InputError, type ActionInputs } from './inputs.js';
+import { gateEvent, type GateEvent, type PullRequestRef } from './event.js';
 import { shardScenarios } from '../config/shard.js';
 
 export { shardScenarios };
@@ -39,6 +44,8 @@ export interface GateIo {
   readonly summary: (markdown: string) => Promise<void>;
   readonly setOutput: (name: string, value: string) => void;
   readonly annotate: (message: string, file: string, line?: number) => void;
+  /** Masks a value in the job log (core.setSecret): the passwords the trusted config points at. */
+  readonly mask?: (secret: string) => void;
 }
 
 export interface Measure {
@@ -58,31 +65,6 @@ export interface GateResult {
   readonly failure: string | null;
 }
 
-interface PullRequest {
-  readonly number: number;
-  readonly baseRef: string;
-  readonly headSha: string;
-  readonly fork: boolean;
-}
-
-/** The fields of GitHub's pull_request event payload the gate reads; anything may be missing. */
-interface PullRequestPayload {
-  readonly number?: unknown;
-  readonly base?: { readonly ref?: unknown; readonly repo?: { readonly full_name?: unknown } };
-  readonly head?: { readonly sha?: unknown; readonly repo?: { readonly full_name?: unknown } };
-}
-
-function pullRequest(ctx: GateContext): PullRequest | null {
-  const pr = ctx.payload.pull_request as PullRequestPayload | undefined;
-  if (!pr || typeof pr.number !== 'number') return null;
-  return {
-    number: pr.number,
-    baseRef: String(pr.base?.ref ?? ''),
-    headSha: String(pr.head?.sha ?? ''),
-    fork: Boolean(pr.head?.repo?.full_name && pr.base?.repo?.full_name && pr.head.repo.full_name !== pr.base.repo.full_name),
-  };
-}
-
 /** The worst verdict, for the `verdict` output. */
 export function overallVerdict(comparison: Comparison): Verdict {
   const order: Verdict[] = ['regression', 'warn', 'inconclusive', 'not comparable', 'improved', 'unchanged'];
@@ -93,7 +75,6 @@ export function overallVerdict(comparison: Comparison): Verdict {
 interface GateDeps {
   readonly measure: Measure;
   readonly octokit: Octokit | null;
-  readonly git: CommandRunner;
   readonly scenarioNames: (config: string) => Promise<string[]>;
 }
 
@@ -105,6 +86,8 @@ interface Measured {
   readonly runFailed: boolean;
   /** The measuring run's exit status (model/exit.ts); 0 when results were given. */
   readonly runExit: number;
+  /** The head's config as measured (null when it could not be read), for annotations and the comparison's thresholds. */
+  readonly headConfig: MigbenchConfig | null;
 }
 
 /** Where this gate measures: the results folder, the head config, and the scenarios of its shard (none: all). */
@@ -115,19 +98,14 @@ interface Workspace {
 }
 
 export async function runGate(inputs: ActionInputs, ctx: GateContext, io: GateIo, deps: GateDeps): Promise<GateResult> {
-  const pr = pullRequest(ctx);
-  refuseForkOnSelfHosted(pr, ctx, inputs);
-  const workspace = await prepareWorkspace(inputs, ctx, deps, io);
-  const { head, base, headPath, runFailed, runExit } = await measureOrRead(inputs, ctx, pr, workspace, deps, io);
-  await annotateFailures(workspace.out, head, io, {
-    path: inputs.config,
-    config: await loadConfig(workspace.configPath).then(
-      (l) => l.config,
-      () => null,
-    ),
-  });
+  const event = await gateEvent(ctx.eventName, ctx.payload, deps.octokit, { owner: ctx.owner, repo: ctx.repo });
+  io.log(`event ${ctx.eventName}: ${event.kind}${event.kind === 'pull-request' ? ` #${event.pr.number}${event.fork ? ' from a fork' : ''}` : ''} (${event.why})`);
+  const pr = refuseUntrusted(event, ctx, inputs);
+  const workspace = await prepareWorkspace(inputs, ctx, pr, deps, io);
+  const { head, base, headPath, runFailed, runExit, headConfig } = await measureOrRead(inputs, ctx, pr, workspace, deps, io);
+  await annotateFailures(workspace.out, head, io, { path: inputs.config, config: headConfig });
   const reportPath = join(workspace.out, 'compare.md');
-  const { comparison, markdown } = await writeReport(base, head, workspace.configPath, reportPath);
+  const { comparison, markdown } = await writeReport(base, head, headConfig, reportPath);
   const status = runExit === 0 ? '' : `${exitMeaning(runExit)}\n\n`;
   await io.summary(`${status}${await readFile(reportPath, 'utf8')}\n\n${resultsMarkdown(head)}`);
   const commentId = pr && deps.octokit && inputs.comment !== 'never' ? await comment(deps.octokit, ctx, pr, inputs, { markdown, comparison, runFailed }, io) : null;
@@ -142,38 +120,69 @@ export async function runGate(inputs: ActionInputs, ctx: GateContext, io: GateIo
   };
 }
 
-function refuseForkOnSelfHosted(pr: PullRequest | null, ctx: GateContext, inputs: ActionInputs): void {
-  if (pr?.fork && ctx.runnerEnvironment === 'self-hosted' && !inputs.allowForkPullRequests) {
+/**
+ * The pull request to gate, or null for the repository's own ref. Refused: an event the gate
+ * cannot judge, and on a self-hosted runner a pull request from a fork (or one whose origin
+ * is unknown) unless allow-fork-pull-requests says the runner may measure strangers' knobs.
+ * A relay (results given) only reads, so it may report on any pull request.
+ */
+function refuseUntrusted(event: GateEvent, ctx: GateContext, inputs: ActionInputs): PullRequestRef | null {
+  if (event.kind === 'own-ref') return null;
+  if (event.kind === 'unsupported') {
+    if (inputs.results) return null;
     throw new MigbenchError(
       'MB_USAGE',
-      'refusing to run for a pull request from a fork on a self-hosted runner: anyone who can open a pull request could run code beside your hypervisors. Measure trusted branches only, or relay results with workflow_run (see docs/action.md), or set allow-fork-pull-requests: true if this runner is disposable.',
+      `refusing to measure: ${event.why} (the gate runs on pull_request_target, pull_request, workflow_run, issue_comment on a pull request, push, schedule and workflow_dispatch)`,
+      {
+        userError: true,
+      },
+    );
+  }
+  if (event.fork && ctx.runnerEnvironment === 'self-hosted' && !inputs.allowForkPullRequests && !inputs.results) {
+    throw new MigbenchError(
+      'MB_USAGE',
+      `refusing to measure a pull request from a fork on a self-hosted runner (${event.why}): its config's knobs would run on your hypervisors. Set allow-fork-pull-requests: true if that is acceptable (nothing of the pull request is executed either way; see docs/action.md)`,
       { userError: true },
     );
   }
+  return event.pr;
 }
 
-async function prepareWorkspace(inputs: ActionInputs, ctx: GateContext, deps: GateDeps, io: GateIo): Promise<Workspace> {
+async function prepareWorkspace(inputs: ActionInputs, ctx: GateContext, pr: PullRequestRef | null, deps: GateDeps, io: GateIo): Promise<Workspace> {
   const out = resolve(ctx.workspace, inputs.resultsDir);
   await mkdir(out, { recursive: true });
   const configPath = resolve(ctx.workspace, inputs.config);
-  const scenarios = inputs.shard ? shardScenarios(await deps.scenarioNames(configPath), inputs.shard) : [];
-  if (inputs.shard) io.log(`shard ${inputs.shard.index}/${inputs.shard.total}: ${scenarios.join(', ') || 'no scenarios'}`);
+  // A pull request's shard is chosen from its head's config (measurePullRequest), never the workspace's.
+  const scenarios = inputs.shard && !pr && !inputs.results ? shardScenarios(await deps.scenarioNames(configPath), inputs.shard) : [];
+  if (inputs.shard && !pr) io.log(`shard ${inputs.shard.index}/${inputs.shard.total}: ${scenarios.join(', ') || 'no scenarios'}`);
   return { out, configPath, scenarios };
 }
 
-/** Results given as an input, else base and head run A/B (baseline: rerun on a pull request), else head alone. */
-async function measureOrRead(inputs: ActionInputs, ctx: GateContext, pr: PullRequest | null, workspace: Workspace, deps: GateDeps, io: GateIo): Promise<Measured> {
+/** Results given as an input, else a pull request's base and head A/B, else this ref's config alone (with a baseline file, if given). */
+async function measureOrRead(inputs: ActionInputs, ctx: GateContext, pr: PullRequestRef | null, workspace: Workspace, deps: GateDeps, io: GateIo): Promise<Measured> {
   if (inputs.results) {
     const headPath = resolve(ctx.workspace, inputs.results);
     const head = await readResults(headPath);
-    return { head, base: await readBaseline(inputs, ctx), headPath, runFailed: false, runExit: 0 };
+    return { head, base: await readBaseline(inputs, ctx), headPath, runFailed: false, runExit: 0, headConfig: await workspaceConfig(workspace) };
   }
-  if (inputs.baseline === 'rerun' && pr && deps.octokit) return measureAgainstMergeBase(inputs, ctx, pr, workspace, { ...deps, octokit: deps.octokit }, io);
+  if (pr) return measurePullRequest(inputs, ctx, pr, workspace, deps, io);
   const { out, configPath, scenarios } = workspace;
+  // This ref's own config (push, schedule, dispatch): its passwords are masked before the
+  // suites run; one that does not load is reported by the run, naming the file and JSON path.
+  const own = await workspaceConfig(workspace);
+  if (own) for (const secret of await configSecrets(own, process.env)) io.mask?.(secret);
   const runExit = (await deps.measure.suites({ config: configPath, suites: inputs.suites, repeat: inputs.repeat, out, scenarios })).exitCode;
   const headPath = join(out, 'results.json');
   const head = await readResults(headPath);
-  return { head, base: await readBaseline(inputs, ctx), headPath, runFailed: runExit !== 0, runExit };
+  return { head, base: await readBaseline(inputs, ctx), headPath, runFailed: runExit !== 0, runExit, headConfig: own };
+}
+
+/** The workspace's config, when the workspace is this repository's own ref (push, schedule, dispatch) or a relay only reports. */
+function workspaceConfig(workspace: Workspace): Promise<MigbenchConfig | null> {
+  return loadConfig(workspace.configPath).then(
+    (l) => l.config,
+    () => null,
+  );
 }
 
 /** A baseline given as a results file; none for rerun (without a pull request to rerun against). */
@@ -181,28 +190,65 @@ async function readBaseline(inputs: ActionInputs, ctx: GateContext): Promise<Res
   return inputs.baseline !== 'rerun' ? readResults(resolve(ctx.workspace, inputs.baseline.path)) : null;
 }
 
-/** Base is the config at the merge-base of the pull request, run interleaved with head's. */
-async function measureAgainstMergeBase(
-  inputs: ActionInputs,
-  ctx: GateContext,
-  pr: PullRequest,
-  { out, configPath, scenarios }: Workspace,
-  deps: GateDeps & { readonly octokit: Octokit },
-  io: GateIo,
-): Promise<Measured> {
-  const sha = await mergeBase(deps.octokit, { owner: ctx.owner, repo: ctx.repo, base: pr.baseRef, head: pr.headSha });
-  io.log(`baseline: the config at the merge-base ${sha.slice(0, 12)} of ${pr.baseRef}, run interleaved with the head's`);
-  const baseConfig = join(await mkdtemp(join(tmpdir(), 'migbench-base-')), 'base-config.yaml');
-  const shown = await deps.git.run(['git', '-C', ctx.workspace, 'show', `${sha}:${inputs.config}`], { check: false });
-  if (!shown.ok)
-    throw new MigbenchError('MB_USAGE', `input baseline: cannot read ${inputs.config} at the merge-base ${sha}: ${shown.stderr.trim()} (fetch with fetch-depth: 0)`, {
-      userError: true,
-    });
-  await writeFile(baseConfig, shown.stdout);
-  const runExit = (await deps.measure.ab({ base: baseConfig, head: configPath, suites: inputs.suites, repeat: inputs.repeat, out, scenarios })).exitCode;
+/**
+ * A pull request: its base (the config at the merge-base) and its head, both read as data
+ * through the API and written to a folder outside the workspace, run interleaved by
+ * migbench's own A/B suite. The head may change knobs only (config/trust.ts).
+ */
+async function measurePullRequest(inputs: ActionInputs, ctx: GateContext, pr: PullRequestRef, workspace: Workspace, deps: GateDeps, io: GateIo): Promise<Measured> {
+  const configs = await pullRequestConfigs(inputs, ctx, pr, deps, io);
+  const { out } = workspace;
+  const scenarios = inputs.shard ? shardScenarios(await deps.scenarioNames(configs.headPath), inputs.shard) : [];
+  if (inputs.shard) io.log(`shard ${inputs.shard.index}/${inputs.shard.total}: ${scenarios.join(', ') || 'no scenarios'}`);
+  const runExit = (await deps.measure.ab({ base: configs.basePath, head: configs.headPath, suites: inputs.suites, repeat: inputs.repeat, out, scenarios })).exitCode;
   const headPath = join(out, 'head', 'results.json');
   const [base, head] = [await readResults(join(out, 'base', 'results.json')), await readResults(headPath)];
-  return { head, base, headPath, runFailed: runExit !== 0, runExit };
+  return { head, base, headPath, runFailed: runExit !== 0, runExit, headConfig: configs.head };
+}
+
+/** A trusted config inside the workspace would be the pull request's own (its checkout, its file): refused, through symlinks too. */
+async function assertOutsideWorkspace(path: string, workspace: string): Promise<void> {
+  const [file, root] = await Promise.all([realpath(path).catch(() => path), realpath(workspace).catch(() => workspace)]);
+  const rel = relative(root, file);
+  if (!rel.startsWith('..') && !isAbsolute(rel))
+    throw new InputError('trusted-config', `${path} is inside the workspace (${workspace}), which a pull request can write: keep it on the runner, outside`);
+}
+
+interface PullRequestConfigs {
+  readonly basePath: string;
+  readonly headPath: string;
+  /** The head's config as measured, with its lines in the head's file (for annotations). */
+  readonly head: MigbenchConfig;
+}
+
+async function pullRequestConfigs(inputs: ActionInputs, ctx: GateContext, pr: PullRequestRef, deps: GateDeps, io: GateIo): Promise<PullRequestConfigs> {
+  if (!deps.octokit) throw new InputError('github-token', "a pull request's configs are read through GitHub's API: give a token that may read contents");
+  const repo = { owner: ctx.owner, repo: ctx.repo };
+  if (inputs.trustedConfig) await assertOutsideWorkspace(inputs.trustedConfig, ctx.workspace);
+  const sha = await mergeBase(deps.octokit, { ...repo, base: pr.baseRef, head: pr.headSha });
+  const read = async (ref: string, what: string): Promise<{ text: string; file: string }> => {
+    const file = `${inputs.config} at ${what} ${ref.slice(0, 12)}`;
+    const text = await fileAtRef(deps.octokit!, { ...repo, path: inputs.config, ref });
+    if (text === null) throw new InputError('config', `${inputs.config} is not in the repository at ${what} ${ref}`);
+    return { text, file };
+  };
+  const [base, head] = [await read(sha, 'the merge-base'), await read(pr.headSha, "the pull request's head")];
+  const baseText = readConfigText(base.text, base.file);
+  const trusted: TrustedSource = inputs.trustedConfig
+    ? { config: (await loadConfig(inputs.trustedConfig)).config, description: inputs.trustedConfig }
+    : { config: validatedConfig(baseText, base.file), description: `the base branch's ${inputs.config} (at the merge-base ${sha.slice(0, 12)})` };
+  // The passwords the measuring will log in with are masked before anything runs.
+  for (const secret of await configSecrets(trusted.config, process.env)) io.mask?.(secret);
+  const baseConfig = inputs.trustedConfig ? headConfig(trusted, baseText, base.file) : trusted.config;
+  const headConfigMerged = headConfig(trusted, readConfigText(head.text, head.file), head.file);
+  io.log(
+    `baseline: ${inputs.config} at the merge-base ${sha.slice(0, 12)} of ${pr.baseRef}; head: at ${pr.headSha.slice(0, 12)}, knobs only, trusted fields from ${trusted.description}`,
+  );
+  const dir = await mkdtemp(join(tmpdir(), 'migbench-gate-'));
+  const [basePath, headPath] = [join(dir, 'base.json'), join(dir, 'head.json')];
+  await writeFile(basePath, `${JSON.stringify(baseConfig, null, 2)}\n`);
+  await writeFile(headPath, `${JSON.stringify(headConfigMerged, null, 2)}\n`);
+  return { basePath, headPath, head: headConfigMerged };
 }
 
 /** Failed assertions point at their line; failed runs and damaged guests at their suite file. */
@@ -221,13 +267,17 @@ async function annotateFailures(out: string, head: ResultsFile, io: GateIo, conf
 }
 
 /** The comparison with the baseline (if any) in full at reportPath; the short form for the comment. */
-async function writeReport(base: ResultsFile | null, head: ResultsFile, configPath: string, reportPath: string): Promise<{ comparison: Comparison | null; markdown: string }> {
+async function writeReport(
+  base: ResultsFile | null,
+  head: ResultsFile,
+  config: MigbenchConfig | null,
+  reportPath: string,
+): Promise<{ comparison: Comparison | null; markdown: string }> {
   if (!base) {
     const markdown = `## migbench: live migration\n\nNo baseline to compare with (baseline: rerun needs a pull request).\n\n${resultsMarkdown(head)}`;
     await writeFile(reportPath, markdown);
     return { comparison: null, markdown };
   }
-  const config = (await loadConfig(configPath).catch(() => null))?.config;
   const comparison = compareResults(base, head, compareOptions(config));
   const markdown = compareMarkdown(comparison, { fullReport: 'the job summary and the results artifact' });
   await writeFile(reportPath, compareMarkdown(comparison, { samples: true, limit: Number.MAX_SAFE_INTEGER }));
@@ -238,7 +288,7 @@ async function writeReport(base: ResultsFile | null, head: ResultsFile, configPa
 async function comment(
   octokit: Octokit,
   ctx: GateContext,
-  pr: PullRequest,
+  pr: PullRequestRef,
   inputs: ActionInputs,
   { markdown, comparison, runFailed }: { markdown: string; comparison: Comparison | null; runFailed: boolean },
   io: GateIo,

@@ -7,6 +7,12 @@ export type FailOn = 'regression' | 'threshold' | 'never';
 export interface ActionInputs {
   /** @default migbench.yaml (what `migbench init` writes) */
   readonly config: string;
+  /**
+   * A config on the runner, outside the workspace, holding the trusted fields (targets,
+   * credentials, the compare section); the repository's configs then hold the knobs. Unset:
+   * the base branch's config is the trusted one.
+   */
+  readonly trustedConfig: string | undefined;
   /** Suites to run; empty: all of the config's. */
   readonly suites: readonly string[];
   readonly repeat: number | undefined;
@@ -56,6 +62,13 @@ function flag(get: Getter, name: string): boolean {
   throw new InputError(name, `expected true or false, got "${value}"`);
 }
 
+/** An absolute path: the runner's own file (whether it is outside the workspace is checked by the gate, which knows where that is). */
+function trustedConfigInput(value: string): string | undefined {
+  if (!value) return undefined;
+  if (!value.startsWith('/')) throw new InputError('trusted-config', `expected an absolute path to a file on the runner, outside the workspace, got "${value}"`);
+  return value;
+}
+
 /** `get` is core.getInput in the Action and a plain lookup in tests. */
 export function readInputs(get: Getter): ActionInputs {
   const repeatText = get('repeat').trim();
@@ -73,6 +86,7 @@ export function readInputs(get: Getter): ActionInputs {
   if (!githubToken && comment !== 'never') throw new InputError('github-token', 'needed to comment on the pull request (or set comment: never)');
   return {
     config: get('config').trim() || 'migbench.yaml',
+    trustedConfig: trustedConfigInput(get('trusted-config').trim()),
     suites: get('suites')
       .split(/[\s,]+/)
       .filter(Boolean),

@@ -8,7 +8,6 @@ import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { formatError, MigbenchError } from '../model/errors.js';
-import { configSecrets } from './secrets.js';
 import { loadConfig } from '../config/load.js';
 import { resolveScenarios, suiteNames } from '../config/scenarios.js';
 import { LocalRunner } from '../exec/local.js';
@@ -17,8 +16,10 @@ import { runGate, type Measure } from './gate.js';
 import { createGitHubClient } from '../github/api.js';
 import { readInputs } from './inputs.js';
 import { scenarioGroups } from './stream.js';
+import { childEnvironment } from './env.js';
 
-const runner = new LocalRunner();
+/** What runs migbench: without the Action's inputs and tokens in its environment (env.ts). */
+const runner = new LocalRunner({ env: childEnvironment(process.env) });
 
 /**
  * The migbench this Action runs: the released package installed beside the bundle
@@ -106,10 +107,6 @@ export async function run(): Promise<void> {
   try {
     const inputs = readInputs((name) => core.getInput(name));
     if (inputs.githubToken) core.setSecret(inputs.githubToken);
-    // Hypervisor passwords are masked before the suites run; a config that does not load
-    // is reported by the run itself, with its path and the JSON path at fault.
-    const loaded = await loadConfig(inputs.config).catch(() => null);
-    if (loaded) for (const secret of await configSecrets(loaded.config, process.env)) core.setSecret(secret);
     const ctx = await contextFromEnv(process.env);
     const octokit = inputs.githubToken
       ? createGitHubClient({
@@ -130,8 +127,9 @@ export async function run(): Promise<void> {
             .then(() => undefined),
         setOutput: core.setOutput,
         annotate: (message, file, line) => core.error(message, { file, ...(line !== undefined && { startLine: line }) }),
+        mask: core.setSecret,
       },
-      { measure, octokit, git: runner, scenarioNames },
+      { measure, octokit, scenarioNames },
     );
     core.setOutput('results-path', result.resultsPath);
     core.setOutput('verdict', result.verdict);

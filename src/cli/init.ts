@@ -1,6 +1,8 @@
-// `migbench init`: a starter config and suite in the user's repository. The config is a
-// template shipped with migbench; the suite is migbench's own memory-migration suite, which
-// imports `migbench/vitest` exactly as a user's suite does. Never overwrites a file unless told to.
+// `migbench init`: a starter config and suite in the user's repository, and the two
+// workflows that use them: the pull-request gate and the nightly run. The config and
+// workflows are templates shipped with migbench; the suite is migbench's own
+// memory-migration suite, which imports `migbench/vitest` exactly as a user's suite does.
+// Never overwrites a file unless told to.
 import { constants } from 'node:fs';
 import { copyFile, mkdir } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
@@ -11,6 +13,8 @@ import { pathExists, projectPath } from '../model/paths.js';
 const STARTER_FILES: ReadonlyArray<readonly [from: string, to: string]> = [
   [projectPath('templates', 'init', 'migbench.yaml'), 'migbench.yaml'],
   [projectPath('suites', 'memory-migration.test.ts'), join('suites', 'memory-migration.test.ts')],
+  [projectPath('templates', 'init', 'migbench-gate.yml'), join('.github', 'workflows', 'migbench-gate.yml')],
+  [projectPath('templates', 'init', 'migbench-nightly.yml'), join('.github', 'workflows', 'migbench-nightly.yml')],
 ];
 
 /** Writes the starter files into `dir`; refuses (naming every file in the way) unless `force`. Returns the files written. */

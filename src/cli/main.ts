@@ -3,7 +3,7 @@
 // only, no stack trace), 3 the infrastructure failed (hosts, lab, set-up).
 import { mkdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { compareResults, comparisonExitCode, type Comparison, type CompareOptions } from '../analysis/comparison.js';
+import { compareResults, comparisonExitCode, headFindings, type Comparison, type CompareOptions } from '../analysis/comparison.js';
 import { loadConfig } from '../config/load.js';
 import { findConfig } from '../config/find.js';
 import { assertCredentials, scenarioTargets } from '../config/credentials.js';
@@ -157,15 +157,22 @@ async function alert(command: CommandNamed<'alert'>, io: Io): Promise<number> {
   });
   const [owner, repo] = command.repository.split('/') as [string, string];
   const regressions = comparison.counts.regression;
+  const findings = headFindings(comparison);
+  // A changed environment judges nothing (every row not comparable): it neither opens nor closes the issue.
+  const state = findings.length ? 'regressed' : comparison.environmentDifferences.length ? 'environment-changed' : 'recovered';
   const result = await upsertRegressionIssue(octokit, {
     owner,
     repo,
     label: command.label,
     title: 'migbench: live migration regression',
     body: compareMarkdown(comparison, { baseLabel: command.base, headLabel: command.head }),
-    regressed: regressions > 0,
+    state,
   });
-  io.out(`${regressions} regression${regressions === 1 ? '' : 's'}; issue ${result.issueNumber ?? '—'}: ${result.action}\n`);
+  const what =
+    state === 'environment-changed'
+      ? `environment changed (${comparison.environmentDifferences.map((d) => d.field).join(', ')})`
+      : `${regressions} regression${regressions === 1 ? '' : 's'}`;
+  io.out(`${what}; issue ${result.issueNumber ?? '—'}: ${result.action}\n`);
   return comparisonExitCode(comparison);
 }
 

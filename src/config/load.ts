@@ -33,16 +33,38 @@ export async function loadConfig(path: string): Promise<LoadedConfig> {
 
 /** Parses and validates config text; `file` is only used in messages. */
 export function parseConfig(text: string, file: string): MigbenchConfig {
+  return validatedConfig(readConfigText(text, file), file);
+}
+
+/** A config file's data and where each part of it is, before the schema has seen it. */
+export interface ConfigText {
+  readonly data: unknown;
+  readonly lineOf: (segments: Segments) => number | null;
+}
+
+/**
+ * YAML or JSON text as plain data (syntax checked, aliases expanded), not yet validated:
+ * the gate fills a pull request's config in with trusted fields before validating it.
+ */
+export function readConfigText(text: string, file: string): ConfigText {
   const lineCounter = new LineCounter();
   // logLevel error: what yaml would warn about on stderr is reported here as a problem instead.
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true, logLevel: 'error' });
   const syntax = syntaxIssues(doc, lineCounter);
   if (syntax.length) throw new InputFileError('MB_CONFIG_INVALID', file, syntax);
-  const data = plainData(doc, lineCounter, file);
-  const lineOf = lineFinder(doc, lineCounter);
-  const config = validConfig(data, file, locatorOf(lineOf));
-  positions.set(config, lineOf);
+  return { data: plainData(doc, lineCounter, file), lineOf: lineFinder(doc, lineCounter) };
+}
+
+/** Data as a valid config, each problem at its line of the text it came from. */
+export function validatedConfig(text: ConfigText, file: string): MigbenchConfig {
+  const config = validConfig(text.data, file, locatorOf(text.lineOf));
+  positions.set(config, text.lineOf);
   return config;
+}
+
+/** Issues found in a config's text before validation, each at its line. */
+export function configTextError(file: string, text: ConfigText, issues: readonly ConfigIssue[]): InputFileError {
+  return invalid(file, issues, locatorOf(text.lineOf));
 }
 
 /** The issues of a config parsed earlier (credentials), each at its line in the file. */

@@ -25,6 +25,12 @@ function vendorSettingsIssues(target: TargetConfig, at: At): ConfigIssue[] {
       continue;
     }
     if (target.lab) issues.push({ segments: at('lab'), message: `${v.product} does not run in the embedded lab; give the ${v.hosts} instead` });
+    const api = settings as { url?: string; insecure?: boolean } | undefined;
+    if (api?.url?.startsWith('http://') && !api.insecure)
+      issues.push({
+        segments: at(kind, 'url'),
+        message: 'http:// would send the password unencrypted: use https://, or set insecure: true for a lab or simulator on this machine',
+      });
     if (!settings) issues.push({ segments: at(), message: `a ${kind} target needs its ${kind} settings (${v.required})` });
     else if (v.password && !settings.passwordEnv && !settings.passwordFile)
       issues.push({ segments: at(kind), message: `give the ${v.password} password as passwordEnv or passwordFile (never in the config itself)` });

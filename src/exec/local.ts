@@ -12,16 +12,20 @@ export interface LocalRunnerOptions {
   readonly label?: string;
   /** Working directory of every command. @default the current directory */
   readonly cwd?: string;
+  /** The commands' environment. @default this process's */
+  readonly env?: NodeJS.ProcessEnv;
 }
 
 export class LocalRunner implements CommandRunner {
   readonly host: string;
   private readonly netns: string | undefined;
   private readonly cwd: string | undefined;
+  private readonly env: NodeJS.ProcessEnv | undefined;
 
   constructor(options: LocalRunnerOptions = {}) {
     this.netns = options.netns;
     this.cwd = options.cwd;
+    this.env = options.env;
     this.host = options.label ?? (options.netns ? `local[${options.netns}]` : 'local');
   }
 
@@ -36,7 +40,7 @@ export class LocalRunner implements CommandRunner {
     return new Promise((resolve, reject) => {
       let child: ChildProcess;
       try {
-        child = spawnChild(full[0]!, full.slice(1), { stdio: ['pipe', 'pipe', 'pipe'], cwd: this.cwd });
+        child = spawnChild(full[0]!, full.slice(1), { stdio: ['pipe', 'pipe', 'pipe'], cwd: this.cwd, ...(this.env && { env: this.env }) });
       } catch (error) {
         reject(startError(this.host, argv, error));
         return;
@@ -92,7 +96,7 @@ export class LocalRunner implements CommandRunner {
   spawn(argv: readonly string[], options: SpawnOptions = {}): RunningCommand {
     const full = this.wrap(argv);
     const started = performance.now();
-    const child = spawnChild(full[0]!, full.slice(1), { stdio: ['pipe', 'pipe', 'pipe'], cwd: this.cwd });
+    const child = spawnChild(full[0]!, full.slice(1), { stdio: ['pipe', 'pipe', 'pipe'], cwd: this.cwd, ...(this.env && { env: this.env }) });
     const limit = options.stderrLimitBytes ?? 65536;
     let stderr = '';
     child.stderr!.on('data', (chunk: Buffer) => {

@@ -212,7 +212,7 @@ export interface LibvirtSettings {
  */
 export interface XenServerSettings {
   /**
-   * The pool coordinator's XenAPI address, e.g. https://xcp1.example.net (JSON-RPC at /jsonrpc). TLS certificates are verified (add a private CA with NODE_EXTRA_CA_CERTS).
+   * The pool coordinator's XenAPI address, e.g. https://xcp1.example.net (JSON-RPC at /jsonrpc). TLS certificates are verified (add a private CA with NODE_EXTRA_CA_CERTS). http:// (a password sent in the clear) is refused unless insecure: true.
    */
   url: string;
   user: string;
@@ -251,6 +251,10 @@ export interface XenServerSettings {
     sourceSr?: string;
     sourceNetwork?: string;
   };
+  /**
+   * Allow an http:// url: the password crosses the network unencrypted. For a lab or a simulator on this machine only.
+   */
+  insecure?: boolean;
 }
 /**
  * This interface was referenced by `MigbenchConfig`'s JSON-Schema
@@ -258,7 +262,7 @@ export interface XenServerSettings {
  */
 export interface VsphereSettings {
   /**
-   * vCenter's SDK endpoint, e.g. https://vcenter.example.net/sdk. TLS certificates are verified (add a private CA with NODE_EXTRA_CA_CERTS).
+   * vCenter's SDK endpoint, e.g. https://vcenter.example.net/sdk. TLS certificates are verified (add a private CA with NODE_EXTRA_CA_CERTS). http:// (a password sent in the clear) is refused unless insecure: true.
    */
   url: string;
   user: string;
@@ -289,6 +293,10 @@ export interface VsphereSettings {
      */
     sourceDatastore?: string;
   };
+  /**
+   * Allow an http:// url: the password crosses the network unencrypted. For a lab or a simulator on this machine only.
+   */
+  insecure?: boolean;
 }
 /**
  * This interface was referenced by `MigbenchConfig`'s JSON-Schema

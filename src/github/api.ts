@@ -344,6 +344,31 @@ export async function mergeBase(octokit: Octokit, options: { owner: string; repo
   return sha;
 }
 
+/** Config files are small; a larger answer is not a config (and is not read into memory whole). */
+export const FILE_AT_REF_LIMIT_BYTES = 1024 * 1024;
+
+/**
+ * A file of the repository at a commit, as text, read through the contents API: how the
+ * gate reads a pull request's config as data without checking its tree out. null when the
+ * file is not there at that commit.
+ */
+export async function fileAtRef(octokit: Octokit, options: { owner: string; repo: string; path: string; ref: string }): Promise<string | null> {
+  const { owner, repo, path, ref } = options;
+  const what = `reading ${path} at ${ref.slice(0, 12)} in ${owner}/${repo}`;
+  let data: unknown;
+  try {
+    ({ data } = await call(what, () => octokit.rest.repos.getContent({ owner, repo, path, ref })));
+  } catch (error) {
+    if (error instanceof GitHubApiError && error.status === 404) return null;
+    throw error;
+  }
+  const file = data as { type?: unknown; encoding?: unknown; content?: unknown; size?: unknown };
+  if (file.type !== 'file' || file.encoding !== 'base64' || typeof file.content !== 'string') throw new GitHubApiError(`${what}: not a file`);
+  if (typeof file.size === 'number' && file.size > FILE_AT_REF_LIMIT_BYTES)
+    throw new GitHubApiError(`${what}: ${file.size} bytes, larger than a config (${FILE_AT_REF_LIMIT_BYTES})`);
+  return Buffer.from(file.content, 'base64').toString('utf8');
+}
+
 // Regression issue
 
 /** Colour of the label migbench creates: GitHub's red. */
@@ -358,21 +383,30 @@ export interface RegressionIssueOptions {
   readonly label: string;
   /** Used when the issue is opened; an open issue keeps its (possibly edited) title. */
   readonly title: string;
-  /** The current report: the issue's body while regressed, the recovery comment's otherwise. */
+  /** The current report: the issue's body while regressed, the comment's otherwise. */
   readonly body: string;
-  readonly regressed: boolean;
+  /**
+   * regressed: open or update the issue. recovered: close it with a comment. environment
+   * changed (the hosts are not the ones the baseline ran on, so nothing could be judged):
+   * a comment saying so on an open issue, which stays open.
+   */
+  readonly state: 'regressed' | 'recovered' | 'environment-changed';
 }
 
 export interface RegressionIssueResult {
   /** null when there was nothing to do. */
   readonly issueNumber: number | null;
-  readonly action: 'opened' | 'updated' | 'closed' | 'none';
+  readonly action: 'opened' | 'updated' | 'noted' | 'closed' | 'none';
 }
+
+export const ENVIRONMENT_CHANGED_NOTE =
+  "The hosts' environment changed since the baseline, so this run could not be compared with it; the issue stays open until a comparable run recovers.";
 
 /**
  * Keeps one open issue, labelled `label`, while a regression persists: opened on the
- * first regressed run, its body replaced on the next ones, and closed with a comment on
- * the first run that recovers. With several open (a past race) the oldest is the one.
+ * first regressed run, its body replaced on the next ones, a comment (the issue kept open)
+ * on a run whose environment changed, and closed with a comment on the first run that
+ * recovers. With several open (a past race) the oldest is the one.
  */
 export async function upsertRegressionIssue(octokit: Octokit, options: RegressionIssueOptions): Promise<RegressionIssueResult> {
   const { owner, repo, label } = options;
@@ -383,7 +417,7 @@ export async function upsertRegressionIssue(octokit: Octokit, options: Regressio
     .filter((i) => !i.pull_request && i.state === 'open')
     .reduce<(typeof issues)[number] | undefined>((oldest, i) => (!oldest || i.number < oldest.number ? i : oldest), undefined);
 
-  if (options.regressed) {
+  if (options.state === 'regressed') {
     const body = fitBody(options.body).body;
     if (open) {
       await call(`updating issue ${owner}/${repo}#${open.number}`, () => octokit.rest.issues.update({ owner, repo, issue_number: open.number, body }));
@@ -396,6 +430,11 @@ export async function upsertRegressionIssue(octokit: Octokit, options: Regressio
 
   if (!open) return { issueNumber: null, action: 'none' };
   const where = `${owner}/${repo}#${open.number}`;
+  if (options.state === 'environment-changed') {
+    const note = fitBody(`${ENVIRONMENT_CHANGED_NOTE}\n\n${options.body}`).body;
+    await call(`commenting on ${where}`, () => octokit.rest.issues.createComment({ owner, repo, issue_number: open.number, body: note }));
+    return { issueNumber: open.number, action: 'noted' };
+  }
   const comment = fitBody(options.body.trim() ? `${RECOVERED_NOTE}\n\n${options.body}` : RECOVERED_NOTE).body;
   await call(`commenting on ${where}`, () => octokit.rest.issues.createComment({ owner, repo, issue_number: open.number, body: comment }));
   await call(`closing ${where}`, () => octokit.rest.issues.update({ owner, repo, issue_number: open.number, state: 'closed', state_reason: 'completed' }));

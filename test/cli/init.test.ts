@@ -11,7 +11,12 @@ import { UsageError } from '../../src/model/errors.js';
 describe(initRepository, () => {
   test('writes a config that validates and a suite for each of its suites', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'migbench-init-'));
-    expect(await initRepository(dir, { force: false })).toEqual(['migbench.yaml', join('suites', 'memory-migration.test.ts')]);
+    expect(await initRepository(dir, { force: false })).toEqual([
+      'migbench.yaml',
+      join('suites', 'memory-migration.test.ts'),
+      join('.github', 'workflows', 'migbench-gate.yml'),
+      join('.github', 'workflows', 'migbench-nightly.yml'),
+    ]);
     const { config } = await loadConfig(join(dir, 'migbench.yaml'));
     expect(resolveScenarios(config, 'memory-migration').map((s) => [s.name, s.target])).toEqual([['idle-256', 'lab']]);
     const suite = await readFile(join(dir, 'suites', 'memory-migration.test.ts'), 'utf8');

@@ -81,6 +81,12 @@ suites:
     expect(problems(target(', xenserver: { url: "https://xcp1", user: root, vm: web, sourceHost: a, destinationHost: b }'))).toEqual([
       'targets.pool.xenserver (line 2): give the XenAPI password as passwordEnv or passwordFile (never in the config itself)',
     ]);
+    expect(problems(target(', xenserver: { url: "http://xcp1", user: root, passwordEnv: XAPI, vm: web, sourceHost: a, destinationHost: b }'))).toEqual([
+      'targets.pool.xenserver.url (line 2): http:// would send the password unencrypted: use https://, or set insecure: true for a lab or simulator on this machine',
+    ]);
+    expect(problems(target(', xenserver: { url: "http://xcp1", insecure: true, user: root, password: hunter2, vm: web, sourceHost: a, destinationHost: b }'))[0]).not.toMatch(
+      /http:/,
+    );
     expect(problems(target(', xenserver: { url: "https://xcp1", user: root, password: hunter2, vm: web, sourceHost: a, destinationHost: b }'))[0]).toMatch(
       /targets\.pool\.xenserver.*password/,
     );

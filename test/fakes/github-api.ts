@@ -45,6 +45,10 @@ export interface FakeGitHubState {
   readonly labels: FakeLabel[];
   /** Keyed by `base...head`; a null merge-base answers without merge_base_commit. */
   readonly compare: Map<string, string | null>;
+  /** Files of the repository by ref (a sha), then path: what the contents API serves. */
+  readonly files: Map<string, Readonly<Record<string, string>>>;
+  /** Pull requests by number, as the pulls API returns them. */
+  readonly pulls: Map<number, unknown>;
 }
 
 export interface FakeGitHubSeed {
@@ -61,6 +65,10 @@ export interface FakeGitHubSeed {
   readonly labels?: ReadonlyArray<{ name: string; color?: string }>;
   /** `base...head` → merge-base sha (null: answered without merge_base_commit). */
   readonly compare?: Readonly<Record<string, string | null>>;
+  /** ref → path → text, for the contents API. */
+  readonly files?: Readonly<Record<string, Readonly<Record<string, string>>>>;
+  /** number → pull request object, for the pulls API. */
+  readonly pulls?: Readonly<Record<number, unknown>>;
 }
 
 export interface RecordedRequest {
@@ -113,6 +121,8 @@ export async function startFakeGitHub(seed: FakeGitHubSeed): Promise<FakeGitHub>
     issues: [],
     labels: (seed.labels ?? []).map((l) => ({ name: l.name, color: l.color ?? 'ededed', description: null })),
     compare: new Map(Object.entries(seed.compare ?? {})),
+    files: new Map(Object.entries(seed.files ?? {})),
+    pulls: new Map(Object.entries(seed.pulls ?? {}).map(([n, pr]) => [Number(n), pr])),
   };
   for (const c of seed.comments ?? []) {
     const at = c.createdAt ?? now();
@@ -267,6 +277,17 @@ export async function startFakeGitHub(seed: FakeGitHubSeed): Promise<FakeGitHub>
       const label: FakeLabel = { name: body.name, color: body.color, description: typeof body.description === 'string' ? body.description : null };
       state.labels.push(label);
       return [201, label];
+    }
+    if ((m = /^\/contents\/(.+)$/.exec(rest)) && method === 'GET') {
+      const text = state.files.get(query.ref ?? '')?.[m[1]!];
+      if (text === undefined) throw new HttpError(404, 'Not Found');
+      const content = Buffer.from(text).toString('base64');
+      return [200, { type: 'file', encoding: 'base64', path: m[1], name: m[1]!.split('/').pop(), size: Buffer.byteLength(text), content, sha: '0'.repeat(40) }];
+    }
+    if ((m = /^\/pulls\/(\d+)$/.exec(rest)) && method === 'GET') {
+      const pr = state.pulls.get(Number(m[1]));
+      if (!pr) throw new HttpError(404, 'Not Found');
+      return [200, pr];
     }
     if ((m = /^\/compare\/(.+)$/.exec(rest)) && method === 'GET') {
       const basehead = m[1]!;

@@ -5,6 +5,7 @@ import {
   fitBody,
   GitHubApiError,
   mergeBase,
+  ENVIRONMENT_CHANGED_NOTE,
   RECOVERED_NOTE,
   REGRESSION_LABEL_COLOR,
   stickyBody,
@@ -273,7 +274,7 @@ describe(upsertRegressionIssue, () => {
     };
 
     // Regressed: the label is missing, so it is created with migbench's colour first.
-    expect(await upsertRegressionIssue(on(fake), { ...options, body: 'downtime +41%', regressed: true })).toEqual({ issueNumber: 4, action: 'opened' });
+    expect(await upsertRegressionIssue(on(fake), { ...options, body: 'downtime +41%', state: 'regressed' })).toEqual({ issueNumber: 4, action: 'opened' });
     expect(drain(fake)).toEqual([
       listing,
       { method: 'GET', path: '/repos/acme/hypervisor/labels/migbench-regression', query: {}, body: undefined, authorization: true, status: 404 },
@@ -290,11 +291,11 @@ describe(upsertRegressionIssue, () => {
     expect(fake.state.labels).toContainEqual({ name: 'migbench-regression', color: REGRESSION_LABEL_COLOR, description: 'A performance regression found by migbench' });
 
     // Still regressed: the same issue's body is replaced.
-    expect(await upsertRegressionIssue(on(fake), { ...options, body: 'downtime +38%', regressed: true })).toEqual({ issueNumber: 4, action: 'updated' });
+    expect(await upsertRegressionIssue(on(fake), { ...options, body: 'downtime +38%', state: 'regressed' })).toEqual({ issueNumber: 4, action: 'updated' });
     expect(drain(fake)).toEqual([listing, { method: 'PATCH', path: `${ISSUE_PATH}/4`, query: {}, body: { body: 'downtime +38%' }, authorization: true, status: 200 }]);
 
     // Recovered: a comment, then closed.
-    expect(await upsertRegressionIssue(on(fake), { ...options, body: 'downtime -1% (not significant)', regressed: false })).toEqual({ issueNumber: 4, action: 'closed' });
+    expect(await upsertRegressionIssue(on(fake), { ...options, body: 'downtime -1% (not significant)', state: 'recovered' })).toEqual({ issueNumber: 4, action: 'closed' });
     expect(drain(fake)).toEqual([
       listing,
       { method: 'POST', path: `${ISSUE_PATH}/4/comments`, query: {}, body: { body: `${RECOVERED_NOTE}\n\ndowntime -1% (not significant)` }, authorization: true, status: 201 },
@@ -302,7 +303,7 @@ describe(upsertRegressionIssue, () => {
     ]);
 
     // Still fine: nothing to do.
-    expect(await upsertRegressionIssue(on(fake), { ...options, body: 'downtime +0%', regressed: false })).toEqual({ issueNumber: null, action: 'none' });
+    expect(await upsertRegressionIssue(on(fake), { ...options, body: 'downtime +0%', state: 'recovered' })).toEqual({ issueNumber: null, action: 'none' });
     expect(drain(fake)).toEqual([listing]);
 
     expect(fake.state.issues.map((i) => [i.number, i.title, i.state, i.body])).toEqual([
@@ -314,9 +315,19 @@ describe(upsertRegressionIssue, () => {
     expect(fake.state.comments.map((c) => [c.issueNumber, c.body])).toEqual([[4, `${RECOVERED_NOTE}\n\ndowntime -1% (not significant)`]]);
   });
 
+  test('an environment change is noted on the open issue, which stays open; with none open, nothing is done', async ({ github }) => {
+    const fake = await github({ issues: [{ title: 'migbench: live migration regression', labels: ['migbench-regression'] }] });
+    const options = { ...REPO, label: 'migbench-regression', title: 'migbench: live migration regression' };
+    expect(await upsertRegressionIssue(on(fake), { ...options, body: 'QEMU 7.2.22 → 8.2.2', state: 'environment-changed' })).toEqual({ issueNumber: 1, action: 'noted' });
+    expect(fake.state.issues[0]!.state).toBe('open');
+    expect(fake.state.comments.map((c) => c.body)).toEqual([`${ENVIRONMENT_CHANGED_NOTE}\n\nQEMU 7.2.22 → 8.2.2`]);
+    fake.state.issues[0]!.state = 'closed';
+    expect(await upsertRegressionIssue(on(fake), { ...options, body: 'x', state: 'environment-changed' })).toEqual({ issueNumber: null, action: 'none' });
+  });
+
   test('a new regression opens a new issue; an existing label is left alone', async ({ github }) => {
     const fake = await github({ labels: [{ name: 'perf', color: '0e8a16' }], issues: [{ title: 'Fixed long ago', labels: ['perf'], state: 'closed' }] });
-    expect(await upsertRegressionIssue(on(fake), { ...REPO, label: 'perf', title: 'regressed', body: 'b', regressed: true })).toEqual({ issueNumber: 2, action: 'opened' });
+    expect(await upsertRegressionIssue(on(fake), { ...REPO, label: 'perf', title: 'regressed', body: 'b', state: 'regressed' })).toEqual({ issueNumber: 2, action: 'opened' });
     expect(route(fake)).toEqual([`GET ${ISSUE_PATH}`, 'GET /repos/acme/hypervisor/labels/perf', `POST ${ISSUE_PATH}`]);
     expect(fake.state.labels).toEqual([{ name: 'perf', color: '0e8a16', description: null }]);
   });
