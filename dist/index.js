@@ -35892,7 +35892,7 @@ function setPath(target, path, value2) {
 function expandMatrix(matrix) {
   const issues = [];
   const seenPaths = /* @__PURE__ */ new Set();
-  const labelled = matrix.axes.map((axis, a) => {
+  const labelled2 = matrix.axes.map((axis, a) => {
     if (seenPaths.has(axis.path)) issues.push({ segments: ["axes", a, "path"], message: `axis ${axis.path} appears twice` });
     seenPaths.add(axis.path);
     if (axis.path === "name") issues.push({ segments: ["axes", a, "path"], message: "names come from the axis labels; an axis cannot set name" });
@@ -35910,7 +35910,7 @@ function expandMatrix(matrix) {
   if ("name" in matrix.base) issues.push({ segments: ["base", "name"], message: "names come from the axis labels; remove name from base" });
   if (issues.length) return { points: [], issues };
   let points = [{ axes: {}, scenario: structuredClone(matrix.base) }];
-  for (const { axis, labels } of labelled) {
+  for (const { axis, labels } of labelled2) {
     points = points.flatMap(
       (point) => axis.values.map((value2, v) => {
         const scenario = structuredClone(point.scenario);
@@ -41417,12 +41417,19 @@ var FINGERPRINT = [
   ["hypervisor", (h) => h.hypervisorVersion],
   ["accelerator", (h) => h.accel],
   ["CPU", (h) => `${h.cpuCount}\xD7 ${h.cpuModel}`],
-  ["kernel", (h) => h.kernel]
+  ["kernel", (h) => h.kernel],
+  ["migration MTU", (h) => h.migrationMtu === void 0 ? "unknown" : String(h.migrationMtu)]
 ];
+function fingerprintFields(base, head) {
+  const files = new Set(
+    [...base.records, ...head.records].flatMap((r) => [...Object.keys(r.environment.source.settings ?? {}), ...Object.keys(r.environment.destination.settings ?? {})])
+  );
+  return [...FINGERPRINT, ...[...files].sort().map((f) => [f, (h) => h.settings?.[f] ?? "unknown"])];
+}
 function environmentDifferences(base, head) {
   const values = (results, pick) => [...new Set(results.records.flatMap((r) => [pick(r.environment.source), pick(r.environment.destination)]))].sort().join(", ");
   const out = [];
-  for (const [field, pick] of FINGERPRINT) {
+  for (const [field, pick] of fingerprintFields(base, head)) {
     const [b, h] = [values(base, pick), values(head, pick)];
     if (b !== h) out.push({ field, base: b, head: h });
   }
@@ -41453,7 +41460,7 @@ function inconclusiveReason(row, confirmed, ctx) {
   while (noise < 1e3 && (minimumDetectableEffectPct(cv, noise) ?? 0) > row.thresholds.failPct) noise++;
   const needed = Math.max(floor, noise, n + 1);
   const what = row.deltaLowPct === null ? "the interval is unbounded at this size" : confirmed ? `a real change whose size the interval cannot place against ${row.thresholds.failPct}%` : `the interval reaches past the ${row.thresholds.failPct}% fail threshold, the test cannot confirm it`;
-  return `${what}: needs n \u2265 ${needed} a side`;
+  return needed > 100 ? `${what}: the noise needs more than 100 runs a side` : `${what}: needs n \u2265 ${needed} a side`;
 }
 function runRows(baseRecords, headRecords, metrics) {
   const completed = (rs) => rs.filter((r) => r.status === "completed");
@@ -41526,7 +41533,8 @@ function compareResults(base, head, options = {}) {
     counts,
     unmatched,
     alpha,
-    inconclusive: options.inconclusive ?? "fail"
+    inconclusive: options.inconclusive ?? "fail",
+    acrossEnvironments: Boolean(options.allowEnvironmentChange && environment.length)
   };
 }
 function metricRow(suite, scenario, metric, baseRecords, headRecords, options) {
@@ -41547,14 +41555,19 @@ function metricRow(suite, scenario, metric, baseRecords, headRecords, options) {
     thresholds: options.thresholds?.(scenario, metric) ?? defaultThresholds(metric)
   };
 }
+function isUnconfirmedRegression(row, alpha) {
+  return row.verdict === "inconclusive" && row.deltaLowPct !== null && row.deltaLowPct > row.thresholds.failPct && row.pAdjusted !== null && row.pAdjusted < 2 * alpha;
+}
 function headFindings(comparison) {
   const findings = [];
   if (comparison.counts.regression) findings.push(`${comparison.counts.regression} regression${comparison.counts.regression === 1 ? "" : "s"}`);
-  const looksWorse = comparison.rows.filter((r) => r.verdict === "inconclusive" && r.deltaPct !== null && r.deltaPct >= r.thresholds.failPct);
-  if (comparison.inconclusive === "fail" && looksWorse.length)
+  const looksWorse = comparison.rows.filter((r) => isUnconfirmedRegression(r, comparison.alpha));
+  if (comparison.inconclusive === "fail" && looksWorse.length) {
+    const rows = looksWorse.map((r) => `${r.scenario} ${r.metric} ${r.deltaPct.toFixed(1)}% [${r.deltaLowPct.toFixed(1)}, ${r.deltaHighPct?.toFixed(1) ?? "\u2026"}]`);
     findings.push(
-      `${looksWorse.length} inconclusive row${looksWorse.length === 1 ? "" : "s"} whose estimate is past the fail threshold (${looksWorse.map((r) => `${r.scenario} ${r.metric} ${r.deltaPct.toFixed(1)}%`).join(", ")}); more runs decide`
+      `${looksWorse.length} inconclusive row${looksWorse.length === 1 ? "" : "s"} that look${looksWorse.length === 1 ? "s" : ""} like a regression (whole interval past the fail threshold, adjusted p < ${2 * comparison.alpha}): ${rows.join(", ")}; more runs decide`
     );
+  }
   for (const f of comparison.failures) if (f.head.failed) findings.push(`${f.suite} / ${f.scenario}: ${f.head.failed} of ${f.head.total} head runs failed (${f.example})`);
   for (const u of comparison.unmatched) if (u.side === "base") findings.push(`${u.suite} / ${u.scenario}: not measured on the head`);
   return findings;
@@ -41888,11 +41901,7 @@ function compareMarkdown(comparison, options = {}) {
   const limit = options.limit ?? COMMENT_LIMIT;
   const lines = ["## migbench: live migration, base vs head", "", headline(comparison), ""];
   if (options.baseLabel || options.headLabel) lines.push(`Base: ${options.baseLabel ?? "base"} \xB7 head: ${options.headLabel ?? "head"}`, "");
-  if (comparison.environmentDifferences.length) {
-    lines.push("> [!WARNING]", "> The two sides ran in different environments, so their figures are not compared:");
-    for (const d of comparison.environmentDifferences) lines.push(`> - ${d.field}: base ${d.base}; head ${d.head}`);
-    lines.push("");
-  }
+  lines.push(...environmentNote(comparison));
   if (comparison.configDiffers) lines.push("The configurations differ (expected when the change is to configuration).", "");
   lines.push(...runFindings(comparison));
   const order = ["regression", "warn", "inconclusive", "not comparable", "improved"];
@@ -41940,6 +41949,18 @@ ${block}`;
 _${dropped} scenario detail${dropped === 1 ? "" : "s"} left out to stay under GitHub's comment limit${options.fullReport ? `; the full report is ${options.fullReport}` : ""}._
 `;
   return out;
+}
+function environmentNote(comparison) {
+  const d = comparison.environmentDifferences;
+  if (!d.length) return [];
+  if (comparison.acrossEnvironments)
+    return ["> [!IMPORTANT]", "> Judged across a declared environment change (environment-change: expected):", ...d.map((x) => `> - ${x.field}: ${x.base} \u2192 ${x.head}`), ""];
+  return [
+    "> [!WARNING]",
+    "> The two sides ran in different environments, so their figures are not compared (declare the change with environment-change: expected to judge it):",
+    ...d.map((x) => `> - ${x.field}: base ${x.base}; head ${x.head}`),
+    ""
+  ];
 }
 function runFindings(comparison) {
   const lines = comparison.unmatched.map((u) => `- ${u.suite} / ${u.scenario} was measured on the ${u.side} only.`);
@@ -49779,6 +49800,7 @@ function readInputs(get3) {
   return {
     config: get3("config").trim() || "migbench.yaml",
     trustedConfig: trustedConfigInput(get3("trusted-config").trim()),
+    environmentChangeExpected: oneOf(get3, "environment-change", ["", "expected"], "") === "expected",
     suites: get3("suites").split(/[\s,]+/).filter(Boolean),
     repeat: repeatText ? Number(repeatText) : void 0,
     baseline: baselineText === "rerun" ? "rerun" : { path: baselineText },
@@ -49865,7 +49887,8 @@ async function runGate(inputs, ctx, io, deps) {
   const { head, base, headPath, runFailed, runExit, headConfig: headConfig2 } = await measureOrRead(inputs, ctx, pr, workspace, deps, io);
   await annotateFailures(workspace.out, head, io, { path: inputs.config, config: headConfig2 });
   const reportPath = join2(workspace.out, "compare.md");
-  const { comparison, markdown } = await writeReport(base, head, headConfig2, reportPath);
+  const acrossEnvironments = inputs.environmentChangeExpected || labelled(ctx.payload, ENVIRONMENT_CHANGE_LABEL);
+  const { comparison, markdown } = await writeReport(base, head, { config: headConfig2, acrossEnvironments }, reportPath);
   const status = runExit === 0 ? "" : `${exitMeaning(runExit)}
 
 `;
@@ -49993,7 +50016,12 @@ async function annotateFailures(out, head, io, config) {
       );
   }
 }
-async function writeReport(base, head, config, reportPath) {
+var ENVIRONMENT_CHANGE_LABEL = "environment-change: expected";
+function labelled(payload, name) {
+  const labels = payload.pull_request?.labels;
+  return Array.isArray(labels) && labels.some((l) => l?.name === name);
+}
+async function writeReport(base, head, judge, reportPath) {
   if (!base) {
     const markdown2 = `## migbench: live migration
 
@@ -50003,7 +50031,7 @@ ${resultsMarkdown(head)}`;
     await writeFile3(reportPath, markdown2);
     return { comparison: null, markdown: markdown2 };
   }
-  const comparison = compareResults(base, head, compareOptions(config));
+  const comparison = compareResults(base, head, { ...compareOptions(judge.config), allowEnvironmentChange: judge.acrossEnvironments });
   const markdown = compareMarkdown(comparison, { fullReport: "the job summary and the results artifact" });
   await writeFile3(reportPath, compareMarkdown(comparison, { samples: true, limit: Number.MAX_SAFE_INTEGER }));
   return { comparison, markdown };

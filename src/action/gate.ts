@@ -105,7 +105,8 @@ export async function runGate(inputs: ActionInputs, ctx: GateContext, io: GateIo
   const { head, base, headPath, runFailed, runExit, headConfig } = await measureOrRead(inputs, ctx, pr, workspace, deps, io);
   await annotateFailures(workspace.out, head, io, { path: inputs.config, config: headConfig });
   const reportPath = join(workspace.out, 'compare.md');
-  const { comparison, markdown } = await writeReport(base, head, headConfig, reportPath);
+  const acrossEnvironments = inputs.environmentChangeExpected || labelled(ctx.payload, ENVIRONMENT_CHANGE_LABEL);
+  const { comparison, markdown } = await writeReport(base, head, { config: headConfig, acrossEnvironments }, reportPath);
   const status = runExit === 0 ? '' : `${exitMeaning(runExit)}\n\n`;
   await io.summary(`${status}${await readFile(reportPath, 'utf8')}\n\n${resultsMarkdown(head)}`);
   const commentId = pr && deps.octokit && inputs.comment !== 'never' ? await comment(deps.octokit, ctx, pr, inputs, { markdown, comparison, runFailed }, io) : null;
@@ -267,10 +268,18 @@ async function annotateFailures(out: string, head: ResultsFile, io: GateIo, conf
 }
 
 /** The comparison with the baseline (if any) in full at reportPath; the short form for the comment. */
+/** The label that declares a pull request's change to be one of the hosts' environment. */
+export const ENVIRONMENT_CHANGE_LABEL = 'environment-change: expected';
+
+function labelled(payload: Record<string, unknown>, name: string): boolean {
+  const labels = (payload.pull_request as { labels?: Array<{ name?: unknown }> } | undefined)?.labels;
+  return Array.isArray(labels) && labels.some((l) => l?.name === name);
+}
+
 async function writeReport(
   base: ResultsFile | null,
   head: ResultsFile,
-  config: MigbenchConfig | null,
+  judge: { config: MigbenchConfig | null; acrossEnvironments: boolean },
   reportPath: string,
 ): Promise<{ comparison: Comparison | null; markdown: string }> {
   if (!base) {
@@ -278,7 +287,7 @@ async function writeReport(
     await writeFile(reportPath, markdown);
     return { comparison: null, markdown };
   }
-  const comparison = compareResults(base, head, compareOptions(config));
+  const comparison = compareResults(base, head, { ...compareOptions(judge.config), allowEnvironmentChange: judge.acrossEnvironments });
   const markdown = compareMarkdown(comparison, { fullReport: 'the job summary and the results artifact' });
   await writeFile(reportPath, compareMarkdown(comparison, { samples: true, limit: Number.MAX_SAFE_INTEGER }));
   return { comparison, markdown };

@@ -13,6 +13,12 @@ export interface ActionInputs {
    * the base branch's config is the trusted one.
    */
   readonly trustedConfig: string | undefined;
+  /**
+   * The pull request changes the hosts (a QEMU, kernel, qemu.conf or libvirt rolled out):
+   * judge across environment fingerprints instead of calling every row not comparable.
+   * A label `environment-change: expected` on the pull request says the same.
+   */
+  readonly environmentChangeExpected: boolean;
   /** Suites to run; empty: all of the config's. */
   readonly suites: readonly string[];
   readonly repeat: number | undefined;
@@ -87,6 +93,7 @@ export function readInputs(get: Getter): ActionInputs {
   return {
     config: get('config').trim() || 'migbench.yaml',
     trustedConfig: trustedConfigInput(get('trusted-config').trim()),
+    environmentChangeExpected: oneOf(get, 'environment-change', ['', 'expected'], '') === 'expected',
     suites: get('suites')
       .split(/[\s,]+/)
       .filter(Boolean),

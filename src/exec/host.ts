@@ -22,13 +22,49 @@ export async function waitForExit(runner: CommandRunner, pid: number, timeoutMs:
   return !(await processAlive(runner, pid));
 }
 
-export async function describeHost(runner: CommandRunner, hypervisorVersion: string, accel: string, accelReason?: string): Promise<HostEnvironment> {
+/** Host-level facts beyond the machine itself: what an administrator changes on hypervisors. */
+export interface HostSettingsProbe {
+  /** Its MTU goes into the environment. */
+  readonly migrationInterface?: string;
+  /** Configuration files hashed into the environment, by name (e.g. qemu.conf → /etc/libvirt/qemu.conf). */
+  readonly files?: Readonly<Record<string, string>>;
+}
+
+export async function describeHost(runner: CommandRunner, hypervisorVersion: string, accel: string, accelReason?: string, probe: HostSettingsProbe = {}): Promise<HostEnvironment> {
   const uname = await runner.run(['uname', '-n', '-r'], { timeoutMs: 10_000 });
   const [host = 'unknown', kernel = 'unknown'] = uname.stdout.trim().split(/\s+/);
   const cpuinfo = (await runner.run(['cat', '/proc/cpuinfo'], { timeoutMs: 10_000 })).stdout;
   const cpuModel = /^model name\s*:\s*(.+)$/m.exec(cpuinfo)?.[1]?.trim() ?? 'unknown';
   const cpuCount = (cpuinfo.match(/^processor\s*:/gm) ?? []).length;
-  return { host, kernel, cpuModel, cpuCount, hypervisorVersion, accel, ...(accelReason ? { accelReason } : {}) };
+  const mtu = probe.migrationInterface ? await migrationMtu(runner, probe.migrationInterface) : null;
+  const settings = await hashedFiles(runner, probe.files ?? {});
+  return {
+    host,
+    kernel,
+    cpuModel,
+    cpuCount,
+    hypervisorVersion,
+    accel,
+    ...(accelReason ? { accelReason } : {}),
+    ...(mtu !== null && { migrationMtu: mtu }),
+    ...(Object.keys(settings).length && { settings }),
+  };
+}
+
+async function migrationMtu(runner: CommandRunner, iface: string): Promise<number | null> {
+  const read = await runner.run(['cat', `/sys/class/net/${iface}/mtu`], { check: false, timeoutMs: 10_000, idempotent: true });
+  const mtu = Number(read.stdout.trim());
+  return read.ok && Number.isInteger(mtu) && mtu >= 68 ? mtu : null;
+}
+
+/** sha256:<12 hex> of each file, or 'absent': enough to tell that a file changed, nothing of what it says. */
+async function hashedFiles(runner: CommandRunner, files: Readonly<Record<string, string>>): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  for (const [name, path] of Object.entries(files)) {
+    const sum = await runner.run(['sha256sum', '--', path], { check: false, timeoutMs: 10_000, idempotent: true });
+    out[name] = sum.ok ? `sha256:${sum.stdout.trim().slice(0, 12)}` : 'absent';
+  }
+  return out;
 }
 
 export interface LocalFile {

@@ -479,6 +479,16 @@ export interface HostEnvironment {
    * Why this accelerator was chosen.
    */
   accelReason?: string;
+  /**
+   * MTU of the host's migration interface, when it could be read: a host-level setting that changes migration throughput.
+   */
+  migrationMtu?: number;
+  /**
+   * Host configuration files that shape migration, by name, as sha256:<first 12 hex digits> (qemu.conf for libvirt), or 'absent'.
+   */
+  settings?: {
+    [k: string]: string;
+  };
 }
 export interface RecordWarning {
   /**

@@ -124,11 +124,7 @@ export function compareMarkdown(comparison: Comparison, options: CompareReportOp
   const limit = options.limit ?? COMMENT_LIMIT;
   const lines: string[] = ['## migbench: live migration, base vs head', '', headline(comparison), ''];
   if (options.baseLabel || options.headLabel) lines.push(`Base: ${options.baseLabel ?? 'base'} · head: ${options.headLabel ?? 'head'}`, '');
-  if (comparison.environmentDifferences.length) {
-    lines.push('> [!WARNING]', '> The two sides ran in different environments, so their figures are not compared:');
-    for (const d of comparison.environmentDifferences) lines.push(`> - ${d.field}: base ${d.base}; head ${d.head}`);
-    lines.push('');
-  }
+  lines.push(...environmentNote(comparison));
   if (comparison.configDiffers) lines.push('The configurations differ (expected when the change is to configuration).', '');
   lines.push(...runFindings(comparison));
 
@@ -176,6 +172,20 @@ export function compareMarkdown(comparison: Comparison, options: CompareReportOp
   if (dropped)
     out += `\n_${dropped} scenario detail${dropped === 1 ? '' : 's'} left out to stay under GitHub's comment limit${options.fullReport ? `; the full report is ${options.fullReport}` : ''}._\n`;
   return out;
+}
+
+/** What differs between the sides' environments: judged across (declared), or why nothing was compared. */
+function environmentNote(comparison: Comparison): string[] {
+  const d = comparison.environmentDifferences;
+  if (!d.length) return [];
+  if (comparison.acrossEnvironments)
+    return ['> [!IMPORTANT]', '> Judged across a declared environment change (environment-change: expected):', ...d.map((x) => `> - ${x.field}: ${x.base} → ${x.head}`), ''];
+  return [
+    '> [!WARNING]',
+    '> The two sides ran in different environments, so their figures are not compared (declare the change with environment-change: expected to judge it):',
+    ...d.map((x) => `> - ${x.field}: base ${x.base}; head ${x.head}`),
+    '',
+  ];
 }
 
 /** Scenarios one side did not measure, and failed runs (a failed head run fails the gate). */

@@ -55,7 +55,7 @@ describe('dist/index.js', { timeout: 60_000 }, () => {
     const first = await runAction('pull_request.json', FROM_LAB);
     // The lab's A/B has rows whose interval passes the fail threshold that 6 runs cannot confirm: the step fails, after commenting.
     expect(first.code, first.stdout).toBe(1);
-    expect(first.stdout).toContain('inconclusive rows whose estimate is past the fail threshold');
+    expect(first.stdout).toContain('1 inconclusive row that looks like a regression');
     const posted = github.requests.filter((r) => r.method === 'POST' && r.path === '/repos/acme/hypervisors/issues/42/comments');
     expect(posted).toHaveLength(1);
     const body = (posted[0]!.body as { body: string }).body;

@@ -48,12 +48,26 @@ describe(compareResults, () => {
     expect(comparisonExitCode(c)).toBe(0);
   });
 
-  test('n=3 a side cannot confirm anything: inconclusive, with the runs that could; a +28% estimate still fails the gate by default', () => {
+  test('n=3 a side cannot say anything: inconclusive, with the runs that could, and no interval to fail the gate on', () => {
     const c = compareResults(side([700, 710, 705]), side([900, 910, 905]));
-    // The smallest one-sided p of 3 vs 3 is 1/20 = 0.05, not below α.
-    expect(row(c, 'totalTimeMs')).toMatchObject({ verdict: 'inconclusive', reason: 'the interval is unbounded at this size: needs n ≥ 4 a side' });
-    expect(comparisonExitCode(c)).toBe(1);
-    expect(comparisonExitCode(compareResults(side([700, 710, 705]), side([900, 910, 905]), { inconclusive: 'pass' }))).toBe(0);
+    // The smallest one-sided p of 3 vs 3 is 1/20 = 0.05, not below α; a 95% interval needs more runs.
+    expect(row(c, 'totalTimeMs')).toMatchObject({ verdict: 'inconclusive', reason: 'the interval is unbounded at this size: needs n ≥ 4 a side', deltaLowPct: null });
+    expect(comparisonExitCode(c)).toBe(0);
+  });
+
+  test('an inconclusive row that looks like a regression (interval wholly past fail, adjusted p < 2α) fails the gate by default; pass lets it through', () => {
+    // 4 vs 4 separated: p = 1/70 = 0.014 alone, but α 0.01 cannot confirm it; the interval is wholly past +10%.
+    const [base, head] = [side([700, 705, 710, 715]), side([900, 905, 910, 915])];
+    const strict = compareResults(base, head, { alpha: 0.01 });
+    expect(row(strict, 'totalTimeMs')).toMatchObject({ verdict: 'inconclusive' });
+    expect(row(strict, 'totalTimeMs').deltaLowPct!).toBeGreaterThan(10);
+    expect(headFindings(strict)).toEqual([
+      expect.stringMatching(/^1 inconclusive row that looks like a regression \(whole interval past the fail threshold, adjusted p < 0\.02\): idle-256 totalTimeMs 28\.\d% \[/),
+    ]);
+    expect(comparisonExitCode(strict)).toBe(1);
+    expect(comparisonExitCode(compareResults(base, head, { alpha: 0.01, inconclusive: 'pass' }))).toBe(0);
+    // Adjusted p not below 2α: reported, not failed.
+    expect(comparisonExitCode(compareResults(base, head, { alpha: 0.005 }))).toBe(0);
   });
 
   test('significant but small is a warning or unchanged, never a regression', () => {

@@ -99,7 +99,7 @@ export class QemuHypervisor implements Hypervisor {
   async describe(): Promise<{ source: HostEnvironment; destination: HostEnvironment }> {
     const describeSide = async (side: Side) => {
       const s = await this.setup(side);
-      return describeHost(this.host(side).runner, s.version, s.accel.accel, s.accel.reason);
+      return describeHost(this.host(side).runner, s.version, s.accel.accel, s.accel.reason, { migrationInterface: this.host(side).migrationInterface });
     };
     return { source: await describeSide('source'), destination: await describeSide('destination') };
   }
