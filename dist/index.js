@@ -41338,26 +41338,24 @@ function scenarioNull(rows, options, seed) {
   });
   const p = new Array(metrics);
   for (const members of groups2.values()) {
-    const pooledSums = Float64Array.from(members.flatMap((m) => [...sums[m]])).sort();
-    for (const m of members) p[m] = survival(sums[m], pooledSums);
+    const tail = survivalTable(members.map((m) => sums[m]));
+    for (const m of members) p[m] = sums[m].map((v) => tail[Math.round(2 * v)]);
   }
   return { p, exact };
 }
-function survival(column, sortedNull) {
-  const out = new Float64Array(column.length);
-  const size = sortedNull.length;
-  for (let l = 0; l < column.length; l++) {
-    const v = column[l];
-    let lo = 0;
-    let hi = size;
-    while (lo < hi) {
-      const mid = lo + hi >>> 1;
-      if (sortedNull[mid] < v) lo = mid + 1;
-      else hi = mid;
-    }
-    out[l] = (size - lo) / size;
+function survivalTable(columns) {
+  let top = 0;
+  for (const c of columns) for (const v of c) top = Math.max(top, Math.round(2 * v));
+  const counts = new Float64Array(top + 2);
+  let size = 0;
+  for (const c of columns) {
+    for (const v of c) counts[Math.round(2 * v)]++;
+    size += c.length;
   }
-  return out;
+  const tail = new Float64Array(top + 2);
+  for (let i = top; i >= 0; i--) tail[i] = tail[i + 1] + counts[i];
+  for (let i = 0; i <= top; i++) tail[i] = tail[i] / size;
+  return tail;
 }
 function stepDownMinP(scenarios, options = {}) {
   const o = { exactLimit: options.exactLimit ?? 2e5, resamples: options.resamples ?? 2e4, seed: options.seed ?? 1 };
@@ -49964,6 +49962,11 @@ async function measurePullRequest(inputs, ctx, pr, workspace, deps, io) {
   const { out } = workspace;
   const scenarios = inputs.shard ? shardScenarios(await deps.scenarioNames(configs.headPath), inputs.shard) : [];
   if (inputs.shard) io.log(`shard ${inputs.shard.index}/${inputs.shard.total}: ${scenarios.join(", ") || "no scenarios"}`);
+  if (inputs.baseline !== "rerun") {
+    const runExit2 = (await deps.measure.suites({ config: configs.headPath, suites: inputs.suites, repeat: inputs.repeat, out, scenarios })).exitCode;
+    const headPath2 = join2(out, "results.json");
+    return { head: await readResults(headPath2), base: await readBaseline(inputs, ctx), headPath: headPath2, runFailed: runExit2 !== 0, runExit: runExit2, headConfig: configs.head };
+  }
   const runExit = (await deps.measure.ab({ base: configs.basePath, head: configs.headPath, suites: inputs.suites, repeat: inputs.repeat, out, scenarios })).exitCode;
   const headPath = join2(out, "head", "results.json");
   const [base, head] = [await readResults(join2(out, "base", "results.json")), await readResults(headPath)];

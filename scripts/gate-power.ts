@@ -11,18 +11,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { compareResults, headFindings, JUDGED_METRICS } from '../src/analysis/comparison.js';
 import type { MigrationRecord, ResultsFile } from '../src/generated/results.js';
 import { readResults } from '../src/model/results.js';
-
-/** mulberry32: the same draws every run. */
-function prng(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 } from '../src/analysis/significance.js';
 
 function sample<T>(items: readonly T[], k: number, random: () => number): T[] {
   const pool = [...items];
@@ -107,7 +96,7 @@ async function main(): Promise<void> {
   for (const change of CHANGES.filter((_, i) => only === undefined || i === only)) {
     const row = [change.label];
     for (const n of sizes) {
-      const random = prng(1000 * n + CHANGES.indexOf(change));
+      const random = mulberry32(1000 * n + CHANGES.indexOf(change));
       let fails = 0;
       for (let g = 0; g < gates; g++) if (gateFails(pool, results, n, change, random)) fails++;
       const [lo, hi] = clopperPearson(fails, gates);

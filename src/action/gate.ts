@@ -194,13 +194,20 @@ async function readBaseline(inputs: ActionInputs, ctx: GateContext): Promise<Res
 /**
  * A pull request: its base (the config at the merge-base) and its head, both read as data
  * through the API and written to a folder outside the workspace, run interleaved by
- * migbench's own A/B suite. The head may change knobs only (config/trust.ts).
+ * migbench's own A/B suite (or the head alone against a baseline file). The head may change
+ * knobs only (config/trust.ts).
  */
 async function measurePullRequest(inputs: ActionInputs, ctx: GateContext, pr: PullRequestRef, workspace: Workspace, deps: GateDeps, io: GateIo): Promise<Measured> {
   const configs = await pullRequestConfigs(inputs, ctx, pr, deps, io);
   const { out } = workspace;
   const scenarios = inputs.shard ? shardScenarios(await deps.scenarioNames(configs.headPath), inputs.shard) : [];
   if (inputs.shard) io.log(`shard ${inputs.shard.index}/${inputs.shard.total}: ${scenarios.join(', ') || 'no scenarios'}`);
+  if (inputs.baseline !== 'rerun') {
+    // A baseline measured earlier: the head alone, from its copy (suites by name: migbench's own; the pull request's suite files never run).
+    const runExit = (await deps.measure.suites({ config: configs.headPath, suites: inputs.suites, repeat: inputs.repeat, out, scenarios })).exitCode;
+    const headPath = join(out, 'results.json');
+    return { head: await readResults(headPath), base: await readBaseline(inputs, ctx), headPath, runFailed: runExit !== 0, runExit, headConfig: configs.head };
+  }
   const runExit = (await deps.measure.ab({ base: configs.basePath, head: configs.headPath, suites: inputs.suites, repeat: inputs.repeat, out, scenarios })).exitCode;
   const headPath = join(out, 'head', 'results.json');
   const [base, head] = [await readResults(join(out, 'base', 'results.json')), await readResults(headPath)];

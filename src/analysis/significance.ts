@@ -390,7 +390,7 @@ export interface BootstrapOptions {
 }
 
 /** mulberry32: a small, fast 32-bit PRNG; plenty for resampling indices. Values in [0, 1). */
-function mulberry32(seed: number): () => number {
+export function mulberry32(seed: number): () => number {
   let state = seed >>> 0;
   return () => {
     state = (state + 0x6d2b79f5) >>> 0;

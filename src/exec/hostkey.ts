@@ -4,6 +4,7 @@
 import { createHash, createHmac } from 'node:crypto';
 import { CertificateError, certificateProblem, parseHostCertificate } from './hostcert.js';
 import { LocalRunner } from './local.js';
+import { globMatch } from './sshconfig.js';
 
 /** OpenSSH's `SHA256:…` fingerprint of a public key blob (as `ssh-keygen -lf` prints it). */
 export function fingerprint(keyBlob: Buffer): string {
@@ -38,17 +39,6 @@ export function parseKnownHosts(text: string): KnownHostEntry[] {
 /** known_hosts names a non-default port as `[host]:port`. */
 function hostToken(address: string, port: number): string {
   return port === 22 ? address : `[${address}]:${port}`;
-}
-
-function globMatch(pattern: string, value: string): boolean {
-  const regex = new RegExp(
-    `^${pattern
-      .replace(/[.+^${}()|[\]\\]/g, '\\$&')
-      .replace(/\*/g, '.*')
-      .replace(/\?/g, '.')}$`,
-    'i',
-  );
-  return regex.test(value);
 }
 
 function hashedMatch(pattern: string, token: string): boolean {

@@ -55,7 +55,8 @@ function tokenize(text: string): string[] {
   return tokens;
 }
 
-function globMatch(pattern: string, value: string): boolean {
+/** OpenSSH's pattern: `*` any run, `?` one character, case-insensitive (ssh_config Host, known_hosts). */
+export function globMatch(pattern: string, value: string): boolean {
   const regex = pattern
     .replace(/[.+^${}()|[\]\\]/g, '\\$&')
     .replace(/\*/g, '.*')

@@ -72,6 +72,9 @@ describe('the npm package in a user repository', () => {
     const init = await ok(['npx', 'migbench', 'init'], scratch);
     expect(init.stdout).toContain('wrote migbench.yaml');
     expect(await readFile(join(scratch, 'suites', 'memory-migration.test.ts'), 'utf8')).toContain("from 'migbench/vitest'");
+    // And the two workflows, the gate on pull_request_target with a released migbench.
+    expect(await readFile(join(scratch, '.github', 'workflows', 'migbench-gate.yml'), 'utf8')).toMatch(/pull_request_target:[\s\S]*uses: migbench\/migbench@v1/);
+    expect(await readFile(join(scratch, '.github', 'workflows', 'migbench-nightly.yml'), 'utf8')).toContain('npx migbench alert');
 
     const measured = await ok(['npx', 'migbench', 'run', '--junit', 'junit.xml'], scratch);
     // One progress line per migration, and the tests as JUnit XML for other CI systems.
@@ -102,7 +105,16 @@ describe('the npm package in a user repository', () => {
     }
 
     const token = 'ghs_packagetest0123456789abcdefABCDEF';
-    const github = await startFakeGitHub({ token, owner: 'acme', repo: 'hypervisors' });
+    // The pull request's configs are read through the API, at the merge-base and the head: here both are what init wrote.
+    const config = await readFile(join(scratch, 'migbench.yaml'), 'utf8');
+    const [mergeBase, headSha] = ['a'.repeat(40), '2'.repeat(40)];
+    const github = await startFakeGitHub({
+      token,
+      owner: 'acme',
+      repo: 'hypervisors',
+      compare: { [`main...${headSha}`]: mergeBase },
+      files: { [mergeBase]: { 'migbench.yaml': config }, [headSha]: { 'migbench.yaml': config } },
+    });
     try {
       const [outputFile, summaryFile] = [join(actionDir, 'output'), join(actionDir, 'summary')];
       await writeFile(outputFile, '');
@@ -119,7 +131,7 @@ describe('the npm package in a user repository', () => {
         RUNNER_ENVIRONMENT: 'self-hosted',
         'INPUT_GITHUB-TOKEN': token,
         INPUT_CONFIG: 'migbench.yaml',
-        // A stored baseline, not a rerun: the scratch repository has no merge-base to read.
+        // A baseline measured beforehand, not a rerun: one lab run a side is enough here.
         INPUT_BASELINE: 'baseline.json',
         INPUT_COMMENT: 'always',
         'INPUT_FAIL-ON': 'threshold',
