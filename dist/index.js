@@ -41248,6 +41248,16 @@ function minimumDetectableEffectPct(cv, n) {
   const mde = 2.8 * Math.abs(cv) * Math.sqrt(2 / n) * 100;
   return Number.isFinite(mde) ? mde : null;
 }
+function mulberry32(seed) {
+  let state = seed >>> 0;
+  return () => {
+    state = state + 1831565813 >>> 0;
+    let t = state;
+    t = Math.imul(t ^ t >>> 15, t | 1);
+    t ^= t + Math.imul(t ^ t >>> 7, t | 61);
+    return ((t ^ t >>> 14) >>> 0) / 4294967296;
+  };
+}
 
 // src/analysis/permutation.ts
 function binomial(n, k) {
@@ -41265,16 +41275,6 @@ function midranks(values) {
     i = j;
   }
   return ranks;
-}
-function mulberry32(seed) {
-  let state = seed >>> 0;
-  return () => {
-    state = state + 1831565813 >>> 0;
-    let t = state;
-    t = Math.imul(t ^ t >>> 15, t | 1);
-    t ^= t + Math.imul(t ^ t >>> 7, t | 61);
-    return ((t ^ t >>> 14) >>> 0) / 4294967296;
-  };
 }
 function eachSubset(n, k, visit2) {
   const s = Int32Array.from({ length: k }, (_, i) => i);
