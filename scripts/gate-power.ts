@@ -41,28 +41,37 @@ const CHANGES: readonly Change[] = [
   { label: '+50 %, observed downtime of one scenario', apply: (r, s) => (s === 0 ? scaled(r, 1.5, ['observedDowntimeMs']) : r) },
 ];
 
+/** log C(n, i) for i = 0 … n. */
+function logChoose(n: number): Float64Array {
+  const out = new Float64Array(n + 1);
+  for (let i = 1; i <= n; i++) out[i] = out[i - 1]! + Math.log((n - i + 1) / i);
+  return out;
+}
+
+/** P(X ≤ k) for X ~ Binomial(n, p), summed in log space (p^n underflows long before n = 200). */
+function binomialCdf(k: number, n: number, p: number, logC: Float64Array): number {
+  if (k < 0) return 0;
+  if (k >= n) return 1;
+  const logs = Array.from({ length: k + 1 }, (_, i) => logC[i]! + i * Math.log(p) + (n - i) * Math.log1p(-p));
+  const top = Math.max(...logs);
+  return Math.min(1, Math.exp(top) * logs.reduce((sum, l) => sum + Math.exp(l - top), 0));
+}
+
 /** Clopper-Pearson 95 % interval of k/n, by bisection on the binomial tails. */
 function clopperPearson(k: number, n: number): [number, number] {
-  const tail = (p: number, upTo: number) => {
-    let sum = 0;
-    let term = (1 - p) ** n;
-    for (let i = 0; i <= upTo; i++) {
-      sum += term;
-      term *= ((n - i) / (i + 1)) * (p / (1 - p));
-    }
-    return sum;
-  };
-  const solve = (f: (p: number) => number) => {
+  const logC = logChoose(n);
+  const solve = (tooLow: (p: number) => boolean) => {
     let [lo, hi] = [0, 1];
     for (let i = 0; i < 60; i++) {
       const mid = (lo + hi) / 2;
-      if (f(mid) > 0) lo = mid;
+      if (tooLow(mid)) lo = mid;
       else hi = mid;
     }
     return (lo + hi) / 2;
   };
-  const low = k === 0 ? 0 : solve((p) => (1 - tail(p, k - 1) - 0.025 < 0 ? 1 : -1));
-  const high = k === n ? 1 : solve((p) => (tail(p, k) - 0.025 > 0 ? 1 : -1));
+  // Lower: P(X ≥ k) = 0.025; upper: P(X ≤ k) = 0.025.
+  const low = k === 0 ? 0 : solve((p) => 1 - binomialCdf(k - 1, n, p, logC) < 0.025);
+  const high = k === n ? 1 : solve((p) => binomialCdf(k, n, p, logC) > 0.025);
   return [low, high];
 }
 
