@@ -41588,11 +41588,15 @@ function isKnob(segments) {
 function holdsKnobs(segments) {
   return KNOB_PATHS.some((knob) => knob.length > segments.length && segments.every((s, i) => knob[i] === "*" || knob[i] === String(s)));
 }
+var UNSAFE_KEYS = /* @__PURE__ */ new Set(["__proto__", "constructor", "prototype"]);
 var isObject = (v) => typeof v === "object" && v !== null && !Array.isArray(v);
 function differences(trusted, head, at, out) {
   if (isKnob(at) || head === void 0) return;
   if (isObject(head) && (isObject(trusted) || trusted === void 0 && holdsKnobs(at))) {
-    for (const key2 of Object.keys(head)) differences(isObject(trusted) ? trusted[key2] : void 0, head[key2], [...at, key2], out);
+    for (const key2 of Object.keys(head)) {
+      if (UNSAFE_KEYS.has(key2)) out.push([...at, key2]);
+      else differences(isObject(trusted) ? trusted[key2] : void 0, head[key2], [...at, key2], out);
+    }
     return;
   }
   if (JSON.stringify(trusted) !== JSON.stringify(head)) out.push(at);

@@ -33,6 +33,8 @@ function holdsKnobs(segments: Segments): boolean {
   return KNOB_PATHS.some((knob) => knob.length > segments.length && segments.every((s, i) => knob[i] === '*' || knob[i] === String(s)));
 }
 
+const UNSAFE_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /**
@@ -43,7 +45,11 @@ function differences(trusted: unknown, head: unknown, at: Segments, out: Segment
   if (isKnob(at) || head === undefined) return;
   if (isObject(head) && (isObject(trusted) || (trusted === undefined && holdsKnobs(at)))) {
     // A block the trusted side lacks is fine when head puts knobs only in it.
-    for (const key of Object.keys(head)) differences(isObject(trusted) ? trusted[key] : undefined, head[key], [...at, key], out);
+    for (const key of Object.keys(head)) {
+      // Keys that reach an object's prototype are never data: refused where they stand.
+      if (UNSAFE_KEYS.has(key)) out.push([...at, key]);
+      else differences(isObject(trusted) ? trusted[key] : undefined, head[key], [...at, key], out);
+    }
     return;
   }
   if (JSON.stringify(trusted) !== JSON.stringify(head)) out.push(at);

@@ -168,6 +168,9 @@ export interface GuestNetwork {
 export interface QemuSettings {
   binary?: string;
   accel?: 'auto' | 'kvm' | 'tcg';
+  /**
+   * QEMU machine type (e.g. q35, pc-q35-7.2): a name only; machine properties go in extraArgs (-machine KEY=VALUE, allow-listed).
+   */
   machine?: string;
   /**
    * Under TCG on QEMU before 9.0, pad guest RAM by 8 KiB so QEMU syncs its dirty bitmap on the path that keeps TCG's TLB coherent; without it, pages written during the second and later passes are lost (QEMU commit 03bfc2188f). Recorded in every record's workarounds.

@@ -12,6 +12,16 @@ export interface MachineTuning {
   readonly domainXml?: string;
 }
 
+/** A QEMU machine type's name (q35, pc-q35-7.2): `-machine NAME,accel=…` must not take more from it. */
+const MACHINE_TYPE = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+
+/** The machine type, if it is a name and nothing more; else an error saying why (a comma would add machine properties). */
+export function machineType(name: string): string {
+  if (!MACHINE_TYPE.test(name))
+    throw new FragmentError(`qemu.machine "${name}" is not a machine type's name (letters, digits, . _ -); machine properties go in qemu.extraArgs as -machine KEY=VALUE`);
+  return name;
+}
+
 /** A word, a number, a range: what a tuning value may be. */
 const VALUE = /^[A-Za-z0-9._+-]*$/;
 /** XML text and attribute values may also hold spaces and commas (cpus='0-1,4'). */

@@ -120,6 +120,14 @@ describe(headConfig, () => {
     expect(missed).toEqual([]);
   });
 
+  test('a knob is still only a knob: a machine type that would add machine properties, and keys that reach a prototype, are refused', () => {
+    // qemu.machine goes into -machine NAME,accel=…: a comma would add firmware=, dumpdtb=, … (found by review).
+    const machine = `${trustedText}`.replace('targets:\n', 'targets:\n  lab:\n    hypervisor: qemu\n    qemu: { machine: "q35,firmware=/etc/shadow" }\n');
+    expect(refusal(machine)).toEqual([expect.stringMatching(/^targets\.lab\.qemu\.machine \(line \d+\)/)]);
+    const proto = trustedText.replace('targets:\n', 'targets:\n  __proto__:\n    qemu: { extraArgs: ["-cpu", "qemu64"] }\n');
+    expect(refusal(proto)).toEqual([expect.stringMatching(/^targets\.__proto__ \(line \d+\): a pull request may not change this$/)]);
+  });
+
   test("a trusted field the head leaves out is filled in from the trusted source; knobs are the head's alone", () => {
     const head = readConfigText(
       `targets:\n  rack1:\n    qemu: { extraArgs: ["-cpu", "qemu64"] }\n${trustedText.slice(trustedText.indexOf('suites:'))}`.replace('target: rack1, guest', 'target: lab, guest'),

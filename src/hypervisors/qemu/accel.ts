@@ -5,6 +5,7 @@
 import { createHash } from 'node:crypto';
 import type { CommandRunner } from '../../exec/runner.js';
 import type { Accel } from './cmdline.js';
+import { machineType } from '../../model/tuning.js';
 
 export interface AccelChoice {
   readonly accel: Accel;
@@ -57,7 +58,7 @@ export async function chooseAccel(runner: CommandRunner, options: AccelOptions):
         String(Math.ceil(timeoutMs / 1000)),
         options.binary,
         '-machine',
-        `${options.machine},accel=kvm`,
+        `${machineType(options.machine)},accel=kvm`,
         '-cpu',
         'host',
         '-m',

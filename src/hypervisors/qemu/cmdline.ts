@@ -2,7 +2,7 @@
 // identical apart from -incoming: migration checks that the device models match.
 import type { GuestLaunch } from '../hypervisor.js';
 import { MigbenchError } from '../../model/errors.js';
-import { qemuArgProblems } from '../../model/tuning.js';
+import { machineType, qemuArgProblems } from '../../model/tuning.js';
 
 export type Accel = 'kvm' | 'tcg';
 
@@ -75,7 +75,7 @@ function machineArgs(launch: GuestLaunch, cmd: QemuCommand): string[] {
   const memory = cmd.ramPaddingKiB ? `${launch.guest.memoryMiB * 1024 + cmd.ramPaddingKiB}K` : String(launch.guest.memoryMiB);
   return [
     cmd.binary,
-    ...['-name', `migbench-${launch.vmId}`, '-machine', `${cmd.machine},accel=${cmd.accel}`],
+    ...['-name', `migbench-${launch.vmId}`, '-machine', `${machineType(cmd.machine)},accel=${cmd.accel}`],
     ...(cmd.accel === 'kvm' ? ['-cpu', 'host'] : []),
     ...['-m', memory, '-smp', String(launch.guest.vcpus)],
     ...['-nodefaults', '-no-user-config', '-display', 'none', '-monitor', 'none', '-msg', 'timestamp=on'],

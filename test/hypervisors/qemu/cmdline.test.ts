@@ -55,6 +55,11 @@ describe(qemuArgv, () => {
     expect(() => qemuArgv(launch, { ...cmd, extraArgs: ['-chardev', 'socket,id=x,path=/tmp/s'] })).toThrow(/qemu\.extraArgs\[0\]: QEMU option "-chardev" is not allowed/);
   });
 
+  test('the machine type is a name only: a comma would add machine properties (firmware=, dumpdtb=)', () => {
+    expect(() => qemuArgv(launch, { ...cmd, machine: 'q35,firmware=/etc/shadow' })).toThrow(/qemu.machine "q35,firmware=\/etc\/shadow" is not a machine type's name/);
+    expect(qemuArgv(launch, { ...cmd, machine: 'pc-q35-7.2' }).join(' ')).toContain('-machine pc-q35-7.2,accel=tcg');
+  });
+
   test('refuses values QEMU would split on commas', () => {
     expect(() => qemuArgv(launch, { ...cmd, vmDir: '/run/a,b' })).toThrow(/comma/);
     expect(() => qemuArgv(launch, { ...cmd, kernelPath: '/k,x' })).toThrow(/comma/);
