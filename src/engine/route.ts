@@ -73,8 +73,9 @@ const DEFAULT_IDENTITIES = ['id_ed25519', 'id_ecdsa', 'id_rsa'];
  * (unless IdentitiesOnly). None at all is an error that says where it looked.
  */
 async function logins(label: string, host: HostConnection, config: SshHostConfig, context: RouteContext): Promise<Pick<SshTarget, 'privateKey' | 'morePrivateKeys' | 'agent'>> {
-  const agent = config.identitiesOnly || host.identityFile ? undefined : context.env.SSH_AUTH_SOCK || undefined;
+  // The target's own key alone: no agent, as with IdentitiesOnly.
   if (host.identityFile) return { privateKey: await readSecretFile(host.identityFile, 'identity file') };
+  const agent = config.identitiesOnly ? undefined : context.env.SSH_AUTH_SOCK || undefined;
   const candidates = config.identityFiles.length ? config.identityFiles : DEFAULT_IDENTITIES.map((f) => join(context.home, '.ssh', f));
   const keys = await Promise.all(candidates.filter((f) => existsSync(f)).map((f) => readSecretFile(f, 'identity file')));
   if (!keys.length && !agent) {

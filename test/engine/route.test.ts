@@ -49,6 +49,14 @@ describe(sshRoute, () => {
     await expect(sshRoute('x', host({ knownHostsFile: join(home, 'missing') }), context)).rejects.toThrow(/cannot read known_hosts file .*missing: ENOENT/);
   });
 
+  test('IdentitiesOnly yes in the config: its keys, not the agent', async () => {
+    const only = await mkdtemp(join(tmpdir(), 'migbench-route-only-'));
+    await writeFile(join(only, 'config'), 'Host hv1\n  IdentitiesOnly yes\n');
+    const route = await sshRoute('x', host({}), { ...context, sshConfigFiles: [join(only, 'config')] });
+    expect(route.privateKey).toEqual(Buffer.from('default key'));
+    expect(route.agent).toBeUndefined();
+  });
+
   test('nothing to log in with is an error saying where it looked', async () => {
     const empty = await mkdtemp(join(tmpdir(), 'migbench-route-empty-'));
     await expect(sshRoute('rack1 source', host({ address: 'other' }), { home: empty, sshConfigFiles: [], env: {} })).rejects.toThrow(
