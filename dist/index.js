@@ -35604,7 +35604,7 @@ function formatError(error2, options = {}) {
 
 // src/config/load.ts
 var import_yaml = __toESM(require_dist(), 1);
-import { createHash } from "node:crypto";
+import { createHash as createHash2 } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { isAbsolute, resolve } from "node:path";
 
@@ -35981,6 +35981,13 @@ function targetNames(config) {
 function defaultTargetName(config) {
   return config.defaults?.target ?? LAB_TARGET;
 }
+function resolveTargetConfig(config, name) {
+  const target = config.targets?.[name];
+  const builtin = BUILTIN_TARGETS[name];
+  if (builtin) return { ...builtin, ...target };
+  if (!target) throw new InputFileError("MB_CONFIG_INVALID", "(config)", [{ path: `targets.${name}`, message: "no such target" }]);
+  return target;
+}
 function isLabTarget(config, name) {
   return Boolean(BUILTIN_TARGETS[name] || config.targets?.[name]?.lab);
 }
@@ -36110,6 +36117,37 @@ var DEFAULT_PROBE = {
   observeAfterMs: 2e3
 };
 
+// src/model/fingerprint.ts
+import { createHash } from "node:crypto";
+function canonicalJson(value2) {
+  if (Array.isArray(value2)) return `[${value2.map((v) => canonicalJson(v ?? null)).join(",")}]`;
+  if (value2 !== null && typeof value2 === "object") {
+    const entries = Object.entries(value2).filter(([, v]) => v !== void 0).sort(([a], [b]) => a < b ? -1 : a > b ? 1 : 0);
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(",")}}`;
+  }
+  return JSON.stringify(value2);
+}
+function shortHash(prefix, value2) {
+  return `${prefix}:${createHash("sha256").update(canonicalJson(value2)).digest("hex").slice(0, 16)}`;
+}
+var ENVIRONMENT_FIELDS = [
+  ["hypervisor", (h) => h.hypervisorVersion],
+  ["accelerator", (h) => h.accel],
+  ["CPU", (h) => `${h.cpuCount}\xD7 ${h.cpuModel}`],
+  ["kernel", (h) => h.kernel],
+  ["migration MTU", (h) => h.migrationMtu === void 0 ? "unknown" : String(h.migrationMtu)]
+];
+function hosts(records) {
+  return records.flatMap((r) => [r.environment.source, r.environment.destination]);
+}
+function environmentFields(records) {
+  const files = new Set(hosts(records).flatMap((h) => Object.keys(h.settings ?? {})));
+  return [...ENVIRONMENT_FIELDS, ...[...files].sort().map((f) => [f, (h) => h.settings?.[f] ?? "unknown"])];
+}
+function environmentValue(records, pick) {
+  return [...new Set(hosts(records).map(pick))].sort().join(", ");
+}
+
 // src/config/scenarios.ts
 var DEFAULT_MIGRATION_TIMEOUT_MS = 12e4;
 var DEFAULT_BOOT_TIMEOUT_MS = 9e4;
@@ -36136,7 +36174,7 @@ function resolveMatrix(config, name) {
 }
 function resolveScenario(config, suite, raw) {
   const defaults = config.defaults ?? {};
-  return {
+  const scenario = {
     suite,
     name: raw.name,
     description: raw.description,
@@ -36155,6 +36193,24 @@ function resolveScenario(config, suite, raw) {
     repeat: raw.repeat ?? 1,
     bootTimeoutMs: defaults.bootTimeoutMs ?? DEFAULT_BOOT_TIMEOUT_MS
   };
+  return { ...scenario, fingerprint: scenarioFingerprint(config, scenario) };
+}
+function scenarioFingerprint(config, scenario) {
+  const target = BUILTIN_TARGETS[scenario.target] || config.targets?.[scenario.target] ? resolveTargetConfig(config, scenario.target) : void 0;
+  const { timeoutMs: _timeout, ...migration } = scenario.migration;
+  return shortHash("scenario", {
+    target: {
+      name: scenario.target,
+      hypervisor: target?.hypervisor,
+      qemu: { extraArgs: target?.qemu?.extraArgs, machine: target?.qemu?.machine },
+      domainXml: target?.libvirt?.domainXml
+    },
+    guest: scenario.guest,
+    workload: scenario.workload,
+    migration,
+    link: scenario.link,
+    probe: scenario.probe
+  });
 }
 function resolveMigration(raw, defaultTimeoutMs) {
   return {
@@ -40684,7 +40740,7 @@ async function loadConfig(path) {
     const found = code === "ENOENT" ? "no such file" : code === "EISDIR" ? "a directory" : code === "EACCES" ? "a file this user may not read (EACCES)" : error2.message;
     throw new InputFileError("MB_CONFIG_READ", path, [{ path: "", message: `cannot read config: expected a YAML or JSON file, found ${found}` }], code ? void 0 : error2);
   }
-  return { path, sha256: createHash("sha256").update(text).digest("hex"), config: parseConfig(text, path) };
+  return { path, sha256: createHash2("sha256").update(text).digest("hex"), config: parseConfig(text, path) };
 }
 function parseConfig(text, file) {
   return validatedConfig(readConfigText(text, file), file);
@@ -41411,24 +41467,10 @@ function summarizeSamples(values) {
   const ci = medianConfidenceInterval(values);
   return { n: values.length, median: median(values), ciLow: ci.low, ciHigh: ci.high, values: [...values] };
 }
-var FINGERPRINT = [
-  ["hypervisor", (h) => h.hypervisorVersion],
-  ["accelerator", (h) => h.accel],
-  ["CPU", (h) => `${h.cpuCount}\xD7 ${h.cpuModel}`],
-  ["kernel", (h) => h.kernel],
-  ["migration MTU", (h) => h.migrationMtu === void 0 ? "unknown" : String(h.migrationMtu)]
-];
-function fingerprintFields(base, head) {
-  const files = new Set(
-    [...base.records, ...head.records].flatMap((r) => [...Object.keys(r.environment.source.settings ?? {}), ...Object.keys(r.environment.destination.settings ?? {})])
-  );
-  return [...FINGERPRINT, ...[...files].sort().map((f) => [f, (h) => h.settings?.[f] ?? "unknown"])];
-}
 function environmentDifferences(base, head) {
-  const values = (results, pick) => [...new Set(results.records.flatMap((r) => [pick(r.environment.source), pick(r.environment.destination)]))].sort().join(", ");
   const out = [];
-  for (const [field, pick] of fingerprintFields(base, head)) {
-    const [b, h] = [values(base, pick), values(head, pick)];
+  for (const [field, pick] of environmentFields([...base.records, ...head.records])) {
+    const [b, h] = [environmentValue(base.records, pick), environmentValue(head.records, pick)];
     if (b !== h) out.push({ field, base: b, head: h });
   }
   return out;
@@ -49572,7 +49614,9 @@ function createGitHubClient(options) {
     baseUrl: (options.baseUrl ?? "https://api.github.com").replace(/\/+$/, ""),
     userAgent: options.userAgent ?? "migbench",
     log,
-    retry: { retryAfterBaseValue: unitMs },
+    // plugin-retry's list, plus 409: a conflict (a file changed under a write) is never
+    // transient, and the same request sent again only conflicts again.
+    retry: { retryAfterBaseValue: unitMs, doNotRetry: [400, 401, 403, 404, 409, 410, 422, 451] },
     throttle: {
       // The plugin's limiters are shared by every client with the same id; one per
       // client keeps the write spacing GitHub asks for (1 s between writes, 3 s between

@@ -6,7 +6,8 @@
 // confirm is "inconclusive (needs n ≥ N)". A head run that failed, or a scenario head did
 // not measure, is a finding of its own. Different environments are said, not guessed
 // around. Reads results files only.
-import type { HostEnvironment, MigrationRecord, ResultsFile } from '../generated/results.js';
+import type { MigrationRecord, ResultsFile } from '../generated/results.js';
+import { environmentFields, environmentValue } from '../model/fingerprint.js';
 import { METRIC_ORDER, type MetricName } from '../model/metrics.js';
 import { medianConfidenceInterval, minimumDetectableEffectPct, relativeChange } from './significance.js';
 import { runsNeeded, stepDownMinP, type RunRows } from './permutation.js';
@@ -126,29 +127,11 @@ function summarizeSamples(values: readonly number[]): SampleSummary {
   return { n: values.length, median: median(values), ciLow: ci.low, ciHigh: ci.high, values: [...values] };
 }
 
-const FINGERPRINT: ReadonlyArray<readonly [string, (h: HostEnvironment) => string]> = [
-  ['hypervisor', (h) => h.hypervisorVersion],
-  ['accelerator', (h) => h.accel],
-  ['CPU', (h) => `${h.cpuCount}× ${h.cpuModel}`],
-  ['kernel', (h) => h.kernel],
-  ['migration MTU', (h) => (h.migrationMtu === undefined ? 'unknown' : String(h.migrationMtu))],
-];
-
-/** The fingerprint's fields: the fixed ones, then each host settings file either side recorded. */
-function fingerprintFields(base: ResultsFile, head: ResultsFile): Array<readonly [string, (h: HostEnvironment) => string]> {
-  const files = new Set(
-    [...base.records, ...head.records].flatMap((r) => [...Object.keys(r.environment.source.settings ?? {}), ...Object.keys(r.environment.destination.settings ?? {})]),
-  );
-  return [...FINGERPRINT, ...[...files].sort().map((f) => [f, (h: HostEnvironment) => h.settings?.[f] ?? 'unknown'] as const)];
-}
-
 /** What differs between the environments that produced each side (both hosts of every record). */
 export function environmentDifferences(base: ResultsFile, head: ResultsFile): FingerprintDifference[] {
-  const values = (results: ResultsFile, pick: (h: HostEnvironment) => string) =>
-    [...new Set(results.records.flatMap((r) => [pick(r.environment.source), pick(r.environment.destination)]))].sort().join(', ');
   const out: FingerprintDifference[] = [];
-  for (const [field, pick] of fingerprintFields(base, head)) {
-    const [b, h] = [values(base, pick), values(head, pick)];
+  for (const [field, pick] of environmentFields([...base.records, ...head.records])) {
+    const [b, h] = [environmentValue(base.records, pick), environmentValue(head.records, pick)];
     if (b !== h) out.push({ field, base: b, head: h });
   }
   return out;

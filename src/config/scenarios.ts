@@ -3,7 +3,8 @@ import type { MigbenchConfig, Scenario as ScenarioConfig } from '../generated/co
 import { DEFAULT_DISK_DATA_MIB, DEFAULT_DISK_MIB } from '../model/hardware.js';
 import { DEFAULT_PROBE, type MigrationSpec, type Scenario, type WorkloadSpec } from '../model/scenario.js';
 import { expandMatrix, type MatrixPoint } from './matrix.js';
-import { defaultTargetName } from './targets.js';
+import { BUILTIN_TARGETS, defaultTargetName, resolveTargetConfig } from './targets.js';
+import { shortHash } from '../model/fingerprint.js';
 
 export const DEFAULT_MIGRATION_TIMEOUT_MS = 120_000;
 export const DEFAULT_BOOT_TIMEOUT_MS = 90_000;
@@ -48,7 +49,7 @@ export function resolveMatrix(config: MigbenchConfig, name: string): MatrixScena
 
 function resolveScenario(config: MigbenchConfig, suite: string, raw: ScenarioConfig): Scenario {
   const defaults = config.defaults ?? {};
-  return {
+  const scenario: Omit<Scenario, 'fingerprint'> = {
     suite,
     name: raw.name,
     description: raw.description,
@@ -67,6 +68,32 @@ function resolveScenario(config: MigbenchConfig, suite: string, raw: ScenarioCon
     repeat: raw.repeat ?? 1,
     bootTimeoutMs: defaults.bootTimeoutMs ?? DEFAULT_BOOT_TIMEOUT_MS,
   };
+  return { ...scenario, fingerprint: scenarioFingerprint(config, scenario) };
+}
+
+/**
+ * What a scenario's measurements depend on, as a key (stored baselines are looked up by
+ * it): the guest, its workload, the migration's knobs, the link, the probe, and the target's
+ * name, hypervisor and knobs (QEMU arguments, machine, domain XML). Not its name, thresholds,
+ * repeat, description or timeouts, which judge or bound a migration without changing it; not
+ * the hosts' addresses or credentials, whose software the environment fingerprint keys.
+ */
+export function scenarioFingerprint(config: MigbenchConfig, scenario: Omit<Scenario, 'fingerprint'>): string {
+  const target = BUILTIN_TARGETS[scenario.target] || config.targets?.[scenario.target] ? resolveTargetConfig(config, scenario.target) : undefined;
+  const { timeoutMs: _timeout, ...migration } = scenario.migration;
+  return shortHash('scenario', {
+    target: {
+      name: scenario.target,
+      hypervisor: target?.hypervisor,
+      qemu: { extraArgs: target?.qemu?.extraArgs, machine: target?.qemu?.machine },
+      domainXml: target?.libvirt?.domainXml,
+    },
+    guest: scenario.guest,
+    workload: scenario.workload,
+    migration,
+    link: scenario.link,
+    probe: scenario.probe,
+  });
 }
 
 /** The knobs a scenario sets, and only those: unset ones keep the hypervisor's defaults. */

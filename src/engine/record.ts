@@ -160,6 +160,7 @@ export function buildRecord(parts: RecordParts): MigrationRecord {
     suite: parts.suite,
     test: parts.test,
     scenario: scenario.name,
+    ...(scenario.fingerprint && { scenarioFingerprint: scenario.fingerprint }),
     repetition: parts.repetition,
     target: scenario.target,
     hypervisor: parts.hypervisor,

@@ -47,6 +47,10 @@ export interface MigrationRecord {
    */
   test: string;
   scenario: string;
+  /**
+   * What the measurement depends on (guest, workload, migration knobs, link, probe, the target's hypervisor and knobs) as a key: records of equal fingerprints measured the same thing. Stored baselines are looked up by it. Absent in files written before migbench recorded it.
+   */
+  scenarioFingerprint?: string;
   repetition: number;
   target: string;
   hypervisor: HypervisorKind;

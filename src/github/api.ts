@@ -62,7 +62,9 @@ export function createGitHubClient(options: GitHubClientOptions): Octokit {
     baseUrl: (options.baseUrl ?? 'https://api.github.com').replace(/\/+$/, ''),
     userAgent: options.userAgent ?? 'migbench',
     log,
-    retry: { retryAfterBaseValue: unitMs },
+    // plugin-retry's list, plus 409: a conflict (a file changed under a write) is never
+    // transient, and the same request sent again only conflicts again.
+    retry: { retryAfterBaseValue: unitMs, doNotRetry: [400, 401, 403, 404, 409, 410, 422, 451] },
     throttle: {
       // The plugin's limiters are shared by every client with the same id; one per
       // client keeps the write spacing GitHub asks for (1 s between writes, 3 s between
@@ -148,7 +150,8 @@ export class GitHubApiError extends Error {
   }
 }
 
-async function call<T>(what: string, request: () => Promise<T>): Promise<T> {
+/** One API request; a failure becomes a GitHubApiError that says what was being done. */
+export async function call<T>(what: string, request: () => Promise<T>): Promise<T> {
   try {
     return await request();
   } catch (error) {

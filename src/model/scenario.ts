@@ -74,6 +74,8 @@ export interface Scenario {
   readonly thresholds: Thresholds;
   readonly repeat: number;
   readonly bootTimeoutMs: number;
+  /** What its measurements depend on, as a key (config/scenarios.ts scenarioFingerprint); records carry it. */
+  readonly fingerprint?: string;
 }
 
 export const IDLE: WorkloadSpec = { memory: null, disk: null, cpu: null };

@@ -84,3 +84,48 @@ matrices:
     expect(matrixNames(config)).toEqual(['size-load-kind']);
   });
 });
+
+describe('a scenario fingerprint', () => {
+  const realBits = 'guestNetwork: { address: 192.0.2.5/24, bridge: br0 }, sharedStorageDir: /srv/vm';
+  const host = (address: string) => `{ address: ${address}, user: root, identityFile: /k, migrationAddress: 10.1.0.1, migrationInterface: ens5 }`;
+  const config = (scenario: string, target = `{ hypervisor: qemu, source: ${host('hv1')}, destination: ${host('hv2')}, ${realBits} }`) =>
+    parseConfig(`targets:\n  rack: ${target}\ndefaults: { target: rack }\nsuites:\n  s:\n    scenarios:\n      - ${scenario}\n`, 'cfg.yaml');
+  const fingerprint = (scenario: string, target?: string) => resolveScenarios(config(scenario, target), 's')[0]!.fingerprint;
+  const plain = '{ name: a, guest: { memoryMiB: 256 }, migration: { kind: memory } }';
+
+  test('is a stable key', () => {
+    expect(fingerprint(plain)).toMatch(/^scenario:[0-9a-f]{16}$/);
+    expect(fingerprint(plain)).toBe(fingerprint(plain));
+  });
+
+  test.each([
+    ['the guest', '{ name: a, guest: { memoryMiB: 512 }, migration: { kind: memory } }'],
+    ['the workload', '{ name: a, guest: { memoryMiB: 256 }, workload: { memory: { workingSetMiB: 64, dirtyRateMBps: 4 } }, migration: { kind: memory } }'],
+    ['a migration knob', '{ name: a, guest: { memoryMiB: 256 }, migration: { kind: memory, downtimeLimitMs: 50 } }'],
+    ['the kind', '{ name: a, guest: { memoryMiB: 256 }, migration: { kind: storage } }'],
+    ['the probe', '{ name: a, guest: { memoryMiB: 256 }, migration: { kind: memory }, probe: { intervalMs: 5 } }'],
+    ['the target', '{ name: a, target: lab, guest: { memoryMiB: 256 }, migration: { kind: memory } }'],
+  ])('changes with %s', (_what, scenario) => {
+    expect(fingerprint(scenario)).not.toBe(fingerprint(plain));
+  });
+
+  test("changes with the target's knobs (QEMU arguments), not with its hosts' addresses or credentials", () => {
+    const withArgs = `{ hypervisor: qemu, source: ${host('hv1')}, destination: ${host('hv2')}, ${realBits}, qemu: { extraArgs: ["-cpu", "qemu64"] } }`;
+    const moved = `{ hypervisor: qemu, source: ${host('hv7')}, destination: ${host('hv8')}, ${realBits} }`;
+    expect(fingerprint(plain, withArgs)).not.toBe(fingerprint(plain));
+    expect(fingerprint(plain, moved)).toBe(fingerprint(plain));
+  });
+
+  test('changes with the link (lab targets only shape it)', () => {
+    const lab = (link: string) =>
+      resolveScenarios(parseConfig(`suites:\n  s:\n    scenarios:\n      - { name: a, guest: { memoryMiB: 256 }, migration: { kind: memory }${link} }\n`, 'c.yaml'), 's')[0]!
+        .fingerprint;
+    expect(lab(', link: { bandwidthMbps: 100 }')).not.toBe(lab(''));
+    expect(lab(', link: { bandwidthMbps: 100 }')).not.toBe(lab(', link: { bandwidthMbps: 200 }'));
+  });
+
+  test('does not change with what judges or bounds a migration: name, description, thresholds, repeat, timeout', () => {
+    const judged = '{ name: b, description: x, guest: { memoryMiB: 256 }, migration: { kind: memory, timeoutMs: 5000 }, thresholds: { totalTimeMs: 9000 }, repeat: 4 }';
+    expect(fingerprint(judged)).toBe(fingerprint(plain));
+  });
+});

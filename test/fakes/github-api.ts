@@ -1,6 +1,7 @@
 // A stand-in for the GitHub REST API on 127.0.0.1: the few endpoints src/github/api.ts
 // calls, with state in memory, Link-header pagination that honours per_page, and every
 // request recorded (method, path, query, JSON body, whether it was authorized).
+import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -49,6 +50,8 @@ export interface FakeGitHubState {
   readonly files: Map<string, Readonly<Record<string, string>>>;
   /** Pull requests by number, as the pulls API returns them. */
   readonly pulls: Map<number, unknown>;
+  /** Branches made or written through the API: name → tip commit sha; their files are in `files` under the branch name. */
+  readonly branches: Map<string, string>;
 }
 
 export interface FakeGitHubSeed {
@@ -91,6 +94,11 @@ export interface FakeGitHub {
   readonly state: FakeGitHubState;
   /** The next `times` requests are refused with GitHub's 403 secondary rate limit and `retry-after`. */
   injectSecondaryRateLimit(times?: number, retryAfter?: string): void;
+  /**
+   * Another writer, just before the next PUT of `path` on `branch`: `rewrite` gets the file's
+   * text (undefined when absent) and returns what that writer stored, so the PUT's sha is stale.
+   */
+  raceNextWrite(branch: string, path: string, rewrite: (text: string | undefined) => string): void;
   close(): Promise<void>;
 }
 
@@ -102,6 +110,11 @@ class HttpError extends Error {
   ) {
     super(message);
   }
+}
+
+/** A file's bytes as the raw media type answers them. */
+class RawBody {
+  constructor(readonly text: string) {}
 }
 
 const EPOCH_MS = Date.parse('2026-01-01T00:00:00Z');
@@ -123,6 +136,7 @@ export async function startFakeGitHub(seed: FakeGitHubSeed): Promise<FakeGitHub>
     compare: new Map(Object.entries(seed.compare ?? {})),
     files: new Map(Object.entries(seed.files ?? {})),
     pulls: new Map(Object.entries(seed.pulls ?? {}).map(([n, pr]) => [Number(n), pr])),
+    branches: new Map(),
   };
   for (const c of seed.comments ?? []) {
     const at = c.createdAt ?? now();
@@ -191,7 +205,85 @@ export async function startFakeGitHub(seed: FakeGitHubSeed): Promise<FakeGitHub>
     return issue;
   };
 
-  function route(method: string, path: string, rawPath: string, query: Record<string, string>, body: Record<string, unknown>, res: ServerResponse): [number, unknown] {
+  // Git's blob id: what GitHub answers as a file's sha, and wants back to change it.
+  const blobSha = (text: string) =>
+    createHash('sha1')
+      .update(`blob ${Buffer.byteLength(text)}\0${text}`)
+      .digest('hex');
+  let commits = 0;
+  const commitOn = (branch: string) => {
+    const sha = createHash('sha1').update(`commit ${++commits}`).digest('hex');
+    state.branches.set(branch, sha);
+    return sha;
+  };
+  const races: Array<{ branch: string; path: string; rewrite: (text: string | undefined) => string }> = [];
+  const trees = new Map<string, Record<string, string>>();
+  const commitTrees = new Map<string, Record<string, string>>();
+
+  /** The contents API's PUT and DELETE on a branch: the blob sha guards every change, as on GitHub. */
+  function writeContents(method: string, path: string, body: Record<string, unknown>): [number, unknown] {
+    const branch = typeof body.branch === 'string' ? body.branch : 'main';
+    if (!state.branches.has(branch)) throw new HttpError(404, `Branch ${branch} not found`);
+    const files = { ...(state.files.get(branch) ?? {}) };
+    const race = races.findIndex((r) => r.branch === branch && r.path === path);
+    if (race >= 0 && method === 'PUT') {
+      files[path] = races[race]!.rewrite(files[path]);
+      races.splice(race, 1);
+      state.files.set(branch, { ...files });
+      commitOn(branch);
+    }
+    const current = files[path];
+    if (typeof body.message !== 'string' || !body.message) throw new HttpError(422, 'Invalid request. "message" wasn\'t supplied.');
+    if (method === 'DELETE') {
+      if (current === undefined) throw new HttpError(404, 'Not Found');
+      if (body.sha !== blobSha(current)) throw new HttpError(409, `${path} does not match ${String(body.sha)}`);
+      delete files[path];
+      state.files.set(branch, files);
+      return [200, { content: null, commit: { sha: commitOn(branch) } }];
+    }
+    if (current !== undefined && body.sha === undefined) throw new HttpError(422, 'Invalid request. "sha" wasn\'t supplied.');
+    if (current !== undefined && body.sha !== blobSha(current)) throw new HttpError(409, `${path} does not match ${String(body.sha)}`);
+    if (typeof body.content !== 'string') throw new HttpError(422, 'Invalid request. "content" wasn\'t supplied.');
+    files[path] = Buffer.from(body.content, 'base64').toString('utf8');
+    state.files.set(branch, files);
+    return [current === undefined ? 201 : 200, { content: { path, sha: blobSha(files[path]!) }, commit: { sha: commitOn(branch) } }];
+  }
+
+  /** The git data API, as far as making an orphan branch goes. */
+  function gitData(method: string, rest: string, body: Record<string, unknown>): [number, unknown] | null {
+    let m: RegExpExecArray | null;
+    if ((m = /^\/git\/ref\/heads\/(.+)$/.exec(rest)) && method === 'GET') {
+      const sha = state.branches.get(m[1]!);
+      if (!sha) throw new HttpError(404, 'Not Found');
+      return [200, { ref: `refs/heads/${m[1]}`, object: { sha, type: 'commit' } }];
+    }
+    if (rest === '/git/trees' && method === 'POST') {
+      const entries = Array.isArray(body.tree) ? (body.tree as Array<{ path: string; content: string }>) : [];
+      const sha = createHash('sha1').update(JSON.stringify(entries)).digest('hex');
+      trees.set(sha, Object.fromEntries(entries.map((e) => [e.path, e.content])));
+      return [201, { sha, tree: entries }];
+    }
+    if (rest === '/git/commits' && method === 'POST') {
+      const tree = trees.get(String(body.tree));
+      if (!tree) throw new HttpError(422, 'Tree SHA does not exist');
+      const sha = createHash('sha1').update(`commit ${++commits}`).digest('hex');
+      commitTrees.set(sha, tree);
+      return [201, { sha, parents: body.parents }];
+    }
+    if (rest === '/git/refs' && method === 'POST') {
+      const ref = String(body.ref);
+      const name = ref.replace(/^refs\/heads\//, '');
+      if (state.branches.has(name)) throw new HttpError(422, 'Reference already exists');
+      const tree = commitTrees.get(String(body.sha));
+      if (!tree) throw new HttpError(422, 'Object does not exist');
+      state.branches.set(name, String(body.sha));
+      state.files.set(name, { ...tree });
+      return [201, { ref, object: { sha: body.sha, type: 'commit' } }];
+    }
+    return null;
+  }
+
+  function route(method: string, path: string, rawPath: string, query: Record<string, string>, body: Record<string, unknown>, res: ServerResponse, raw = false): [number, unknown] {
     const prefix = `/repos/${state.owner}/${state.repo}`;
     if (!path.startsWith(`${prefix}/`)) throw new HttpError(404, 'Not Found');
     const rest = path.slice(prefix.length);
@@ -281,9 +373,15 @@ export async function startFakeGitHub(seed: FakeGitHubSeed): Promise<FakeGitHub>
     if ((m = /^\/contents\/(.+)$/.exec(rest)) && method === 'GET') {
       const text = state.files.get(query.ref ?? '')?.[m[1]!];
       if (text === undefined) throw new HttpError(404, 'Not Found');
-      const content = Buffer.from(text).toString('base64');
-      return [200, { type: 'file', encoding: 'base64', path: m[1], name: m[1]!.split('/').pop(), size: Buffer.byteLength(text), content, sha: '0'.repeat(40) }];
+      if (raw) return [200, new RawBody(text)];
+      const size = Buffer.byteLength(text);
+      // As GitHub: over 1 MB the JSON form comes without content (encoding "none").
+      const content = size > 1024 * 1024 ? '' : Buffer.from(text).toString('base64');
+      return [200, { type: 'file', encoding: size > 1024 * 1024 ? 'none' : 'base64', path: m[1], name: m[1]!.split('/').pop(), size, content, sha: blobSha(text) }];
     }
+    if ((m = /^\/contents\/(.+)$/.exec(rest)) && (method === 'PUT' || method === 'DELETE')) return writeContents(method, m[1]!, body);
+    const git = gitData(method, rest, body);
+    if (git) return git;
     if ((m = /^\/pulls\/(\d+)$/.exec(rest)) && method === 'GET') {
       const pr = state.pulls.get(Number(m[1]));
       if (!pr) throw new HttpError(404, 'Not Found');
@@ -353,7 +451,13 @@ export async function startFakeGitHub(seed: FakeGitHubSeed): Promise<FakeGitHub>
     }
     try {
       const body = (record.body ?? {}) as Record<string, unknown>;
-      const [status, json] = route(record.method, path, target.pathname, query, body, res);
+      const raw = /application\/vnd\.github(\.v3)?\.raw/.test(req.headers.accept ?? '');
+      const [status, json] = route(record.method, path, target.pathname, query, body, res, raw);
+      if (json instanceof RawBody) {
+        record.status = status;
+        res.writeHead(status, { 'content-type': 'application/vnd.github.raw; charset=utf-8' });
+        return void res.end(json.text);
+      }
       send(status, json);
     } catch (error) {
       if (!(error instanceof HttpError)) throw error;
@@ -377,6 +481,9 @@ export async function startFakeGitHub(seed: FakeGitHubSeed): Promise<FakeGitHub>
     injectSecondaryRateLimit(times = 1, retryAfter = '0') {
       rateLimited = times;
       rateLimitRetryAfter = retryAfter;
+    },
+    raceNextWrite(branch, path, rewrite) {
+      races.push({ branch, path, rewrite });
     },
     close: () =>
       new Promise<void>((resolve, reject) => {
