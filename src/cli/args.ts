@@ -18,7 +18,42 @@ export type Command =
   | { readonly name: 'compare'; readonly options: CompareCommandOptions }
   | { readonly name: 'export'; readonly results: string; readonly format: 'bmf' | 'gab' }
   | { readonly name: 'merge'; readonly out: string; readonly inputs: readonly string[] }
-  | { readonly name: 'alert'; readonly base: string; readonly head: string; readonly repository: string; readonly label: string; readonly config: string | undefined };
+  | { readonly name: 'alert'; readonly base: string; readonly head: string; readonly repository: string; readonly label: string; readonly config: string | undefined }
+  | { readonly name: 'store'; readonly options: StoreOptions }
+  | { readonly name: 'baseline'; readonly options: BaselineOptions }
+  | { readonly name: 'history'; readonly options: HistoryOptions };
+
+/** Where stored runs are kept: a repository's data branch, and the branch whose runs they are. */
+export interface DataBranchOptions {
+  readonly repository: string;
+  readonly branch: string;
+  /** The measured branch, `refs/heads/main`. */
+  readonly ref: string;
+}
+
+export interface StoreOptions extends DataBranchOptions {
+  readonly results: string;
+  readonly commit: string;
+  /** This run was itself judged a regression (a nightly's baseline leaves it out). */
+  readonly regressed: boolean;
+  readonly keep: number | undefined;
+  readonly runUrl: string | undefined;
+}
+
+export interface BaselineOptions extends DataBranchOptions {
+  /** The head's results: the scenarios and environment the baseline is for. */
+  readonly head: string;
+  /** The base config, when the head's config differs (a pull request); else the head records' own fingerprints. */
+  readonly config: string | undefined;
+  readonly runs: number;
+  readonly excludeRegressed: boolean;
+  readonly out: string;
+}
+
+export interface HistoryOptions extends DataBranchOptions {
+  readonly last: number;
+  readonly out: string;
+}
 
 export interface CompareCommandOptions {
   readonly base: string;
@@ -85,6 +120,23 @@ Usage:
   migbench alert --repo OWNER/REPO [--label L] [--config FILE] BASE HEAD
                                        compare, then keep one labelled issue open while a regression persists
                                        and close it on recovery (token from GITHUB_TOKEN, API from GITHUB_API_URL)
+  migbench store --repo OWNER/REPO [options] RESULTS
+                                       keep a run of a branch (main) on the repository's data branch, keyed by
+                                       scenario and environment fingerprints (token from GITHUB_TOKEN: contents write)
+      --data-branch NAME               the data branch (default migbench-data; made on first use)
+      --ref REF                        the branch measured (default GITHUB_REF)
+      --sha SHA                        its commit (default GITHUB_SHA)
+      --regressed                      this run was judged a regression: nightly baselines leave it out
+      --keep N                         runs the data branch keeps (default 200)
+  migbench baseline --repo OWNER/REPO --out DIR [options] HEAD
+                                       the stored runs HEAD (results) is compared with, as DIR/results.json: same
+                                       scenario fingerprints, the head's environment preferred, newest first
+      --config FILE                    take the fingerprints from this (base) config instead of HEAD's records
+      --runs N                         stored runs per scenario (default 5)
+      --exclude-regressed              leave out runs stored with --regressed
+      --data-branch NAME, --ref REF    as for store
+  migbench history --repo OWNER/REPO --out DIR [--last N] [--data-branch NAME] [--ref REF]
+                                       the last N (default 30) stored runs as history.md (tables, Mermaid) and history.html
   migbench export --format bmf|gab [RESULTS_JSON]
                                        Bencher Metric Format or github-action-benchmark customSmallerIsBetter
   migbench validate [--config FILE]    check a config file, and that the credentials its targets need are here
@@ -156,6 +208,12 @@ export function parseCommand(argv: readonly string[]): Command {
       return mergeCommand(parse);
     case 'export':
       return exportCommand(parse);
+    case 'store':
+      return storeCommand(parse);
+    case 'baseline':
+      return baselineCommand(parse);
+    case 'history':
+      return historyCommand(parse);
     case 'validate':
       return validateCommand(parse);
     default:
@@ -281,4 +339,71 @@ function exportCommand(parse: ParseOptions): Command {
 function validateCommand(parse: ParseOptions): Command {
   const { values } = parse({ config: { type: 'string' }, 'skip-credentials': { type: 'boolean' } });
   return { name: 'validate', config: values.config as string | undefined, credentials: !values['skip-credentials'] };
+}
+
+const DATA_BRANCH_FLAGS = { repo: { type: 'string' }, 'data-branch': { type: 'string' }, ref: { type: 'string' } } as const;
+
+/** --repo, --data-branch and --ref (default GITHUB_REF), each checked. */
+function dataBranchOptions(command: string, values: ParsedArgs['values']): DataBranchOptions {
+  const repository = (values.repo as string | undefined) ?? '';
+  if (!/^[\w.-]+\/[\w.-]+$/.test(repository)) throw new UsageError(`${command} needs --repo OWNER/REPO`);
+  const branch = (values['data-branch'] as string | undefined) ?? 'migbench-data';
+  if (!/^[\w][\w./-]*$/.test(branch) || branch.includes('..')) throw new UsageError(`--data-branch: not a branch name: ${JSON.stringify(branch)}`);
+  const ref = (values.ref as string | undefined) ?? process.env.GITHUB_REF ?? '';
+  if (!ref) throw new UsageError(`${command} needs --ref (the branch measured, e.g. refs/heads/main) or GITHUB_REF`);
+  return { repository, branch, ref: ref.startsWith('refs/') ? ref : `refs/heads/${ref}` };
+}
+
+function storeCommand(parse: ParseOptions): Command {
+  const { values, positionals } = parse(
+    { ...DATA_BRANCH_FLAGS, sha: { type: 'string' }, regressed: { type: 'boolean' }, keep: { type: 'string' }, 'run-url': { type: 'string' } },
+    true,
+  );
+  if (positionals.length !== 1) throw new UsageError('store needs one results file or folder');
+  const commit = (values.sha as string | undefined) ?? process.env.GITHUB_SHA ?? '';
+  if (!/^[0-9a-f]{7,64}$/i.test(commit)) throw new UsageError(`store needs --sha (the commit measured) or GITHUB_SHA${commit ? `, got ${JSON.stringify(commit)}` : ''}`);
+  const env = process.env;
+  const runUrl =
+    (values['run-url'] as string | undefined) ??
+    (env.GITHUB_SERVER_URL && env.GITHUB_REPOSITORY && env.GITHUB_RUN_ID ? `${env.GITHUB_SERVER_URL}/${env.GITHUB_REPOSITORY}/actions/runs/${env.GITHUB_RUN_ID}` : undefined);
+  return {
+    name: 'store',
+    options: {
+      ...dataBranchOptions('store', values),
+      results: positionals[0]!,
+      commit,
+      regressed: Boolean(values.regressed),
+      keep: positiveInteger(values.keep as string | undefined, '--keep'),
+      runUrl,
+    },
+  };
+}
+
+function baselineCommand(parse: ParseOptions): Command {
+  const { values, positionals } = parse(
+    { ...DATA_BRANCH_FLAGS, config: { type: 'string' }, runs: { type: 'string' }, 'exclude-regressed': { type: 'boolean' }, out: { type: 'string' } },
+    true,
+  );
+  if (positionals.length !== 1) throw new UsageError('baseline needs the head results (a file or folder) it is for');
+  if (!values.out) throw new UsageError('baseline needs --out DIR');
+  return {
+    name: 'baseline',
+    options: {
+      ...dataBranchOptions('baseline', values),
+      head: positionals[0]!,
+      config: values.config as string | undefined,
+      runs: positiveInteger(values.runs as string | undefined, '--runs') ?? 5,
+      excludeRegressed: Boolean(values['exclude-regressed']),
+      out: values.out as string,
+    },
+  };
+}
+
+function historyCommand(parse: ParseOptions): Command {
+  const { values } = parse({ ...DATA_BRANCH_FLAGS, last: { type: 'string' }, out: { type: 'string' } });
+  if (!values.out) throw new UsageError('history needs --out DIR');
+  return {
+    name: 'history',
+    options: { ...dataBranchOptions('history', values), last: positiveInteger(values.last as string | undefined, '--last') ?? 30, out: values.out as string },
+  };
 }

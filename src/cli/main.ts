@@ -12,7 +12,7 @@ import { compareOptions } from '../config/compare.js';
 import { compareMarkdown } from '../render/comparison.js';
 import { renderHtmlReport } from '../render/html.js';
 import { toBencherMetricFormat, toGithubActionBenchmark } from '../render/export.js';
-import { formatError, isUserError, UsageError } from '../model/errors.js';
+import { formatError, isUserError } from '../model/errors.js';
 import { labDown, labStatus, labUp } from '../lab/lab.js';
 import { resultsMarkdown } from '../render/table.js';
 import { mergeResults, readResults } from '../model/results.js';
@@ -79,6 +79,13 @@ async function dispatch(command: Command, io: Io): Promise<number> {
       return exportResults(command, io);
     case 'validate':
       return validate(command, io);
+    // These load octokit: only when asked for, so the other commands start as fast as before.
+    case 'store':
+      return (await import('./store.js')).store(command.options, io);
+    case 'baseline':
+      return (await import('./store.js')).baseline(command.options, io);
+    case 'history':
+      return (await import('./store.js')).history(command.options, io);
   }
 }
 
@@ -147,14 +154,8 @@ async function compareFiles(basePath: string, headPath: string, configPath: stri
 
 async function alert(command: CommandNamed<'alert'>, io: Io): Promise<number> {
   const comparison = await compareFiles(command.base, command.head, command.config);
-  const token = process.env.GITHUB_TOKEN;
-  if (!token) throw new UsageError('alert needs a token in GITHUB_TOKEN (issues: write); it is never taken from the command line');
-  const { createGitHubClient, upsertRegressionIssue } = await import('../github/api.js');
-  const octokit = createGitHubClient({
-    token,
-    ...(process.env.GITHUB_API_URL && { baseUrl: process.env.GITHUB_API_URL }),
-    log: { debug: () => undefined, info: io.log, warn: io.log, error: io.log },
-  });
+  const [{ githubFromEnvironment }, { upsertRegressionIssue }] = await Promise.all([import('./store.js'), import('../github/api.js')]);
+  const octokit = githubFromEnvironment('alert', 'issues: write', io);
   const [owner, repo] = command.repository.split('/') as [string, string];
   const regressions = comparison.counts.regression;
   const findings = headFindings(comparison);

@@ -6,7 +6,21 @@
 import type { Octokit } from 'octokit';
 import type { ResultsFile } from '../generated/results.js';
 import { parseResults } from '../model/results.js';
-import { addRun, EMPTY_INDEX, parseStoreIndex, STORE_INDEX_PATH, storedRun, type RunMeta, type StoreIndex, type StoredRun } from '../model/store.js';
+import {
+  addRun,
+  baselineResults,
+  EMPTY_INDEX,
+  parseStoreIndex,
+  selectBaseline,
+  STORE_INDEX_PATH,
+  storedRun,
+  type BaselineSelection,
+  type BaselineWant,
+  type RunMeta,
+  type SelectOptions,
+  type StoreIndex,
+  type StoredRun,
+} from '../model/store.js';
 import { call, GitHubApiError } from './api.js';
 
 export interface DataBranch {
@@ -160,4 +174,29 @@ async function deleteRun(octokit: Octokit, b: DataBranch, run: StoredRun, log: (
   } catch (error) {
     log(`store: ${run.file} is no longer in the index but could not be deleted (${(error as Error).message}); it does no harm`);
   }
+}
+
+export interface FetchedBaseline {
+  /** The picked runs' records as one results file; null when no scenario has a stored baseline. */
+  readonly results: ResultsFile | null;
+  readonly selection: BaselineSelection;
+}
+
+/** The stored runs each wanted scenario is compared with (model/store.ts selectBaseline), read from the data branch. */
+export async function fetchBaseline(octokit: Octokit, b: DataBranch, wants: readonly BaselineWant[], options: SelectOptions): Promise<FetchedBaseline> {
+  const { index } = await readStoreIndex(octokit, b);
+  const selection = selectBaseline(index, wants, options);
+  const runs = [...new Map(selection.picks.flatMap((p) => p.runs).map((r) => [r.id, r])).values()];
+  const files = new Map<string, ResultsFile>();
+  for (const run of runs) files.set(run.id, await readStoredResults(octokit, b, run));
+  return { results: selection.picks.length ? baselineResults(selection, files) : null, selection };
+}
+
+/** The newest `last` stored runs of a ref (oldest first) with their results files, for the history. */
+export async function fetchRecentRuns(octokit: Octokit, b: DataBranch, options: { ref: string; last: number }): Promise<{ runs: StoredRun[]; files: Map<string, ResultsFile> }> {
+  const { index } = await readStoreIndex(octokit, b);
+  const runs = index.runs.filter((r) => r.ref === options.ref).slice(-options.last);
+  const files = new Map<string, ResultsFile>();
+  for (const run of runs) files.set(run.id, await readStoredResults(octokit, b, run));
+  return { runs, files };
 }
