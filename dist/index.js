@@ -35710,11 +35710,11 @@ function schemaIssues(errors, data, locate = () => "") {
         message = `${error2.message ?? error2.keyword}, found ${describeValue(found)}`;
     }
     const display = displayPath(path);
-    const where = locate(path);
+    const where2 = locate(path);
     const key2 = `${display}|${message}`;
     if (seen.has(key2)) continue;
     seen.add(key2);
-    issues.push({ path: where ? `${display} (${where})` : display, message });
+    issues.push({ path: where2 ? `${display} (${where2})` : display, message });
   }
   return issues;
 }
@@ -36146,6 +36146,12 @@ function environmentFields(records) {
 }
 function environmentValue(records, pick) {
   return [...new Set(hosts(records).map(pick))].sort().join(", ");
+}
+function environmentDescription(records) {
+  return Object.fromEntries(environmentFields(records).map(([field, pick]) => [field, environmentValue(records, pick)]));
+}
+function environmentFingerprint(records) {
+  return shortHash("env", environmentDescription(records));
 }
 
 // src/config/scenarios.ts
@@ -40515,10 +40521,10 @@ function parseDomainFragment(xml) {
     return { name, xml: serialize(node, name, "  ") };
   });
 }
-function elementName(node, where) {
+function elementName(node, where2) {
   const name = Object.keys(node).find((k) => k !== ":@");
-  if (!name || name === "#text") throw new FragmentError(`text outside an element in ${where}`);
-  if (!NAME2.test(name)) throw new FragmentError(`element <${name}> in ${where}: no namespaced or unusual names`);
+  if (!name || name === "#text") throw new FragmentError(`text outside an element in ${where2}`);
+  if (!NAME2.test(name)) throw new FragmentError(`element <${name}> in ${where2}: no namespaced or unusual names`);
   return name;
 }
 function serialize(node, name, indent) {
@@ -40785,8 +40791,8 @@ function lineAndColumn(lineCounter, offset) {
 }
 function located(segments, message, locate) {
   const display = displayPath(segments) || "(root)";
-  const where = locate(segments);
-  return { path: where ? `${display} (${where})` : display, message };
+  const where2 = locate(segments);
+  return { path: where2 ? `${display} (${where2})` : display, message };
 }
 function invalid(file, issues, locate) {
   return new InputFileError(
@@ -40801,8 +40807,8 @@ function syntaxIssues(doc, lineCounter) {
   (0, import_yaml.visit)(doc, {
     Pair(_, pair) {
       if ((0, import_yaml.isCollection)(pair.key) && complexKeys.length < 10) {
-        const where = pair.key.range ? lineAndColumn(lineCounter, pair.key.range[0]) : "";
-        complexKeys.push({ path: where, message: `expected a plain key (a name), found a ${(0, import_yaml.isSeq)(pair.key) ? "list" : "map"} used as a key` });
+        const where2 = pair.key.range ? lineAndColumn(lineCounter, pair.key.range[0]) : "";
+        complexKeys.push({ path: where2, message: `expected a plain key (a name), found a ${(0, import_yaml.isSeq)(pair.key) ? "list" : "map"} used as a key` });
       }
     }
   });
@@ -40832,21 +40838,21 @@ function validConfig(data, file, locate) {
   return config;
 }
 function aliasIssue(doc, lineCounter, error2) {
-  let where = "";
+  let where2 = "";
   let unresolved;
   (0, import_yaml.visit)(doc, {
     Alias(_, node) {
-      if (!where && node.range) where = lineAndColumn(lineCounter, node.range[0]);
+      if (!where2 && node.range) where2 = lineAndColumn(lineCounter, node.range[0]);
       if (node.resolve(doc) === void 0) {
         unresolved = node.source;
-        if (node.range) where = lineAndColumn(lineCounter, node.range[0]);
+        if (node.range) where2 = lineAndColumn(lineCounter, node.range[0]);
         return import_yaml.visit.BREAK;
       }
       return void 0;
     }
   });
   const message = unresolved !== void 0 ? `the YAML alias *${unresolved} has no anchor &${unresolved} before it` : /alias count/i.test(error2.message) ? "too many YAML aliases to expand (a guard against alias bombs): write the values out" : `cannot expand YAML aliases: ${error2.message.split("\n")[0]}`;
-  return { path: where, message };
+  return { path: where2, message };
 }
 function nonJsonValues(data) {
   const issues = [];
@@ -41044,12 +41050,15 @@ async function contextFromEnv(env) {
     owner,
     repo,
     runnerEnvironment: env.RUNNER_ENVIRONMENT ?? "self-hosted",
-    workspace: env.GITHUB_WORKSPACE ?? process.cwd()
+    workspace: env.GITHUB_WORKSPACE ?? process.cwd(),
+    ...env.GITHUB_REF && { ref: env.GITHUB_REF },
+    ...env.GITHUB_SHA && { sha: env.GITHUB_SHA },
+    ...env.GITHUB_SERVER_URL && env.GITHUB_RUN_ID && { runUrl: `${env.GITHUB_SERVER_URL}/${repository}/actions/runs/${env.GITHUB_RUN_ID}` }
   };
 }
 
 // src/action/gate.ts
-import { mkdir as mkdir3, mkdtemp, readFile as readFile5, realpath, writeFile as writeFile3 } from "node:fs/promises";
+import { mkdir as mkdir3, mkdtemp, readFile as readFile6, realpath, writeFile as writeFile3 } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { isAbsolute as isAbsolute2, join as join2, relative, resolve as resolve2 } from "node:path";
 
@@ -41851,6 +41860,11 @@ function toAlignment(value2) {
   return code === 67 || code === 99 ? 99 : code === 76 || code === 108 ? 108 : code === 82 || code === 114 ? 114 : 0;
 }
 
+// src/render/escape.ts
+function markdownText(text) {
+  return text.replace(/\r\n|\r|\n/g, " ").replace(/[\\`*_[\]<>|~!]/g, (c) => `\\${c}`).replace(/[@#]/g, (c) => `${c}\u200B`);
+}
+
 // src/render/comparison.ts
 var COMMENT_LIMIT = 6e4;
 var VERDICT_MARK = {
@@ -41945,6 +41959,7 @@ function compareMarkdown(comparison, options = {}) {
   const limit = options.limit ?? COMMENT_LIMIT;
   const lines = ["## migbench: live migration, base vs head", "", headline(comparison), ""];
   if (options.baseLabel || options.headLabel) lines.push(`Base: ${options.baseLabel ?? "base"} \xB7 head: ${options.headLabel ?? "head"}`, "");
+  if (options.notes?.length) lines.push(...options.notes.map((n) => `- ${markdownText(n)}`), "");
   lines.push(...environmentNote(comparison));
   if (comparison.configDiffers) lines.push("The configurations differ (expected when the change is to configuration).", "");
   lines.push(...runFindings(comparison));
@@ -42865,8 +42880,8 @@ var stringifyIteratively = (rootValue, replacer, spaceParam) => {
   const isFunctionReplacer = typeof replacer === "function";
   const propertyList = Array.isArray(replacer) ? new Set(replacer.map(String)) : null;
   const prepareVal = (parent, key2, val) => {
-    const isObject3 = val !== null && typeof val === "object";
-    const hasToJSON = isObject3 && typeof val.toJSON === "function";
+    const isObject4 = val !== null && typeof val === "object";
+    const hasToJSON = isObject4 && typeof val.toJSON === "function";
     if (hasToJSON) {
       val = val.toJSON(key2);
     }
@@ -49763,19 +49778,19 @@ async function commentLogin(octokit, appLogin) {
 async function upsertStickyComment(octokit, options) {
   const { owner, repo, issueNumber } = options;
   const { body, truncated } = stickyBody(options.body, options.id, options.truncationNote);
-  const where = `${owner}/${repo}#${issueNumber}`;
+  const where2 = `${owner}/${repo}#${issueNumber}`;
   const comments = await call(
-    `listing the comments of ${where}`,
+    `listing the comments of ${where2}`,
     () => octokit.paginate(octokit.rest.issues.listComments, { owner, repo, issue_number: issueNumber, per_page: 100 })
   );
   const existing = findStickyComment(comments, options.id, options.login);
   if (existing && existing.body === body) return { commentId: existing.id, action: "unchanged", truncated };
   if (existing) {
-    await call(`updating comment ${existing.id} on ${where}`, () => octokit.rest.issues.updateComment({ owner, repo, comment_id: existing.id, body }));
+    await call(`updating comment ${existing.id} on ${where2}`, () => octokit.rest.issues.updateComment({ owner, repo, comment_id: existing.id, body }));
     return { commentId: existing.id, action: "updated", truncated };
   }
   if (options.onlyUpdate) return { commentId: null, action: "skipped", truncated };
-  const created = await call(`commenting on ${where}`, () => octokit.rest.issues.createComment({ owner, repo, issue_number: issueNumber, body }));
+  const created = await call(`commenting on ${where2}`, () => octokit.rest.issues.createComment({ owner, repo, issue_number: issueNumber, body }));
   return { commentId: created.data.id, action: "created", truncated };
 }
 async function mergeBase(octokit, options) {
@@ -49829,6 +49844,16 @@ function trustedConfigInput(value2) {
   if (!value2.startsWith("/")) throw new InputError("trusted-config", `expected an absolute path to a file on the runner, outside the workspace, got "${value2}"`);
   return value2;
 }
+function dataBranchInput(value2) {
+  if (!value2) return "migbench-data";
+  if (!/^[\w][\w./-]*$/.test(value2) || value2.includes("..")) throw new InputError("data-branch", `not a branch name: "${value2}"`);
+  return value2;
+}
+function baselineRunsInput(value2) {
+  if (!value2) return 5;
+  if (!/^[1-9]\d{0,2}$/.test(value2)) throw new InputError("baseline-runs", `expected a whole number from 1 to 999, got "${value2}"`);
+  return Number(value2);
+}
 function readInputs(get3) {
   const repeatText = get3("repeat").trim();
   if (repeatText && !/^[1-9]\d{0,3}$/.test(repeatText)) throw new InputError("repeat", `expected a whole number from 1 to 1000, got "${repeatText}"`);
@@ -49849,7 +49874,10 @@ function readInputs(get3) {
     environmentChangeExpected: oneOf(get3, "environment-change", ["", "expected"], "") === "expected",
     suites: get3("suites").split(/[\s,]+/).filter(Boolean),
     repeat: repeatText ? Number(repeatText) : void 0,
-    baseline: baselineText === "rerun" ? "rerun" : { path: baselineText },
+    baseline: baselineText === "rerun" || baselineText === "stored" ? baselineText : { path: baselineText },
+    dataBranch: dataBranchInput(get3("data-branch").trim()),
+    baselineRuns: baselineRunsInput(get3("baseline-runs").trim()),
+    store: flag(get3, "store"),
     results: get3("results").trim() || void 0,
     githubToken,
     comment: comment2,
@@ -49920,6 +49948,279 @@ function shardScenarios(names, shard) {
   return shard ? sorted2.filter((_, i) => i % shard.total === shard.index - 1) : sorted2;
 }
 
+// src/config/baseline.ts
+function fingerprints(config) {
+  const all = [...suiteNames(config).flatMap((s) => resolveScenarios(config, s)), ...matrixNames(config).flatMap((m) => resolveMatrix(config, m).map((p) => p.resolved))];
+  return new Map(all.map((s) => [`${s.suite}\0${s.name}`, s.fingerprint]));
+}
+function baselineWants(head, base) {
+  const known = base ? fingerprints(base) : null;
+  const groups2 = /* @__PURE__ */ new Map();
+  for (const r of head.records) groups2.set(`${r.suite}\0${r.scenario}`, [...groups2.get(`${r.suite}\0${r.scenario}`) ?? [], r]);
+  const out = { wants: [], new: [] };
+  for (const [key2, records] of groups2) {
+    const { suite, scenario } = records[0];
+    const fingerprint = known ? known.get(key2) : records[0].scenarioFingerprint;
+    if (fingerprint) out.wants.push({ suite, scenario, fingerprint, environment: environmentFingerprint(records) });
+    else out.new.push({ suite, scenario });
+  }
+  return out;
+}
+
+// src/model/store.ts
+var STORE_SCHEMA_VERSION = 1;
+var STORE_INDEX_PATH = "index.json";
+var DEFAULT_STORE_KEEP = 200;
+var EMPTY_INDEX = { schemaVersion: STORE_SCHEMA_VERSION, runs: [] };
+function groupByScenario(records) {
+  const groups2 = /* @__PURE__ */ new Map();
+  for (const r of records) {
+    const key2 = `${r.suite}\0${r.scenario}`;
+    groups2.set(key2, [...groups2.get(key2) ?? [], r]);
+  }
+  return groups2;
+}
+function storedRun(results, meta) {
+  if (!/^[0-9a-f]{7,64}$/i.test(meta.commit)) throw new UsageError(`store: not a commit sha: ${JSON.stringify(meta.commit)}`);
+  const id = `${meta.storedAt.toISOString().replace(/[-:]|\.\d+/g, "")}-${meta.commit.slice(0, 12)}`;
+  const scenarios = [...groupByScenario(results.records).values()].map((records) => {
+    const first = records[0];
+    return {
+      suite: first.suite,
+      scenario: first.scenario,
+      fingerprint: first.scenarioFingerprint ?? null,
+      environment: environmentFingerprint(records),
+      completed: records.filter((r) => r.status === "completed").length,
+      total: records.length
+    };
+  });
+  return {
+    id,
+    file: `runs/${id}.json`,
+    ref: meta.ref,
+    commit: meta.commit,
+    storedAt: meta.storedAt.toISOString(),
+    migbenchVersion: results.migbenchVersion,
+    regressed: meta.regressed,
+    ...meta.runUrl && { runUrl: meta.runUrl },
+    scenarios
+  };
+}
+function addRun(index, run2, keep = DEFAULT_STORE_KEEP) {
+  const runs = [...index.runs.filter((r) => r.id !== run2.id), run2];
+  const dropped = runs.slice(0, Math.max(0, runs.length - keep));
+  return { index: { schemaVersion: STORE_SCHEMA_VERSION, runs: runs.slice(dropped.length) }, dropped };
+}
+var isObject3 = (v) => typeof v === "object" && v !== null && !Array.isArray(v);
+function parseStoreIndex(text, where2) {
+  let data;
+  try {
+    data = JSON.parse(text);
+  } catch (error2) {
+    throw new InputFileError("MB_RESULTS_INVALID", where2, [{ path: "(file)", message: `not JSON: ${error2.message}` }]);
+  }
+  const issues = [];
+  if (!isObject3(data) || data.schemaVersion !== STORE_SCHEMA_VERSION)
+    throw new InputFileError("MB_RESULTS_INVALID", where2, [{ path: "schemaVersion", message: `expected ${STORE_SCHEMA_VERSION} (a store written by another migbench?)` }]);
+  if (!Array.isArray(data.runs)) throw new InputFileError("MB_RESULTS_INVALID", where2, [{ path: "runs", message: "expected an array" }]);
+  data.runs.forEach((run2, i) => issues.push(...runIssues(run2, `runs[${i}]`)));
+  if (issues.length) throw new InputFileError("MB_RESULTS_INVALID", where2, issues);
+  return data;
+}
+function runIssues(run2, at) {
+  if (!isObject3(run2)) return [{ path: at, message: "expected an object" }];
+  const issues = [];
+  for (const field of ["id", "file", "ref", "commit", "storedAt", "migbenchVersion"])
+    if (typeof run2[field] !== "string") issues.push({ path: `${at}.${field}`, message: "expected a string" });
+  if (typeof run2.file === "string" && !/^runs\/[\w.-]+\.json$/.test(run2.file))
+    issues.push({ path: `${at}.file`, message: `not a runs/NAME.json path: ${JSON.stringify(run2.file)}` });
+  if (typeof run2.regressed !== "boolean") issues.push({ path: `${at}.regressed`, message: "expected true or false" });
+  if (!Array.isArray(run2.scenarios)) return [...issues, { path: `${at}.scenarios`, message: "expected an array" }];
+  run2.scenarios.forEach((s, j) => {
+    const here = `${at}.scenarios[${j}]`;
+    if (!isObject3(s)) return void issues.push({ path: here, message: "expected an object" });
+    for (const field of ["suite", "scenario", "environment"]) if (typeof s[field] !== "string") issues.push({ path: `${here}.${field}`, message: "expected a string" });
+    if (s.fingerprint !== null && typeof s.fingerprint !== "string") issues.push({ path: `${here}.fingerprint`, message: "expected a string or null" });
+    for (const field of ["completed", "total"]) if (!Number.isInteger(s[field])) issues.push({ path: `${here}.${field}`, message: "expected a whole number" });
+  });
+  return issues;
+}
+function selectBaseline(index, wants, options) {
+  const limit = options.runs ?? 5;
+  const picks = [];
+  const missing = [];
+  const ofRef = index.runs.filter((r) => r.ref === options.ref && !(options.excludeRegressed && r.regressed));
+  for (const want of wants) {
+    const entry = (run2) => run2.scenarios.find((s) => s.suite === want.suite && s.scenario === want.scenario);
+    const named = ofRef.filter((r) => entry(r));
+    const usable = named.filter((r) => entry(r).fingerprint === want.fingerprint && entry(r).completed > 0).reverse();
+    if (!usable.length) {
+      missing.push({ want, why: missingWhy(want, named, entry, options) });
+      continue;
+    }
+    const same = usable.filter((r) => entry(r).environment === want.environment);
+    const other = usable.filter((r) => entry(r).environment === entry(usable[0]).environment);
+    picks.push({ want, runs: (same.length ? same : other).slice(0, limit), sameEnvironment: same.length > 0 });
+  }
+  return { picks, missing };
+}
+function missingWhy(want, named, entry, options) {
+  const what = `${want.suite} / ${want.scenario}`;
+  if (!named.length) return `no stored run of ${options.ref} measured ${what}${options.excludeRegressed ? " (regressed runs left out)" : ""}`;
+  const newest = named.at(-1);
+  const e = entry(newest);
+  if (e.fingerprint === want.fingerprint) return `the stored runs of ${what} with fingerprint ${want.fingerprint} all failed`;
+  return `no stored run of ${options.ref} measured ${what} as the base defines it (${want.fingerprint}); the newest, ${newest.commit.slice(0, 12)} on ${newest.storedAt}, measured ${e.fingerprint ?? "an unknown fingerprint"}: store a run of this config first`;
+}
+function baselineResults(selection, files) {
+  const records = selection.picks.flatMap(
+    (pick) => pick.runs.flatMap((run2) => {
+      const file = files.get(run2.id);
+      if (!file) throw new InputFileError("MB_RESULTS_INVALID", run2.file, [{ path: "(file)", message: "named by the index but not read" }]);
+      return file.records.filter((r) => r.suite === pick.want.suite && r.scenario === pick.want.scenario && r.scenarioFingerprint === pick.want.fingerprint);
+    })
+  );
+  const runs = [...new Map(selection.picks.flatMap((p) => p.runs).map((r) => [r.id, r])).values()].sort((a, b) => a.id < b.id ? -1 : 1);
+  const first = runs[0] && files.get(runs[0].id);
+  return {
+    schemaVersion: SCHEMA_VERSION,
+    migbenchVersion: first?.migbenchVersion ?? "unknown",
+    gitSha: runs.at(-1)?.commit ?? null,
+    startedAt: runs[0]?.storedAt ?? (/* @__PURE__ */ new Date(0)).toISOString(),
+    updatedAt: runs.at(-1)?.storedAt ?? (/* @__PURE__ */ new Date(0)).toISOString(),
+    config: { path: `stored runs ${runs.map((r) => r.id).join(", ")}`, sha256: first?.config.sha256 ?? "" },
+    records
+  };
+}
+function selectionLines(selection) {
+  return [
+    ...selection.picks.map(
+      (p) => `${p.want.suite} / ${p.want.scenario}: ${p.runs.length} stored run${p.runs.length === 1 ? "" : "s"} (${p.runs.map((r) => `${r.commit.slice(0, 12)} ${r.storedAt.slice(0, 10)}`).join(", ")})${p.sameEnvironment ? "" : ", measured in another environment"}`
+    ),
+    ...selection.missing.map((m) => `${m.want.suite} / ${m.want.scenario}: no stored baseline: ${m.why}`)
+  ];
+}
+
+// src/github/store.ts
+var where = (b, path) => `${b.owner}/${b.repo}@${b.branch}:${path}`;
+var INDEX_ATTEMPTS = 5;
+var README = `# migbench data
+
+Results of the runs of this repository's branches, kept by \`migbench store\` (one file per
+run under runs/, listed in index.json with the scenario and environment fingerprints
+they were measured under). \`baseline: stored\` and \`migbench baseline\` compare with them;
+\`migbench history\` plots them. Written by migbench only; nothing here is executed.
+`;
+async function readFile5(octokit, b, path) {
+  const what = `reading ${where(b, path)}`;
+  let data;
+  try {
+    ({ data } = await call(what, () => octokit.rest.repos.getContent({ owner: b.owner, repo: b.repo, path, ref: b.branch })));
+  } catch (error2) {
+    if (error2 instanceof GitHubApiError && error2.status === 404) return null;
+    throw error2;
+  }
+  const file = data;
+  if (file.type !== "file" || typeof file.sha !== "string") throw new GitHubApiError(`${what}: not a file`);
+  if (file.encoding === "base64" && typeof file.content === "string") return { text: Buffer.from(file.content, "base64").toString("utf8"), sha: file.sha };
+  return { text: await readRaw(octokit, b, path), sha: file.sha };
+}
+async function readRaw(octokit, b, path) {
+  const { data } = await call(
+    `reading ${where(b, path)}`,
+    () => octokit.rest.repos.getContent({ owner: b.owner, repo: b.repo, path, ref: b.branch, mediaType: { format: "raw" } })
+  );
+  return typeof data === "string" ? data : Buffer.from(data).toString("utf8");
+}
+async function readStoreIndex(octokit, b) {
+  const file = await readFile5(octokit, b, STORE_INDEX_PATH);
+  return file ? { index: parseStoreIndex(file.text, where(b, STORE_INDEX_PATH)), sha: file.sha } : { index: EMPTY_INDEX, sha: null };
+}
+async function readStoredResults(octokit, b, run2) {
+  const file = await readFile5(octokit, b, run2.file);
+  if (!file) throw new GitHubApiError(`reading ${where(b, run2.file)}: the index names it, but it is not on the branch`);
+  let data;
+  try {
+    data = JSON.parse(file.text);
+  } catch (error2) {
+    throw new GitHubApiError(`reading ${where(b, run2.file)}: not JSON (${error2.message})`);
+  }
+  return parseResults(data, where(b, run2.file));
+}
+async function ensureBranch(octokit, b, log) {
+  const repo = { owner: b.owner, repo: b.repo };
+  try {
+    await call(`looking up branch ${b.branch} of ${b.owner}/${b.repo}`, () => octokit.rest.git.getRef({ ...repo, ref: `heads/${b.branch}` }));
+    return;
+  } catch (error2) {
+    if (!(error2 instanceof GitHubApiError && error2.status === 404)) throw error2;
+  }
+  const what = `creating branch ${b.branch} of ${b.owner}/${b.repo}`;
+  const { data: tree } = await call(what, () => octokit.rest.git.createTree({ ...repo, tree: [{ path: "README.md", mode: "100644", type: "blob", content: README }] }));
+  const { data: commit } = await call(what, () => octokit.rest.git.createCommit({ ...repo, message: "migbench data branch", tree: tree.sha, parents: [] }));
+  await call(what, () => octokit.rest.git.createRef({ ...repo, ref: `refs/heads/${b.branch}`, sha: commit.sha }));
+  log(`store: created branch ${b.branch} (an orphan: results only)`);
+}
+async function putFile(octokit, b, path, text, message, sha) {
+  await call(
+    `writing ${where(b, path)}`,
+    () => octokit.rest.repos.createOrUpdateFileContents({
+      owner: b.owner,
+      repo: b.repo,
+      path,
+      branch: b.branch,
+      message,
+      content: Buffer.from(text).toString("base64"),
+      ...sha && { sha }
+    })
+  );
+}
+var isConflict = (error2) => error2 instanceof GitHubApiError && (error2.status === 409 || error2.status === 422);
+async function storeResults(octokit, b, results, meta, options) {
+  const run2 = storedRun(results, meta);
+  await ensureBranch(octokit, b, options.log);
+  await putFile(octokit, b, run2.file, `${JSON.stringify(results)}
+`, `store ${run2.id} (${meta.ref} at ${meta.commit.slice(0, 12)})`, null);
+  const dropped = await updateIndex(octokit, b, run2, options);
+  for (const old of dropped) await deleteRun(octokit, b, old, options.log);
+  return { run: run2, dropped };
+}
+async function updateIndex(octokit, b, run2, options) {
+  for (let attempt = 1; ; attempt++) {
+    const { index, sha } = await readStoreIndex(octokit, b);
+    const next = addRun(index, run2, options.keep);
+    try {
+      await putFile(octokit, b, STORE_INDEX_PATH, `${JSON.stringify(next.index, null, 1)}
+`, `index: add ${run2.id}`, sha);
+      return next.dropped;
+    } catch (error2) {
+      if (!isConflict(error2) || attempt >= INDEX_ATTEMPTS) throw error2;
+      options.log(`store: ${STORE_INDEX_PATH} changed while it was written (another run storing?): reading it again (attempt ${attempt + 1} of ${INDEX_ATTEMPTS})`);
+    }
+  }
+}
+async function deleteRun(octokit, b, run2, log) {
+  try {
+    const { data } = await call(`reading ${where(b, run2.file)}`, () => octokit.rest.repos.getContent({ owner: b.owner, repo: b.repo, path: run2.file, ref: b.branch }));
+    const sha = data.sha;
+    if (typeof sha !== "string") throw new GitHubApiError(`reading ${where(b, run2.file)}: not a file`);
+    await call(
+      `deleting ${where(b, run2.file)}`,
+      () => octokit.rest.repos.deleteFile({ owner: b.owner, repo: b.repo, path: run2.file, branch: b.branch, message: `drop ${run2.id} (beyond the runs kept)`, sha })
+    );
+  } catch (error2) {
+    log(`store: ${run2.file} is no longer in the index but could not be deleted (${error2.message}); it does no harm`);
+  }
+}
+async function fetchBaseline(octokit, b, wants, options) {
+  const { index } = await readStoreIndex(octokit, b);
+  const selection = selectBaseline(index, wants, options);
+  const runs = [...new Map(selection.picks.flatMap((p) => p.runs).map((r) => [r.id, r])).values()];
+  const files = /* @__PURE__ */ new Map();
+  for (const run2 of runs) files.set(run2.id, await readStoredResults(octokit, b, run2));
+  return { results: selection.picks.length ? baselineResults(selection, files) : null, selection };
+}
+
 // src/action/gate.ts
 function overallVerdict(comparison) {
   const order = ["regression", "warn", "inconclusive", "not comparable", "improved", "unchanged"];
@@ -49930,26 +50231,34 @@ async function runGate(inputs, ctx, io, deps) {
   io.log(`event ${ctx.eventName}: ${event.kind}${event.kind === "pull-request" ? ` #${event.pr.number}${event.fork ? " from a fork" : ""}` : ""} (${event.why})`);
   const pr = refuseUntrusted(event, ctx, inputs);
   const workspace = await prepareWorkspace(inputs, ctx, pr, deps, io);
-  const { head, base, headPath, runFailed, runExit, headConfig: headConfig2 } = await measureOrRead(inputs, ctx, pr, workspace, deps, io);
+  const measured = await measureOrRead(inputs, ctx, pr, workspace, deps, io);
+  const { head, headPath, runFailed, runExit, headConfig: headConfig2 } = measured;
   await annotateFailures(workspace.out, head, io, { path: inputs.config, config: headConfig2 });
   const reportPath = join2(workspace.out, "compare.md");
   const acrossEnvironments = inputs.environmentChangeExpected || labelled(ctx.payload, ENVIRONMENT_CHANGE_LABEL);
-  const { comparison, markdown } = await writeReport(base, head, { config: headConfig2, acrossEnvironments }, reportPath);
+  const { comparison, markdown } = await writeReport(measured, { config: headConfig2, acrossEnvironments, baseline: inputs.baseline }, reportPath);
   const status = runExit === 0 ? "" : `${exitMeaning(runExit)}
 
 `;
-  await io.summary(`${status}${await readFile5(reportPath, "utf8")}
+  await io.summary(`${status}${await readFile6(reportPath, "utf8")}
 
 ${resultsMarkdown(head)}`);
   const commentId = pr && deps.octokit && inputs.comment !== "never" ? await comment(deps.octokit, ctx, pr, inputs, { markdown, comparison, runFailed }, io) : null;
   const regressions = comparison?.counts.regression ?? 0;
+  const missing = pr ? measured.missing ?? [] : [];
+  if (inputs.store && pr) io.log("store: a pull request is never stored (only push, schedule and dispatch runs of a branch are)");
+  const stored = inputs.store && !pr && !inputs.results ? await storeOwnRef(deps, ctx, inputs, { head, runExit, regressed: comparison ? headFindings(comparison).length > 0 : false }, io).then(
+    () => null,
+    (error2) => `storing the results on ${inputs.dataBranch} failed: ${error2.message}`
+  ) : null;
+  const failure = [failureReason(inputs, { comparison, head, runFailed, runExit, missing }), stored].filter(Boolean).join("; ") || null;
   return {
     verdict: comparison ? overallVerdict(comparison) : "no comparison",
     regressions,
     commentId,
     reportPath,
     resultsPath: headPath,
-    failure: failureReason(inputs, { comparison, head, runFailed, runExit })
+    failure
   };
 }
 function refuseUntrusted(event, ctx, inputs) {
@@ -49985,7 +50294,15 @@ async function measureOrRead(inputs, ctx, pr, workspace, deps, io) {
   if (inputs.results) {
     const headPath2 = resolve2(ctx.workspace, inputs.results);
     const head2 = await readResults(headPath2);
-    return { head: head2, base: await readBaseline(inputs, ctx), headPath: headPath2, runFailed: false, runExit: 0, headConfig: await workspaceConfig(workspace) };
+    const ref = pr ? `refs/heads/${pr.baseRef}` : ctx.ref;
+    return {
+      head: head2,
+      ...await readBaseline(inputs, ctx, deps, { head: head2, baseConfig: null, ref }, io),
+      headPath: headPath2,
+      runFailed: false,
+      runExit: 0,
+      headConfig: await workspaceConfig(workspace)
+    };
   }
   if (pr) return measurePullRequest(inputs, ctx, pr, workspace, deps, io);
   const { out, configPath, scenarios } = workspace;
@@ -49994,7 +50311,7 @@ async function measureOrRead(inputs, ctx, pr, workspace, deps, io) {
   const runExit = (await deps.measure.suites({ config: configPath, suites: inputs.suites, repeat: inputs.repeat, out, scenarios })).exitCode;
   const headPath = join2(out, "results.json");
   const head = await readResults(headPath);
-  return { head, base: await readBaseline(inputs, ctx), headPath, runFailed: runExit !== 0, runExit, headConfig: own };
+  return { head, ...await readBaseline(inputs, ctx, deps, { head, baseConfig: null, ref: ctx.ref }, io), headPath, runFailed: runExit !== 0, runExit, headConfig: own };
 }
 function workspaceConfig(workspace) {
   return loadConfig(workspace.configPath).then(
@@ -50002,8 +50319,31 @@ function workspaceConfig(workspace) {
     () => null
   );
 }
-async function readBaseline(inputs, ctx) {
-  return inputs.baseline !== "rerun" ? readResults(resolve2(ctx.workspace, inputs.baseline.path)) : null;
+async function readBaseline(inputs, ctx, deps, at, io) {
+  if (inputs.baseline === "rerun") return { base: null };
+  if (inputs.baseline !== "stored") return { base: await readResults(resolve2(ctx.workspace, inputs.baseline.path)), baseLabel: inputs.baseline.path };
+  if (!deps.octokit) throw new InputError("github-token", "baseline: stored reads the data branch through GitHub's API: give a token that may read contents");
+  if (!at.ref) throw new InputError("baseline", "stored: the branch whose runs to compare with is unknown (no pull request, and GITHUB_REF is not set)");
+  const { wants, new: fresh } = baselineWants(at.head, at.baseConfig);
+  for (const s of fresh) io.log(`${s.suite} / ${s.scenario}: ${at.baseConfig ? "new in this pull request" : "its records carry no fingerprint"}: no stored baseline looked for`);
+  const branch = { owner: ctx.owner, repo: ctx.repo, branch: inputs.dataBranch };
+  const { results, selection } = await fetchBaseline(deps.octokit, branch, wants, { ref: at.ref, runs: inputs.baselineRuns, excludeRegressed: false });
+  const lines = selectionLines(selection);
+  for (const line of lines) io.log(`stored baseline: ${line}`);
+  const runs = new Set(selection.picks.flatMap((p) => p.runs.map((r) => r.id))).size;
+  return {
+    base: results,
+    baseLabel: `${runs} stored run${runs === 1 ? "" : "s"} of ${at.ref.replace(/^refs\/heads\//, "")} (data branch ${inputs.dataBranch})`,
+    missing: selection.missing.map((m) => `${m.want.suite} / ${m.want.scenario}: no stored baseline (${m.why})`)
+  };
+}
+async function storeOwnRef(deps, ctx, inputs, run2, io) {
+  if (run2.runExit === EXIT.badInput || run2.runExit === EXIT.infrastructure || !run2.head.records.length) return io.log("store: nothing measured, nothing stored");
+  if (!deps.octokit) throw new InputError("github-token", "store: true writes the data branch through GitHub's API: give a token with contents: write");
+  if (!ctx.ref || !ctx.sha) throw new InputError("store", "GITHUB_REF and GITHUB_SHA say what is stored; they are not set");
+  const meta = { ref: ctx.ref, commit: ctx.sha, storedAt: /* @__PURE__ */ new Date(), regressed: run2.regressed, ...ctx.runUrl && { runUrl: ctx.runUrl } };
+  const { run: stored } = await storeResults(deps.octokit, { owner: ctx.owner, repo: ctx.repo, branch: inputs.dataBranch }, run2.head, meta, { log: io.log });
+  io.log(`store: kept ${stored.id} on ${inputs.dataBranch} (${ctx.ref} at ${ctx.sha.slice(0, 12)}${run2.regressed ? ", judged a regression" : ""})`);
 }
 async function measurePullRequest(inputs, ctx, pr, workspace, deps, io) {
   const configs = await pullRequestConfigs(inputs, ctx, pr, deps, io);
@@ -50013,7 +50353,9 @@ async function measurePullRequest(inputs, ctx, pr, workspace, deps, io) {
   if (inputs.baseline !== "rerun") {
     const runExit2 = (await deps.measure.suites({ config: configs.headPath, suites: inputs.suites, repeat: inputs.repeat, out, scenarios })).exitCode;
     const headPath2 = join2(out, "results.json");
-    return { head: await readResults(headPath2), base: await readBaseline(inputs, ctx), headPath: headPath2, runFailed: runExit2 !== 0, runExit: runExit2, headConfig: configs.head };
+    const head2 = await readResults(headPath2);
+    const base2 = await readBaseline(inputs, ctx, deps, { head: head2, baseConfig: configs.base, ref: `refs/heads/${pr.baseRef}` }, io);
+    return { head: head2, ...base2, headPath: headPath2, runFailed: runExit2 !== 0, runExit: runExit2, headConfig: configs.head };
   }
   const runExit = (await deps.measure.ab({ base: configs.basePath, head: configs.headPath, suites: inputs.suites, repeat: inputs.repeat, out, scenarios })).exitCode;
   const headPath = join2(out, "head", "results.json");
@@ -50052,10 +50394,10 @@ async function pullRequestConfigs(inputs, ctx, pr, deps, io) {
 `);
   await writeFile3(headPath, `${JSON.stringify(headConfigMerged, null, 2)}
 `);
-  return { basePath, headPath, head: headConfigMerged };
+  return { basePath, headPath, head: headConfigMerged, base: baseConfig };
 }
 async function annotateFailures(out, head, io, config) {
-  const failures = JSON.parse(await readFile5(join2(out, "failures.json"), "utf8").catch(() => "[]"));
+  const failures = JSON.parse(await readFile6(join2(out, "failures.json"), "utf8").catch(() => "[]"));
   for (const f of failures) io.annotate(`${f.test}: ${f.message}`, f.file, f.line ?? void 0);
   if (config.config) for (const a of thresholdAnnotations(failures, config.config, config.path)) io.annotate(a.message, a.file, a.line);
   for (const r of head.records) {
@@ -50072,19 +50414,26 @@ function labelled(payload, name) {
   const labels = payload.pull_request?.labels;
   return Array.isArray(labels) && labels.some((l) => l?.name === name);
 }
-async function writeReport(base, head, judge, reportPath) {
+async function writeReport(measured, judge, reportPath) {
+  const { base, head } = measured;
+  const notes = (measured.missing ?? []).map((m) => `\u{1F6A8} ${m}`);
   if (!base) {
+    const why = judge.baseline === "stored" ? "no stored run of the base branch matches (see below; `store: true` on pushes, or `migbench store`, keeps them)" : "baseline: rerun needs a pull request";
+    const list = notes.map((n) => `- ${markdownText(n)}`).join("\n");
     const markdown2 = `## migbench: live migration
 
-No baseline to compare with (baseline: rerun needs a pull request).
+No baseline to compare with (${why}).
 
-${resultsMarkdown(head)}`;
+${list ? `${list}
+
+` : ""}${resultsMarkdown(head)}`;
     await writeFile3(reportPath, markdown2);
     return { comparison: null, markdown: markdown2 };
   }
   const comparison = compareResults(base, head, { ...compareOptions(judge.config), allowEnvironmentChange: judge.acrossEnvironments });
-  const markdown = compareMarkdown(comparison, { fullReport: "the job summary and the results artifact" });
-  await writeFile3(reportPath, compareMarkdown(comparison, { samples: true, limit: Number.MAX_SAFE_INTEGER }));
+  const labels = { ...measured.baseLabel && { baseLabel: measured.baseLabel, headLabel: "this run" }, notes };
+  const markdown = compareMarkdown(comparison, { ...labels, fullReport: "the job summary and the results artifact" });
+  await writeFile3(reportPath, compareMarkdown(comparison, { ...labels, samples: true, limit: Number.MAX_SAFE_INTEGER }));
   return { comparison, markdown };
 }
 async function comment(octokit, ctx, pr, inputs, { markdown, comparison, runFailed }, io) {
@@ -50127,7 +50476,7 @@ function exitMeaning(code) {
 }
 function failureReason(inputs, run2) {
   if (inputs.failOn === "never") return null;
-  const reasons = run2.comparison ? headFindings(run2.comparison) : [];
+  const reasons = [...run2.comparison ? headFindings(run2.comparison) : [], ...run2.missing];
   const failedHead = run2.head.records.filter((r) => r.status !== "completed").length;
   if (!run2.comparison && failedHead) reasons.push(`${failedHead} of ${run2.head.records.length} head runs failed`);
   if (!run2.head.records.some((r) => r.status === "completed")) reasons.push("no head run completed: nothing was measured");

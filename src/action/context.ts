@@ -22,5 +22,8 @@ export async function contextFromEnv(env: NodeJS.ProcessEnv): Promise<GateContex
     repo,
     runnerEnvironment: env.RUNNER_ENVIRONMENT ?? 'self-hosted',
     workspace: env.GITHUB_WORKSPACE ?? process.cwd(),
+    ...(env.GITHUB_REF && { ref: env.GITHUB_REF }),
+    ...(env.GITHUB_SHA && { sha: env.GITHUB_SHA }),
+    ...(env.GITHUB_SERVER_URL && env.GITHUB_RUN_ID && { runUrl: `${env.GITHUB_SERVER_URL}/${repository}/actions/runs/${env.GITHUB_RUN_ID}` }),
   };
 }

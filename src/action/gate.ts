@@ -25,6 +25,10 @@ import { commentLogin, fileAtRef, mergeBase, upsertStickyComment } from '../gith
 import { InputError, type ActionInputs } from './inputs.js';
 import { gateEvent, type GateEvent, type PullRequestRef } from './event.js';
 import { shardScenarios } from '../config/shard.js';
+import { baselineWants } from '../config/baseline.js';
+import { fetchBaseline, storeResults } from '../github/store.js';
+import { selectionLines } from '../model/store.js';
+import { markdownText } from '../render/escape.js';
 
 export { shardScenarios };
 
@@ -37,6 +41,12 @@ export interface GateContext {
   /** `self-hosted` or `github-hosted` (RUNNER_ENVIRONMENT). */
   readonly runnerEnvironment: string;
   readonly workspace: string;
+  /** GITHUB_REF: the branch an own-ref run measured (what `store` keeps it as). */
+  readonly ref?: string;
+  /** GITHUB_SHA. */
+  readonly sha?: string;
+  /** This workflow run's page, kept with a stored run. */
+  readonly runUrl?: string;
 }
 
 export interface GateIo {
@@ -88,6 +98,10 @@ interface Measured {
   readonly runExit: number;
   /** The head's config as measured (null when it could not be read), for annotations and the comparison's thresholds. */
   readonly headConfig: MigbenchConfig | null;
+  /** How the base was found, for the report; none for a rerun. */
+  readonly baseLabel?: string;
+  /** Scenarios with no stored baseline, in words: they fail a pull request's gate. */
+  readonly missing?: readonly string[];
 }
 
 /** Where this gate measures: the results folder, the head config, and the scenarios of its shard (none: all). */
@@ -102,22 +116,34 @@ export async function runGate(inputs: ActionInputs, ctx: GateContext, io: GateIo
   io.log(`event ${ctx.eventName}: ${event.kind}${event.kind === 'pull-request' ? ` #${event.pr.number}${event.fork ? ' from a fork' : ''}` : ''} (${event.why})`);
   const pr = refuseUntrusted(event, ctx, inputs);
   const workspace = await prepareWorkspace(inputs, ctx, pr, deps, io);
-  const { head, base, headPath, runFailed, runExit, headConfig } = await measureOrRead(inputs, ctx, pr, workspace, deps, io);
+  const measured = await measureOrRead(inputs, ctx, pr, workspace, deps, io);
+  const { head, headPath, runFailed, runExit, headConfig } = measured;
   await annotateFailures(workspace.out, head, io, { path: inputs.config, config: headConfig });
   const reportPath = join(workspace.out, 'compare.md');
   const acrossEnvironments = inputs.environmentChangeExpected || labelled(ctx.payload, ENVIRONMENT_CHANGE_LABEL);
-  const { comparison, markdown } = await writeReport(base, head, { config: headConfig, acrossEnvironments }, reportPath);
+  const { comparison, markdown } = await writeReport(measured, { config: headConfig, acrossEnvironments, baseline: inputs.baseline }, reportPath);
   const status = runExit === 0 ? '' : `${exitMeaning(runExit)}\n\n`;
   await io.summary(`${status}${await readFile(reportPath, 'utf8')}\n\n${resultsMarkdown(head)}`);
   const commentId = pr && deps.octokit && inputs.comment !== 'never' ? await comment(deps.octokit, ctx, pr, inputs, { markdown, comparison, runFailed }, io) : null;
   const regressions = comparison?.counts.regression ?? 0;
+  const missing = pr ? (measured.missing ?? []) : [];
+  if (inputs.store && pr) io.log('store: a pull request is never stored (only push, schedule and dispatch runs of a branch are)');
+  // A store that fails fails the step after everything else is reported: the measurement stays in results-dir.
+  const stored =
+    inputs.store && !pr && !inputs.results
+      ? await storeOwnRef(deps, ctx, inputs, { head, runExit, regressed: comparison ? headFindings(comparison).length > 0 : false }, io).then(
+          () => null,
+          (error: unknown) => `storing the results on ${inputs.dataBranch} failed: ${(error as Error).message}`,
+        )
+      : null;
+  const failure = [failureReason(inputs, { comparison, head, runFailed, runExit, missing }), stored].filter(Boolean).join('; ') || null;
   return {
     verdict: comparison ? overallVerdict(comparison) : 'no comparison',
     regressions,
     commentId,
     reportPath,
     resultsPath: headPath,
-    failure: failureReason(inputs, { comparison, head, runFailed, runExit }),
+    failure,
   };
 }
 
@@ -164,7 +190,15 @@ async function measureOrRead(inputs: ActionInputs, ctx: GateContext, pr: PullReq
   if (inputs.results) {
     const headPath = resolve(ctx.workspace, inputs.results);
     const head = await readResults(headPath);
-    return { head, base: await readBaseline(inputs, ctx), headPath, runFailed: false, runExit: 0, headConfig: await workspaceConfig(workspace) };
+    const ref = pr ? `refs/heads/${pr.baseRef}` : ctx.ref;
+    return {
+      head,
+      ...(await readBaseline(inputs, ctx, deps, { head, baseConfig: null, ref }, io)),
+      headPath,
+      runFailed: false,
+      runExit: 0,
+      headConfig: await workspaceConfig(workspace),
+    };
   }
   if (pr) return measurePullRequest(inputs, ctx, pr, workspace, deps, io);
   const { out, configPath, scenarios } = workspace;
@@ -175,7 +209,7 @@ async function measureOrRead(inputs: ActionInputs, ctx: GateContext, pr: PullReq
   const runExit = (await deps.measure.suites({ config: configPath, suites: inputs.suites, repeat: inputs.repeat, out, scenarios })).exitCode;
   const headPath = join(out, 'results.json');
   const head = await readResults(headPath);
-  return { head, base: await readBaseline(inputs, ctx), headPath, runFailed: runExit !== 0, runExit, headConfig: own };
+  return { head, ...(await readBaseline(inputs, ctx, deps, { head, baseConfig: null, ref: ctx.ref }, io)), headPath, runFailed: runExit !== 0, runExit, headConfig: own };
 }
 
 /** The workspace's config, when the workspace is this repository's own ref (push, schedule, dispatch) or a relay only reports. */
@@ -186,9 +220,44 @@ function workspaceConfig(workspace: Workspace): Promise<MigbenchConfig | null> {
   );
 }
 
-/** A baseline given as a results file; none for rerun (without a pull request to rerun against). */
-async function readBaseline(inputs: ActionInputs, ctx: GateContext): Promise<ResultsFile | null> {
-  return inputs.baseline !== 'rerun' ? readResults(resolve(ctx.workspace, inputs.baseline.path)) : null;
+/**
+ * The base when it is not rerun: a results file, or the stored runs of `ref` on the data
+ * branch (the base config's fingerprints for a pull request, the head records' own
+ * otherwise). None for rerun without a pull request to rerun against.
+ */
+async function readBaseline(
+  inputs: ActionInputs,
+  ctx: GateContext,
+  deps: GateDeps,
+  at: { head: ResultsFile; baseConfig: MigbenchConfig | null; ref: string | undefined },
+  io: GateIo,
+): Promise<Pick<Measured, 'base' | 'baseLabel' | 'missing'>> {
+  if (inputs.baseline === 'rerun') return { base: null };
+  if (inputs.baseline !== 'stored') return { base: await readResults(resolve(ctx.workspace, inputs.baseline.path)), baseLabel: inputs.baseline.path };
+  if (!deps.octokit) throw new InputError('github-token', "baseline: stored reads the data branch through GitHub's API: give a token that may read contents");
+  if (!at.ref) throw new InputError('baseline', 'stored: the branch whose runs to compare with is unknown (no pull request, and GITHUB_REF is not set)');
+  const { wants, new: fresh } = baselineWants(at.head, at.baseConfig);
+  for (const s of fresh) io.log(`${s.suite} / ${s.scenario}: ${at.baseConfig ? 'new in this pull request' : 'its records carry no fingerprint'}: no stored baseline looked for`);
+  const branch = { owner: ctx.owner, repo: ctx.repo, branch: inputs.dataBranch };
+  const { results, selection } = await fetchBaseline(deps.octokit, branch, wants, { ref: at.ref, runs: inputs.baselineRuns, excludeRegressed: false });
+  const lines = selectionLines(selection);
+  for (const line of lines) io.log(`stored baseline: ${line}`);
+  const runs = new Set(selection.picks.flatMap((p) => p.runs.map((r) => r.id))).size;
+  return {
+    base: results,
+    baseLabel: `${runs} stored run${runs === 1 ? '' : 's'} of ${at.ref.replace(/^refs\/heads\//, '')} (data branch ${inputs.dataBranch})`,
+    missing: selection.missing.map((m) => `${m.want.suite} / ${m.want.scenario}: no stored baseline (${m.why})`),
+  };
+}
+
+/** After a push, schedule or dispatch run: its results kept on the data branch, marked when judged a regression. */
+async function storeOwnRef(deps: GateDeps, ctx: GateContext, inputs: ActionInputs, run: { head: ResultsFile; runExit: number; regressed: boolean }, io: GateIo): Promise<void> {
+  if (run.runExit === EXIT.badInput || run.runExit === EXIT.infrastructure || !run.head.records.length) return io.log('store: nothing measured, nothing stored');
+  if (!deps.octokit) throw new InputError('github-token', "store: true writes the data branch through GitHub's API: give a token with contents: write");
+  if (!ctx.ref || !ctx.sha) throw new InputError('store', 'GITHUB_REF and GITHUB_SHA say what is stored; they are not set');
+  const meta = { ref: ctx.ref, commit: ctx.sha, storedAt: new Date(), regressed: run.regressed, ...(ctx.runUrl && { runUrl: ctx.runUrl }) };
+  const { run: stored } = await storeResults(deps.octokit, { owner: ctx.owner, repo: ctx.repo, branch: inputs.dataBranch }, run.head, meta, { log: io.log });
+  io.log(`store: kept ${stored.id} on ${inputs.dataBranch} (${ctx.ref} at ${ctx.sha.slice(0, 12)}${run.regressed ? ', judged a regression' : ''})`);
 }
 
 /**
@@ -206,7 +275,9 @@ async function measurePullRequest(inputs: ActionInputs, ctx: GateContext, pr: Pu
     // A baseline measured earlier: the head alone, from its copy (suites by name: migbench's own; the pull request's suite files never run).
     const runExit = (await deps.measure.suites({ config: configs.headPath, suites: inputs.suites, repeat: inputs.repeat, out, scenarios })).exitCode;
     const headPath = join(out, 'results.json');
-    return { head: await readResults(headPath), base: await readBaseline(inputs, ctx), headPath, runFailed: runExit !== 0, runExit, headConfig: configs.head };
+    const head = await readResults(headPath);
+    const base = await readBaseline(inputs, ctx, deps, { head, baseConfig: configs.base, ref: `refs/heads/${pr.baseRef}` }, io);
+    return { head, ...base, headPath, runFailed: runExit !== 0, runExit, headConfig: configs.head };
   }
   const runExit = (await deps.measure.ab({ base: configs.basePath, head: configs.headPath, suites: inputs.suites, repeat: inputs.repeat, out, scenarios })).exitCode;
   const headPath = join(out, 'head', 'results.json');
@@ -227,6 +298,8 @@ interface PullRequestConfigs {
   readonly headPath: string;
   /** The head's config as measured, with its lines in the head's file (for annotations). */
   readonly head: MigbenchConfig;
+  /** The base's config as it would be measured (its scenarios' fingerprints find a stored baseline). */
+  readonly base: MigbenchConfig;
 }
 
 async function pullRequestConfigs(inputs: ActionInputs, ctx: GateContext, pr: PullRequestRef, deps: GateDeps, io: GateIo): Promise<PullRequestConfigs> {
@@ -256,7 +329,7 @@ async function pullRequestConfigs(inputs: ActionInputs, ctx: GateContext, pr: Pu
   const [basePath, headPath] = [join(dir, 'base.json'), join(dir, 'head.json')];
   await writeFile(basePath, `${JSON.stringify(baseConfig, null, 2)}\n`);
   await writeFile(headPath, `${JSON.stringify(headConfigMerged, null, 2)}\n`);
-  return { basePath, headPath, head: headConfigMerged };
+  return { basePath, headPath, head: headConfigMerged, base: baseConfig };
 }
 
 /** Failed assertions point at their line; failed runs and damaged guests at their suite file. */
@@ -284,19 +357,26 @@ function labelled(payload: Record<string, unknown>, name: string): boolean {
 }
 
 async function writeReport(
-  base: ResultsFile | null,
-  head: ResultsFile,
-  judge: { config: MigbenchConfig | null; acrossEnvironments: boolean },
+  measured: Measured,
+  judge: { config: MigbenchConfig | null; acrossEnvironments: boolean; baseline: ActionInputs['baseline'] },
   reportPath: string,
 ): Promise<{ comparison: Comparison | null; markdown: string }> {
+  const { base, head } = measured;
+  const notes = (measured.missing ?? []).map((m) => `🚨 ${m}`);
   if (!base) {
-    const markdown = `## migbench: live migration\n\nNo baseline to compare with (baseline: rerun needs a pull request).\n\n${resultsMarkdown(head)}`;
+    const why =
+      judge.baseline === 'stored'
+        ? 'no stored run of the base branch matches (see below; `store: true` on pushes, or `migbench store`, keeps them)'
+        : 'baseline: rerun needs a pull request';
+    const list = notes.map((n) => `- ${markdownText(n)}`).join('\n');
+    const markdown = `## migbench: live migration\n\nNo baseline to compare with (${why}).\n\n${list ? `${list}\n\n` : ''}${resultsMarkdown(head)}`;
     await writeFile(reportPath, markdown);
     return { comparison: null, markdown };
   }
   const comparison = compareResults(base, head, { ...compareOptions(judge.config), allowEnvironmentChange: judge.acrossEnvironments });
-  const markdown = compareMarkdown(comparison, { fullReport: 'the job summary and the results artifact' });
-  await writeFile(reportPath, compareMarkdown(comparison, { samples: true, limit: Number.MAX_SAFE_INTEGER }));
+  const labels = { ...(measured.baseLabel && { baseLabel: measured.baseLabel, headLabel: 'this run' }), notes };
+  const markdown = compareMarkdown(comparison, { ...labels, fullReport: 'the job summary and the results artifact' });
+  await writeFile(reportPath, compareMarkdown(comparison, { ...labels, samples: true, limit: Number.MAX_SAFE_INTEGER }));
   return { comparison, markdown };
 }
 
@@ -372,9 +452,12 @@ export function exitMeaning(code: number): string {
  * infrastructure): a gate that measured nothing has not passed. fail-on: threshold adds
  * failed performance assertions; never, nothing.
  */
-function failureReason(inputs: ActionInputs, run: { comparison: Comparison | null; head: ResultsFile; runFailed: boolean; runExit: number }): string | null {
+function failureReason(
+  inputs: ActionInputs,
+  run: { comparison: Comparison | null; head: ResultsFile; runFailed: boolean; runExit: number; missing: readonly string[] },
+): string | null {
   if (inputs.failOn === 'never') return null;
-  const reasons = run.comparison ? headFindings(run.comparison) : [];
+  const reasons = [...(run.comparison ? headFindings(run.comparison) : []), ...run.missing];
   const failedHead = run.head.records.filter((r) => r.status !== 'completed').length;
   if (!run.comparison && failedHead) reasons.push(`${failedHead} of ${run.head.records.length} head runs failed`);
   if (!run.head.records.some((r) => r.status === 'completed')) reasons.push('no head run completed: nothing was measured');

@@ -24,9 +24,17 @@ export interface ActionInputs {
   readonly repeat: number | undefined;
   /**
    * `rerun`: an A/B run of the merge-base's config against the head's on this runner.
-   * Otherwise a results file (or folder) measured for the base earlier.
+   * `stored`: the base branch's runs kept on the data branch (migbench store), found by the
+   * base's scenario fingerprints and the head's environment. Otherwise a results file (or
+   * folder) measured for the base earlier.
    */
-  readonly baseline: 'rerun' | { readonly path: string };
+  readonly baseline: 'rerun' | 'stored' | { readonly path: string };
+  /** The data branch stored runs are kept on. @default migbench-data */
+  readonly dataBranch: string;
+  /** Stored runs per scenario a stored baseline pools, newest first. @default 5 */
+  readonly baselineRuns: number;
+  /** On push, schedule and dispatch: keep this ref's results on the data branch (contents: write). @default false */
+  readonly store: boolean;
   /** Results already measured for the head (a workflow_run relay): nothing is run. */
   readonly results: string | undefined;
   readonly githubToken: string;
@@ -75,6 +83,18 @@ function trustedConfigInput(value: string): string | undefined {
   return value;
 }
 
+function dataBranchInput(value: string): string {
+  if (!value) return 'migbench-data';
+  if (!/^[\w][\w./-]*$/.test(value) || value.includes('..')) throw new InputError('data-branch', `not a branch name: "${value}"`);
+  return value;
+}
+
+function baselineRunsInput(value: string): number {
+  if (!value) return 5;
+  if (!/^[1-9]\d{0,2}$/.test(value)) throw new InputError('baseline-runs', `expected a whole number from 1 to 999, got "${value}"`);
+  return Number(value);
+}
+
 /** `get` is core.getInput in the Action and a plain lookup in tests. */
 export function readInputs(get: Getter): ActionInputs {
   const repeatText = get('repeat').trim();
@@ -98,7 +118,10 @@ export function readInputs(get: Getter): ActionInputs {
       .split(/[\s,]+/)
       .filter(Boolean),
     repeat: repeatText ? Number(repeatText) : undefined,
-    baseline: baselineText === 'rerun' ? 'rerun' : { path: baselineText },
+    baseline: baselineText === 'rerun' || baselineText === 'stored' ? baselineText : { path: baselineText },
+    dataBranch: dataBranchInput(get('data-branch').trim()),
+    baselineRuns: baselineRunsInput(get('baseline-runs').trim()),
+    store: flag(get, 'store'),
     results: get('results').trim() || undefined,
     githubToken,
     comment,

@@ -11,7 +11,7 @@ import { createGitHubClient } from '../github/api.js';
 import { fetchBaseline, fetchRecentRuns, storeResults, type DataBranch } from '../github/store.js';
 import { UsageError } from '../model/errors.js';
 import { readResults, RESULTS_FILE } from '../model/results.js';
-import type { BaselineSelection } from '../model/store.js';
+import { selectionLines } from '../model/store.js';
 import { historyHtml, historyMarkdown } from '../render/history.js';
 import type { BaselineOptions, DataBranchOptions, HistoryOptions, StoreOptions } from './args.js';
 import type { Io } from './run.js';
@@ -49,17 +49,6 @@ export async function store(o: StoreOptions, io: Io): Promise<number> {
     `stored ${run.id} on ${o.repository}@${o.branch}: ${o.ref} at ${o.commit.slice(0, 12)}${o.regressed ? ', judged a regression' : ''}; ${scenarios.join('; ')}${dropped.length ? `; dropped ${dropped.length} old run${dropped.length === 1 ? '' : 's'}` : ''}\n`,
   );
   return 0;
-}
-
-/** What was chosen for each scenario, and what has no stored baseline, in words. */
-export function selectionLines(selection: BaselineSelection): string[] {
-  return [
-    ...selection.picks.map(
-      (p) =>
-        `${p.want.suite} / ${p.want.scenario}: ${p.runs.length} stored run${p.runs.length === 1 ? '' : 's'} (${p.runs.map((r) => `${r.commit.slice(0, 12)} ${r.storedAt.slice(0, 10)}`).join(', ')})${p.sameEnvironment ? '' : ', measured in another environment'}`,
-    ),
-    ...selection.missing.map((m) => `${m.want.suite} / ${m.want.scenario}: no stored baseline: ${m.why}`),
-  ];
 }
 
 export async function baseline(o: BaselineOptions, io: Io): Promise<number> {

@@ -234,3 +234,14 @@ export function baselineResults(selection: BaselineSelection, files: ReadonlyMap
     records,
   };
 }
+
+/** What was chosen for each scenario, and what has no stored baseline, in words. */
+export function selectionLines(selection: BaselineSelection): string[] {
+  return [
+    ...selection.picks.map(
+      (p) =>
+        `${p.want.suite} / ${p.want.scenario}: ${p.runs.length} stored run${p.runs.length === 1 ? '' : 's'} (${p.runs.map((r) => `${r.commit.slice(0, 12)} ${r.storedAt.slice(0, 10)}`).join(', ')})${p.sameEnvironment ? '' : ', measured in another environment'}`,
+    ),
+    ...selection.missing.map((m) => `${m.want.suite} / ${m.want.scenario}: no stored baseline: ${m.why}`),
+  ];
+}

@@ -3,6 +3,7 @@
 // and Mermaid bars GitHub draws natively. It stays under GitHub's comment limit by
 // dropping detail, never the verdicts, and says where the full report is.
 import { markdownTable } from 'markdown-table';
+import { markdownText } from './escape.js';
 import type { Comparison, MetricComparison, Verdict } from '../analysis/comparison.js';
 import { formatMetricValue, METRICS, type MetricName } from '../model/metrics.js';
 
@@ -118,12 +119,15 @@ export interface CompareReportOptions {
   readonly limit?: number;
   /** Raw samples of both sides in the per-scenario details. */
   readonly samples?: boolean;
+  /** Lines said under the base and head labels (e.g. scenarios without a stored baseline). */
+  readonly notes?: readonly string[];
 }
 
 export function compareMarkdown(comparison: Comparison, options: CompareReportOptions = {}): string {
   const limit = options.limit ?? COMMENT_LIMIT;
   const lines: string[] = ['## migbench: live migration, base vs head', '', headline(comparison), ''];
   if (options.baseLabel || options.headLabel) lines.push(`Base: ${options.baseLabel ?? 'base'} · head: ${options.headLabel ?? 'head'}`, '');
+  if (options.notes?.length) lines.push(...options.notes.map((n) => `- ${markdownText(n)}`), '');
   lines.push(...environmentNote(comparison));
   if (comparison.configDiffers) lines.push('The configurations differ (expected when the change is to configuration).', '');
   lines.push(...runFindings(comparison));

@@ -10,7 +10,11 @@ import { exitMeaning, runGate, thresholdAnnotations, type GateContext, type Gate
 import { createGitHubClient } from '../../src/github/api.js';
 import { readInputs } from '../../src/action/inputs.js';
 import { projectPath } from '../../src/model/paths.js';
-import { loadConfig } from '../../src/config/load.js';
+import { loadConfig, parseConfig } from '../../src/config/load.js';
+import { resolveScenarios } from '../../src/config/scenarios.js';
+import type { ResultsFile } from '../../src/generated/results.js';
+import { storeResults } from '../../src/github/store.js';
+import { parseStoreIndex } from '../../src/model/store.js';
 import { startFakeGitHub, type FakeGitHub } from '../fakes/github-api.js';
 
 const TOKEN = 'ghs_gatetoken0123456789';
@@ -222,5 +226,82 @@ describe(runGate, () => {
     expect(masked).toEqual(['xapi-s3cret-password']);
     const inside = await setup({ 'trusted-config': join(s.ctx.workspace, 'trusted.yaml') });
     await expect(runGate(inside.inputs, { ...inside.ctx, workspace: s.ctx.workspace }, inside.io, inside.deps)).rejects.toThrow(/input trusted-config: .* is inside the workspace/);
+  });
+});
+
+describe('baseline: stored', () => {
+  const fixture = async (side: 'base' | 'head', config: string, slower = 1): Promise<ResultsFile> => {
+    const results = JSON.parse(await readFile(projectPath('fixtures/results/ab-downtime-limit', `${side}.json`), 'utf8')) as ResultsFile;
+    const fingerprint = resolveScenarios(parseConfig(config, 'c.yaml'), 'memory-migration')[0]!.fingerprint!;
+    for (const r of results.records) {
+      r.scenarioFingerprint = fingerprint;
+      if (r.metrics.totalTimeMs !== null) r.metrics.totalTimeMs *= slower;
+    }
+    return results;
+  };
+  /** The head alone, as `migbench run` would write it. */
+  const suitesWriting =
+    (results: () => Promise<ResultsFile>): Measure['suites'] =>
+    async (o) => {
+      await mkdir(o.out, { recursive: true });
+      await writeFile(join(o.out, 'results.json'), JSON.stringify(await results()));
+      return { exitCode: 0 };
+    };
+  const DATA = { owner: 'acme', repo: 'hypervisors', branch: 'migbench-data' };
+  const meta = (commit: string) => ({ ref: 'refs/heads/main', commit, storedAt: new Date('2026-12-05T03:17:00Z'), regressed: false });
+
+  test(
+    "a pull request's head alone, judged against main's stored runs of the scenario as the base defines it: the same verdict as the A/B rerun of the same samples",
+    { timeout: 30_000 },
+    async () => {
+      const s = await setup({ baseline: 'stored' });
+      await storeResults(s.octokit, DATA, await fixture('base', BASE_CONFIG), meta(MERGE_BASE), { log: () => undefined });
+      const result = await runGate(s.inputs, s.ctx, s.io, { ...s.deps, measure: { ...s.measure, suites: suitesWriting(() => fixture('head', HEAD_CONFIG)) } });
+      expect(s.abCalls).toEqual([]);
+      expect(result).toMatchObject({
+        verdict: 'warn',
+        regressions: 0,
+        failure: expect.stringMatching(/^1 inconclusive row that looks like a regression .*dirty-64m-32mbps totalTimeMs 18\.3% \[13\.3, 25\.0\]/),
+      });
+      expect(s.logs).toContain(`stored baseline: memory-migration / dirty-64m-32mbps: 1 stored run (${MERGE_BASE.slice(0, 12)} 2026-12-05)`);
+      expect(await readFile(result.reportPath, 'utf8')).toContain('Base: 1 stored run of main (data branch migbench-data) · head: this run');
+    },
+  );
+
+  test('a scenario the base defines otherwise than every stored run fails the gate, naming it and what was stored', { timeout: 30_000 }, async () => {
+    const s = await setup({ baseline: 'stored' });
+    const other = BASE_CONFIG.replace('memoryMiB: 256', 'memoryMiB: 512');
+    await storeResults(s.octokit, DATA, await fixture('base', other), meta(MERGE_BASE), { log: () => undefined });
+    const result = await runGate(s.inputs, s.ctx, s.io, { ...s.deps, measure: { ...s.measure, suites: suitesWriting(() => fixture('head', HEAD_CONFIG)) } });
+    expect(result.verdict).toBe('no comparison');
+    expect(result.failure).toMatch(
+      /^memory-migration \/ dirty-64m-32mbps: no stored baseline \(no stored run of refs\/heads\/main measured memory-migration \/ dirty-64m-32mbps as the base defines it \(scenario:[0-9a-f]{16}\); the newest, abcabcabcabc on 2026-12-05T03:17:00.000Z, measured scenario:[0-9a-f]{16}: store a run of this config first\)$/,
+    );
+    expect(await readFile(result.reportPath, 'utf8')).toContain('No baseline to compare with (no stored run of the base branch matches');
+  });
+
+  test('pushes to main store their runs (store: true), the next is judged against them, and a regression is stored marked as one', { timeout: 60_000 }, async () => {
+    const s = await setup({ baseline: 'stored', store: 'true' });
+    const push = (sha: string): GateContext => ({ ...s.ctx, eventName: 'push', payload: { ref: 'refs/heads/main', after: sha }, ref: 'refs/heads/main', sha });
+    const run = (sha: string, slower: number) =>
+      runGate(s.inputs, push(sha), s.io, { ...s.deps, measure: { ...s.measure, suites: suitesWriting(() => fixture('base', BASE_CONFIG, slower)) } });
+    const first = await run('3'.repeat(40), 1);
+    expect(first).toMatchObject({ verdict: 'no comparison', failure: null });
+    expect((await run('4'.repeat(40), 1)).failure).toBeNull();
+    const slow = await run('5'.repeat(40), 1.5);
+    expect(slow).toMatchObject({ verdict: 'regression', failure: expect.stringMatching(/^1 regression/) });
+    const index = parseStoreIndex(github!.state.files.get('migbench-data')!['index.json']!, 'index.json');
+    expect(index.runs.map((r) => [r.commit.slice(0, 1), r.ref, r.regressed])).toEqual([
+      ['3', 'refs/heads/main', false],
+      ['4', 'refs/heads/main', false],
+      ['5', 'refs/heads/main', true],
+    ]);
+    expect(s.logs.filter((l) => l.startsWith('store: kept'))).toHaveLength(3);
+  });
+
+  test('a pull request is never stored, whatever store says', async () => {
+    const s = await setup({ store: 'true' });
+    await runGate(s.inputs, s.ctx, s.io, s.deps);
+    expect(github!.requests.filter((r) => r.method !== 'GET')).toEqual([]);
   });
 });

@@ -120,3 +120,47 @@ describe('action.yml', () => {
     expect(Object.keys(action.outputs).sort()).toEqual([...new Set(set)].sort());
   });
 });
+
+/**
+ * Every migbench command a workflow runs, as argv: `npx migbench …` and `npm run migbench -- …`
+ * lines, shell variables given stand-in values, an empty array expansion dropped, pipes and
+ * redirections cut off.
+ */
+export function migbenchCommands(script: string): string[][] {
+  const commands: string[][] = [];
+  for (const line of script.split('\n')) {
+    const m = /(?:npx migbench|npm run (?:--silent )?migbench --) (.*)$/.exec(line);
+    if (!m) continue;
+    const words = m[1]!
+      .split(/\s+(?:\||>|2>)/)[0]!
+      .match(/"[^"]*"|'[^']*'|\S+/g)!
+      .filter((w) => w !== '"${regressed[@]}"')
+      .map((w) => w.replace(/^["']|["']$/g, ''))
+      .map((w) =>
+        w.replace(/\$\{\{[^}]*\}\}|\$\{?(\w+)\}?/g, (_, name?: string) => (name === 'GITHUB_REPOSITORY' ? 'acme/hypervisors' : name === 'GITHUB_REF' ? 'refs/heads/main' : '1/2')),
+      );
+    commands.push(words);
+  }
+  return commands;
+}
+
+test.each(workflows)('%s: every migbench command it runs parses (flags and arguments as the CLI takes them)', async (file) => {
+  const { parseCommand } = await import('../../src/cli/args.js');
+  const workflow = parse(readFileSync(file, 'utf8')) as Workflow;
+  const scripts = Object.values(workflow.jobs).flatMap((job) => (job.steps ?? []).flatMap((s) => (s.run ? [s.run] : [])));
+  // What every job's environment has.
+  const saved = { ...process.env };
+  Object.assign(process.env, { GITHUB_SHA: 'a'.repeat(40), GITHUB_REF: 'refs/heads/main' });
+  try {
+    for (const argv of scripts.flatMap(migbenchCommands)) expect(() => parseCommand(argv), argv.join(' ')).not.toThrow();
+  } finally {
+    process.env = saved;
+  }
+});
+
+test('the command check bites: a flag the CLI does not take is caught', async () => {
+  const { parseCommand } = await import('../../src/cli/args.js');
+  const [argv] = migbenchCommands('npx migbench baseline --repo "$GITHUB_REPOSITORY" --ref "$GITHUB_REF" --last 7 --out baseline tonight | tee x');
+  expect(argv).toEqual(['baseline', '--repo', 'acme/hypervisors', '--ref', 'refs/heads/main', '--last', '7', '--out', 'baseline', 'tonight']);
+  expect(() => parseCommand(argv!)).toThrow(/--last/);
+});
