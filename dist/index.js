@@ -36114,7 +36114,8 @@ var DEFAULT_PROBE = {
   leadInMs: 1e3,
   settleTimeoutMs: 15e3,
   heartbeatMs: 1,
-  observeAfterMs: 2e3
+  observeAfterMs: 2e3,
+  steadyReplies: 150
 };
 
 // src/model/fingerprint.ts

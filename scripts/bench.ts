@@ -45,7 +45,8 @@ async function migrate(target: ConnectedTarget, line: string, memoryMiB: number,
     runnerWallMs: performance.now() - started,
     migrateWallMs: record.metrics.wallTimeMs,
     ...(record.harnessMs && { harnessMs: record.harnessMs }),
-    windowsMs: scenario!.probe.leadInMs + scenario!.probe.observeAfterMs,
+    // The quiet windows as they ran (adaptive: over once the probes are steady), with the counter reads around them.
+    ...(record.harnessMs && { windowsMs: (record.harnessMs.leadInMs ?? 0) + (record.harnessMs.observeMs ?? 0) }),
     ...(record.error && { error: `${record.error.code} in ${record.error.phase}: ${record.error.message}` }),
   };
   log(

@@ -14,6 +14,7 @@ import { renderHtmlReport } from '../render/html.js';
 import { toBencherMetricFormat, toGithubActionBenchmark } from '../render/export.js';
 import { formatError, isUserError } from '../model/errors.js';
 import { labDown, labStatus, labUp } from '../lab/lab.js';
+import { labLockHolder } from '../lab/lock.js';
 import { resultsMarkdown } from '../render/table.js';
 import { mergeResults, readResults } from '../model/results.js';
 import { LocalRunner } from '../exec/local.js';
@@ -118,11 +119,12 @@ async function lab(command: CommandNamed<'lab'>, io: Io): Promise<number> {
 /** `lab status`: exit code 0 when the lab is up. */
 async function printLabStatus(io: Io): Promise<number> {
   const status = await labStatus();
-  io.out(`${status.up ? 'lab is up' : 'lab is down'}\n`);
+  const holder = await labLockHolder();
+  io.out(`${status.up ? 'lab is up' : 'lab is down'}${holder ? `, in use by pid ${holder.pid} (${holder.what}, since ${holder.since})` : ''}\n`);
   for (const ns of status.namespaces) io.out(`  ${ns.name}: ${ns.exists ? `present, ${ns.processes} processes` : 'absent'}\n`);
   for (const problem of status.problems) io.out(`  - ${problem}\n`);
   if (status.leftovers.length) {
-    io.out(`  left behind by a run whose teardown failed (\`migbench lab down\` removes them):\n`);
+    io.out(`  left behind by a run that crashed or whose teardown failed (\`migbench lab up\` removes them; \`lab down\` removes the lab):\n`);
     for (const leftover of status.leftovers) io.out(`  - ${leftover}\n`);
   }
   return status.up ? 0 : 1;

@@ -19,6 +19,7 @@ import type { StatusLine } from './terminal.js';
 import { renderHtmlReport } from '../render/html.js';
 import { errorMessage, runCleanups, UsageError } from '../model/errors.js';
 import { labDown, labStatus, labUp } from '../lab/lab.js';
+import { acquireLabLock } from '../lab/lock.js';
 import { ownModule, pathExists } from '../model/paths.js';
 import { EXIT, runExitCode } from '../model/exit.js';
 import { resultsMarkdown, teardownWarning } from '../render/table.js';
@@ -102,33 +103,33 @@ export async function runSuites(command: RunOptions, io: Io, start = false): Pro
   // Credentials of the targets this run uses, checked before anything connects.
   const targets = selected.map((s) => s.target);
   assertCredentials(loaded, targets);
-  const startedLab = await ensureLab(loaded.config, targets, io);
-
-  const writer = await ResultsWriter.create(outDir, source);
-  const reporter = new ResultsReporter(writer);
-  const progress = reportProgress(reporter, options.quiet ? 0 : plannedRuns(selected, options.repeat), io);
-  const { failed, signal } = await runUnderVitest(
-    {
-      files,
-      context: { configPath, matrices: [...options.matrices], ...(options.repeat !== undefined && { repeat: options.repeat }), ...progress.context },
-      // Whole names only: "idle-256" must not select "storage-idle-256".
-      ...(names.length && { testNamePattern: `(?:^|\\s)(?:${names.map(escapeRegExp).join('|')}) #\\d+$` }),
-      ...outputOptions(options),
-    },
-    { reporter, outDir, takeLabDown: startedLab && !options.keepLab, progress },
-    io,
-  );
-  const { results, markdownPath } = await writeRunReports(
-    outDir,
-    writer.path,
-    reporter,
-    selected.some((s) => isLabTarget(loaded.config, s.target)),
-    io,
-  );
-  // The tests decide: a cancelled non-converging matrix scenario is a result, not a failure.
-  const status = results.records.length === 0 ? EXIT.failed : runExitCode(failed, results.records);
-  if (signal) io.log(`migbench: stopped by ${signal}; ${results.records.length} records kept in ${relative(process.cwd(), writer.path) || writer.path}`);
-  return { exitCode: signal ? signalExitCode(signal) : status, resultsPath: writer.path, markdownPath, records: results.records.length };
+  return withLab(loaded.config, targets, `migbench run, results to ${outDir}`, io, async (startedLab) => {
+    const writer = await ResultsWriter.create(outDir, source);
+    const reporter = new ResultsReporter(writer);
+    const progress = reportProgress(reporter, options.quiet ? 0 : plannedRuns(selected, options.repeat), io);
+    const { failed, signal } = await runUnderVitest(
+      {
+        files,
+        context: { configPath, matrices: [...options.matrices], ...(options.repeat !== undefined && { repeat: options.repeat }), ...progress.context },
+        // Whole names only: "idle-256" must not select "storage-idle-256".
+        ...(names.length && { testNamePattern: `(?:^|\\s)(?:${names.map(escapeRegExp).join('|')}) #\\d+$` }),
+        ...outputOptions(options),
+      },
+      { reporter, outDir, takeLabDown: startedLab && !options.keepLab, progress },
+      io,
+    );
+    const { results, markdownPath } = await writeRunReports(
+      outDir,
+      writer.path,
+      reporter,
+      selected.some((s) => isLabTarget(loaded.config, s.target)),
+      io,
+    );
+    // The tests decide: a cancelled non-converging matrix scenario is a result, not a failure.
+    const status = results.records.length === 0 ? EXIT.failed : runExitCode(failed, results.records);
+    if (signal) io.log(`migbench: stopped by ${signal}; ${results.records.length} records kept in ${relative(process.cwd(), writer.path) || writer.path}`);
+    return { exitCode: signal ? signalExitCode(signal) : status, resultsPath: writer.path, markdownPath, records: results.records.length };
+  });
 }
 
 /** The suites to run: those named, else (unless matrices are named) all of the config's; every name checked. */
@@ -216,41 +217,42 @@ async function runAb(options: RunOptions, ab: { base: string; head: string }, io
   const { suites, scenarios } = commonScenarios(options, base.config, head.config);
   const targets = scenarios.map((s) => s.target);
   for (const config of [base, head]) assertCredentials(config, targets);
-  const startedLab = await ensureLab(head.config, targets, io);
   const outDir = isAbsolute(options.out) ? options.out : resolve(options.out);
-  const writers = {
-    base: await ResultsWriter.create(join(outDir, 'base'), { path: relative(process.cwd(), paths.base) || paths.base, sha256: base.sha256 }),
-    head: await ResultsWriter.create(join(outDir, 'head'), { path: relative(process.cwd(), paths.head) || paths.head, sha256: head.sha256 }),
-  };
-  const reporter = new ResultsReporter((record) => writers[record.variant ?? 'head']);
-  const progress = reportProgress(reporter, options.quiet ? 0 : 2 * plannedRuns(scenarios, options.repeat), io);
-  const { failed, signal } = await runUnderVitest(
-    {
-      files: [ownModule('vitest/ab.suite')],
-      ...outputOptions(options),
-      context: {
-        configPath: paths.head,
-        ab: { ...paths, suites, scenarios: [...options.scenarios] },
-        ...(options.repeat !== undefined && { repeat: options.repeat }),
-        ...progress.context,
+  return withLab(head.config, targets, `migbench run --ab, results to ${outDir}`, io, async (startedLab) => {
+    const writers = {
+      base: await ResultsWriter.create(join(outDir, 'base'), { path: relative(process.cwd(), paths.base) || paths.base, sha256: base.sha256 }),
+      head: await ResultsWriter.create(join(outDir, 'head'), { path: relative(process.cwd(), paths.head) || paths.head, sha256: head.sha256 }),
+    };
+    const reporter = new ResultsReporter((record) => writers[record.variant ?? 'head']);
+    const progress = reportProgress(reporter, options.quiet ? 0 : 2 * plannedRuns(scenarios, options.repeat), io);
+    const { failed, signal } = await runUnderVitest(
+      {
+        files: [ownModule('vitest/ab.suite')],
+        ...outputOptions(options),
+        context: {
+          configPath: paths.head,
+          ab: { ...paths, suites, scenarios: [...options.scenarios] },
+          ...(options.repeat !== undefined && { repeat: options.repeat }),
+          ...progress.context,
+        },
       },
-    },
-    { reporter, outDir, takeLabDown: startedLab && !options.keepLab, progress },
-    io,
-  );
-  await writeFailures(outDir, reporter);
-  const { comparison, baseResults, headResults } = await writeAbReports(outDir, ab, { base: writers.base.path, head: writers.head.path }, head.config, io);
-  const onLab = scenarios.some((s) => isLabTarget(head.config, s.target));
-  for (const warning of [teardownWarning(baseResults, onLab), teardownWarning(headResults, onLab)]) if (warning) io.log(warning);
-  const measured = runExitCode(failed, [...baseResults.records, ...headResults.records]);
-  const exitCode = signal
-    ? signalExitCode(signal)
-    : measured !== EXIT.ok
-      ? measured
-      : !baseResults.records.length || !headResults.records.length
-        ? EXIT.failed
-        : comparisonExitCode(comparison);
-  return { exitCode, resultsPath: writers.head.path, markdownPath: join(outDir, 'compare.md'), records: baseResults.records.length + headResults.records.length };
+      { reporter, outDir, takeLabDown: startedLab && !options.keepLab, progress },
+      io,
+    );
+    await writeFailures(outDir, reporter);
+    const { comparison, baseResults, headResults } = await writeAbReports(outDir, ab, { base: writers.base.path, head: writers.head.path }, head.config, io);
+    const onLab = scenarios.some((s) => isLabTarget(head.config, s.target));
+    for (const warning of [teardownWarning(baseResults, onLab), teardownWarning(headResults, onLab)]) if (warning) io.log(warning);
+    const measured = runExitCode(failed, [...baseResults.records, ...headResults.records]);
+    const exitCode = signal
+      ? signalExitCode(signal)
+      : measured !== EXIT.ok
+        ? measured
+        : !baseResults.records.length || !headResults.records.length
+          ? EXIT.failed
+          : comparisonExitCode(comparison);
+    return { exitCode, resultsPath: writers.head.path, markdownPath: join(outDir, 'compare.md'), records: baseResults.records.length + headResults.records.length };
+  });
 }
 
 /** The suites both configs define (or those named), and their scenarios of the same name in both. */
@@ -423,14 +425,27 @@ function signalExitCode(signal: NodeJS.Signals): number {
 }
 
 /**
- * Brings the lab up (with libvirtd when a target drives it through libvirt) when a
- * scenario runs there; says whether this run started it, so only then is it taken down.
+ * Runs `body` holding the lab when a scenario runs there (one run at a time: lab/lock.ts),
+ * with the lab up; the lock is released whatever happens, after the body took the lab down.
+ */
+async function withLab<T>(config: MigbenchConfig, targets: readonly string[], what: string, io: Io, body: (startedLab: boolean) => Promise<T>): Promise<T> {
+  if (!targets.some((t) => isLabTarget(config, t))) return body(false);
+  const lock = await acquireLabLock({ what, log: io.log });
+  try {
+    return await body(await ensureLab(config, targets, io));
+  } finally {
+    await lock.release();
+  }
+}
+
+/**
+ * Brings the lab up (with libvirtd when a target drives it through libvirt), or resets one
+ * a crashed run left dirty; says whether this run started it, so only then is it taken down.
  */
 async function ensureLab(config: MigbenchConfig, targets: readonly string[], io: Io): Promise<boolean> {
-  if (!targets.some((t) => isLabTarget(config, t))) return false;
   const withLibvirt = targets.some((t) => needsLabLibvirt(config, t));
   const status = await labStatus({ checkSsh: true });
-  if (status.up && (!withLibvirt || status.state?.libvirt)) return false;
+  if (status.up && (!withLibvirt || status.state?.libvirt) && !status.leftovers.length) return false;
   await labUp({ log: io.log, withLibvirt });
   // A lab that was only slow to answer was someone's already: not ours to take down.
   return !status.up && !status.unresponsive;

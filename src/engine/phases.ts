@@ -12,6 +12,7 @@ import type { GuestHandle } from '../hypervisors/hypervisor.js';
 import { AgentTap } from '../probes/agent.js';
 import { FlowCounters, type FlowPorts } from '../probes/flows.js';
 import { IcmpProbe } from '../probes/icmp.js';
+import { steadySince, type Signal } from '../probes/gaps.js';
 import { counterDelta, readInterfaceCounters, type InterfaceCounters } from '../probes/wire.js';
 import { shapeLink } from '../lab/shaping.js';
 import { stopProbe, type MigrationRun } from './run.js';
@@ -125,7 +126,7 @@ async function shapeLinks(run: MigrationRun): Promise<void> {
 /** The migration link's counters, then quiet time for the probes' baseline, then the guest's disk writes so far. */
 async function leadIn(run: MigrationRun): Promise<void> {
   run.wireBefore = await readWire(run.target);
-  await sleep(run.request.scenario.probe.leadInMs);
+  await quietWindow(run, run.taps.source, run.request.scenario.probe.leadInMs);
   const tap = run.taps.source;
   if (tap?.hasDisk) run.blocksBefore = await readBlocksWritten(tap);
   run.clock.lap('leadInMs');
@@ -167,8 +168,9 @@ async function waitForGuestToAnswer(run: MigrationRun): Promise<void> {
 
 async function observe(run: MigrationRun): Promise<void> {
   const { flowCounters, vmId } = run;
-  // Keep watching: damage from a migration can take a while to crash the guest.
-  await sleep(run.request.scenario.probe.observeAfterMs);
+  // Keep watching until both probes are steady again: the gap analysis needs the silence
+  // closed with margin, and a guest that comes back only to stall again shows here.
+  await quietWindow(run, run.guestTap, run.request.scenario.probe.observeAfterMs);
   run.wireDelta = counterDelta(run.wireBefore!, await readWire(run.target));
   if (flowCounters) {
     // The split is one measurement among many: losing it must not lose the record.
@@ -204,6 +206,19 @@ async function inspectGuest(run: MigrationRun): Promise<void> {
   run.panicked = inspection.panicked;
   run.hypervisorStatus = inspection.status;
   run.clock.lap('verifyMs');
+}
+
+/**
+ * A window with the probes running: over once the ICMP replies and the guest's heartbeats
+ * have both been steady for `steadyReplies` in a row since it began (probe settings), at
+ * most `maxMs`; fixed at `maxMs` with steadyReplies 0.
+ */
+async function quietWindow(run: MigrationRun, tap: AgentTap | undefined, maxMs: number): Promise<void> {
+  const { steadyReplies, gapThresholdMs } = run.request.scenario.probe;
+  if (!steadyReplies || !run.probe) return sleep(maxMs);
+  const since = epochMs();
+  const steady = (signals: readonly Signal[]) => steadySince(signals, since, steadyReplies, gapThresholdMs);
+  await Promise.all([run.probe.waitUntil(() => steady(run.probe!.replies), maxMs), tap ? tap.waitFor(() => steady(tap.heartbeats), maxMs) : Promise.resolve(true)]);
 }
 
 function readWire(target: ConnectedTarget): Promise<InterfaceCounters> {

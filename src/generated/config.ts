@@ -49,9 +49,13 @@ export interface ProbeSettings {
    */
   gapThresholdMs?: number;
   /**
-   * Probing before the migration starts (the noise floor).
+   * Probing before the migration starts, at most (the noise floor): the window ends once the probes are steady (steadyReplies).
    */
   leadInMs?: number;
+  /**
+   * The windows before and after a migration end once this many consecutive probe replies, and as many guest heartbeats, came with nothing lost and no silence of gapThresholdMs (at most leadInMs and observeAfterMs). 0: fixed windows of leadInMs and observeAfterMs.
+   */
+  steadyReplies?: number;
   /**
    * How long to wait after completion for the guest to answer again.
    */
@@ -61,7 +65,7 @@ export interface ProbeSettings {
    */
   heartbeatMs?: number;
   /**
-   * How long to keep watching the guest after it answers again, before verifying its memory (late crashes show here).
+   * How long to keep watching the guest after it answers again, at most, before verifying its memory: the window ends once the probes are steady (steadyReplies).
    */
   observeAfterMs?: number;
 }

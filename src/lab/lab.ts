@@ -1,7 +1,6 @@
 // `migbench lab up | down | status`: two hypervisor hosts and an observer made of
 // network namespaces on this machine, each host with its own sshd, so migbench
 // reaches them over SSH exactly as it reaches real hosts.
-import { readFileSync } from 'node:fs';
 import { chmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { errorMessage, MigbenchError, runCleanups } from '../model/errors.js';
@@ -12,7 +11,12 @@ import { SshRunner } from '../exec/ssh.js';
 import { libvirtdPid, startLibvirtd } from './libvirt.js';
 import type { LabHostState, LabState } from './state.js';
 import { labNamespaces, labPlan, networkCommands, sshdConfig, type LabPlan, type LabRole } from './topology.js';
+import { alive, killAll, namespacePids } from './processes.js';
+import { findLeftovers } from './leftovers.js';
+import { assertLabFree, removeStaleLock } from './lock.js';
 import { sleep } from '../model/time.js';
+
+export { alive };
 
 export interface LabOptions {
   readonly prefix?: string;
@@ -70,44 +74,6 @@ async function existingNamespaces(): Promise<Set<string>> {
   );
 }
 
-async function namespacePids(netns: string): Promise<number[]> {
-  const out = await root.run(['ip', 'netns', 'pids', netns], { check: false });
-  return out.stdout
-    .split(/\s+/)
-    .filter(Boolean)
-    .map(Number)
-    .filter((n) => Number.isInteger(n) && n > 0);
-}
-
-/** Running, as opposed to gone or a zombie (this machine's PID 1 may be slow to reap). */
-export function alive(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-  } catch {
-    return false;
-  }
-}
-
-async function killAll(pids: number[]): Promise<void> {
-  for (const pid of pids) {
-    try {
-      process.kill(pid, 'SIGTERM');
-    } catch {
-      // Already gone.
-    }
-  }
-  const deadline = Date.now() + 3000;
-  while (pids.some(alive) && Date.now() < deadline) await sleep(50);
-  for (const pid of pids.filter(alive)) {
-    try {
-      process.kill(pid, 'SIGKILL');
-    } catch {
-      // Gone meanwhile.
-    }
-  }
-}
-
 export interface LabStatus {
   readonly up: boolean;
   /**
@@ -126,7 +92,7 @@ export async function labStatus(options: { prefix?: string; checkSsh?: boolean; 
   const plan = labPlan(options.prefix);
   const present = await existingNamespaces();
   const namespaces = await Promise.all(
-    labNamespaces(plan).map(async (name) => ({ name, exists: present.has(name), processes: present.has(name) ? (await namespacePids(name)).length : 0 })),
+    labNamespaces(plan).map(async (name) => ({ name, exists: present.has(name), processes: present.has(name) ? (await namespacePids(root, name)).length : 0 })),
   );
   const problems: string[] = [];
   let unresponsive = false;
@@ -153,34 +119,21 @@ export async function labStatus(options: { prefix?: string; checkSsh?: boolean; 
       }
     }
   }
-  const leftovers = state && namespaces.every((n) => n.exists) ? await labLeftovers(state) : [];
+  const leftovers = state && namespaces.every((n) => n.exists) ? (await findLeftovers(root, state)).map((l) => l.what) : [];
   return { up: problems.length === 0, unresponsive, problems, leftovers, namespaces, state };
-}
-
-/** QEMUs still running and VM taps still present on the lab's hosts (a teardown that failed). */
-async function labLeftovers(state: LabState): Promise<string[]> {
-  const found: string[] = [];
-  for (const host of Object.values(state.hosts)) {
-    for (const pid of await namespacePids(host.netns)) {
-      const comm = (await readFile(`/proc/${pid}/comm`, 'utf8').catch(() => '')).trim();
-      if (comm.startsWith('qemu-system') && alive(pid)) found.push(`${host.name}: QEMU pid ${pid} is running`);
-    }
-    const links = await root.run(['ip', '-n', host.netns, '-o', 'link', 'show'], { check: false });
-    for (const tap of links.stdout.matchAll(/^\d+: (mbt[0-9a-f]+)[:@]/gm)) found.push(`${host.name}: VM tap ${tap[1]} is present`);
-  }
-  return found;
 }
 
 /** Removes every namespace, process and file of the lab. Idempotent; copes with half-built labs. */
 export async function labDown(options: LabOptions = {}): Promise<{ removedNamespaces: string[]; killedProcesses: number }> {
   assertRoot();
+  await assertLabFree('take the lab down');
   const plan = labPlan(options.prefix);
   const present = await existingNamespaces();
   const removedNamespaces: string[] = [];
   let killedProcesses = 0;
   // Processes first: deleting a namespace's name does not stop what runs inside it.
   for (const ns of labNamespaces(plan).filter((n) => present.has(n))) {
-    const pids = await namespacePids(ns);
+    const pids = await namespacePids(root, ns);
     killedProcesses += pids.length;
     await killAll(pids);
   }
@@ -189,6 +142,7 @@ export async function labDown(options: LabOptions = {}): Promise<{ removedNamesp
     removedNamespaces.push(ns);
   }
   await rm(labDir(), { recursive: true, force: true });
+  await removeStaleLock();
   // The guests' files (VM folders, shared disks): nothing runs that uses them any more.
   for (const dir of [...plan.hosts.map((h) => labWorkDir(h.name)), labSharedDir()]) await rm(dir, { recursive: true, force: true });
   if (removedNamespaces.length || killedProcesses) {
@@ -247,8 +201,10 @@ async function waitReachable(state: LabState, role: LabRole, timeoutMs: number):
 export async function labUp(options: LabOptions = {}): Promise<LabState> {
   assertRoot();
   const log = options.log ?? (() => undefined);
+  await assertLabFree('bring the lab up');
   const status = await responsiveStatus(options.prefix);
   if (status.up && status.state) {
+    await resetLeftovers(status.state, log);
     if (options.withLibvirt && !status.state.libvirt) return addLibvirt(status.state, log);
     log('lab: already up');
     return status.state;
@@ -260,6 +216,14 @@ export async function labUp(options: LabOptions = {}): Promise<LabState> {
   const withLibvirt = options.withLibvirt || Boolean(status.state?.libvirt);
   await labDown({ prefix: options.prefix, log });
   return buildLab(options.prefix, withLibvirt, log);
+}
+
+/** What a crashed or half-torn-down run left in a running lab, removed; each said. */
+async function resetLeftovers(state: LabState, log: (line: string) => void): Promise<void> {
+  const leftovers = await findLeftovers(root, state);
+  if (!leftovers.length) return;
+  await runCleanups(leftovers.map((l) => [l.what, () => l.remove()] as [string, () => Promise<void>]));
+  log(`lab: reset a dirty lab, removed: ${leftovers.map((l) => l.what).join('; ')}`);
 }
 
 /** The lab's status, refusing a lab that runs but does not answer: someone may be using it. */

@@ -59,6 +59,7 @@ export const DEFAULT_PROBE: ProbeSpec = {
   settleTimeoutMs: 15000,
   heartbeatMs: 1,
   observeAfterMs: 2000,
+  steadyReplies: 150,
 };
 
 export interface Scenario {

@@ -85,3 +85,20 @@ export function gapAcross(signals: readonly Signal[], atMs: number, toleranceMs 
   }
   return largest === null ? null : round(largest);
 }
+
+/**
+ * Whether the signal has been steady since `sinceMs`: its last `count` arrivals after that
+ * time came in sequence (nothing lost) with no silence of `gapThresholdMs` or more between
+ * them. Signals are in arrival order; only the tail is read.
+ */
+export function steadySince(signals: readonly Signal[], sinceMs: number, count: number, gapThresholdMs: number): boolean {
+  if (count <= 0) return true;
+  if (signals.length < count) return false;
+  const first = signals.length - count;
+  if (signals[first]!.atMs < sinceMs) return false;
+  for (let i = first + 1; i < signals.length; i++) {
+    const [a, b] = [signals[i - 1]!, signals[i]!];
+    if (b.seq !== a.seq + 1 || b.atMs - a.atMs >= gapThresholdMs) return false;
+  }
+  return true;
+}

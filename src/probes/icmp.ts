@@ -91,11 +91,15 @@ export class IcmpProbe {
 
   /** Resolves once a reply arrives at or after `afterMs` (epoch ms). */
   waitForReply(afterMs: number, timeoutMs: number): Promise<boolean> {
-    const found = () => this.replies.some((r) => r.atMs >= afterMs);
-    if (found()) return Promise.resolve(true);
+    return this.waitUntil(() => this.replies.some((r) => r.atMs >= afterMs), timeoutMs);
+  }
+
+  /** Resolves true once `condition` holds of the replies (checked on each), false at the timeout or when the probe ends without it. */
+  waitUntil(condition: () => boolean, timeoutMs: number): Promise<boolean> {
+    if (condition()) return Promise.resolve(true);
     return new Promise((resolve) => {
       const wake = () => {
-        if (!found()) return;
+        if (!condition()) return;
         finish(true);
       };
       const finish = (value: boolean) => {
@@ -103,11 +107,11 @@ export class IcmpProbe {
         this.waiters.delete(wake);
         resolve(value);
       };
-      const timer = setTimeout(() => finish(false), timeoutMs);
+      const timer = setTimeout(() => finish(condition()), timeoutMs);
       this.waiters.add(wake);
       this.process.done.then(
-        () => finish(found()),
-        () => finish(found()),
+        () => finish(condition()),
+        () => finish(condition()),
       );
     });
   }

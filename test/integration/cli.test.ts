@@ -78,4 +78,17 @@ describe('migbench run', () => {
     expect(result.stdout).toMatch(/the interval is unbounded at this size: needs n ≥ \d+ a side/);
     expect(await readFile(join(out, 'compare.html'), 'utf8')).toContain('<svg');
   });
+
+  test('two runs at once on one machine: one waits for the lab, says for whom, and both complete', async () => {
+    const outs = [await mkdtemp(join(tmpdir(), 'migbench-cli-a-')), await mkdtemp(join(tmpdir(), 'migbench-cli-b-'))];
+    const runs = await Promise.all(outs.map((out) => migbench(['run', '--scenario', 'idle-256', '--out', out])));
+    for (const run of runs) expect(run.code, run.stderr.slice(-2000)).toBe(0);
+    const waited = runs.map((r) => /lab: in use by pid \d+ \(migbench run, results to ([^,]+), since [^)]+\): waiting for it to finish/.exec(r.stderr));
+    // Exactly one waited, for the other.
+    expect(waited.filter(Boolean)).toHaveLength(1);
+    const waiter = waited[0] ? 0 : 1;
+    expect(waited[waiter]![1]).toBe(outs[1 - waiter]);
+    expect(runs[waiter]!.stderr).toMatch(/lab: free after \d+\.\d s of waiting/);
+    for (const out of outs) expect((await readResults(join(out, 'results.json'))).records.map((r) => r.status)).toEqual(['completed']);
+  });
 });

@@ -1,12 +1,22 @@
 // The embedded lab: idempotent, reached over real SSH with pinned host keys, and gone
 // without a trace after `lab down`.
-import { readFile } from 'node:fs/promises';
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { afterAll, describe, expect, test } from 'vitest';
 import { alive, connectLabHost, labDown, labStatus, labUp, labProxyCommand, readLabState } from '../../src/lab/lab.js';
 import { LocalRunner } from '../../src/exec/local.js';
 import { SshRunner } from '../../src/exec/ssh.js';
 
 const root = new LocalRunner();
+
+function readFileSyncSafe(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return '';
+  }
+}
 
 /** Live processes matching; zombies this machine's PID 1 has not reaped yet do not count. */
 async function live(argv: string[]): Promise<string> {
@@ -161,6 +171,49 @@ describe('lab', () => {
       expect(after.createdAt).toBe(state.createdAt);
     } finally {
       process.kill(sshdPid, 'SIGCONT');
+    }
+  });
+
+  test('lab up on a dirty lab (what a killed run leaves) resets it and says what it removed; lab status lists it first', async () => {
+    const state = (await readLabState())!;
+    const src = state.hosts.source;
+    const vmDir = `/run/migbench/${src.name}/vms/mbdead00-source`;
+    // A killed run's leftovers: its QEMU, its tap, shaping on the migration link, a flow
+    // table, its VM folder and its shared disk.
+    const qemu = spawn('ip', ['netns', 'exec', src.netns, 'qemu-system-x86_64', '-machine', 'none', '-display', 'none', '-S'], { stdio: 'ignore', detached: true });
+    await root.run(['ip', '-n', src.netns, 'tuntap', 'add', 'dev', 'mbtdead0', 'mode', 'tap']);
+    await root.run(['tc', '-n', src.netns, 'qdisc', 'replace', 'dev', src.migrationInterface, 'root', 'tbf', 'rate', '100mbit', 'burst', '70000', 'latency', '50ms']);
+    await root.run(['ip', 'netns', 'exec', src.netns, 'nft', 'add', 'table', 'inet', 'migbench_mbdead00']);
+    await mkdir(vmDir, { recursive: true });
+    await mkdir('/run/migbench/shared', { recursive: true });
+    await writeFile('/run/migbench/shared/mbdead00.qcow2', '');
+    try {
+      let qemuPid = 0;
+      for (let i = 0; i < 50 && !qemuPid; i++) {
+        qemuPid = Number((await live(['ip', 'netns', 'pids', src.netns])).split(' ').find((p) => readFileSyncSafe(`/proc/${p}/comm`).startsWith('qemu-system')) ?? 0);
+        if (!qemuPid) await new Promise((r) => setTimeout(r, 100));
+      }
+      const expected = [
+        `${src.name}: QEMU pid ${qemuPid} is running`,
+        `${src.name}: VM tap mbtdead0 is present`,
+        `${src.name}: link shaping (tbf) on ${src.migrationInterface}`,
+        `${src.name}: flow counter table migbench_mbdead00`,
+        `${src.name}: ${vmDir}`,
+        'shared storage: /run/migbench/shared/mbdead00.qcow2',
+      ];
+      const status = await labStatus();
+      expect(status.up).toBe(true);
+      expect(status.leftovers).toEqual(expected);
+      const lines: string[] = [];
+      const after = await labUp({ log: (l) => lines.push(l) });
+      expect(after.createdAt).toBe(state.createdAt);
+      expect(lines[0]).toBe(`lab: reset a dirty lab, removed: ${expected.join('; ')}`);
+      expect((await labStatus()).leftovers).toEqual([]);
+      expect(alive(qemuPid)).toBe(false);
+      const qdisc = await root.run(['tc', '-n', src.netns, 'qdisc', 'show', 'dev', src.migrationInterface, 'root']);
+      expect(qdisc.stdout).not.toMatch(/tbf|netem/);
+    } finally {
+      qemu.kill('SIGKILL');
     }
   });
 

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { analyseGaps, gapAcross } from '../../src/probes/gaps.js';
+import { analyseGaps, gapAcross, steadySince } from '../../src/probes/gaps.js';
 import { nsToEpochMs } from '../../src/model/time.js';
 
 const at = (ms: number[], seqs?: number[]) => ms.map((atMs, i) => ({ atMs, seq: seqs?.[i] ?? i + 1 }));
@@ -71,5 +71,32 @@ describe(gapAcross, () => {
   test('no signal after the instant: null', () => {
     expect(gapAcross(at([1, 2, 3]), 10)).toBeNull();
     expect(gapAcross([], 10)).toBeNull();
+  });
+});
+
+describe(steadySince, () => {
+  /** Replies every 2 ms from t = 1000 ms, seq from 1; `drop` leaves seqs out, `late` delays one arrival. */
+  const replies = (n: number, drop: number[] = [], late: Record<number, number> = {}) =>
+    Array.from({ length: n }, (_, i) => ({ seq: i + 1, atMs: 1000 + 2 * i + (late[i + 1] ?? 0) })).filter((r) => !drop.includes(r.seq));
+
+  test('steady once the last `count` arrivals since the window began are consecutive and close', () => {
+    expect(steadySince(replies(50), 1000, 50, 20)).toBe(true);
+    expect(steadySince(replies(49), 1000, 50, 20)).toBe(false);
+  });
+
+  test('arrivals before the window began do not count', () => {
+    expect(steadySince(replies(60), 1021, 50, 20)).toBe(false);
+    expect(steadySince(replies(60), 1020, 50, 20)).toBe(true);
+  });
+
+  test('a lost reply or a silence of the gap threshold inside the tail is not steady; steady again after enough', () => {
+    expect(steadySince(replies(60, [40]), 1000, 50, 20)).toBe(false);
+    expect(steadySince(replies(100, [40]), 1000, 50, 20)).toBe(true);
+    // 20 ms late: a silence of 22 ms before it.
+    expect(steadySince(replies(60, [], { 55: 20 }), 1000, 50, 20)).toBe(false);
+  });
+
+  test('count 0: steady at once (fixed windows)', () => {
+    expect(steadySince([], 0, 0, 20)).toBe(true);
   });
 });
