@@ -36152,7 +36152,8 @@ function environmentDescription(records) {
   return Object.fromEntries(environmentFields(records).map(([field, pick]) => [field, environmentValue(records, pick)]));
 }
 function environmentFingerprint(records) {
-  return shortHash("env", environmentDescription(records));
+  const completed = records.filter((r) => r.status === "completed");
+  return shortHash("env", environmentDescription(completed.length ? completed : records));
 }
 
 // src/config/scenarios.ts
@@ -49969,6 +49970,7 @@ function baselineWants(head, base) {
 }
 
 // src/model/store.ts
+import { randomBytes } from "node:crypto";
 var STORE_SCHEMA_VERSION = 1;
 var STORE_INDEX_PATH = "index.json";
 var DEFAULT_STORE_KEEP = 200;
@@ -49981,9 +49983,10 @@ function groupByScenario(records) {
   }
   return groups2;
 }
-function storedRun(results, meta) {
+function storedRun(results, given) {
+  const meta = { ...given, commit: given.commit.toLowerCase() };
   if (!/^[0-9a-f]{7,64}$/i.test(meta.commit)) throw new UsageError(`store: not a commit sha: ${JSON.stringify(meta.commit)}`);
-  const id = `${meta.storedAt.toISOString().replace(/[-:]|\.\d+/g, "")}-${meta.commit.slice(0, 12)}`;
+  const id = `${meta.storedAt.toISOString().replace(/[-:]|\.\d+/g, "")}-${meta.commit.slice(0, 12)}-${randomBytes(2).toString("hex")}`;
   const scenarios = [...groupByScenario(results.records).values()].map((records) => {
     const first = records[0];
     return {
@@ -50009,8 +50012,9 @@ function storedRun(results, meta) {
 }
 function addRun(index, run2, keep = DEFAULT_STORE_KEEP) {
   const runs = [...index.runs.filter((r) => r.id !== run2.id), run2];
-  const dropped = runs.slice(0, Math.max(0, runs.length - keep));
-  return { index: { schemaVersion: STORE_SCHEMA_VERSION, runs: runs.slice(dropped.length) }, dropped };
+  const ofRef = runs.filter((r) => r.ref === run2.ref);
+  const dropped = new Set(ofRef.slice(0, Math.max(0, ofRef.length - keep)));
+  return { index: { schemaVersion: STORE_SCHEMA_VERSION, runs: runs.filter((r) => !dropped.has(r)) }, dropped: [...dropped] };
 }
 var isObject3 = (v) => typeof v === "object" && v !== null && !Array.isArray(v);
 function parseStoreIndex(text, where2) {
@@ -50028,20 +50032,30 @@ function parseStoreIndex(text, where2) {
   if (issues.length) throw new InputFileError("MB_RESULTS_INVALID", where2, issues);
   return data;
 }
+var NAME3 = /^[^\p{Cc}]{1,200}$/u;
+var RUN_FIELDS = [
+  ["id", /^\d{8}T\d{6}Z-[0-9a-f]{7,12}(-[0-9a-f]{4})?$/],
+  ["file", /^runs\/[\w.-]+\.json$/],
+  ["ref", /^refs\/[\w./-]+$/],
+  ["commit", /^[0-9a-f]{7,64}$/],
+  ["storedAt", /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/],
+  ["migbenchVersion", /^[\w.+-]{1,64}$/]
+];
 function runIssues(run2, at) {
   if (!isObject3(run2)) return [{ path: at, message: "expected an object" }];
   const issues = [];
-  for (const field of ["id", "file", "ref", "commit", "storedAt", "migbenchVersion"])
-    if (typeof run2[field] !== "string") issues.push({ path: `${at}.${field}`, message: "expected a string" });
-  if (typeof run2.file === "string" && !/^runs\/[\w.-]+\.json$/.test(run2.file))
-    issues.push({ path: `${at}.file`, message: `not a runs/NAME.json path: ${JSON.stringify(run2.file)}` });
+  for (const [field, pattern] of RUN_FIELDS)
+    if (typeof run2[field] !== "string" || !pattern.test(run2[field])) issues.push({ path: `${at}.${field}`, message: `expected a string matching ${pattern}` });
   if (typeof run2.regressed !== "boolean") issues.push({ path: `${at}.regressed`, message: "expected true or false" });
   if (!Array.isArray(run2.scenarios)) return [...issues, { path: `${at}.scenarios`, message: "expected an array" }];
   run2.scenarios.forEach((s, j) => {
     const here = `${at}.scenarios[${j}]`;
     if (!isObject3(s)) return void issues.push({ path: here, message: "expected an object" });
-    for (const field of ["suite", "scenario", "environment"]) if (typeof s[field] !== "string") issues.push({ path: `${here}.${field}`, message: "expected a string" });
-    if (s.fingerprint !== null && typeof s.fingerprint !== "string") issues.push({ path: `${here}.fingerprint`, message: "expected a string or null" });
+    for (const field of ["suite", "scenario"])
+      if (typeof s[field] !== "string" || !NAME3.test(s[field])) issues.push({ path: `${here}.${field}`, message: "expected a name without control characters" });
+    if (typeof s.environment !== "string" || !/^env:[0-9a-f]{16}$/.test(s.environment)) issues.push({ path: `${here}.environment`, message: "expected env:<16 hex digits>" });
+    if (s.fingerprint !== null && (typeof s.fingerprint !== "string" || !/^scenario:[0-9a-f]{16}$/.test(s.fingerprint)))
+      issues.push({ path: `${here}.fingerprint`, message: "expected scenario:<16 hex digits> or null" });
     for (const field of ["completed", "total"]) if (!Number.isInteger(s[field])) issues.push({ path: `${here}.${field}`, message: "expected a whole number" });
   });
   return issues;
@@ -50060,6 +50074,14 @@ function selectBaseline(index, wants, options) {
       continue;
     }
     const same = usable.filter((r) => entry(r).environment === want.environment);
+    if (!same.length && options.otherEnvironment === "missing") {
+      const newest = usable[0];
+      missing.push({
+        want,
+        why: `the stored runs of ${want.suite} / ${want.scenario} were measured in another environment (${entry(newest).environment}, newest ${newest.commit.slice(0, 12)} on ${newest.storedAt}) than this run (${want.environment}): store a run of the base branch on these hosts, or declare the change with environment-change: expected`
+      });
+      continue;
+    }
     const other = usable.filter((r) => entry(r).environment === entry(usable[0]).environment);
     picks.push({ want, runs: (same.length ? same : other).slice(0, limit), sameEnvironment: same.length > 0 });
   }
@@ -50159,7 +50181,12 @@ async function ensureBranch(octokit, b, log) {
   const what = `creating branch ${b.branch} of ${b.owner}/${b.repo}`;
   const { data: tree } = await call(what, () => octokit.rest.git.createTree({ ...repo, tree: [{ path: "README.md", mode: "100644", type: "blob", content: README }] }));
   const { data: commit } = await call(what, () => octokit.rest.git.createCommit({ ...repo, message: "migbench data branch", tree: tree.sha, parents: [] }));
-  await call(what, () => octokit.rest.git.createRef({ ...repo, ref: `refs/heads/${b.branch}`, sha: commit.sha }));
+  try {
+    await call(what, () => octokit.rest.git.createRef({ ...repo, ref: `refs/heads/${b.branch}`, sha: commit.sha }));
+  } catch (error2) {
+    if (error2 instanceof GitHubApiError && error2.status === 422) return log(`store: branch ${b.branch} was made meanwhile by another run`);
+    throw error2;
+  }
   log(`store: created branch ${b.branch} (an orphan: results only)`);
 }
 async function putFile(octokit, b, path, text, message, sha) {
@@ -50180,11 +50207,25 @@ var isConflict = (error2) => error2 instanceof GitHubApiError && (error2.status 
 async function storeResults(octokit, b, results, meta, options) {
   const run2 = storedRun(results, meta);
   await ensureBranch(octokit, b, options.log);
-  await putFile(octokit, b, run2.file, `${JSON.stringify(results)}
-`, `store ${run2.id} (${meta.ref} at ${meta.commit.slice(0, 12)})`, null);
+  await retryOnConflict(
+    () => putFile(octokit, b, run2.file, `${JSON.stringify(results)}
+`, `store ${run2.id} (${meta.ref} at ${meta.commit.slice(0, 12)})`, null),
+    run2.file,
+    options.log
+  );
   const dropped = await updateIndex(octokit, b, run2, options);
   for (const old of dropped) await deleteRun(octokit, b, old, options.log);
   return { run: run2, dropped };
+}
+async function retryOnConflict(write, path, log) {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await write();
+    } catch (error2) {
+      if (!(error2 instanceof GitHubApiError && error2.status === 409) || attempt >= INDEX_ATTEMPTS) throw error2;
+      log(`store: the branch moved while ${path} was written: writing it again (attempt ${attempt + 1} of ${INDEX_ATTEMPTS})`);
+    }
+  }
 }
 async function updateIndex(octokit, b, run2, options) {
   for (let attempt = 1; ; attempt++) {
@@ -50236,8 +50277,7 @@ async function runGate(inputs, ctx, io, deps) {
   const { head, headPath, runFailed, runExit, headConfig: headConfig2 } = measured;
   await annotateFailures(workspace.out, head, io, { path: inputs.config, config: headConfig2 });
   const reportPath = join2(workspace.out, "compare.md");
-  const acrossEnvironments = inputs.environmentChangeExpected || labelled(ctx.payload, ENVIRONMENT_CHANGE_LABEL);
-  const { comparison, markdown } = await writeReport(measured, { config: headConfig2, acrossEnvironments, baseline: inputs.baseline }, reportPath);
+  const { comparison, markdown } = await writeReport(measured, { config: headConfig2, acrossEnvironments: acrossEnvironments(inputs, ctx), baseline: inputs.baseline }, reportPath);
   const status = runExit === 0 ? "" : `${exitMeaning(runExit)}
 
 `;
@@ -50298,7 +50338,7 @@ async function measureOrRead(inputs, ctx, pr, workspace, deps, io) {
     const ref = pr ? `refs/heads/${pr.baseRef}` : ctx.ref;
     return {
       head: head2,
-      ...await readBaseline(inputs, ctx, deps, { head: head2, baseConfig: null, ref }, io),
+      ...await readBaseline(inputs, ctx, deps, { head: head2, baseConfig: null, ref, pullRequest: Boolean(pr) }, io),
       headPath: headPath2,
       runFailed: false,
       runExit: 0,
@@ -50312,7 +50352,14 @@ async function measureOrRead(inputs, ctx, pr, workspace, deps, io) {
   const runExit = (await deps.measure.suites({ config: configPath, suites: inputs.suites, repeat: inputs.repeat, out, scenarios })).exitCode;
   const headPath = join2(out, "results.json");
   const head = await readResults(headPath);
-  return { head, ...await readBaseline(inputs, ctx, deps, { head, baseConfig: null, ref: ctx.ref }, io), headPath, runFailed: runExit !== 0, runExit, headConfig: own };
+  return {
+    head,
+    ...await readBaseline(inputs, ctx, deps, { head, baseConfig: null, ref: ctx.ref, pullRequest: false }, io),
+    headPath,
+    runFailed: runExit !== 0,
+    runExit,
+    headConfig: own
+  };
 }
 function workspaceConfig(workspace) {
   return loadConfig(workspace.configPath).then(
@@ -50328,7 +50375,12 @@ async function readBaseline(inputs, ctx, deps, at, io) {
   const { wants, new: fresh } = baselineWants(at.head, at.baseConfig);
   for (const s of fresh) io.log(`${s.suite} / ${s.scenario}: ${at.baseConfig ? "new in this pull request" : "its records carry no fingerprint"}: no stored baseline looked for`);
   const branch = { owner: ctx.owner, repo: ctx.repo, branch: inputs.dataBranch };
-  const { results, selection } = await fetchBaseline(deps.octokit, branch, wants, { ref: at.ref, runs: inputs.baselineRuns, excludeRegressed: false });
+  const { results, selection } = await fetchBaseline(deps.octokit, branch, wants, {
+    ref: at.ref,
+    runs: inputs.baselineRuns,
+    excludeRegressed: !at.pullRequest,
+    otherEnvironment: at.pullRequest && !acrossEnvironments(inputs, ctx) ? "missing" : "use"
+  });
   const lines = selectionLines(selection);
   for (const line of lines) io.log(`stored baseline: ${line}`);
   const runs = new Set(selection.picks.flatMap((p) => p.runs.map((r) => r.id))).size;
@@ -50348,6 +50400,7 @@ async function storeOwnRef(deps, ctx, inputs, run2, io) {
 }
 async function measurePullRequest(inputs, ctx, pr, workspace, deps, io) {
   const configs = await pullRequestConfigs(inputs, ctx, pr, deps, io);
+  const dropped = droppedScenarios(configs.base, configs.head, inputs);
   const { out } = workspace;
   const scenarios = inputs.shard ? shardScenarios(await deps.scenarioNames(configs.headPath), inputs.shard) : [];
   if (inputs.shard) io.log(`shard ${inputs.shard.index}/${inputs.shard.total}: ${scenarios.join(", ") || "no scenarios"}`);
@@ -50355,13 +50408,22 @@ async function measurePullRequest(inputs, ctx, pr, workspace, deps, io) {
     const runExit2 = (await deps.measure.suites({ config: configs.headPath, suites: inputs.suites, repeat: inputs.repeat, out, scenarios })).exitCode;
     const headPath2 = join2(out, "results.json");
     const head2 = await readResults(headPath2);
-    const base2 = await readBaseline(inputs, ctx, deps, { head: head2, baseConfig: configs.base, ref: `refs/heads/${pr.baseRef}` }, io);
-    return { head: head2, ...base2, headPath: headPath2, runFailed: runExit2 !== 0, runExit: runExit2, headConfig: configs.head };
+    const base2 = await readBaseline(inputs, ctx, deps, { head: head2, baseConfig: configs.base, ref: `refs/heads/${pr.baseRef}`, pullRequest: true }, io);
+    return { head: head2, ...base2, missing: [...dropped, ...base2.missing ?? []], headPath: headPath2, runFailed: runExit2 !== 0, runExit: runExit2, headConfig: configs.head };
   }
   const runExit = (await deps.measure.ab({ base: configs.basePath, head: configs.headPath, suites: inputs.suites, repeat: inputs.repeat, out, scenarios })).exitCode;
   const headPath = join2(out, "head", "results.json");
   const [base, head] = [await readResults(join2(out, "base", "results.json")), await readResults(headPath)];
-  return { head, base, headPath, runFailed: runExit !== 0, runExit, headConfig: configs.head };
+  return { head, base, missing: dropped, headPath, runFailed: runExit !== 0, runExit, headConfig: configs.head };
+}
+function droppedScenarios(base, head, inputs) {
+  if (inputs.shard && inputs.shard.index !== 1) return [];
+  const names = (config, suite) => new Set(resolveScenarios(config, suite).map((s) => s.name));
+  const suites = inputs.suites.length ? inputs.suites.filter((s) => suiteNames(base).includes(s)) : suiteNames(base);
+  return suites.flatMap((suite) => {
+    const kept = suiteNames(head).includes(suite) ? names(head, suite) : /* @__PURE__ */ new Set();
+    return [...names(base, suite)].filter((n) => !kept.has(n)).map((n) => `${suite} / ${n}: defined by the base, not by this pull request (removed or renamed), so it cannot be judged`);
+  });
 }
 async function assertOutsideWorkspace(path, workspace) {
   const [file, root] = await Promise.all([realpath(path).catch(() => path), realpath(workspace).catch(() => workspace)]);
@@ -50411,6 +50473,9 @@ async function annotateFailures(out, head, io, config) {
   }
 }
 var ENVIRONMENT_CHANGE_LABEL = "environment-change: expected";
+function acrossEnvironments(inputs, ctx) {
+  return inputs.environmentChangeExpected || labelled(ctx.payload, ENVIRONMENT_CHANGE_LABEL);
+}
 function labelled(payload, name) {
   const labels = payload.pull_request?.labels;
   return Array.isArray(labels) && labels.some((l) => l?.name === name);

@@ -12,6 +12,7 @@ import { parseConfig } from '../src/config/load.js';
 import { resolveScenarios } from '../src/config/scenarios.js';
 import { runMigration } from '../src/engine/migration.js';
 import { labDown, labStatus, labUp, readLabState } from '../src/lab/lab.js';
+import { holdLabForChildren } from '../src/lab/lock.js';
 import { projectPath } from '../src/model/paths.js';
 import { connectTarget, type ConnectedTarget } from '../src/engine/target.js';
 
@@ -86,15 +87,29 @@ async function probeCost(target: ConnectedTarget, seconds: number): Promise<Benc
   return { intervalMs: PROBE_INTERVAL_MS, seconds: Math.round(elapsed * 100) / 100, cpuSeconds: after - before, replies };
 }
 
-async function compareSpeed(): Promise<BenchResults['compare']> {
+/** How long the compare-speed step may take before it is reported as not finished. */
+const COMPARE_LIMIT_S = 180;
+
+async function compareSpeed(): Promise<Pick<BenchResults, 'compare' | 'compareNotFinishedS'>> {
+  let stopped = false as boolean;
   const out = await new Promise<string>((resolve) => {
     const child = spawn(process.execPath, ['--import', 'tsx', projectPath('scripts/bench-compare.ts')], { stdio: ['ignore', 'pipe', 'inherit'] });
     let text = '';
     child.stdout.on('data', (c: Buffer) => (text += c.toString()));
-    child.on('close', () => resolve(text));
+    // A comparison that has not finished by then is reported as not finished, not waited for.
+    const timer = setTimeout(() => {
+      log(`compare speed: not finished within ${COMPARE_LIMIT_S} s; stopped`);
+      stopped = true;
+      child.kill('SIGKILL');
+    }, COMPARE_LIMIT_S * 1000);
+    child.on('close', () => {
+      clearTimeout(timer);
+      resolve(text);
+    });
   });
   const m = /^(\d+) scenarios × (\d+) samples a side, \d+ comparisons: compare (\d+) ms/m.exec(out);
-  return m ? { scenarios: Number(m[1]), samples: Number(m[2]), ms: Number(m[3]) } : null;
+  if (m) return { compare: { scenarios: Number(m[1]), samples: Number(m[2]), ms: Number(m[3]) } };
+  return { compare: null, ...(stopped && { compareNotFinishedS: COMPARE_LIMIT_S }) };
 }
 
 /** Writes BENCHMARKS.md and the plots from a results object. */
@@ -112,6 +127,8 @@ if (process.env.BENCH_RENDER_ONLY === '1') {
 }
 
 // ── lab up from nothing, then a booted reachable guest ──
+// The bench holds the lab: a `migbench run` started meanwhile waits rather than clean its guests away.
+const labLock = await holdLabForChildren('npm run bench', log);
 if ((await labStatus()).up) await labDown({ log });
 const labT0 = performance.now();
 await labUp({ log });
@@ -197,12 +214,13 @@ try {
     memoryScaling,
     dirtyScaling,
     dirtyScalingBandwidthMiBps: DIRTY_BANDWIDTH_MIBPS,
-    compare: await compareSpeed(),
+    ...(await compareSpeed()),
     benchWallMs: performance.now() - benchStarted,
   };
 } finally {
   await target.close();
   await labDown({ log });
+  await labLock.release();
 }
 
 // ── the default suite, as `npm start` runs it: lab up, the default config, lab down ──

@@ -26,6 +26,7 @@ import { InputError, type ActionInputs } from './inputs.js';
 import { gateEvent, type GateEvent, type PullRequestRef } from './event.js';
 import { shardScenarios } from '../config/shard.js';
 import { baselineWants } from '../config/baseline.js';
+import { resolveScenarios, suiteNames } from '../config/scenarios.js';
 import { fetchBaseline, storeResults } from '../github/store.js';
 import { selectionLines } from '../model/store.js';
 import { markdownText } from '../render/escape.js';
@@ -120,8 +121,7 @@ export async function runGate(inputs: ActionInputs, ctx: GateContext, io: GateIo
   const { head, headPath, runFailed, runExit, headConfig } = measured;
   await annotateFailures(workspace.out, head, io, { path: inputs.config, config: headConfig });
   const reportPath = join(workspace.out, 'compare.md');
-  const acrossEnvironments = inputs.environmentChangeExpected || labelled(ctx.payload, ENVIRONMENT_CHANGE_LABEL);
-  const { comparison, markdown } = await writeReport(measured, { config: headConfig, acrossEnvironments, baseline: inputs.baseline }, reportPath);
+  const { comparison, markdown } = await writeReport(measured, { config: headConfig, acrossEnvironments: acrossEnvironments(inputs, ctx), baseline: inputs.baseline }, reportPath);
   const status = runExit === 0 ? '' : `${exitMeaning(runExit)}\n\n`;
   await io.summary(`${status}${await readFile(reportPath, 'utf8')}\n\n${resultsMarkdown(head)}`);
   const commentId = pr && deps.octokit && inputs.comment !== 'never' ? await comment(deps.octokit, ctx, pr, inputs, { markdown, comparison, runFailed }, io) : null;
@@ -193,7 +193,7 @@ async function measureOrRead(inputs: ActionInputs, ctx: GateContext, pr: PullReq
     const ref = pr ? `refs/heads/${pr.baseRef}` : ctx.ref;
     return {
       head,
-      ...(await readBaseline(inputs, ctx, deps, { head, baseConfig: null, ref }, io)),
+      ...(await readBaseline(inputs, ctx, deps, { head, baseConfig: null, ref, pullRequest: Boolean(pr) }, io)),
       headPath,
       runFailed: false,
       runExit: 0,
@@ -209,7 +209,14 @@ async function measureOrRead(inputs: ActionInputs, ctx: GateContext, pr: PullReq
   const runExit = (await deps.measure.suites({ config: configPath, suites: inputs.suites, repeat: inputs.repeat, out, scenarios })).exitCode;
   const headPath = join(out, 'results.json');
   const head = await readResults(headPath);
-  return { head, ...(await readBaseline(inputs, ctx, deps, { head, baseConfig: null, ref: ctx.ref }, io)), headPath, runFailed: runExit !== 0, runExit, headConfig: own };
+  return {
+    head,
+    ...(await readBaseline(inputs, ctx, deps, { head, baseConfig: null, ref: ctx.ref, pullRequest: false }, io)),
+    headPath,
+    runFailed: runExit !== 0,
+    runExit,
+    headConfig: own,
+  };
 }
 
 /** The workspace's config, when the workspace is this repository's own ref (push, schedule, dispatch) or a relay only reports. */
@@ -229,7 +236,7 @@ async function readBaseline(
   inputs: ActionInputs,
   ctx: GateContext,
   deps: GateDeps,
-  at: { head: ResultsFile; baseConfig: MigbenchConfig | null; ref: string | undefined },
+  at: { head: ResultsFile; baseConfig: MigbenchConfig | null; ref: string | undefined; pullRequest: boolean },
   io: GateIo,
 ): Promise<Pick<Measured, 'base' | 'baseLabel' | 'missing'>> {
   if (inputs.baseline === 'rerun') return { base: null };
@@ -239,7 +246,15 @@ async function readBaseline(
   const { wants, new: fresh } = baselineWants(at.head, at.baseConfig);
   for (const s of fresh) io.log(`${s.suite} / ${s.scenario}: ${at.baseConfig ? 'new in this pull request' : 'its records carry no fingerprint'}: no stored baseline looked for`);
   const branch = { owner: ctx.owner, repo: ctx.repo, branch: inputs.dataBranch };
-  const { results, selection } = await fetchBaseline(deps.octokit, branch, wants, { ref: at.ref, runs: inputs.baselineRuns, excludeRegressed: false });
+  // A pull request is judged against its base branch as it is, on these hosts (other hosts
+  // only when the change is declared to be theirs); a branch's own run against its last good
+  // ones, so a regression that persists never becomes its own baseline.
+  const { results, selection } = await fetchBaseline(deps.octokit, branch, wants, {
+    ref: at.ref,
+    runs: inputs.baselineRuns,
+    excludeRegressed: !at.pullRequest,
+    otherEnvironment: at.pullRequest && !acrossEnvironments(inputs, ctx) ? 'missing' : 'use',
+  });
   const lines = selectionLines(selection);
   for (const line of lines) io.log(`stored baseline: ${line}`);
   const runs = new Set(selection.picks.flatMap((p) => p.runs.map((r) => r.id))).size;
@@ -268,6 +283,7 @@ async function storeOwnRef(deps: GateDeps, ctx: GateContext, inputs: ActionInput
  */
 async function measurePullRequest(inputs: ActionInputs, ctx: GateContext, pr: PullRequestRef, workspace: Workspace, deps: GateDeps, io: GateIo): Promise<Measured> {
   const configs = await pullRequestConfigs(inputs, ctx, pr, deps, io);
+  const dropped = droppedScenarios(configs.base, configs.head, inputs);
   const { out } = workspace;
   const scenarios = inputs.shard ? shardScenarios(await deps.scenarioNames(configs.headPath), inputs.shard) : [];
   if (inputs.shard) io.log(`shard ${inputs.shard.index}/${inputs.shard.total}: ${scenarios.join(', ') || 'no scenarios'}`);
@@ -276,13 +292,31 @@ async function measurePullRequest(inputs: ActionInputs, ctx: GateContext, pr: Pu
     const runExit = (await deps.measure.suites({ config: configs.headPath, suites: inputs.suites, repeat: inputs.repeat, out, scenarios })).exitCode;
     const headPath = join(out, 'results.json');
     const head = await readResults(headPath);
-    const base = await readBaseline(inputs, ctx, deps, { head, baseConfig: configs.base, ref: `refs/heads/${pr.baseRef}` }, io);
-    return { head, ...base, headPath, runFailed: runExit !== 0, runExit, headConfig: configs.head };
+    const base = await readBaseline(inputs, ctx, deps, { head, baseConfig: configs.base, ref: `refs/heads/${pr.baseRef}`, pullRequest: true }, io);
+    return { head, ...base, missing: [...dropped, ...(base.missing ?? [])], headPath, runFailed: runExit !== 0, runExit, headConfig: configs.head };
   }
   const runExit = (await deps.measure.ab({ base: configs.basePath, head: configs.headPath, suites: inputs.suites, repeat: inputs.repeat, out, scenarios })).exitCode;
   const headPath = join(out, 'head', 'results.json');
   const [base, head] = [await readResults(join(out, 'base', 'results.json')), await readResults(headPath)];
-  return { head, base, headPath, runFailed: runExit !== 0, runExit, headConfig: configs.head };
+  return { head, base, missing: dropped, headPath, runFailed: runExit !== 0, runExit, headConfig: configs.head };
+}
+
+/**
+ * The base's scenarios (of the suites run) that the head no longer defines: removed or
+ * renamed, they are measured on neither side, so nothing about them is judged. Said once
+ * (the first shard), and they fail the gate: a pull request does not pass by dropping what
+ * would have shown its regression.
+ */
+function droppedScenarios(base: MigbenchConfig, head: MigbenchConfig, inputs: ActionInputs): string[] {
+  if (inputs.shard && inputs.shard.index !== 1) return [];
+  const names = (config: MigbenchConfig, suite: string) => new Set(resolveScenarios(config, suite).map((s) => s.name));
+  const suites = inputs.suites.length ? inputs.suites.filter((s) => suiteNames(base).includes(s)) : suiteNames(base);
+  return suites.flatMap((suite) => {
+    const kept = suiteNames(head).includes(suite) ? names(head, suite) : new Set<string>();
+    return [...names(base, suite)]
+      .filter((n) => !kept.has(n))
+      .map((n) => `${suite} / ${n}: defined by the base, not by this pull request (removed or renamed), so it cannot be judged`);
+  });
 }
 
 /** A trusted config inside the workspace would be the pull request's own (its checkout, its file): refused, through symlinks too. */
@@ -350,6 +384,11 @@ async function annotateFailures(out: string, head: ResultsFile, io: GateIo, conf
 /** The comparison with the baseline (if any) in full at reportPath; the short form for the comment. */
 /** The label that declares a pull request's change to be one of the hosts' environment. */
 export const ENVIRONMENT_CHANGE_LABEL = 'environment-change: expected';
+
+/** The change is declared to be one of the hosts (input or label): judged across environment fingerprints. */
+function acrossEnvironments(inputs: ActionInputs, ctx: GateContext): boolean {
+  return inputs.environmentChangeExpected || labelled(ctx.payload, ENVIRONMENT_CHANGE_LABEL);
+}
 
 function labelled(payload: Record<string, unknown>, name: string): boolean {
   const labels = (payload.pull_request as { labels?: Array<{ name?: unknown }> } | undefined)?.labels;

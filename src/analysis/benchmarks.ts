@@ -59,6 +59,8 @@ export interface BenchResults {
   readonly dirtyScaling: readonly MigrationSample[];
   readonly dirtyScalingBandwidthMiBps: number | null;
   readonly compare: { readonly scenarios: number; readonly samples: number; readonly ms: number } | null;
+  /** The compare-speed step did not finish within this many seconds (it was stopped). */
+  readonly compareNotFinishedS?: number;
   /** `migbench run` of the default suites, wall time; absent where the bench did not run it. */
   readonly defaultSuiteMs?: number | null;
   readonly benchWallMs: number;

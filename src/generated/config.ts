@@ -49,11 +49,11 @@ export interface ProbeSettings {
    */
   gapThresholdMs?: number;
   /**
-   * Probing before the migration starts, at most (the noise floor): the window ends once the probes are steady (steadyReplies).
+   * Probing before the migration starts (the noise floor, and time for a fresh guest to settle after its boot).
    */
   leadInMs?: number;
   /**
-   * The windows before and after a migration end once this many consecutive probe replies, and as many guest heartbeats, came with nothing lost and no silence of gapThresholdMs (at most leadInMs and observeAfterMs). 0: fixed windows of leadInMs and observeAfterMs.
+   * The watch after a migration ends once this many consecutive probe replies, and as many guest heartbeats, came with nothing lost and no silence of gapThresholdMs (at most observeAfterMs). 0: a fixed watch of observeAfterMs.
    */
   steadyReplies?: number;
   /**

@@ -102,7 +102,13 @@ async function ensureBranch(octokit: Octokit, b: DataBranch, log: (line: string)
   const what = `creating branch ${b.branch} of ${b.owner}/${b.repo}`;
   const { data: tree } = await call(what, () => octokit.rest.git.createTree({ ...repo, tree: [{ path: 'README.md', mode: '100644', type: 'blob', content: README }] }));
   const { data: commit } = await call(what, () => octokit.rest.git.createCommit({ ...repo, message: 'migbench data branch', tree: tree.sha, parents: [] }));
-  await call(what, () => octokit.rest.git.createRef({ ...repo, ref: `refs/heads/${b.branch}`, sha: commit.sha }));
+  try {
+    await call(what, () => octokit.rest.git.createRef({ ...repo, ref: `refs/heads/${b.branch}`, sha: commit.sha }));
+  } catch (error) {
+    // Another run made it between our lookup and now: theirs is as good.
+    if (error instanceof GitHubApiError && error.status === 422) return log(`store: branch ${b.branch} was made meanwhile by another run`);
+    throw error;
+  }
   log(`store: created branch ${b.branch} (an orphan: results only)`);
 }
 
@@ -142,10 +148,29 @@ export async function storeResults(
 ): Promise<StoreResult> {
   const run = storedRun(results, meta);
   await ensureBranch(octokit, b, options.log);
-  await putFile(octokit, b, run.file, `${JSON.stringify(results)}\n`, `store ${run.id} (${meta.ref} at ${meta.commit.slice(0, 12)})`, null);
+  await retryOnConflict(
+    () => putFile(octokit, b, run.file, `${JSON.stringify(results)}\n`, `store ${run.id} (${meta.ref} at ${meta.commit.slice(0, 12)})`, null),
+    run.file,
+    options.log,
+  );
   const dropped = await updateIndex(octokit, b, run, options);
   for (const old of dropped) await deleteRun(octokit, b, old, options.log);
   return { run, dropped };
+}
+
+/**
+ * A new file's write, again when the branch moved under it (GitHub answers 409 to a write
+ * that raced another commit to the branch, even of another file).
+ */
+async function retryOnConflict(write: () => Promise<void>, path: string, log: (line: string) => void): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await write();
+    } catch (error) {
+      if (!(error instanceof GitHubApiError && error.status === 409) || attempt >= INDEX_ATTEMPTS) throw error;
+      log(`store: the branch moved while ${path} was written: writing it again (attempt ${attempt + 1} of ${INDEX_ATTEMPTS})`);
+    }
+  }
 }
 
 async function updateIndex(octokit: Octokit, b: DataBranch, run: StoredRun, options: { keep?: number; log: (line: string) => void }): Promise<StoredRun[]> {

@@ -13,7 +13,7 @@ import type { LabHostState, LabState } from './state.js';
 import { labNamespaces, labPlan, networkCommands, sshdConfig, type LabPlan, type LabRole } from './topology.js';
 import { alive, killAll, namespacePids } from './processes.js';
 import { findLeftovers } from './leftovers.js';
-import { assertLabFree, removeStaleLock } from './lock.js';
+import { assertLabFree, heldByAnother, removeStaleLock } from './lock.js';
 import { sleep } from '../model/time.js';
 
 export { alive };
@@ -119,7 +119,8 @@ export async function labStatus(options: { prefix?: string; checkSsh?: boolean; 
       }
     }
   }
-  const leftovers = state && namespaces.every((n) => n.exists) ? (await findLeftovers(root, state)).map((l) => l.what) : [];
+  // What runs in a lab another live run holds is that run's, not left behind.
+  const leftovers = state && namespaces.every((n) => n.exists) && !(await heldByAnother()) ? (await findLeftovers(root, state)).map((l) => l.what) : [];
   return { up: problems.length === 0, unresponsive, problems, leftovers, namespaces, state };
 }
 

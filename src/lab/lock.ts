@@ -2,11 +2,16 @@
 // two runs on one machine would answer each other's probes, and the first to finish would
 // take the lab down under the second. A run that uses the lab holds this lock from lab up
 // to lab down; a second one waits, and says for whom. The lock is a file created with
-// O_EXCL beside the lab's state (not inside it: lab down removes that folder); a holder
-// that died (a crash, SIGKILL) leaves a stale file, which the next run removes.
-import { open, readFile, rm } from 'node:fs/promises';
+// O_EXCL beside the lab's state (not inside it: lab down removes that folder), naming its
+// holder by pid and start time (a pid the kernel gave again to another process is not the
+// holder). A holder that died (a crash, SIGKILL) leaves a stale file: the next run removes
+// it, under a second O_EXCL file so two waiters cannot both remove and both take it.
+// A process that holds the lock for programs it starts (the test suite, the bench) says so
+// in MIGBENCH_LAB_LOCK_HELD; they do not wait for it, but take turns among themselves on a
+// second lock beside it (lab.lock.lent), with the same rules.
+import { mkdirSync, readFileSync } from 'node:fs';
+import { open, readFile, rm, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { mkdirSync } from 'node:fs';
 import { MigbenchError } from '../model/errors.js';
 import { labDir } from '../model/paths.js';
 import { epochMs, sleep } from '../model/time.js';
@@ -14,6 +19,8 @@ import { alive } from './processes.js';
 
 export interface LabLockHolder {
   readonly pid: number;
+  /** The holder's start time in clock ticks since boot (/proc/PID/stat field 22), when known. */
+  readonly started?: number;
   /** What it is doing, in words (`migbench run`). */
   readonly what: string;
   readonly since: string;
@@ -24,16 +31,41 @@ export interface LabLock {
   release(): Promise<void>;
 }
 
+/** The environment variable by which a holder lends its lock to the programs it starts. */
+export const LOCK_HELD_ENV = 'MIGBENCH_LAB_LOCK_HELD';
+
+/** A lock file nobody could read this long after it was written was left half-written by a holder that died. */
+const UNREADABLE_STALE_MS = 5000;
+/** A breaker file this old was left by a waiter that died while removing a stale lock. */
+const BREAKER_STALE_MS = 10_000;
+
 export function labLockPath(): string {
   return join(dirname(labDir()), 'lab.lock');
+}
+
+/** A process's start time in clock ticks since boot; null when it is gone. */
+function startTime(pid: number): number | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return Number(fields[19]);
+  } catch {
+    return null;
+  }
+}
+
+/** The holder still runs: its pid is alive and, when recorded, started when the holder did. */
+function holding(holder: LabLockHolder): boolean {
+  return holder.pid > 0 && alive(holder.pid) && (holder.started === undefined || startTime(holder.pid) === holder.started);
 }
 
 /** Who holds the lab now; null when nobody does (no file, or its holder is gone). */
 export async function labLockHolder(): Promise<LabLockHolder | null> {
   const holder = await readHolder(labLockPath());
-  return holder && alive(holder.pid) ? holder : null;
+  return holder && holding(holder) ? holder : null;
 }
 
+/** The lock's holder, or an unreadable one (pid 0) for a file being written or left half-written; null without a file. */
 async function readHolder(path: string): Promise<LabLockHolder | null> {
   const text = await readFile(path, 'utf8').catch(() => null);
   if (text === null) return null;
@@ -41,9 +73,25 @@ async function readHolder(path: string): Promise<LabLockHolder | null> {
     const holder = JSON.parse(text) as Partial<LabLockHolder>;
     if (Number.isInteger(holder.pid) && typeof holder.what === 'string' && typeof holder.since === 'string') return holder as LabLockHolder;
   } catch {
-    // Half-written by a holder that died while writing: stale below.
+    // Being written, or half-written by a holder that died: see isStale.
   }
   return { pid: 0, what: 'unknown (an unreadable lock file)', since: 'unknown' };
+}
+
+/** The lock is lent to this process by the process that holds it (an ancestor that set LOCK_HELD_ENV). */
+function lentToUs(holder: LabLockHolder | null): boolean {
+  return holder !== null && String(holder.pid) === process.env[LOCK_HELD_ENV] && holding(holder);
+}
+
+async function ageMs(path: string): Promise<number> {
+  const info = await stat(path).catch(() => null);
+  return info ? Date.now() - info.mtimeMs : 0;
+}
+
+/** Whether the lock at `path` is left by a holder that is gone (a file still being written is not). */
+async function isStale(path: string, holder: LabLockHolder): Promise<boolean> {
+  if (holder.pid === 0) return (await ageMs(path)) > UNREADABLE_STALE_MS;
+  return !holding(holder);
 }
 
 export interface AcquireOptions {
@@ -57,15 +105,18 @@ export interface AcquireOptions {
   readonly maxWaitMs?: number;
 }
 
-/** Takes the lab for this process, waiting while another live process holds it. */
+/** The lock the programs a holder lent the lab to take turns on. */
+function lentLockPath(): string {
+  return `${labLockPath()}.lent`;
+}
+
+/** Takes the lab for this process, waiting while another live process holds it; under a lent lock, waiting for its siblings only. */
 export async function acquireLabLock(options: AcquireOptions): Promise<LabLock> {
-  const path = labLockPath();
-  try {
-    mkdirSync(dirname(path), { recursive: true, mode: 0o755 });
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
-    throw new MigbenchError('MB_LAB', `cannot create ${dirname(path)} for the lab's lock: ${code} (the embedded lab needs root)`, { cause: error, userError: code === 'EACCES' });
-  }
+  ensureFolder(labLockPath());
+  return acquireAt(labLockPath(), options, true);
+}
+
+async function acquireAt(path: string, options: AcquireOptions, mayBeLent: boolean): Promise<LabLock> {
   const started = epochMs();
   let said = 0;
   for (;;) {
@@ -75,23 +126,58 @@ export async function acquireLabLock(options: AcquireOptions): Promise<LabLock> 
       return lock;
     }
     const holder = await readHolder(path);
-    if (!holder || !alive(holder.pid)) {
-      // The holder is gone: its lock is stale. (Two waiters may both see that; O_EXCL lets one win.)
-      options.log(`lab: removing a stale lock of ${holder ? `pid ${holder.pid} (${holder.what}, since ${holder.since})` : 'a run'} that is no longer running`);
-      await rm(path, { force: true });
+    // This process holds it already (the test suite's set-up runs once per project): nothing more to take.
+    if (mayBeLent && holder?.pid === process.pid && holding(holder)) return { path, release: async () => undefined };
+    if (mayBeLent && lentToUs(holder)) return acquireAt(lentLockPath(), options, false);
+    if (!holder) continue;
+    if (await isStale(path, holder)) {
+      await breakStale(path, holder, options.log);
       continue;
     }
-    if (holder.pid === process.pid) throw new MigbenchError('MB_LAB', 'this process already holds the lab lock');
     const waited = epochMs() - started;
     if (options.maxWaitMs !== undefined && waited >= options.maxWaitMs)
       throw new MigbenchError('MB_LAB', `the lab is in use by pid ${holder.pid} (${holder.what}, since ${holder.since}); gave up after ${Math.round(waited / 1000)} s`, {
         userError: true,
       });
-    if (waited >= said * (options.remindMs ?? 60_000)) {
+    if (holder.pid !== 0 && waited >= said * (options.remindMs ?? 60_000)) {
       options.log(`lab: in use by pid ${holder.pid} (${holder.what}, since ${holder.since}): waiting for it to finish${said ? ` (${Math.round(waited / 1000)} s so far)` : ''}`);
       said++;
     }
     await sleep(options.pollMs ?? 500);
+  }
+}
+
+function ensureFolder(path: string): void {
+  try {
+    mkdirSync(dirname(path), { recursive: true, mode: 0o755 });
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+    throw new MigbenchError('MB_LAB', `cannot create ${dirname(path)} for the lab's lock: ${code} (the embedded lab needs root)`, { cause: error, userError: code === 'EACCES' });
+  }
+}
+
+/**
+ * Removes a stale lock, holding the breaker (a second O_EXCL file) while it looks again:
+ * a waiter that saw the same dead holder a moment ago finds the lock already replaced by a
+ * live one and leaves it. A breaker left by a waiter that died is removed once it is old.
+ */
+async function breakStale(path: string, seen: LabLockHolder, log: (line: string) => void): Promise<void> {
+  const breaker = `${path}.break`;
+  const handle = await open(breaker, 'wx').catch(async (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EEXIST') throw error;
+    if ((await ageMs(breaker)) > BREAKER_STALE_MS) await rm(breaker, { force: true });
+    return null;
+  });
+  if (!handle) return sleep(50);
+  try {
+    const now = await readHolder(path);
+    if (now && now.pid === seen.pid && now.since === seen.since && (await isStale(path, now))) {
+      log(`lab: removing a stale lock of ${now.pid ? `pid ${now.pid} (${now.what}, since ${now.since})` : 'a run'} that is no longer running`);
+      await rm(path, { force: true });
+    }
+  } finally {
+    await handle.close();
+    await rm(breaker, { force: true });
   }
 }
 
@@ -103,7 +189,7 @@ async function tryCreate(path: string, what: string): Promise<LabLock | null> {
     if ((error as NodeJS.ErrnoException).code === 'EEXIST') return null;
     throw new MigbenchError('MB_LAB', `cannot create the lab lock ${path}: ${(error as Error).message}`, { cause: error });
   }
-  const holder: LabLockHolder = { pid: process.pid, what, since: new Date().toISOString() };
+  const holder: LabLockHolder = { pid: process.pid, started: startTime(process.pid) ?? undefined, what, since: new Date().toISOString() };
   try {
     await handle.writeFile(`${JSON.stringify(holder)}\n`);
   } finally {
@@ -124,8 +210,8 @@ async function tryCreate(path: string, what: string): Promise<LabLock | null> {
 
 /** Refuses when another live process holds the lab: what it would do to the lab would break that run. */
 export async function assertLabFree(action: string): Promise<void> {
-  const holder = await labLockHolder();
-  if (holder && holder.pid !== process.pid)
+  const holder = await heldByAnother();
+  if (holder)
     throw new MigbenchError(
       'MB_LAB',
       `cannot ${action}: the lab is in use by pid ${holder.pid} (${holder.what}, since ${holder.since}); let it finish or stop it first (its SIGINT finishes the running scenario)`,
@@ -133,8 +219,37 @@ export async function assertLabFree(action: string): Promise<void> {
     );
 }
 
+/** Whether another live process (not this one, nor the one that lent it the lock, nor a sibling's turn it is not in) holds the lab. */
+export async function heldByAnother(): Promise<LabLockHolder | null> {
+  const holder = await labLockHolder();
+  if (!holder || holder.pid === process.pid) return null;
+  if (!lentToUs(holder)) return holder;
+  const sibling = await readHolder(lentLockPath());
+  return sibling && sibling.pid !== process.pid && holding(sibling) ? sibling : null;
+}
+
 /** Removes the lock file when its holder is gone (lab down clears everything a killed run left). */
 export async function removeStaleLock(): Promise<void> {
-  const holder = await readHolder(labLockPath());
-  if (holder && !alive(holder.pid)) await rm(labLockPath(), { force: true });
+  for (const path of [labLockPath(), lentLockPath()]) {
+    const holder = await readHolder(path);
+    if (holder && (await isStale(path, holder))) await rm(path, { force: true });
+  }
+}
+
+/**
+ * Holds the lab for this process and lends it to the programs it starts (the test suite's
+ * global set-up, the bench): their `migbench run`s use the lab under this lock.
+ */
+export async function holdLabForChildren(what: string, log: (line: string) => void): Promise<LabLock> {
+  const lock = await acquireLabLock({ what, log });
+  const previous = process.env[LOCK_HELD_ENV];
+  process.env[LOCK_HELD_ENV] = String(process.pid);
+  return {
+    path: lock.path,
+    release: async () => {
+      if (previous === undefined) delete process.env[LOCK_HELD_ENV];
+      else process.env[LOCK_HELD_ENV] = previous;
+      await lock.release();
+    },
+  };
 }

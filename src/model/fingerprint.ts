@@ -56,7 +56,12 @@ export function environmentDescription(records: readonly MigrationRecord[]): Rec
   return Object.fromEntries(environmentFields(records).map(([field, pick]) => [field, environmentValue(records, pick)]));
 }
 
-/** The key of the environment these records were measured in: equal exactly when no field differs. */
+/**
+ * The key of the environment these records were measured in: equal exactly when no field
+ * differs. Completed records only, when there are any: a run that failed before it read its
+ * hosts carries an environment of "unknown" fields.
+ */
 export function environmentFingerprint(records: readonly MigrationRecord[]): string {
-  return shortHash('env', environmentDescription(records));
+  const completed = records.filter((r) => r.status === 'completed');
+  return shortHash('env', environmentDescription(completed.length ? completed : records));
 }

@@ -3,6 +3,7 @@
 // scenarios it measured under which scenario and environment fingerprints. Pure: what the
 // index holds, how a run joins it, and which stored runs a head is compared with. The
 // data branch itself is read and written by github/store.ts.
+import { randomBytes } from 'node:crypto';
 import type { MigrationRecord, ResultsFile } from '../generated/results.js';
 import { InputFileError, UsageError, type InputIssue as Issue } from './errors.js';
 import { environmentFingerprint } from './fingerprint.js';
@@ -28,7 +29,7 @@ export interface StoredScenario {
 }
 
 export interface StoredRun {
-  /** `20261207T021500Z-<commit 12>`: sorts by time. */
+  /** `20261207T021500Z-<commit 12>-<4 hex>`: sorts by time; the suffix keeps two shards stored in one second apart. */
   readonly id: string;
   /** The results file, relative to the data branch's root. */
   readonly file: string;
@@ -70,9 +71,10 @@ function groupByScenario(records: readonly MigrationRecord[]): Map<string, Migra
 }
 
 /** The index entry of a results file about to be stored. */
-export function storedRun(results: ResultsFile, meta: RunMeta): StoredRun {
+export function storedRun(results: ResultsFile, given: RunMeta): StoredRun {
+  const meta = { ...given, commit: given.commit.toLowerCase() };
   if (!/^[0-9a-f]{7,64}$/i.test(meta.commit)) throw new UsageError(`store: not a commit sha: ${JSON.stringify(meta.commit)}`);
-  const id = `${meta.storedAt.toISOString().replace(/[-:]|\.\d+/g, '')}-${meta.commit.slice(0, 12)}`;
+  const id = `${meta.storedAt.toISOString().replace(/[-:]|\.\d+/g, '')}-${meta.commit.slice(0, 12)}-${randomBytes(2).toString('hex')}`;
   const scenarios = [...groupByScenario(results.records).values()].map((records): StoredScenario => {
     const first = records[0]!;
     return {
@@ -97,11 +99,12 @@ export function storedRun(results: ResultsFile, meta: RunMeta): StoredRun {
   };
 }
 
-/** The index with one more run (newest last), and the runs dropped beyond `keep`. */
+/** The index with one more run (newest last), and the runs of its ref dropped beyond `keep` (each ref keeps its own). */
 export function addRun(index: StoreIndex, run: StoredRun, keep = DEFAULT_STORE_KEEP): { index: StoreIndex; dropped: StoredRun[] } {
   const runs = [...index.runs.filter((r) => r.id !== run.id), run];
-  const dropped = runs.slice(0, Math.max(0, runs.length - keep));
-  return { index: { schemaVersion: STORE_SCHEMA_VERSION, runs: runs.slice(dropped.length) }, dropped };
+  const ofRef = runs.filter((r) => r.ref === run.ref);
+  const dropped = new Set(ofRef.slice(0, Math.max(0, ofRef.length - keep)));
+  return { index: { schemaVersion: STORE_SCHEMA_VERSION, runs: runs.filter((r) => !dropped.has(r)) }, dropped: [...dropped] };
 }
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -123,21 +126,34 @@ export function parseStoreIndex(text: string, where: string): StoreIndex {
   return data as unknown as StoreIndex;
 }
 
+/** A suite or scenario name: printable, one line. */
+const NAME = /^[^\p{Cc}]{1,200}$/u;
+
+const RUN_FIELDS: ReadonlyArray<readonly [string, RegExp]> = [
+  ['id', /^\d{8}T\d{6}Z-[0-9a-f]{7,12}(-[0-9a-f]{4})?$/],
+  ['file', /^runs\/[\w.-]+\.json$/],
+  ['ref', /^refs\/[\w./-]+$/],
+  ['commit', /^[0-9a-f]{7,64}$/],
+  ['storedAt', /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/],
+  ['migbenchVersion', /^[\w.+-]{1,64}$/],
+];
+
 function runIssues(run: unknown, at: string): Issue[] {
   if (!isObject(run)) return [{ path: at, message: 'expected an object' }];
   const issues: Issue[] = [];
-  for (const field of ['id', 'file', 'ref', 'commit', 'storedAt', 'migbenchVersion'])
-    if (typeof run[field] !== 'string') issues.push({ path: `${at}.${field}`, message: 'expected a string' });
-  // A run's file is read from the data branch by this path: a plain name under runs/, nothing else.
-  if (typeof run.file === 'string' && !/^runs\/[\w.-]+\.json$/.test(run.file))
-    issues.push({ path: `${at}.file`, message: `not a runs/NAME.json path: ${JSON.stringify(run.file)}` });
+  // Everything here reaches logs (where a newline could start a workflow command), Markdown and charts: each field has its exact form.
+  for (const [field, pattern] of RUN_FIELDS)
+    if (typeof run[field] !== 'string' || !pattern.test(run[field])) issues.push({ path: `${at}.${field}`, message: `expected a string matching ${pattern}` });
   if (typeof run.regressed !== 'boolean') issues.push({ path: `${at}.regressed`, message: 'expected true or false' });
   if (!Array.isArray(run.scenarios)) return [...issues, { path: `${at}.scenarios`, message: 'expected an array' }];
   run.scenarios.forEach((s, j) => {
     const here = `${at}.scenarios[${j}]`;
     if (!isObject(s)) return void issues.push({ path: here, message: 'expected an object' });
-    for (const field of ['suite', 'scenario', 'environment']) if (typeof s[field] !== 'string') issues.push({ path: `${here}.${field}`, message: 'expected a string' });
-    if (s.fingerprint !== null && typeof s.fingerprint !== 'string') issues.push({ path: `${here}.fingerprint`, message: 'expected a string or null' });
+    for (const field of ['suite', 'scenario'] as const)
+      if (typeof s[field] !== 'string' || !NAME.test(s[field])) issues.push({ path: `${here}.${field}`, message: 'expected a name without control characters' });
+    if (typeof s.environment !== 'string' || !/^env:[0-9a-f]{16}$/.test(s.environment)) issues.push({ path: `${here}.environment`, message: 'expected env:<16 hex digits>' });
+    if (s.fingerprint !== null && (typeof s.fingerprint !== 'string' || !/^scenario:[0-9a-f]{16}$/.test(s.fingerprint)))
+      issues.push({ path: `${here}.fingerprint`, message: 'expected scenario:<16 hex digits> or null' });
     for (const field of ['completed', 'total']) if (!Number.isInteger(s[field])) issues.push({ path: `${here}.${field}`, message: 'expected a whole number' });
   });
   return issues;
@@ -174,6 +190,13 @@ export interface SelectOptions {
   readonly runs?: number;
   /** Leave out runs that were themselves regressions (a nightly's baseline). @default false */
   readonly excludeRegressed?: boolean;
+  /**
+   * Stored runs of another environment than the head's: `use` the newest such (the
+   * comparison names what differs; a nightly's alert notes it), or count the scenario as
+   * `missing` (a pull request's gate, unless the change is declared to be one of the hosts).
+   * @default use
+   */
+  readonly otherEnvironment?: 'use' | 'missing';
 }
 
 /**
@@ -195,6 +218,14 @@ export function selectBaseline(index: StoreIndex, wants: readonly BaselineWant[]
       continue;
     }
     const same = usable.filter((r) => entry(r)!.environment === want.environment);
+    if (!same.length && options.otherEnvironment === 'missing') {
+      const newest = usable[0]!;
+      missing.push({
+        want,
+        why: `the stored runs of ${want.suite} / ${want.scenario} were measured in another environment (${entry(newest)!.environment}, newest ${newest.commit.slice(0, 12)} on ${newest.storedAt}) than this run (${want.environment}): store a run of the base branch on these hosts, or declare the change with environment-change: expected`,
+      });
+      continue;
+    }
     const other = usable.filter((r) => entry(r)!.environment === entry(usable[0]!)!.environment);
     picks.push({ want, runs: (same.length ? same : other).slice(0, limit), sameEnvironment: same.length > 0 });
   }

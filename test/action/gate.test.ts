@@ -165,6 +165,13 @@ describe(runGate, () => {
     expect(lines[annotations[0]!.line - 1]).toMatch(/^\s+observedDowntimeMs: 1000$/);
   });
 
+  test('a pull request that drops or renames a scenario of the base fails, naming it: what is measured on neither side is not judged', async () => {
+    const s = await setup({}, undefined, HEAD_CONFIG.replace('name: dirty-64m-32mbps', 'name: dirty-64m-32mbps-renamed'));
+    const result = await runGate(s.inputs, s.ctx, s.io, s.deps);
+    expect(result.failure).toContain('memory-migration / dirty-64m-32mbps: defined by the base, not by this pull request (removed or renamed), so it cannot be judged');
+    expect(await readFile(result.reportPath, 'utf8')).toContain('defined by the base, not by this pull request');
+  });
+
   test('a shard runs only its share, and says which', async () => {
     const s = await setup({ shard: '2/2' });
     await runGate(s.inputs, s.ctx, s.io, { ...s.deps, scenarioNames: async () => ['c', 'a', 'b', 'd'] });
@@ -297,6 +304,22 @@ describe('baseline: stored', () => {
       ['5', 'refs/heads/main', true],
     ]);
     expect(s.logs.filter((l) => l.startsWith('store: kept'))).toHaveLength(3);
+  });
+
+  test("main's stored runs from other hosts fail a pull request's gate, unless the change is declared to be the hosts'", { timeout: 30_000 }, async () => {
+    const s = await setup({ baseline: 'stored' });
+    const moved = await fixture('base', BASE_CONFIG);
+    for (const r of moved.records) r.environment.source.kernel = '6.12.0-older';
+    await storeResults(s.octokit, DATA, moved, meta(MERGE_BASE), { log: () => undefined });
+    const deps = { ...s.deps, measure: { ...s.measure, suites: suitesWriting(() => fixture('head', HEAD_CONFIG)) } };
+    const refused = await runGate(s.inputs, s.ctx, s.io, deps);
+    expect(refused.verdict).toBe('no comparison');
+    expect(refused.failure).toMatch(
+      /^memory-migration \/ dirty-64m-32mbps: no stored baseline \(the stored runs of memory-migration \/ dirty-64m-32mbps were measured in another environment/,
+    );
+    const declared = await runGate({ ...s.inputs, environmentChangeExpected: true }, s.ctx, s.io, deps);
+    expect(declared.verdict).not.toBe('no comparison');
+    expect(await readFile(declared.reportPath, 'utf8')).toContain('kernel: ');
   });
 
   test('a pull request is never stored, whatever store says', async () => {

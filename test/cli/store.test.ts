@@ -69,7 +69,7 @@ describe('stored baselines of main', { timeout: 90_000 }, () => {
       expect(stored.code, stored.err).toBe(0);
       expect(stored.out).toMatch(
         new RegExp(
-          `^stored \\d{8}T\\d{6}Z-${sha(n + 1).slice(0, 12)} on acme/hypervisors@migbench-data: refs/heads/main at ${sha(n + 1).slice(0, 12)}; idle-256 \\(5/5, scenario:[0-9a-f]{16}, env:[0-9a-f]{16}\\)`,
+          `^stored \\d{8}T\\d{6}Z-${sha(n + 1).slice(0, 12)}-[0-9a-f]{4} on acme/hypervisors@migbench-data: refs/heads/main at ${sha(n + 1).slice(0, 12)}; idle-256 \\(5/5, scenario:[0-9a-f]{16}, env:[0-9a-f]{16}\\)`,
         ),
       );
     }

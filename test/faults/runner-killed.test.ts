@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { alive, labStatus, labUp } from '../../src/lab/lab.js';
+import { labLockHolder, labLockPath } from '../../src/lab/lock.js';
 import { projectPath } from '../../src/model/paths.js';
 import { readResults } from '../../src/model/results.js';
 import { LocalRunner } from '../../src/exec/local.js';
@@ -113,8 +114,11 @@ describe('the runner killed mid-run', () => {
     expect(await qemuPids()).toEqual([]);
     expect((await root.run(['ip', 'netns', 'list'])).stdout).not.toMatch(/^mb-/m);
     expect((await labStatus()).up).toBe(false);
-    // Nor the killed run's guest files: its VM folders and its shared disk.
-    expect((await root.run(['find', '/run/migbench', '-mindepth', '1'], { check: false })).stdout).toBe('');
+    // Nor the killed run's guest files: its VM folders and its shared disk. Only the test
+    // suite's own lock stays (the suite holds the lab and lent it to the killed run).
+    const left = (await root.run(['find', '/run/migbench', '-mindepth', '1'], { check: false })).stdout.split('\n').filter(Boolean);
+    expect(left.filter((path) => path !== labLockPath())).toEqual([]);
+    expect((await labLockHolder())?.what).toBe('the integration tests (vitest)');
     // The lab back for whatever runs next (global teardown takes it down again).
     await labUp();
   });

@@ -1,5 +1,6 @@
-// The quiet windows around a migration end once the probes are steady again (steadyReplies
-// consecutive replies and heartbeats), not after fixed seconds. Evidence that this loses
+// The watch after a migration ends once the probes are steady again (steadyReplies
+// consecutive replies and heartbeats), not after fixed seconds (the lead-in before stays
+// fixed: phases.ts says why). Evidence that this loses
 // nothing: migrations watched with the old fixed windows (1 s before, 2 s after) show every
 // gap of the probe and of the heartbeat starting no later than the end of the migration's
 // largest gap plus the steady stretch the adaptive window waits for. A gap later than that
@@ -56,10 +57,9 @@ describe('quiet windows', () => {
     }
   });
 
-  test('the adaptive windows are shorter than the fixed ones and still close the largest gap with a steady stretch after it', () => {
+  test('the adaptive watch-after is shorter than the fixed one and still closes the largest gap with a steady stretch after it', () => {
     expect(adaptive.status, adaptive.error?.message).toBe('completed');
     const idle = fixed.get('idle-256')!;
-    expect(adaptive.harnessMs!.leadInMs!).toBeLessThan(idle.harnessMs!.leadInMs! - 500);
     expect(adaptive.harnessMs!.observeMs!).toBeLessThan(idle.harnessMs!.observeMs! - 1000);
     const probe = adaptive.probe!;
     const largest = probe.gaps.find((g) => g.durationMs === probe.largestGapMs)!;

@@ -5,7 +5,7 @@ import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, expect, test } from 'vitest';
-import { acquireLabLock, assertLabFree, labLockHolder, labLockPath } from '../../src/lab/lock.js';
+import { acquireLabLock, assertLabFree, holdLabForChildren, labLockHolder, labLockPath } from '../../src/lab/lock.js';
 
 let saved: string | undefined;
 beforeEach(async () => {
@@ -62,4 +62,49 @@ test('gives up after maxWaitMs, naming the holder', async () => {
   const other = await heldByAnother(5);
   await expect(acquireLabLock({ what: 'x', log: () => undefined, pollMs: 20, maxWaitMs: 200 })).rejects.toThrow(`the lab is in use by pid ${other.pid} (migbench run, since`);
   process.kill(other.pid);
+});
+
+test('a lock file still being written (unreadable, fresh) is not taken for stale: no second holder', async () => {
+  await writeFile(labLockPath(), '');
+  await expect(acquireLabLock({ what: 'x', log: () => undefined, pollMs: 20, maxWaitMs: 300 })).rejects.toThrow('the lab is in use by pid 0 (unknown (an unreadable lock file)');
+  expect(await readFile(labLockPath(), 'utf8')).toBe('');
+});
+
+test('a pid the kernel gave to another process since is not the holder (its start time differs)', async () => {
+  const other = await heldByAnother(5);
+  await writeFile(labLockPath(), JSON.stringify({ pid: other.pid, started: 1, what: 'migbench run', since: 'long ago' }));
+  const lines: string[] = [];
+  const lock = await acquireLabLock({ what: 'migbench run', log: (l) => lines.push(l), pollMs: 20 });
+  expect(lines).toEqual([`lab: removing a stale lock of pid ${other.pid} (migbench run, since long ago) that is no longer running`]);
+  await lock.release();
+  process.kill(other.pid);
+});
+
+test('a holder lends the lab to the programs it starts (the test suite, the bench): they use it without waiting', async () => {
+  const lock = await holdLabForChildren('the tests', () => undefined);
+  // Taken again by the same process (vitest runs the set-up once per project): nothing changes for the children.
+  const again = await holdLabForChildren('the tests, again', () => undefined);
+  const child = spawn(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      '-e',
+      "import('./src/lab/lock.ts').then(async (m) => { const l = await m.acquireLabLock({ what: 'child', log: console.log, maxWaitMs: 2000 }); await m.assertLabFree('take the lab down'); await l.release(); console.log('ok'); })",
+    ],
+    {
+      env: process.env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  let out = '';
+  child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+  child.stderr.on('data', (c: Buffer) => (out += c.toString()));
+  await new Promise((resolve) => child.on('exit', resolve));
+  expect(out.trim()).toBe('ok');
+  // The child's release leaves the holder's lock in place.
+  expect((await labLockHolder())?.pid).toBe(process.pid);
+  await again.release();
+  await lock.release();
+  expect(await labLockHolder()).toBeNull();
 });

@@ -22,8 +22,8 @@ describe('a stored run', () => {
     const results = labResults();
     results.records[0]!.status = 'failed';
     const run = storedRun(results, meta(5, 'abcdef0123456789abcdef0123456789abcdef01'));
-    expect(run.id).toBe('20261205T031705Z-abcdef012345');
-    expect(run.file).toBe('runs/20261205T031705Z-abcdef012345.json');
+    expect(run.id).toMatch(/^20261205T031705Z-abcdef012345-[0-9a-f]{4}$/);
+    expect(run.file).toBe(`runs/${run.id}.json`);
     expect(run.scenarios.map((s) => [s.scenario, s.completed, s.total])).toEqual([
       ['idle-256', 0, 1],
       ['dirty-64m-32mbps', 1, 1],
@@ -32,6 +32,14 @@ describe('a stored run', () => {
     ]);
     expect(run.scenarios[0]!.fingerprint).toBe(fingerprintOf('idle-256'));
     expect(run.scenarios[0]!.environment).toMatch(/^env:[0-9a-f]{16}$/);
+  });
+
+  test("the environment key is the completed runs' (a run that failed before reading its hosts says 'unknown')", () => {
+    const [a, b] = [labResults(), labResults()];
+    Object.assign(b.records[0]!, { status: 'failed' });
+    b.records[0]!.environment.source.kernel = 'unknown';
+    const env = (r: ResultsFile) => environmentFingerprint(r.records.filter((x) => x.scenario === 'idle-256' || x.scenario === 'dirty-64m-32mbps'));
+    expect(env(b)).toBe(env(a));
   });
 
   test('the environment key changes with any host field, and only then', () => {
@@ -49,10 +57,15 @@ describe('a stored run', () => {
   test('the index keeps the newest runs, drops the oldest beyond keep, and replaces a run stored twice', () => {
     let index = EMPTY_INDEX;
     for (const day of [1, 2, 3]) index = addRun(index, storedRun(labResults(), meta(day))).index;
-    const { index: kept, dropped } = addRun(index, storedRun(labResults(), meta(4)), 3);
+    const fourth = storedRun(labResults(), meta(4));
+    const { index: kept, dropped } = addRun(index, fourth, 3);
     expect(kept.runs.map((r) => r.storedAt.slice(8, 10))).toEqual(['02', '03', '04']);
     expect(dropped.map((r) => r.storedAt.slice(8, 10))).toEqual(['01']);
-    expect(addRun(kept, storedRun(labResults(), meta(4))).index.runs).toHaveLength(3);
+    expect(addRun(kept, fourth).index.runs).toHaveLength(3);
+    // Each ref keeps its own: a feature branch's runs do not push main's out.
+    const dev = addRun(kept, storedRun(labResults(), { ...meta(5), ref: 'refs/heads/dev' }), 3);
+    expect(dev.dropped).toEqual([]);
+    expect(dev.index.runs).toHaveLength(4);
   });
 });
 
@@ -68,12 +81,25 @@ describe('the index as read from the data branch', () => {
     [
       'a file outside runs/',
       JSON.stringify({ schemaVersion: 1, runs: [{ ...storedRun(labResults(), meta(1)), file: '../../etc/passwd' }] }),
-      'runs[0].file: not a runs/NAME.json path',
+      'runs[0].file: expected a string matching',
     ],
     [
       'a scenario without its keys',
       JSON.stringify({ schemaVersion: 1, runs: [{ ...storedRun(labResults(), meta(1)), scenarios: [{ suite: 's' }] }] }),
-      'runs[0].scenarios[0].scenario: expected a string',
+      'runs[0].scenarios[0].scenario: expected a name without control characters',
+    ],
+    [
+      'a commit with a newline (it would start a workflow command in the log)',
+      JSON.stringify({ schemaVersion: 1, runs: [{ ...storedRun(labResults(), meta(1)), commit: 'abc1234\n::error::x' }] }),
+      'runs[0].commit: expected a string matching',
+    ],
+    [
+      'a scenario name with a control character',
+      JSON.stringify({
+        schemaVersion: 1,
+        runs: [{ ...storedRun(labResults(), meta(1)), scenarios: [{ ...storedRun(labResults(), meta(1)).scenarios[0], scenario: 'a\u001bb' }] }],
+      }),
+      'runs[0].scenarios[0].scenario: expected a name without control characters',
     ],
   ])('refuses %s, naming the file and the JSON path', (_what, text, message) => {
     expect(() => parseStoreIndex(text, 'acme/x@migbench-data:index.json')).toThrow(/acme\/x@migbench-data:index\.json/);
@@ -94,6 +120,15 @@ describe('choosing the stored runs a head is compared with', () => {
       expect(pick.sameEnvironment).toBe(true);
       expect(pick.runs.map((r) => r.storedAt.slice(8, 10))).toEqual(['04', '02']);
     }
+  });
+
+  test("a pull request's gate (otherEnvironment: missing) counts a scenario stored only in another environment as missing, and says why", () => {
+    const index = indexOf([labResults({ kernel: '6.12.0-test' }), meta(2)]);
+    const { picks, missing } = selectBaseline(index, wantsOf(head), { ref: 'refs/heads/main', otherEnvironment: 'missing' });
+    expect(picks).toEqual([]);
+    expect(missing[0]!.why).toMatch(
+      /^the stored runs of memory-migration \/ idle-256 were measured in another environment \(env:[0-9a-f]{16}, newest 020202020202 on 2026-12-02T03:17:05.250Z\) than this run \(env:[0-9a-f]{16}\): store a run of the base branch on these hosts, or declare the change with environment-change: expected$/,
+    );
   });
 
   test('from the newest other environment when none is the head one (the comparison then names the difference)', () => {
