@@ -128,8 +128,8 @@ async function leadIn(run: MigrationRun): Promise<void> {
   run.wireBefore = await readWire(run.target);
   // Fixed, not ended by steady probes: the guest settles after its boot for a while after
   // the network is steady. With a lead-in ended that way (about 0.3 s), idle-256's observed
-  // downtime went from 104-125 ms to 142-233 ms and its CV from 5.7 % to 15.9 % (npm run
-  // bench, 10 runs each): the migration caught the guest's post-boot work.
+  // downtime had a median of 210 ms (142-233), against 129 ms (93-148) with this 1 s lead-in
+  // (npm run bench on one day, 10 runs each): the migration caught the guest's post-boot work.
   await sleep(run.request.scenario.probe.leadInMs);
   const tap = run.taps.source;
   if (tap?.hasDisk) run.blocksBefore = await readBlocksWritten(tap);
