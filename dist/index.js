@@ -42176,7 +42176,7 @@ ${summary2}${resultsNotes(results)}`;
 }
 
 // src/model/results.ts
-import { mkdir as mkdir2, readFile as readFile3, rename as rename2, writeFile as writeFile2 } from "node:fs/promises";
+import { mkdir as mkdir2, readFile as readFile3, rename as rename2, stat as stat2, writeFile as writeFile2 } from "node:fs/promises";
 
 // src/model/version.ts
 import { readFileSync as readFileSync2 } from "node:fs";
@@ -49950,25 +49950,6 @@ function shardScenarios(names, shard) {
   return shard ? sorted2.filter((_, i) => i % shard.total === shard.index - 1) : sorted2;
 }
 
-// src/config/baseline.ts
-function fingerprints(config) {
-  const all = [...suiteNames(config).flatMap((s) => resolveScenarios(config, s)), ...matrixNames(config).flatMap((m) => resolveMatrix(config, m).map((p) => p.resolved))];
-  return new Map(all.map((s) => [`${s.suite}\0${s.name}`, s.fingerprint]));
-}
-function baselineWants(head, base) {
-  const known = base ? fingerprints(base) : null;
-  const groups2 = /* @__PURE__ */ new Map();
-  for (const r of head.records) groups2.set(`${r.suite}\0${r.scenario}`, [...groups2.get(`${r.suite}\0${r.scenario}`) ?? [], r]);
-  const out = { wants: [], new: [] };
-  for (const [key2, records] of groups2) {
-    const { suite, scenario } = records[0];
-    const fingerprint = known ? known.get(key2) : records[0].scenarioFingerprint;
-    if (fingerprint) out.wants.push({ suite, scenario, fingerprint, environment: environmentFingerprint(records) });
-    else out.new.push({ suite, scenario });
-  }
-  return out;
-}
-
 // src/model/store.ts
 import { randomBytes } from "node:crypto";
 var STORE_SCHEMA_VERSION = 1;
@@ -50122,6 +50103,24 @@ function selectionLines(selection) {
     ),
     ...selection.missing.map((m) => `${m.want.suite} / ${m.want.scenario}: no stored baseline: ${m.why}`)
   ];
+}
+
+// src/config/baseline.ts
+function fingerprints(config) {
+  const all = [...suiteNames(config).flatMap((s) => resolveScenarios(config, s)), ...matrixNames(config).flatMap((m) => resolveMatrix(config, m).map((p) => p.resolved))];
+  return new Map(all.map((s) => [`${s.suite}\0${s.name}`, s.fingerprint]));
+}
+function baselineWants(head, base) {
+  const known = base ? fingerprints(base) : null;
+  const groups2 = groupByScenario(head.records);
+  const out = { wants: [], new: [] };
+  for (const [key2, records] of groups2) {
+    const { suite, scenario } = records[0];
+    const fingerprint = known ? known.get(key2) : records[0].scenarioFingerprint;
+    if (fingerprint) out.wants.push({ suite, scenario, fingerprint, environment: environmentFingerprint(records) });
+    else out.new.push({ suite, scenario });
+  }
+  return out;
 }
 
 // src/github/store.ts

@@ -1,7 +1,7 @@
 // Dispatches one command and maps its outcome to an exit code (model/exit.ts): 0 ok, 1 a
 // regression, a migration or an assertion failed, 2 the user's input was wrong (message
 // only, no stack trace), 3 the infrastructure failed (hosts, lab, set-up).
-import { mkdir, stat, writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { compareResults, comparisonExitCode, headFindings, type Comparison, type CompareOptions } from '../analysis/comparison.js';
 import { loadConfig } from '../config/load.js';
@@ -16,7 +16,7 @@ import { formatError, isUserError } from '../model/errors.js';
 import { labDown, labStatus, labUp } from '../lab/lab.js';
 import { labLockHolder } from '../lab/lock.js';
 import { resultsMarkdown } from '../render/table.js';
-import { mergeResults, readResults } from '../model/results.js';
+import { mergeResults, readResults, resultsPath } from '../model/results.js';
 import { LocalRunner } from '../exec/local.js';
 import { ensureGuestImage } from '../setup/image.js';
 import { ensureProbeTool, ensureVcsim } from '../setup/tools.js';
@@ -201,10 +201,4 @@ async function validate(command: CommandNamed<'validate'>, io: Io): Promise<numb
   const matrices = matrixNames(config).map((m) => `${m} (${resolveMatrix(config, m).length} scenarios)`);
   io.out(`${configPath}: valid; suites: ${counts.join(', ')}${matrices.length ? `; matrices: ${matrices.join(', ')}` : ''}\n`);
   return 0;
-}
-
-/** A results file, or a folder holding results.json. */
-async function resultsPath(path: string): Promise<string> {
-  const info = await stat(path).catch(() => null);
-  return info?.isDirectory() ? join(path, 'results.json') : path;
 }

@@ -1,7 +1,7 @@
 // `migbench store`, `baseline` and `history`: a branch's runs kept on a data branch of its
 // repository (github/store.ts), the stored runs a head is compared with, and the last runs
 // drawn. The token comes from GITHUB_TOKEN only, never from the command line.
-import { mkdir, stat, writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Octokit } from 'octokit';
 import { buildHistory } from '../analysis/history.js';
@@ -10,7 +10,7 @@ import { loadConfig } from '../config/load.js';
 import { createGitHubClient } from '../github/api.js';
 import { fetchBaseline, fetchRecentRuns, storeResults, type DataBranch } from '../github/store.js';
 import { UsageError } from '../model/errors.js';
-import { readResults, RESULTS_FILE } from '../model/results.js';
+import { readResults, RESULTS_FILE, resultsPath } from '../model/results.js';
 import { selectionLines } from '../model/store.js';
 import { historyHtml, historyMarkdown } from '../render/history.js';
 import type { BaselineOptions, DataBranchOptions, HistoryOptions, StoreOptions } from './args.js';
@@ -32,14 +32,8 @@ function dataBranch(o: DataBranchOptions): DataBranch {
   return { owner, repo, branch: o.branch };
 }
 
-/** A results file, or a folder holding results.json. */
-async function resultsAt(path: string): Promise<string> {
-  const info = await stat(path).catch(() => null);
-  return info?.isDirectory() ? join(path, 'results.json') : path;
-}
-
 export async function store(o: StoreOptions, io: Io): Promise<number> {
-  const results = await readResults(await resultsAt(o.results));
+  const results = await readResults(await resultsPath(o.results));
   if (!results.records.length) throw new UsageError(`store: ${o.results} holds no records: nothing to keep`);
   const octokit = githubFromEnvironment('store', 'contents: write on the repository', io);
   const meta = { ref: o.ref, commit: o.commit, storedAt: new Date(), regressed: o.regressed, ...(o.runUrl && { runUrl: o.runUrl }) };
@@ -52,7 +46,7 @@ export async function store(o: StoreOptions, io: Io): Promise<number> {
 }
 
 export async function baseline(o: BaselineOptions, io: Io): Promise<number> {
-  const head = await readResults(await resultsAt(o.head));
+  const head = await readResults(await resultsPath(o.head));
   const base = o.config ? (await loadConfig(o.config)).config : null;
   const { wants, new: fresh } = baselineWants(head, base);
   for (const s of fresh) io.log(`${s.suite} / ${s.scenario}: ${base ? 'not in the base config (new)' : 'its records carry no fingerprint'}: no baseline looked for`);

@@ -4,7 +4,7 @@
 import type { MigbenchConfig } from '../generated/config.js';
 import type { ResultsFile } from '../generated/results.js';
 import { environmentFingerprint } from '../model/fingerprint.js';
-import type { BaselineWant } from '../model/store.js';
+import { groupByScenario, type BaselineWant } from '../model/store.js';
 import { matrixNames, resolveMatrix, resolveScenarios, suiteNames } from './scenarios.js';
 
 /** Every scenario of a config by `suite\0name`, with its fingerprint. */
@@ -26,8 +26,7 @@ export interface Wants {
  */
 export function baselineWants(head: ResultsFile, base: MigbenchConfig | null): Wants {
   const known = base ? fingerprints(base) : null;
-  const groups = new Map<string, ResultsFile['records']>();
-  for (const r of head.records) groups.set(`${r.suite}\u0000${r.scenario}`, [...(groups.get(`${r.suite}\u0000${r.scenario}`) ?? []), r]);
+  const groups = groupByScenario(head.records);
   const out: Wants = { wants: [], new: [] };
   for (const [key, records] of groups) {
     const { suite, scenario } = records[0]!;

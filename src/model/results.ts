@@ -2,7 +2,7 @@
 // a kill leaves a valid file holding every record measured so far), and read back
 // with its schema version and content checked.
 import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { InputFileError, MigbenchError } from './errors.js';
 import type { MigrationRecord, ResultsFile } from '../generated/results.js';
@@ -107,4 +107,10 @@ export async function mergeResults(outDir: string, paths: readonly string[]): Pr
   const writer = await ResultsWriter.create(outDir, first.results.config);
   for (const f of files) for (const record of f.results.records) await writer.append(record);
   return writer;
+}
+
+/** A results file, or a folder holding results.json (how every command takes results). */
+export async function resultsPath(path: string): Promise<string> {
+  const info = await stat(path).catch(() => null);
+  return info?.isDirectory() ? join(path, RESULTS_FILE) : path;
 }

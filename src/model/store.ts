@@ -61,7 +61,8 @@ export interface RunMeta {
   readonly runUrl?: string;
 }
 
-function groupByScenario(records: readonly MigrationRecord[]): Map<string, MigrationRecord[]> {
+/** Records by suite and scenario, in first-seen order. */
+export function groupByScenario(records: readonly MigrationRecord[]): Map<string, MigrationRecord[]> {
   const groups = new Map<string, MigrationRecord[]>();
   for (const r of records) {
     const key = `${r.suite}\u0000${r.scenario}`;
