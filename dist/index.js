@@ -36199,6 +36199,7 @@ function resolveScenario(config, suite, raw) {
     probe: { ...DEFAULT_PROBE, ...defaults.probe, ...raw.probe },
     thresholds: raw.thresholds ?? {},
     repeat: raw.repeat ?? 1,
+    fresh: raw.fresh ?? false,
     bootTimeoutMs: defaults.bootTimeoutMs ?? DEFAULT_BOOT_TIMEOUT_MS
   };
   return { ...scenario, fingerprint: scenarioFingerprint(config, scenario) };
@@ -36217,7 +36218,9 @@ function scenarioFingerprint(config, scenario) {
     workload: scenario.workload,
     migration,
     link: scenario.link,
-    probe: scenario.probe
+    probe: scenario.probe,
+    // Only when set, so the keys of scenarios that never said it stay as they were.
+    ...scenario.fresh && { fresh: true }
   });
 }
 function resolveMigration(raw, defaultTimeoutMs) {

@@ -11,6 +11,7 @@ import { measurePauses } from '../src/engine/calibration.js';
 import { parseConfig } from '../src/config/load.js';
 import { resolveScenarios } from '../src/config/scenarios.js';
 import { runMigration } from '../src/engine/migration.js';
+import { GuestChain } from '../src/engine/chain.js';
 import { labDown, labStatus, labUp, readLabState } from '../src/lab/lab.js';
 import { holdLabForChildren } from '../src/lab/lock.js';
 import { projectPath } from '../src/model/paths.js';
@@ -28,12 +29,13 @@ function scenarios(lines: string[]) {
   return { config, scenarios: resolveScenarios(config, 'bench') };
 }
 
-async function migrate(target: ConnectedTarget, line: string, memoryMiB: number, dirtyRateMBps: number): Promise<MigrationSample> {
+/** One migration; with `chain`, of the guest the chain's last sample left (a fresh one for its first). */
+async function migrate(target: ConnectedTarget, line: string, memoryMiB: number, dirtyRateMBps: number, chain?: GuestChain): Promise<MigrationSample> {
   const {
     scenarios: [scenario],
   } = scenarios([line]);
   const started = performance.now();
-  const record = await runMigration(target, { scenario: scenario!, suite: 'bench', test: scenario!.name, repetition: 1 });
+  const record = await runMigration(target, { scenario: scenario!, suite: 'bench', test: scenario!.name, repetition: 1, ...(chain && { chain }) });
   const sample: MigrationSample = {
     memoryMiB,
     dirtyRateMBps,
@@ -49,9 +51,10 @@ async function migrate(target: ConnectedTarget, line: string, memoryMiB: number,
     // The quiet windows as they ran (adaptive: over once the probes are steady), with the counter reads around them.
     ...(record.harnessMs && { windowsMs: (record.harnessMs.leadInMs ?? 0) + (record.harnessMs.observeMs ?? 0) }),
     ...(record.error && { error: `${record.error.code} in ${record.error.phase}: ${record.error.message}` }),
+    boot: record.chain?.boot ?? 'fresh',
   };
   log(
-    `${scenario!.name}: ${sample.status}, total ${sample.totalTimeMs} ms, observed downtime ${sample.observedDowntimeMs} ms, runner ${(sample.runnerWallMs / 1000).toFixed(1)} s${sample.error ? ` (${sample.error})` : ''}`,
+    `${scenario!.name} (${sample.boot}): ${sample.status}, total ${sample.totalTimeMs} ms, observed downtime ${sample.observedDowntimeMs} ms, runner ${(sample.runnerWallMs / 1000).toFixed(1)} s${sample.error ? ` (${sample.error})` : ''}`,
   );
   return sample;
 }
@@ -161,9 +164,18 @@ try {
   const probe = await probeCost(target, 10);
   log(`probe cost: ${probe ? ((probe.cpuSeconds / probe.seconds) * 100).toFixed(2) : '?'} % of a core`);
 
-  // ── noise floor: idle 256 MiB ──
+  // ── noise floor: idle 256 MiB, a kept guest (the default) and a fresh boot per sample, interleaved ──
   const noise: MigrationSample[] = [];
-  for (let i = 0; i < (quick ? 3 : 10); i++) noise.push(await migrate(target, `{ name: noise-${i + 1}, guest: { memoryMiB: 256 }, migration: { kind: memory } }`, 256, 0));
+  const noiseFresh: MigrationSample[] = [];
+  const chain = new GuestChain('noise', false);
+  try {
+    for (let i = 0; i < (quick ? 3 : 10); i++) {
+      noise.push(await migrate(target, `{ name: noise-${i + 1}, guest: { memoryMiB: 256 }, migration: { kind: memory } }`, 256, 0, chain));
+      noiseFresh.push(await migrate(target, `{ name: noise-fresh-${i + 1}, guest: { memoryMiB: 256 }, migration: { kind: memory }, fresh: true }`, 256, 0));
+    }
+  } finally {
+    await chain.end();
+  }
 
   // ── scaling with guest memory: idle and dirtying (32 MiB working set at 32 MB/s) ──
   const memoryScaling: MigrationSample[] = [noise[0]!];
@@ -211,6 +223,7 @@ try {
     pauses,
     probeCost: probe,
     noise,
+    noiseFresh,
     memoryScaling,
     dirtyScaling,
     dirtyScalingBandwidthMiBps: DIRTY_BANDWIDTH_MIBPS,
@@ -223,18 +236,44 @@ try {
   await labLock.release();
 }
 
-// ── the default suite, as `npm start` runs it: lab up, the default config, lab down ──
-if (results && !quick) {
+/** Runs the migbench CLI; its stderr is passed through and kept. */
+async function cli(args: readonly string[]): Promise<{ code: number | null; stderr: string; ms: number }> {
   const t0 = performance.now();
-  const code = await new Promise<number | null>((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', projectPath('src/cli/index.ts'), 'start', '--out', join(tmpdir(), `migbench-bench-default-${process.pid}`)], {
-      stdio: ['ignore', 'ignore', 'inherit'],
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', projectPath('src/cli/index.ts'), ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (c: Buffer) => {
+      stderr += c.toString();
+      process.stderr.write(c);
     });
-    child.on('close', resolve);
+    child.on('close', (code) => resolve({ code, stderr, ms: performance.now() - t0 }));
   });
-  const ms = performance.now() - t0;
-  log(`default suite: ${(ms / 60_000).toFixed(2)} min, exit ${code}`);
-  results = { ...results, defaultSuiteMs: code === 0 ? ms : null, benchWallMs: performance.now() - benchStarted };
+}
+
+const out = (name: string) => join(tmpdir(), `migbench-bench-${name}-${process.pid}`);
+const DEFAULT_CONFIG = projectPath('suites/migbench.config.yaml');
+const AB_REPEAT = 10;
+
+if (results && !quick) {
+  // ── the default suite, as `npm start` runs it: lab up, the default config, lab down ──
+  const suite = await cli(['start', '--out', out('default'), '--quiet']);
+  log(`default suite: ${(suite.ms / 60_000).toFixed(2)} min, exit ${suite.code}`);
+  // ── the default A/B gate: every default scenario, n = 10 a side, base and head alike ──
+  const ab = await cli(['run', '--ab', DEFAULT_CONFIG, DEFAULT_CONFIG, '--repeat', String(AB_REPEAT), '--out', out('ab'), '--quiet']);
+  const scenarioCount = new Set(JSON.parse(await readFile(join(out('ab'), 'base', 'results.json'), 'utf8')).records.map((r: { scenario: string }) => r.scenario)).size;
+  log(`default A/B gate: ${(ab.ms / 60_000).toFixed(2)} min, exit ${ab.code}`);
+  // ── two runs at once: one waits for the lab, both complete ──
+  const t0 = performance.now();
+  const both = await Promise.all(['one', 'two'].map((name) => cli(['run', '--config', DEFAULT_CONFIG, '--scenario', 'idle-256', '--repeat', '1', '--out', out(name), '--quiet'])));
+  const concurrentRuns = { exitCodes: both.map((b) => b.code), waited: both.some((b) => /lab: in use by pid \d+/.test(b.stderr)), ms: performance.now() - t0 };
+  log(`two runs at once: exits ${concurrentRuns.exitCodes.join(', ')}${concurrentRuns.waited ? ', one waited' : ''}`);
+  results = {
+    ...results,
+    defaultSuiteMs: suite.code === 0 ? suite.ms : null,
+    abGate: { ms: ab.ms, exitCode: ab.code, scenarios: scenarioCount, repeat: AB_REPEAT },
+    concurrentRuns,
+    benchWallMs: performance.now() - benchStarted,
+  };
 }
 if (results) {
   await mkdir(projectPath('bench'), { recursive: true });

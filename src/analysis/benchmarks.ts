@@ -43,6 +43,8 @@ export interface MigrationSample {
   readonly windowsMs?: number;
   /** What went wrong, when the run did not complete (code, phase, message). */
   readonly error?: string;
+  /** fresh: the guest was booted for this sample; reused: a kept guest migrated again (absent in older bench files). */
+  readonly boot?: 'fresh' | 'reused';
 }
 
 export interface BenchResults {
@@ -63,6 +65,15 @@ export interface BenchResults {
   readonly compareNotFinishedS?: number;
   /** `migbench run` of the default suites, wall time; absent where the bench did not run it. */
   readonly defaultSuiteMs?: number | null;
+  /**
+   * The idle-256 noise floor with a fresh boot per sample, interleaved with `noise` (which
+   * migrates one kept guest back and forth, the default); absent in older bench files.
+   */
+  readonly noiseFresh?: readonly MigrationSample[];
+  /** The default A/B gate: `migbench run --ab` of the default suites, both sides the same config, n runs a side. */
+  readonly abGate?: { readonly ms: number; readonly exitCode: number | null; readonly scenarios: number; readonly repeat: number };
+  /** Two `migbench run` started at once on this machine. */
+  readonly concurrentRuns?: { readonly exitCodes: ReadonlyArray<number | null>; readonly waited: boolean; readonly ms: number };
   readonly benchWallMs: number;
 }
 
@@ -178,4 +189,39 @@ export function noiseFloor(samples: readonly MigrationSample[]): NoiseFloor {
 function wallLessTotal(s: MigrationSample): number | null {
   const wall = s.harnessMs?.wallMs;
   return wall === undefined || s.totalTimeMs === null ? null : wall - s.totalTimeMs;
+}
+
+/** One metric of the idle-256 noise floor, kept guest against fresh boots. */
+export interface ReuseEffect {
+  readonly metric: string;
+  readonly reusedMedian: number | null;
+  readonly freshMedian: number | null;
+  /** (reused − fresh) / fresh of the medians, %. */
+  readonly deltaPct: number | null;
+  /** The smallest change this many samples a side detect (the larger CV of the two). */
+  readonly mdePct: number | null;
+}
+
+const REUSE_METRICS: ReadonlyArray<readonly [string, (s: MigrationSample) => number | null]> = [
+  ['total ms', (s) => s.totalTimeMs],
+  ['reported downtime ms', (s) => s.downtimeMs],
+  ['observed downtime ms', (s) => s.observedDowntimeMs],
+  ['transferred MiB', (s) => (s.transferredBytes === null ? null : s.transferredBytes / 2 ** 20)],
+];
+
+/** Whether reusing the guest moves what migbench measures: medians of both modes, and the MDE they can tell apart. */
+export function reuseEffect(reused: readonly MigrationSample[], fresh: readonly MigrationSample[]): ReuseEffect[] {
+  const ok = (xs: readonly MigrationSample[]) => xs.filter((s) => s.status === 'completed');
+  return REUSE_METRICS.map(([metric, value]) => {
+    const [r, fr] = [finite(ok(reused).map(value)), finite(ok(fresh).map(value))];
+    const [rm, fm] = [median(r), median(fr)];
+    const cvs = [coefficientOfVariation(r), coefficientOfVariation(fr)].filter((c): c is number => c !== null);
+    return {
+      metric,
+      reusedMedian: rm,
+      freshMedian: fm,
+      deltaPct: rm === null || fm === null || fm === 0 ? null : ((rm - fm) / fm) * 100,
+      mdePct: cvs.length ? minimumDetectableEffectPct(Math.max(...cvs), Math.min(r.length, fr.length)) : null,
+    };
+  });
 }

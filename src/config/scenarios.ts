@@ -66,6 +66,7 @@ function resolveScenario(config: MigbenchConfig, suite: string, raw: ScenarioCon
     probe: { ...DEFAULT_PROBE, ...defaults.probe, ...raw.probe },
     thresholds: raw.thresholds ?? {},
     repeat: raw.repeat ?? 1,
+    fresh: raw.fresh ?? false,
     bootTimeoutMs: defaults.bootTimeoutMs ?? DEFAULT_BOOT_TIMEOUT_MS,
   };
   return { ...scenario, fingerprint: scenarioFingerprint(config, scenario) };
@@ -74,7 +75,8 @@ function resolveScenario(config: MigbenchConfig, suite: string, raw: ScenarioCon
 /**
  * What a scenario's measurements depend on, as a key (stored baselines are looked up by
  * it): the guest, its workload, the migration's knobs, the link, the probe, and the target's
- * name, hypervisor and knobs (QEMU arguments, machine, domain XML). Not its name, thresholds,
+ * name, hypervisor and knobs (QEMU arguments, machine, domain XML), and whether every sample
+ * boots a fresh guest. Not its name, thresholds,
  * repeat, description or timeouts, which judge or bound a migration without changing it; not
  * the hosts' addresses or credentials, whose software the environment fingerprint keys.
  */
@@ -93,6 +95,8 @@ export function scenarioFingerprint(config: MigbenchConfig, scenario: Omit<Scena
     migration,
     link: scenario.link,
     probe: scenario.probe,
+    // Only when set, so the keys of scenarios that never said it stay as they were.
+    ...(scenario.fresh && { fresh: true }),
   });
 }
 

@@ -3,13 +3,14 @@
 // link's counters), migrate, wait for the guest to answer again, verify its memory,
 // tear down. Whatever fails, a record comes back and the guest is stopped.
 import { errorMessage } from '../model/errors.js';
-import type { Environment, MigrationRecord } from '../generated/results.js';
+import type { Environment, GuestChain as ChainRecord, MigrationRecord } from '../generated/results.js';
 import type { Side } from '../model/side.js';
 import { epochMs } from '../model/time.js';
 import { gitSha, MIGBENCH_VERSION } from '../model/version.js';
 import { tearDown } from './cleanup.js';
 import { MIGRATION_STEPS } from './phases.js';
-import { buildRecord, type HeartbeatData, type IntegrityData, type ProbeData } from './record.js';
+import { GuestChain } from './chain.js';
+import { buildIntegrity, buildRecord, type HeartbeatData, type IntegrityData, type ProbeData } from './record.js';
 import { incidentRunners, newRun, type MigrationRun, type RunRequest } from './run.js';
 import type { ConnectedTarget } from './target.js';
 
@@ -17,7 +18,11 @@ export type { RunRequest } from './run.js';
 export { targetEnvironment } from './phases.js';
 
 export async function runMigration(target: ConnectedTarget, request: RunRequest, log: (line: string) => void = () => undefined): Promise<MigrationRecord> {
-  const run = newRun(target, request, log);
+  // A run alone is a chain of one: its guest's address is claimed like a chain's.
+  const chain = request.chain ?? new GuestChain('a single run', true);
+  const begin = await chain.take();
+  const start = 'held' in begin ? begin : { ...begin, address: await chain.claimAddress(target) };
+  const run = newRun(target, request, log, start);
   try {
     for (const [phase, step] of MIGRATION_STEPS) {
       run.phase = phase;
@@ -28,9 +33,17 @@ export async function runMigration(target: ConnectedTarget, request: RunRequest,
     run.error = caught;
     log(`${run.vmId}: ${run.phase} failed: ${errorMessage(caught)}`);
   } finally {
-    await tearDown(run);
+    await tearDown(run, chain, whyNotKept(run, chain));
   }
   return recordOf(run);
+}
+
+/** Why the sample's guest cannot be the next sample's, or null when it can. */
+function whyNotKept(run: MigrationRun, chain: GuestChain): string | null {
+  if (!chain.canHold(run.target)) return chain.noHold(run.target);
+  if (run.error || run.outcome?.status !== 'completed') return `the previous sample failed (${run.error ? run.phase : `migration ${run.outcome?.status ?? 'not run'}`})`;
+  const { problem } = buildIntegrity(integrityData(run));
+  return problem ? `the previous sample found the guest damaged: ${problem}` : null;
 }
 
 function recordOf(run: MigrationRun): MigrationRecord {
@@ -64,7 +77,31 @@ function recordOf(run: MigrationRun): MigrationRecord {
     incidents: incidentRunners(target).flatMap((r, i) => (r.incidents ?? []).slice(run.incidentMarks[i]).map((incident) => `${incident.host}: ${incident.text}`)),
     warnings: run.warnings,
   });
-  return request.variant ? { ...record, variant: request.variant } : record;
+  return {
+    ...record,
+    ...(request.chain && { chain: chainOf(run) }),
+    ...(request.variant && { variant: request.variant }),
+  };
+}
+
+function chainOf(run: MigrationRun): ChainRecord {
+  const { held, start } = run;
+  return {
+    id: run.vmId,
+    position: held ? held.position + 1 : 1,
+    direction: held?.direction ?? 'out',
+    boot: held ? 'reused' : 'fresh',
+    ...('freshBecause' in start && { freshBecause: start.freshBecause }),
+    dirtyRatePagesPerSec: run.request.scenario.workload.memory?.dirtyRateMBps ? dirtyRate(run) : null,
+  };
+}
+
+/** The dirtier's pages per second from its first to its last report of the sample, on either side (its counter migrates with the guest). */
+function dirtyRate({ taps }: MigrationRun): number | null {
+  const reports = [...(taps.source?.stats ?? []), ...(taps.destination?.stats ?? [])].sort((a, b) => a.atMs - b.atMs);
+  const [first, last] = [reports[0], reports.at(-1)];
+  if (!first || !last || last.atMs - first.atMs < 500) return null;
+  return Math.round(((last.pagesDirtied - first.pagesDirtied) / (last.atMs - first.atMs)) * 1000);
 }
 
 function heartbeatData({ taps, request, probeStoppedAtMs }: MigrationRun): HeartbeatData | null {
@@ -99,8 +136,12 @@ function integrityData(run: MigrationRun): IntegrityData {
   return {
     location,
     answering: run.answering,
-    // The source's one agent start is the boot; any other start is the guest restarting.
-    restarted: (taps.destination?.starts.length ?? 0) > 0 || (taps.source?.starts.length ?? 0) > 1 || Boolean(taps[location]?.seqRegressions),
+    // The source's one agent start is the boot (a held guest booted samples ago: none);
+    // any other start is the guest restarting.
+    restarted:
+      (taps.destination?.starts.length ?? 0) > 0 ||
+      (taps.source?.starts.length ?? 0) > (run.held ? 0 : 1) ||
+      Boolean(taps.source?.seqRegressions || taps[location]?.seqRegressions),
     panicked: run.panicked,
     hypervisorStatus: run.hypervisorStatus,
     verification: verification.memory,

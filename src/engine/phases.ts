@@ -54,10 +54,11 @@ async function describeEnvironment(run: MigrationRun): Promise<void> {
   run.environment = await targetEnvironment(run.target);
 }
 
+/** Boots the guest, or takes the one the chain's last sample left (already running here). */
 async function launchGuest(run: MigrationRun): Promise<void> {
   const hv = run.target.hypervisor;
   run.bootStartedAtMs = epochMs();
-  const guest = (run.guest = await hv.startGuest(run.launch));
+  const guest = (run.guest = run.held?.guest ?? (await hv.startGuest(run.launch)));
   run.clock.lap('startGuestMs');
   // The destination gets ready while the source boots, rather than after it: under TCG the
   // boot is seconds of a busy vCPU, the incoming QEMU needs none. Awaited under 'prepare'.
@@ -71,13 +72,20 @@ async function waitForSourceAgent(run: MigrationRun): Promise<void> {
   const { bootTimeoutMs } = run.request.scenario;
   const endpoint = target.hypervisor.agentEndpoint(guest, 'source');
   if (!endpoint) return;
-  const tap = (run.taps.source = new AgentTap({ ...endpoint, side: 'source' }));
+  const memory = run.held?.agent;
+  const tap = (run.taps.source = new AgentTap({ ...endpoint, side: 'source', ...(memory && { memory }) }));
   const booted = await waitForBoot(target, guest, tap, bootTimeoutMs);
   if (booted !== 'booted') {
-    const why = booted === 'agent-died' ? 'the guest agent died while starting' : `guest did not boot within ${bootTimeoutMs} ms (no agent heartbeat)`;
+    const why =
+      booted === 'agent-died'
+        ? 'the guest agent died while starting'
+        : run.held
+          ? `the guest from the last sample sends no heartbeat within ${bootTimeoutMs} ms`
+          : `guest did not boot within ${bootTimeoutMs} ms (no agent heartbeat)`;
     throw new MigbenchError('MB_GUEST', `${why}${await diagnosticsSuffix(target, guest, 'source', tap)}`);
   }
-  run.log(`${vmId}: booted in ${((epochMs() - run.bootStartedAtMs) / 1000).toFixed(1)} s`);
+  const took = `${((epochMs() - run.bootStartedAtMs) / 1000).toFixed(1)} s`;
+  run.log(run.held ? `${vmId}: sample ${run.held.position + 1} of this guest, its agent heard after ${took}` : `${vmId}: booted in ${took}`);
 }
 
 async function startIcmpProbe(run: MigrationRun): Promise<void> {
@@ -126,11 +134,14 @@ async function shapeLinks(run: MigrationRun): Promise<void> {
 /** The migration link's counters, then quiet time for the probes' baseline, then the guest's disk writes so far. */
 async function leadIn(run: MigrationRun): Promise<void> {
   run.wireBefore = await readWire(run.target);
-  // Fixed, not ended by steady probes: the guest settles after its boot for a while after
-  // the network is steady. With a lead-in ended that way (about 0.3 s), idle-256's observed
-  // downtime had a median of 210 ms (142-233), against 129 ms (93-148) with this 1 s lead-in
-  // (npm run bench on one day, 10 runs each): the migration caught the guest's post-boot work.
-  await sleep(run.request.scenario.probe.leadInMs);
+  // Fixed after a boot, not ended by steady probes: the guest settles after its boot for a
+  // while after the network is steady. With a lead-in ended that way (about 0.3 s), idle-256's
+  // observed downtime had a median of 210 ms (142-233), against 129 ms (93-148) with this 1 s
+  // lead-in (npm run bench on one day, 10 runs each): the migration caught the guest's
+  // post-boot work. A guest kept from the last sample has none: its lead-in ends once the
+  // probes are steady (BENCHMARKS.md compares the two modes).
+  const { leadInMs } = run.request.scenario.probe;
+  await (run.held ? quietWindow(run, run.taps.source, leadInMs) : sleep(leadInMs));
   const tap = run.taps.source;
   if (tap?.hasDisk) run.blocksBefore = await readBlocksWritten(tap);
   run.clock.lap('leadInMs');

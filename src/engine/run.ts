@@ -14,6 +14,7 @@ import type { IcmpProbe, ProbeTotals } from '../probes/icmp.js';
 import type { InterfaceCounters } from '../probes/wire.js';
 import type { CommandRunner } from '../exec/runner.js';
 import type { ConnectedTarget } from './target.js';
+import type { GuestChain, HeldGuest } from './chain.js';
 
 export interface RunRequest {
   readonly scenario: Scenario;
@@ -36,11 +37,24 @@ export interface RunRequest {
   readonly variant?: 'base' | 'head';
   /** Told each phase as it starts and the copy's share done as the hypervisor reports it (a live progress bar). */
   readonly onProgress?: (live: LiveProgress) => void;
+  /**
+   * The scenario's chain of samples: the sample migrates the guest the last one left,
+   * and leaves its own for the next (ping-pong). Without it the sample boots its own
+   * guest and destroys it.
+   */
+  readonly chain?: GuestChain;
 }
 
+/** How a sample begins: with the chain's guest, or booting one at `address`. */
+export type SampleStart = { readonly held: HeldGuest } | { readonly freshBecause: string; readonly address: string };
+
 export interface MigrationRun {
+  /** The target as this sample sees it: a guest going back runs on the original's destination. */
   readonly target: ConnectedTarget;
   readonly request: RunRequest;
+  /** The guest an earlier sample left, which this one migrates instead of booting one. */
+  readonly held: HeldGuest | null;
+  readonly start: SampleStart;
   readonly log: (line: string) => void;
   readonly vmId: string;
   readonly startedAt: string;
@@ -117,23 +131,28 @@ export function incidentRunners(target: ConnectedTarget): CommandRunner[] {
   return [target.source.runner, target.destination.runner, target.observer];
 }
 
-export function newRun(target: ConnectedTarget, request: RunRequest, log: (line: string) => void): MigrationRun {
+export function newRun(original: ConnectedTarget, request: RunRequest, log: (line: string) => void, start: SampleStart): MigrationRun {
   const { scenario } = request;
-  const vmId = `mb${randomBytes(3).toString('hex')}`;
+  const held = 'held' in start ? start.held : null;
+  const target = held?.target ?? original;
+  const vmId = held?.guest.vmId ?? `mb${randomBytes(3).toString('hex')}`;
+  const launch: GuestLaunch = held?.guest.launch ?? {
+    vmId,
+    guest: scenario.guest,
+    network: { address: 'address' in start ? start.address : target.guestNetwork.address, mac: guestMac(vmId) },
+    agent: agentParameters(scenario.workload, scenario.guest, scenario.probe.heartbeatMs, PATTERN_MIB),
+    storage: scenario.migration.kind === 'storage' ? 'local' : 'shared',
+  };
   return {
     target,
     request,
+    held,
+    start,
     log,
     vmId,
     startedAt: new Date().toISOString(),
-    launch: {
-      vmId,
-      guest: scenario.guest,
-      network: { address: target.guestNetwork.address, mac: guestMac(vmId) },
-      agent: agentParameters(scenario.workload, scenario.guest, scenario.probe.heartbeatMs, PATTERN_MIB),
-      storage: scenario.migration.kind === 'storage' ? 'local' : 'shared',
-    },
-    address: addressOnly(target.guestNetwork.address),
+    launch,
+    address: addressOnly(launch.network.address),
     incidentMarks: incidentRunners(target).map((r) => r.incidents?.length ?? 0),
     phase: 'environment',
     taps: {},

@@ -33,7 +33,8 @@ export interface ConnectedTarget {
   readonly observer: CommandRunner;
   /** migbench-probe on the observer. */
   readonly observerProbePath: string;
-  readonly guestNetwork: { readonly address: string; readonly bridge: string };
+  /** The guest's address; more addresses where one guest may wait while another is measured (an A/B run's two sides). */
+  readonly guestNetwork: { readonly address: string; readonly bridge: string; readonly spareAddresses?: readonly string[] };
   /** What the target adds to its guests' machine (qemu.extraArgs, libvirt.domainXml), for the records. */
   readonly machineTuning: MachineTuning;
   close(): Promise<void>;
@@ -113,7 +114,8 @@ async function connectLabHosts(target: TargetConfig, name: string, runners: SshR
     source: host('source', runners[0]!),
     destination: host('destination', runners[1]!),
     observer: new LocalRunner({ netns: state.observer.netns, label: `lab observer (${state.observer.netns})` }),
-    guestNetwork: { address: state.guestAddress, bridge: state.hosts.source.bridge },
+    // The guest subnet is the lab's own: an A/B run's second guest takes the next address.
+    guestNetwork: { address: state.guestAddress, bridge: state.hosts.source.bridge, spareAddresses: [nextAddress(state.guestAddress)] },
   };
 }
 
@@ -138,6 +140,14 @@ async function connectRemoteHosts(target: TargetConfig, name: string, runners: S
     observer: new LocalRunner(target.observer?.netns ? { netns: target.observer.netns } : {}),
     guestNetwork,
   };
+}
+
+/** 10.77.0.100/24 → 10.77.0.101/24. */
+function nextAddress(cidr: string): string {
+  const [ip, prefix] = cidr.split('/');
+  const octets = ip!.split('.').map(Number);
+  octets[3] = octets[3]! + 1;
+  return `${octets.join('.')}/${prefix}`;
 }
 
 function machineTuning({ hypervisor, qemu, libvirt }: TargetConfig): MachineTuning {

@@ -373,6 +373,10 @@ export interface Scenario {
   probe?: ProbeSettings;
   thresholds?: Thresholds;
   repeat?: number;
+  /**
+   * Boot a fresh guest for every repetition. By default repetitions migrate one running guest back and forth (ping-pong), and a guest is booted only for the first sample, after a failed or damaged one, or where the hypervisor driver cannot migrate a guest back.
+   */
+  fresh?: boolean;
   link?: LinkShaping;
 }
 /**

@@ -52,6 +52,7 @@ export interface MigrationRecord {
    */
   scenarioFingerprint?: string;
   repetition: number;
+  chain?: GuestChain;
   target: string;
   hypervisor: HypervisorKind;
   kind: MigrationKind;
@@ -147,6 +148,38 @@ export interface MigrationRecord {
    * In an A/B run (migbench run --ab), which configuration measured this record; absent otherwise.
    */
   variant?: 'base' | 'head';
+}
+/**
+ * The guest this sample migrated and where it stands among the samples of that guest. Repetitions migrate one running guest back and forth (ping-pong); a chain starts with a fresh boot. Absent in files written before migbench reused guests.
+ *
+ * This interface was referenced by `ResultsFile`'s JSON-Schema
+ * via the `definition` "GuestChain".
+ */
+export interface GuestChain {
+  /**
+   * The guest's id: records of one chain migrated the same running guest.
+   */
+  id: string;
+  /**
+   * 1 for the chain's first sample (the guest was just booted), 2 for the one after, and so on.
+   */
+  position: number;
+  /**
+   * out: from the target's source host to its destination; back: the return trip, from the destination to the source (the record's source and destination are then the hosts as this sample used them).
+   */
+  direction: 'out' | 'back';
+  /**
+   * fresh: the guest was booted for this sample; reused: the previous sample's guest, migrated again.
+   */
+  boot: 'fresh' | 'reused';
+  /**
+   * Why this sample booted a fresh guest: first sample of its scenario, the previous sample failed or was damaged, fresh: true in the scenario, or the driver cannot migrate a guest back.
+   */
+  freshBecause?: string;
+  /**
+   * The guest's dirtier rate over this sample, from its own page counters (null without a dirtying workload or reports): shows a reused guest's workload kept its rate.
+   */
+  dirtyRatePagesPerSec?: number | null;
 }
 /**
  * This interface was referenced by `ResultsFile`'s JSON-Schema

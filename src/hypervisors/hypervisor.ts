@@ -159,6 +159,18 @@ export interface Hypervisor {
   inspect(guest: GuestHandle): Promise<GuestInspection>;
   /** Console and hypervisor log tails, for error messages. */
   diagnostics(guest: GuestHandle, side: Side): Promise<string>;
+  /**
+   * Ping-pong: makes the guest, which a completed migration left running on the
+   * destination, the guest on the source of the returned driver (this one with the hosts'
+   * roles swapped, sharing its guests), so the next migration takes it back; what it left
+   * on the old source is removed. Optional: without it every sample boots a fresh guest.
+   */
+  turnAround?(guest: GuestHandle): Promise<{ readonly hypervisor: Hypervisor; readonly guest: GuestHandle }>;
+  /**
+   * Stops (true) or resumes (false) the guest's vCPUs where it runs: a guest held between
+   * samples waits paused while another guest is measured. Optional, as turnAround.
+   */
+  setPaused?(guest: GuestHandle, paused: boolean): Promise<void>;
   /** Stops the guest on both hosts and removes what was created for it. */
   destroyGuest(guest: GuestHandle): Promise<void>;
   close(): Promise<void>;

@@ -74,6 +74,8 @@ export interface Scenario {
   readonly probe: ProbeSpec;
   readonly thresholds: Thresholds;
   readonly repeat: number;
+  /** Every repetition boots its own guest, rather than migrating the previous one back. */
+  readonly fresh: boolean;
   readonly bootTimeoutMs: number;
   /** What its measurements depend on, as a key (config/scenarios.ts scenarioFingerprint); records carry it. */
   readonly fingerprint?: string;

@@ -94,6 +94,11 @@ export interface AgentTapOptions {
   readonly side: Side;
   /** How long the tap keeps trying to connect to a socket that is not there yet. @default 10000 */
   readonly connectWithinMs?: number;
+  /**
+   * What earlier taps learnt of this agent, for a tap that will not see it start (a guest
+   * kept from the last sample): its start-up line, and the heartbeat it had reached.
+   */
+  readonly memory?: { readonly info: Readonly<Record<string, string>> | null; readonly lastSeq: number };
 }
 
 export interface AgentStart {
@@ -123,7 +128,12 @@ export class AgentTap {
   private readonly ended: Promise<void>;
   private end!: () => void;
 
+  /** The heartbeat an earlier tap of this agent reached: the first one here must come after it. */
+  private readonly seqFloor: number | undefined;
+
   constructor(readonly options: AgentTapOptions) {
+    this.info = options.memory?.info ? { ...options.memory.info } : null;
+    this.seqFloor = options.memory?.lastSeq;
     this.ended = new Promise((resolve) => (this.end = resolve));
     this.process = this.start(options.connectWithinMs ?? 10_000);
   }
@@ -159,8 +169,8 @@ export class AgentTap {
     if (!parsed) return;
     switch (parsed.kind) {
       case 'heartbeat': {
-        const last = this.heartbeats.at(-1);
-        if (last && parsed.value.seq <= last.seq) this.seqRegressions++;
+        const lastSeq = this.heartbeats.at(-1)?.seq ?? this.seqFloor;
+        if (lastSeq !== undefined && parsed.value.seq <= lastSeq) this.seqRegressions++;
         this.heartbeats.push(parsed.value);
         break;
       }

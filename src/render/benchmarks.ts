@@ -5,6 +5,8 @@ import { attrs, dotPath, escapeXml, linePath, linearScale, niceDomain, plainNumb
 import {
   linearFit,
   noiseFloor,
+  reuseEffect,
+  type ReuseEffect,
   pauseAccuracy,
   type BenchResults,
   type LinearFit,
@@ -118,7 +120,8 @@ function figuresOf(r: BenchResults): Figures {
 // ---------------------------------------------------------------------------------------
 // The table of figures against targets, one function per row
 
-type TargetRow = (r: BenchResults, figures: Figures) => string[];
+/** A row, or null where this bench file has no such figure. */
+type TargetRow = (r: BenchResults, figures: Figures) => string[] | null;
 
 /** The largest |median| over pause lengths; an unmeasured median counts as the worst. */
 function worstMedian(accuracy: readonly PauseAccuracy[], error: (a: PauseAccuracy) => Spread): number | null {
@@ -158,17 +161,46 @@ const probeCostRow: TargetRow = (r) => {
   ];
 };
 
-const harnessOverheadRow: TargetRow = (_r, { noise }) => {
+function overheadRow(noise: NoiseFloor, mode: string): string[] {
   const overhead = noise.harnessOverheadMs.median;
   return noise.wallLessTotalMs.median === null
-    ? ['harness overhead (migrate command → status seen, less QEMU total time), median', '≤ 1.0 s', `${f(overhead)} ms`, verdict(overhead === null ? null : overhead <= 1000)]
-    : [
-        'harness overhead (runner wall time less QEMU total time, per migration), median',
+    ? [
+        `harness overhead (migrate command → status seen, less QEMU total time), median${mode}`,
         '≤ 1.0 s',
-        `${f(noise.wallLessTotalMs.median / 1000, 2)} s: guest boot ${f((noise.bootMs.median ?? NaN) / 1000, 2)} s, quiet windows ${f((noise.windowsMs.median ?? NaN) / 1000, 2)} s, migbench's own ${f((noise.ownMs.median ?? NaN) / 1000, 2)} s (of which migrate command → status seen less total: ${f(overhead)} ms)`,
+        `${f(overhead)} ms`,
+        verdict(overhead === null ? null : overhead <= 1000),
+      ]
+    : [
+        `harness overhead (runner wall time less QEMU total time, per migration), median${mode}`,
+        '≤ 1.0 s',
+        `${f(noise.wallLessTotalMs.median / 1000, 2)} s: guest boot or resume ${f((noise.bootMs.median ?? NaN) / 1000, 2)} s, quiet windows ${f((noise.windowsMs.median ?? NaN) / 1000, 2)} s, migbench's own ${f((noise.ownMs.median ?? NaN) / 1000, 2)} s (of which migrate command → status seen less total: ${f(overhead)} ms)`,
         verdict(noise.wallLessTotalMs.median <= 1000),
       ];
-};
+}
+
+const harnessOverheadRow: TargetRow = (r, { noise }) => overheadRow(noise, r.noiseFresh ? ', a kept guest (the default)' : '');
+
+const freshOverheadRow: TargetRow = (r) => (r.noiseFresh ? overheadRow(noiseFloor(r.noiseFresh), ', a fresh boot per sample') : null);
+
+const abGateRow: TargetRow = (r) =>
+  r.abGate
+    ? [
+        `default A/B gate wall time (${r.abGate.scenarios} scenarios × n = ${r.abGate.repeat} × 2 sides, lab up and down included)`,
+        '≤ 3 min',
+        `${f(r.abGate.ms / 60_000, 2)} min (${f(r.abGate.ms / 1000 / (r.abGate.scenarios * r.abGate.repeat * 2), 1)} s a sample), exit ${r.abGate.exitCode}`,
+        verdict(r.abGate.exitCode === null ? null : r.abGate.ms <= 180_000),
+      ]
+    : null;
+
+const concurrentRunsRow: TargetRow = (r) =>
+  r.concurrentRuns
+    ? [
+        'two `migbench run` at once on one machine',
+        'both complete',
+        `exits ${r.concurrentRuns.exitCodes.join(' and ')}${r.concurrentRuns.waited ? ', the second waited for the lab and said so' : ''} (${f(r.concurrentRuns.ms / 1000, 1)} s)`,
+        verdict(r.concurrentRuns.exitCodes.every((c) => c === 0)),
+      ]
+    : null;
 
 const labUpRow: TargetRow = (r) => [
   'lab up, then a booted reachable guest',
@@ -228,8 +260,11 @@ const TARGET_ROWS: readonly TargetRow[] = [
   guestPauseAccuracyRow,
   probeCostRow,
   harnessOverheadRow,
+  freshOverheadRow,
   labUpRow,
   defaultSuiteRow,
+  abGateRow,
+  concurrentRunsRow,
   noiseFloorRow,
   memoryScalingRow,
   dirtyScalingRow,
@@ -237,7 +272,16 @@ const TARGET_ROWS: readonly TargetRow[] = [
 ];
 
 function targetsTable(r: BenchResults, figures: Figures): string {
-  return markdownTable([['figure', 'target', 'measured', 'verdict'], ...TARGET_ROWS.map((row) => row(r, figures))], TABLE);
+  return markdownTable(
+    [
+      ['figure', 'target', 'measured', 'verdict'],
+      ...TARGET_ROWS.flatMap((row) => {
+        const cells = row(r, figures);
+        return cells ? [cells] : [];
+      }),
+    ],
+    TABLE,
+  );
 }
 
 // ---------------------------------------------------------------------------------------
@@ -362,8 +406,8 @@ ${accuracyTable(accuracy)}
 function noiseFloorSection(r: BenchResults, { noise }: Figures): string {
   return `## Noise floor: idle 256 MiB, n=${noise.n}
 
-${migrationRows(r.noise)}
-
+${r.noiseFresh ? 'A kept guest migrated back and forth (the default):\n\n' : ''}${migrationRows(r.noise)}
+${r.noiseFresh ? `\nA fresh boot per sample, interleaved with the above:\n\n${migrationRows(r.noiseFresh)}\n` : ''}
 Why the total time varies more than 5 %: under TCG the guest's vCPU is a host thread that
 emulates every instruction, and on 2 cores it shares them with QEMU's migration thread, the
 destination QEMU and the probes. Whichever of them the scheduler delays, the migration takes
@@ -386,8 +430,8 @@ function wallTimeBreakdown(noise: NoiseFloor): string {
     ? ''
     : `
 Per migration, the runner's wall time less QEMU's total time: ${spreadText(noise.wallLessTotalMs)} ms. It holds
-three things, from the record's \`harnessMs\`: the boot of a fresh guest (${spreadText(noise.bootMs)} ms; every
-migration gets a new guest, so one run cannot inherit another's dirty state, and under TCG a boot takes
+three things, from the record's \`harnessMs\`: getting the guest (${spreadText(noise.bootMs)} ms: tapping the kept
+guest's agent and probing it again, or, with a fresh boot per sample, a boot, which under TCG takes
 seconds), the quiet windows before and after the migration (lead-in and watch-after, with the link
 counter reads around them, ${spreadText(noise.windowsMs)} ms: the lead-in is the scenario's leadInMs, the watch-after
 ends once ${DEFAULT_PROBE.steadyReplies} probe replies and as many heartbeats in a row came steady, at most observeAfterMs), and migbench's own work, ${spreadText(noise.ownMs)} ms:
@@ -398,6 +442,85 @@ dominated by root's ~/.bashrc (a \`pyenv init\`) run by bash for every command s
 half a second each: the lab's sshd now sets SHLVL=1, which keeps bash from reading it, the destination
 is prepared while the source boots, and both sides are torn down at once.
 `;
+}
+
+/**
+ * The cost of a sample before issue 19 (BENCHMARKS.md of 2026-12-05, npm run bench on this
+ * machine; the A/B gate was an estimate from the wall time per migration), for the table
+ * that sets this run's figures beside them.
+ */
+const BEFORE_REUSE = {
+  date: '2026-12-05',
+  overheadS: 10.13,
+  abGate: '≈ 15 min (estimate: 80 × 11 s)',
+  totalCvPct: 8.8,
+  probeErrorMs: 5.5,
+  concurrent: 'kill each other',
+} as const;
+
+function costPerSampleSection(r: BenchResults, { noise, accuracy }: Figures): string {
+  if (!r.noiseFresh) return '';
+  const fresh = noiseFloor(r.noiseFresh);
+  const s = (ms: number | null) => (ms === null ? '—' : `${f(ms / 1000, 2)} s`);
+  const rows = [
+    ['figure', `before (${BEFORE_REUSE.date})`, 'this run', 'goal'],
+    [
+      'harness overhead per migration (runner wall − hypervisor total), idle-256, median',
+      `${BEFORE_REUSE.overheadS} s (fresh boot every sample)`,
+      `${s(noise.wallLessTotalMs.median)} kept guest; ${s(fresh.wallLessTotalMs.median)} fresh boot`,
+      '≤ 1.0 s',
+    ],
+    [
+      'default A/B gate wall time',
+      BEFORE_REUSE.abGate,
+      r.abGate ? `${f(r.abGate.ms / 60_000, 2)} min (${r.abGate.scenarios} scenarios × n = ${r.abGate.repeat} × 2 sides, measured)` : 'not measured',
+      '≤ 3 min',
+    ],
+    [
+      `CV of total time, idle-256, n = ${noise.n}`,
+      `${BEFORE_REUSE.totalCvPct} %`,
+      `${f(noise.totalTimeCvPct)} % kept guest; ${f(fresh.totalTimeCvPct)} % fresh boot (unpinned)`,
+      '≤ 5 %',
+    ],
+    ['raw observed-downtime error vs injected pause (worst median)', `${BEFORE_REUSE.probeErrorMs} ms`, `${f(worstMedian(accuracy, (a) => a.probeError))} ms`, '≤ 4 ms'],
+    [
+      'two concurrent `migbench run` on one machine',
+      BEFORE_REUSE.concurrent,
+      r.concurrentRuns ? `exits ${r.concurrentRuns.exitCodes.join(' and ')}${r.concurrentRuns.waited ? ' (one waited)' : ''}` : 'not measured',
+      'both complete',
+    ],
+  ];
+  return `## Cost per sample: before and now
+
+Repetitions of a scenario migrate one running guest back and forth (ping-pong); a guest boots
+for a scenario's first sample, after a failed one, or with \`fresh: true\`. The same idle-256
+scenario ran both ways in this bench, interleaved (a kept guest, then a fresh boot, ten times).
+
+${markdownTable(rows, TABLE)}
+
+${reuseEffectSection(r)}`;
+}
+
+function reuseEffectSection(r: BenchResults): string {
+  const effects = reuseEffect(r.noise, r.noiseFresh ?? []);
+  const verdictOf = (e: ReuseEffect) => (e.deltaPct === null || e.mdePct === null ? '—' : Math.abs(e.deltaPct) <= e.mdePct ? 'within the MDE' : '**moves beyond the MDE**');
+  return `Does a kept guest measure the same as a fresh one? Medians of both modes, and the smallest
+change ${Math.min(r.noise.length, r.noiseFresh?.length ?? 0)} samples a side can tell from noise (MDE, from the larger CV of the two):
+
+${markdownTable(
+  [
+    ['metric', 'kept guest', 'fresh boot', 'Δ', 'MDE', 'verdict'],
+    ...effects.map((e) => [
+      e.metric,
+      f(e.reusedMedian),
+      f(e.freshMedian),
+      e.deltaPct === null ? '—' : `${e.deltaPct >= 0 ? '+' : ''}${f(e.deltaPct)} %`,
+      e.mdePct === null ? '—' : `±${f(e.mdePct)} %`,
+      verdictOf(e),
+    ]),
+  ],
+  TABLE,
+)}`;
 }
 
 function memoryScalingSection(r: BenchResults, { fits }: Figures): string {
@@ -435,9 +558,10 @@ export function renderBenchmarks(r: BenchResults): { markdown: string; plots: Pl
     introSection(r),
     targetsSection(r, figures),
     probeAccuracySection(r, figures),
+    costPerSampleSection(r, figures),
     noiseFloorSection(r, figures),
     memoryScalingSection(r, figures),
     dirtyScalingSection(r),
   ];
-  return { markdown: `${sections.join('\n\n')}\n`, plots: benchmarkPlots(r, figures) };
+  return { markdown: `${sections.filter(Boolean).join('\n\n')}\n`, plots: benchmarkPlots(r, figures) };
 }

@@ -5,7 +5,8 @@ import { loadConfig } from '../config/load.js';
 import { resolveMatrix, resolveScenarios } from '../config/scenarios.js';
 import type { MigbenchConfig } from '../generated/config.js';
 import { runMigration } from '../engine/migration.js';
-import { runCleanups } from '../model/errors.js';
+import { errorMessage, runCleanups } from '../model/errors.js';
+import { GuestChain } from '../engine/chain.js';
 import { PROGRESS_ARTIFACT, RECORD_ARTIFACT, throttleProgress } from './artifact.js';
 import { exitIfRunnerGone, runnerGoneSignal, stopRequested } from './stop.js';
 import type { MigrationRecord } from '../generated/results.js';
@@ -65,6 +66,8 @@ export interface SuiteRun {
   readonly axes?: Readonly<Record<string, string>>;
   /** A/B runs: which configuration. */
   readonly variant?: 'base' | 'head';
+  /** The scenario's last repetition: its guest is destroyed after it. */
+  readonly last: boolean;
 }
 
 export interface SuiteBench {
@@ -84,15 +87,17 @@ export function selectedMatrices(): readonly string[] {
 }
 
 function toRuns(context: MigbenchRunContext, scenarios: ReadonlyArray<{ scenario: Scenario; axes?: Record<string, string> }>): SuiteRun[] {
-  return scenarios.flatMap(({ scenario, axes }) =>
-    Array.from({ length: context.repeat ?? scenario.repeat }, (_, i) => ({
+  return scenarios.flatMap(({ scenario, axes }) => {
+    const length = context.repeat ?? scenario.repeat;
+    return Array.from({ length }, (_, i) => ({
       scenario,
       repetition: i + 1,
+      last: i + 1 === length,
       title: `${scenario.name} #${i + 1}`,
       timeoutMs: scenario.bootTimeoutMs + scenario.migration.timeoutMs + 2 * scenario.probe.settleTimeoutMs + scenario.probe.observeAfterMs + 180_000,
       ...(axes && { axes }),
-    })),
-  );
+    }));
+  });
 }
 
 export async function useMigbench(suite: string): Promise<SuiteBench> {
@@ -148,7 +153,17 @@ export async function useMigbenchAb(): Promise<SuiteBench & { readonly suites: r
 
 function bench(config: MigbenchConfig, suite: string, runs: SuiteRun[]): SuiteBench {
   const targets = new Map<string, Promise<ConnectedTarget>>();
+  // One chain per scenario: its repetitions migrate one guest back and forth.
+  const chains = new Map<string, GuestChain>();
+  const chainOf = ({ scenario, variant }: SuiteRun) => {
+    const key = `${scenario.suite}\0${scenario.name}\0${scenario.fingerprint ?? ''}`;
+    let chain = chains.get(key);
+    if (!chain) chains.set(key, (chain = new GuestChain(`${variant ? `${variant} ` : ''}${scenario.name}`, scenario.fresh)));
+    return chain;
+  };
   afterAll(async () => {
+    // Guests kept for runs that never came (a stop, a skipped test) go before their targets.
+    await runCleanups([...chains.values()].map((chain) => [`end the chain of ${chain.label}`, () => chain.end()] as const));
     const connected = await Promise.allSettled(targets.values());
     await runCleanups(connected.flatMap((c) => (c.status === 'fulfilled' ? [[`close target ${c.value.name}`, () => c.value.close()] as const] : [])));
   });
@@ -163,8 +178,10 @@ function bench(config: MigbenchConfig, suite: string, runs: SuiteRun[]): SuiteBe
         target.catch(() => targets.delete(run.scenario.target));
         targets.set(run.scenario.target, target);
       }
+      const chain = chainOf(run);
       const record = await runMigration(await target, {
         scenario: run.scenario,
+        chain,
         suite: suite || run.scenario.suite,
         test: testContext.task.name,
         repetition: run.repetition,
@@ -172,6 +189,7 @@ function bench(config: MigbenchConfig, suite: string, runs: SuiteRun[]): SuiteBe
         ...(run.variant && { variant: run.variant }),
         ...(runContext().liveProgress && { onProgress: progressSender(testContext.task) }),
       });
+      if (run.last) await chain.end().catch((error: unknown) => console.error(`${chain.label}: ${errorMessage(error)}`));
       // With the runner gone there is nobody to hand the record to (nor an answer to wait for).
       exitIfRunnerGone();
       await Promise.race([handOver(testContext.task, record), runnerGoneSignal]);

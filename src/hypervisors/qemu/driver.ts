@@ -57,18 +57,34 @@ export function needsTcgDirtyBitmapWorkaround(accel: Accel, qemuVersion: string)
   return accel === 'tcg' && major !== undefined && Number(major) < 9;
 }
 
+/** What a driver shares with its reversed self (ping-pong): the hosts' set-ups, the guests and their monitors. */
+interface DriverState {
+  readonly setups: Map<TargetHost, Promise<HostSetup>>;
+  readonly vms: Map<string, QemuVm>;
+  readonly monitors: QmpMonitors;
+  readonly reversed: QemuHypervisor;
+}
+
 export class QemuHypervisor implements Hypervisor {
   readonly kind = 'qemu' as const;
   private readonly binary: string;
   private readonly machine: string;
-  private readonly setups = new Map<Side, Promise<HostSetup>>();
-  private readonly vms = new Map<string, QemuVm>();
+  private readonly setups: Map<TargetHost, Promise<HostSetup>>;
+  private readonly vms: Map<string, QemuVm>;
   private readonly monitors: QmpMonitors;
+  /** This driver with source and destination swapped, made on the first turn-around. */
+  private reversed: QemuHypervisor | undefined;
 
-  constructor(private readonly options: QemuDriverOptions) {
+  constructor(
+    private readonly options: QemuDriverOptions,
+    shared?: DriverState,
+  ) {
     this.binary = options.binary ?? 'qemu-system-x86_64';
     this.machine = options.machine ?? 'q35';
-    this.monitors = new QmpMonitors(options.transcript);
+    this.setups = shared?.setups ?? new Map();
+    this.vms = shared?.vms ?? new Map();
+    this.monitors = shared?.monitors ?? new QmpMonitors(options.transcript);
+    this.reversed = shared?.reversed;
   }
 
   private host(side: Side): TargetHost {
@@ -77,7 +93,8 @@ export class QemuHypervisor implements Hypervisor {
 
   /** Guest image and migbench-probe on the host, and its accelerator; once per host. */
   private setup(side: Side): Promise<HostSetup> {
-    let setup = this.setups.get(side);
+    const host = this.host(side);
+    let setup = this.setups.get(host);
     if (!setup) {
       setup = (async () => {
         const { runner } = this.host(side);
@@ -90,8 +107,8 @@ export class QemuHypervisor implements Hypervisor {
         const version = (await runner.run([this.binary, '--version'], { timeoutMs: 10_000 })).stdout.split('\n')[0]!.replace(/^QEMU emulator version /, 'QEMU ');
         return { kernelPath, initrdPath, toolPath, accel, version };
       })();
-      setup.catch(() => this.setups.delete(side));
-      this.setups.set(side, setup);
+      setup.catch(() => this.setups.delete(host));
+      this.setups.set(host, setup);
     }
     return setup;
   }
@@ -138,7 +155,7 @@ export class QemuHypervisor implements Hypervisor {
     const host = this.host(side);
     const setup = await this.setup(side);
     const other = side === 'source' ? 'destination' : 'source';
-    const otherSetup = this.setups.get(other);
+    const otherSetup = this.setups.get(this.host(other));
     if (otherSetup) {
       const o = await otherSetup;
       if (o.accel.accel !== setup.accel.accel) {
@@ -214,6 +231,12 @@ export class QemuHypervisor implements Hypervisor {
     return { stoppedAtMs: stop.epochMs, resumedAtMs: resume.epochMs };
   }
 
+  async setPaused(guest: GuestHandle, paused: boolean): Promise<void> {
+    const qmp = this.vm(guest).sides[guest.location]?.qmp;
+    if (!qmp) throw new MigbenchError('MB_GUEST', `guest ${guest.vmId} has no QMP connection on the ${guest.location}`);
+    await qmp.execute(paused ? 'stop' : 'cont');
+  }
+
   async inspect(guest: GuestHandle): Promise<GuestInspection> {
     const vm = this.vm(guest);
     const entry = vm.sides[guest.location];
@@ -245,6 +268,34 @@ export class QemuHypervisor implements Hypervisor {
 
   async migrate(guest: GuestHandle, plan: MigrationSpec, hooks: MigrationHooks = {}): Promise<MigrationOutcome> {
     return migrateVm({ monitors: this.monitors, pollIntervalMs: this.options.pollIntervalMs }, this.vm(guest), plan, hooks);
+  }
+
+  /**
+   * The guest's QEMU on the destination becomes the source of the reversed driver; the
+   * old source's QEMU (paused since the switchover) is quit and its folder removed. A
+   * shared disk stays: the running QEMU has it open.
+   */
+  async turnAround(guest: GuestHandle): Promise<{ hypervisor: QemuHypervisor; guest: GuestHandle }> {
+    const vm = this.vm(guest);
+    const { source, destination } = vm.sides;
+    if (guest.location !== 'destination' || !destination)
+      throw new MigbenchError('MB_GUEST', `guest ${guest.vmId} is not on the destination (${guest.location}): only a migrated guest turns around`);
+    if (source) await stopSide(this.monitors, source, 'source');
+    const handle: GuestHandle = { ...guest, location: 'source' };
+    vm.handle = handle;
+    vm.sides.source = destination;
+    delete vm.sides.destination;
+    vm.migrationStartedAtMs = null;
+    vm.eventsSinceMs = null;
+    return { hypervisor: this.reverse(), guest: handle };
+  }
+
+  private reverse(): QemuHypervisor {
+    this.reversed ??= new QemuHypervisor(
+      { ...this.options, source: this.options.destination, destination: this.options.source },
+      { setups: this.setups, vms: this.vms, monitors: this.monitors, reversed: this },
+    );
+    return this.reversed;
   }
 
   async destroyGuest(guest: GuestHandle): Promise<void> {

@@ -24,7 +24,8 @@ export interface VmSide {
 }
 
 export interface QemuVm {
-  readonly handle: GuestHandle;
+  /** Replaced when the guest turns around (ping-pong): its sides' roles swap. */
+  handle: GuestHandle;
   readonly sides: Partial<Record<Side, VmSide>>;
   /** When the last migrate command was issued (the events' time origin). */
   migrationStartedAtMs: number | null;
