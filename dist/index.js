@@ -36211,7 +36211,7 @@ function scenarioFingerprint(config, scenario) {
     target: {
       name: scenario.target,
       hypervisor: target?.hypervisor,
-      qemu: { extraArgs: target?.qemu?.extraArgs, machine: target?.qemu?.machine },
+      qemu: { extraArgs: target?.qemu?.extraArgs, machine: target?.qemu?.machine, ...target?.qemu?.cpus && { cpus: target.qemu.cpus } },
       domainXml: target?.libvirt?.domainXml
     },
     guest: scenario.guest,
@@ -40589,6 +40589,9 @@ function guestSettingsIssues(target, at) {
 }
 function tuningIssues(target, at) {
   const issues = [];
+  if (target.qemu?.cpus && target.hypervisor !== "qemu") {
+    issues.push({ segments: at("qemu", "cpus"), message: "CPU pinning (taskset) is for qemu targets" });
+  }
   const extraArgs = target.qemu?.extraArgs;
   if (extraArgs?.length && target.hypervisor !== "qemu") {
     issues.push({ segments: at("qemu", "extraArgs"), message: "extra QEMU options are for qemu targets; a libvirt target takes libvirt.domainXml" });

@@ -24,8 +24,15 @@ const DIRTY_BANDWIDTH_MIBPS = 32;
 const log = (line: string) => process.stderr.write(`bench: ${line}\n`);
 const benchStarted = performance.now();
 
+/**
+ * The pinned noise floor's CPUs: each lab host's QEMUs on a CPU of their own, the probes on a
+ * third where there is one (on 2 CPUs they share the destination host's).
+ */
+const PINNED_CPUS = { source: '0', destination: '1', probes: cpus().length > 2 ? '2' : '1' };
+
 function scenarios(lines: string[]) {
-  const config = parseConfig(`suites:\n  bench:\n    scenarios:\n${lines.map((l) => `      - ${l}\n`).join('')}`, 'scripts/bench.ts');
+  const pinned = `targets:\n  pinned: { hypervisor: qemu, lab: true, qemu: { cpus: ${JSON.stringify(PINNED_CPUS)} } }\n`;
+  const config = parseConfig(`${pinned}suites:\n  bench:\n    scenarios:\n${lines.map((l) => `      - ${l}\n`).join('')}`, 'scripts/bench.ts');
   return { config, scenarios: resolveScenarios(config, 'bench') };
 }
 
@@ -52,6 +59,7 @@ async function migrate(target: ConnectedTarget, line: string, memoryMiB: number,
     ...(record.harnessMs && { windowsMs: (record.harnessMs.leadInMs ?? 0) + (record.harnessMs.observeMs ?? 0) }),
     ...(record.error && { error: `${record.error.code} in ${record.error.phase}: ${record.error.message}` }),
     boot: record.chain?.boot ?? 'fresh',
+    ...(record.sshChannels && { sshChannels: (record.sshChannels.source ?? 0) + (record.sshChannels.destination ?? 0) }),
   };
   log(
     `${scenario!.name} (${sample.boot}): ${sample.status}, total ${sample.totalTimeMs} ms, observed downtime ${sample.observedDowntimeMs} ms, runner ${(sample.runnerWallMs / 1000).toFixed(1)} s${sample.error ? ` (${sample.error})` : ''}`,
@@ -138,6 +146,7 @@ await labUp({ log });
 const labUpMs = performance.now() - labT0;
 const { config } = scenarios(['{ name: x, guest: { memoryMiB: 256 }, migration: { kind: memory } }']);
 const target = await connectTarget(config, 'lab');
+const pinnedTarget = await connectTarget(config, 'pinned');
 let results: BenchResults | undefined;
 try {
   const env = (await target.hypervisor.describe()).source;
@@ -164,17 +173,23 @@ try {
   const probe = await probeCost(target, 10);
   log(`probe cost: ${probe ? ((probe.cpuSeconds / probe.seconds) * 100).toFixed(2) : '?'} % of a core`);
 
-  // ── noise floor: idle 256 MiB, a kept guest (the default) and a fresh boot per sample, interleaved ──
+  // ── noise floor: idle 256 MiB, interleaved: a kept guest (the default), a fresh boot per
+  // sample, and a kept guest with source QEMU, destination QEMU and probes pinned to CPUs ──
   const noise: MigrationSample[] = [];
   const noiseFresh: MigrationSample[] = [];
-  const chain = new GuestChain('noise', false);
+  const noisePinned: MigrationSample[] = [];
+  const chains = { kept: new GuestChain('noise', false), pinned: new GuestChain('noise pinned', false) };
   try {
     for (let i = 0; i < (quick ? 3 : 10); i++) {
-      noise.push(await migrate(target, `{ name: noise-${i + 1}, guest: { memoryMiB: 256 }, migration: { kind: memory } }`, 256, 0, chain));
+      noise.push(await migrate(target, `{ name: noise-${i + 1}, guest: { memoryMiB: 256 }, migration: { kind: memory } }`, 256, 0, chains.kept));
       noiseFresh.push(await migrate(target, `{ name: noise-fresh-${i + 1}, guest: { memoryMiB: 256 }, migration: { kind: memory }, fresh: true }`, 256, 0));
+      noisePinned.push(
+        await migrate(pinnedTarget, `{ name: noise-pinned-${i + 1}, target: pinned, guest: { memoryMiB: 256 }, migration: { kind: memory } }`, 256, 0, chains.pinned),
+      );
     }
   } finally {
-    await chain.end();
+    await chains.kept.end();
+    await chains.pinned.end();
   }
 
   // ── scaling with guest memory: idle and dirtying (32 MiB working set at 32 MB/s) ──
@@ -224,6 +239,8 @@ try {
     probeCost: probe,
     noise,
     noiseFresh,
+    noisePinned,
+    pinnedCpus: PINNED_CPUS,
     memoryScaling,
     dirtyScaling,
     dirtyScalingBandwidthMiBps: DIRTY_BANDWIDTH_MIBPS,
@@ -231,6 +248,7 @@ try {
     benchWallMs: performance.now() - benchStarted,
   };
 } finally {
+  await pinnedTarget.close();
   await target.close();
   await labDown({ log });
   await labLock.release();

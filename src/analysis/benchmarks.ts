@@ -45,6 +45,8 @@ export interface MigrationSample {
   readonly error?: string;
   /** fresh: the guest was booted for this sample; reused: a kept guest migrated again (absent in older bench files). */
   readonly boot?: 'fresh' | 'reused';
+  /** SSH channels opened to both hosts for the sample (the record's sshChannels, summed). */
+  readonly sshChannels?: number;
 }
 
 export interface BenchResults {
@@ -70,6 +72,9 @@ export interface BenchResults {
    * migrates one kept guest back and forth, the default); absent in older bench files.
    */
   readonly noiseFresh?: readonly MigrationSample[];
+  /** The same, a kept guest on a target whose QEMUs and probes are pinned to CPUs (`pinnedCpus`), interleaved with the others. */
+  readonly noisePinned?: readonly MigrationSample[];
+  readonly pinnedCpus?: { readonly source: string; readonly destination: string; readonly probes: string };
   /** The default A/B gate: `migbench run --ab` of the default suites, both sides the same config, n runs a side. */
   readonly abGate?: { readonly ms: number; readonly exitCode: number | null; readonly scenarios: number; readonly repeat: number };
   /** Two `migbench run` started at once on this machine. */
@@ -153,6 +158,8 @@ export interface NoiseFloor {
   readonly windowsMs: Spread;
   /** The rest: migbench's own commands, status polling, verification and teardown. */
   readonly ownMs: Spread;
+  /** SSH channels opened to both hosts per migration. */
+  readonly sshChannels: Spread;
 }
 
 const pct = (x: number | null) => (x === null ? null : x * 100);
@@ -175,6 +182,7 @@ export function noiseFloor(samples: readonly MigrationSample[]): NoiseFloor {
     wallLessTotalMs: spread(finite(ok.map((s) => wallLessTotal(s)))),
     bootMs: spread(finite(ok.map((s) => s.harnessMs?.bootMs ?? null))),
     windowsMs: spread(finite(ok.map((s) => (s.harnessMs ? (s.windowsMs ?? null) : null)))),
+    sshChannels: spread(finite(ok.map((s) => s.sshChannels ?? null))),
     ownMs: spread(
       finite(
         ok.map((s) => {

@@ -87,7 +87,7 @@ export function scenarioFingerprint(config: MigbenchConfig, scenario: Omit<Scena
     target: {
       name: scenario.target,
       hypervisor: target?.hypervisor,
-      qemu: { extraArgs: target?.qemu?.extraArgs, machine: target?.qemu?.machine },
+      qemu: { extraArgs: target?.qemu?.extraArgs, machine: target?.qemu?.machine, ...(target?.qemu?.cpus && { cpus: target.qemu.cpus }) },
       domainXml: target?.libvirt?.domainXml,
     },
     guest: scenario.guest,

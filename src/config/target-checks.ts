@@ -50,6 +50,9 @@ function guestSettingsIssues(target: TargetConfig, at: At): ConfigIssue[] {
 // What a config adds to the guest's machine comes from an allow-list (src/model/tuning.ts).
 function tuningIssues(target: TargetConfig, at: At): ConfigIssue[] {
   const issues: ConfigIssue[] = [];
+  if (target.qemu?.cpus && target.hypervisor !== 'qemu') {
+    issues.push({ segments: at('qemu', 'cpus'), message: 'CPU pinning (taskset) is for qemu targets' });
+  }
   const extraArgs = target.qemu?.extraArgs;
   if (extraArgs?.length && target.hypervisor !== 'qemu') {
     issues.push({ segments: at('qemu', 'extraArgs'), message: 'extra QEMU options are for qemu targets; a libvirt target takes libvirt.domainXml' });

@@ -79,9 +79,20 @@ function recordOf(run: MigrationRun): MigrationRecord {
   });
   return {
     ...record,
+    ...sshChannelsOf(run),
     ...(request.chain && { chain: chainOf(run) }),
     ...(request.variant && { variant: request.variant }),
   };
+}
+
+/** SSH channels opened to each host since the run began, teardown included. */
+function sshChannelsOf({ target, channelMarks }: MigrationRun): Pick<MigrationRecord, 'sshChannels'> {
+  const count = (side: Side) => {
+    const [now, before] = [target[side].runner.channelsOpened, channelMarks[side]];
+    return now === undefined || before === null ? {} : { [side]: now - before };
+  };
+  const channels = { ...count('source'), ...count('destination') };
+  return Object.keys(channels).length ? { sshChannels: channels } : {};
 }
 
 function chainOf(run: MigrationRun): ChainRecord {

@@ -73,7 +73,7 @@ async function waitForSourceAgent(run: MigrationRun): Promise<void> {
   const endpoint = target.hypervisor.agentEndpoint(guest, 'source');
   if (!endpoint) return;
   const memory = run.held?.agent;
-  const tap = (run.taps.source = new AgentTap({ ...endpoint, side: 'source', ...(memory && { memory }) }));
+  const tap = (run.taps.source = new AgentTap({ ...endpoint, side: 'source', ...(memory && { memory }), ...(target.probeCpus && { cpus: target.probeCpus }) }));
   const booted = await waitForBoot(target, guest, tap, bootTimeoutMs);
   if (booted !== 'booted') {
     const why =
@@ -94,7 +94,14 @@ async function startIcmpProbe(run: MigrationRun): Promise<void> {
   const probe =
     (run.probe =
     run.probing =
-      IcmpProbe.start({ runner: target.observer, tool: settings.tool, toolPath: target.observerProbePath, address, intervalMs: settings.intervalMs }));
+      IcmpProbe.start({
+        runner: target.observer,
+        tool: settings.tool,
+        toolPath: target.observerProbePath,
+        address,
+        intervalMs: settings.intervalMs,
+        ...(target.probeCpus && { cpus: target.probeCpus }),
+      }));
   if (!(await probe.waitForReply(0, 15_000))) {
     throw new MigbenchError(
       'MB_GUEST',
@@ -114,6 +121,7 @@ async function tapDestinationAgent(run: MigrationRun): Promise<void> {
   const tap = (run.taps.destination = new AgentTap({
     ...endpoint,
     side: 'destination',
+    ...(run.target.probeCpus && { cpus: run.target.probeCpus }),
     ...(endpoint.appearsDuringMigration && { connectWithinMs: run.request.scenario.migration.timeoutMs + 60_000 }),
   }));
   if (!endpoint.appearsDuringMigration && !(await tap.waitFor(() => tap.connected, 15_000))) {

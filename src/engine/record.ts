@@ -175,6 +175,7 @@ export function buildRecord(parts: RecordParts): MigrationRecord {
       diskDataMiB: scenario.guest.diskDataMiB,
       ...(parts.machineTuning?.qemuArgs && { qemuArgs: [...parts.machineTuning.qemuArgs] }),
       ...(parts.machineTuning?.domainXml && { domainXml: parts.machineTuning.domainXml }),
+      ...(parts.machineTuning?.cpus && { cpus: { ...parts.machineTuning.cpus } }),
     },
     workload: workloadSection(scenario),
     axes: parts.axes ? { ...parts.axes } : null,

@@ -64,6 +64,8 @@ export interface MigrationRun {
   readonly clock: HarnessClock;
   /** How many incidents each of `incidentRunners(target)` had before this run. */
   readonly incidentMarks: readonly number[];
+  /** SSH channels each host's runner had opened before this run (null: not an SSH runner). */
+  readonly channelMarks: Readonly<Record<Side, number | null>>;
   /** The phase running, or the one that failed: a failed record names it. */
   phase: string;
   error?: unknown;
@@ -154,6 +156,7 @@ export function newRun(original: ConnectedTarget, request: RunRequest, log: (lin
     launch,
     address: addressOnly(launch.network.address),
     incidentMarks: incidentRunners(target).map((r) => r.incidents?.length ?? 0),
+    channelMarks: { source: target.source.runner.channelsOpened ?? null, destination: target.destination.runner.channelsOpened ?? null },
     phase: 'environment',
     taps: {},
     unshape: [],

@@ -33,6 +33,8 @@ export interface ConnectedTarget {
   readonly observer: CommandRunner;
   /** migbench-probe on the observer. */
   readonly observerProbePath: string;
+  /** CPUs (a taskset -c list) the probes are pinned to (qemu.cpus.probes); unset: not pinned. */
+  readonly probeCpus?: string;
   /** The guest's address; more addresses where one guest may wait while another is measured (an A/B run's two sides). */
   readonly guestNetwork: { readonly address: string; readonly bridge: string; readonly spareAddresses?: readonly string[] };
   /** What the target adds to its guests' machine (qemu.extraArgs, libvirt.domainXml), for the records. */
@@ -63,6 +65,7 @@ export async function connectTarget(config: MigbenchConfig, name: string, log: (
       destination,
       observer,
       observerProbePath: probeTool.localPath,
+      ...(target.qemu?.cpus?.probes && { probeCpus: target.qemu.cpus.probes }),
       machineTuning: machineTuning(target),
       guestNetwork,
       close: () => runCleanups([['close hypervisor driver', () => hypervisor.close()], ...closeRunners(runners)]),
@@ -109,13 +112,15 @@ async function connectLabHosts(target: TargetConfig, name: string, runners: SshR
     migrationInterface: state.hosts[side].migrationInterface,
     bridge: state.hosts[side].bridge,
     workDir: labWorkDir(state.hosts[side].name),
+    ...(target.qemu?.cpus?.[side] && { cpus: target.qemu.cpus[side] }),
   });
   return {
     source: host('source', runners[0]!),
     destination: host('destination', runners[1]!),
     observer: new LocalRunner({ netns: state.observer.netns, label: `lab observer (${state.observer.netns})` }),
-    // The guest subnet is the lab's own: an A/B run's second guest takes the next address.
-    guestNetwork: { address: state.guestAddress, bridge: state.hosts.source.bridge, spareAddresses: [nextAddress(state.guestAddress)] },
+    // The guest subnet is the lab's own: guests kept at once (an A/B run's two sides, the
+    // bench's modes side by side) take the next addresses.
+    guestNetwork: { address: state.guestAddress, bridge: state.hosts.source.bridge, spareAddresses: [1, 2, 3].map((n) => nextAddress(state.guestAddress, n)) },
   };
 }
 
@@ -133,6 +138,7 @@ async function connectRemoteHosts(target: TargetConfig, name: string, runners: S
     migrationInterface: conn.migrationInterface,
     bridge: guestNetwork.bridge,
     workDir: conn.workDir ?? DEFAULT_WORK_DIR,
+    ...(target.qemu?.cpus?.[side] && { cpus: target.qemu.cpus[side] }),
   });
   return {
     source: host('source', source, runners[0]!),
@@ -142,17 +148,18 @@ async function connectRemoteHosts(target: TargetConfig, name: string, runners: S
   };
 }
 
-/** 10.77.0.100/24 → 10.77.0.101/24. */
-function nextAddress(cidr: string): string {
+/** 10.77.0.100/24, 1 → 10.77.0.101/24. */
+function nextAddress(cidr: string, n: number): string {
   const [ip, prefix] = cidr.split('/');
   const octets = ip!.split('.').map(Number);
-  octets[3] = octets[3]! + 1;
+  octets[3] = octets[3]! + n;
   return `${octets.join('.')}/${prefix}`;
 }
 
 function machineTuning({ hypervisor, qemu, libvirt }: TargetConfig): MachineTuning {
   return {
     ...(hypervisor === 'qemu' && qemu?.extraArgs?.length && { qemuArgs: [...qemu.extraArgs] }),
+    ...(hypervisor === 'qemu' && qemu?.cpus && { cpus: { ...qemu.cpus } }),
     ...(hypervisor === 'libvirt' &&
       libvirt?.domainXml && {
         domainXml: parseDomainFragment(libvirt.domainXml)

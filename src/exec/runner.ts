@@ -62,5 +62,7 @@ export interface CommandRunner {
   openUnixSocket(path: string): Promise<Duplex>;
   /** Incidents so far, oldest first (append-only; runners that have none leave it out). */
   readonly incidents?: readonly RunnerIncident[];
+  /** SSH channels opened so far (commands, spawned processes, forwarded sockets): round trips to a remote host. Local runners leave it out. */
+  readonly channelsOpened?: number;
   close(): Promise<void>;
 }

@@ -68,6 +68,8 @@ function tracer(host: string): ((line: string) => void) | undefined {
 export class SshRunner implements CommandRunner {
   readonly host: string;
   readonly incidents: RunnerIncident[] = [];
+  /** Every exec channel, spawned process and forwarded socket: the round trips a measurement costs. */
+  channelsOpened = 0;
   /** Closed by migbench: no reconnecting. */
   private ended = false;
   private reconnecting: Promise<void> | undefined;
@@ -174,6 +176,7 @@ export class SshRunner implements CommandRunner {
   }
 
   private async runOnce(argv: readonly string[], options: RunOptions): Promise<CommandResult> {
+    this.channelsOpened++;
     const idleBeforeMs = performance.now() - this.lastActivityMs;
     const started = performance.now();
     // OpenSSH honours signal requests only with privilege separation, which it drops for
@@ -245,6 +248,7 @@ export class SshRunner implements CommandRunner {
     return new CommandError('MB_SSH_LOST', { ...result, reason: `lost its SSH connection ${busy}: ${await lossCause(link)}${log}` });
   }
   spawn(argv: readonly string[], options: SpawnOptions = {}): RunningCommand {
+    this.channelsOpened++;
     const started = performance.now();
     const stdout = new PassThrough();
     const stderrStream = new PassThrough();
@@ -297,6 +301,7 @@ export class SshRunner implements CommandRunner {
   }
 
   async openUnixSocket(path: string): Promise<Duplex> {
+    this.channelsOpened++;
     await this.ensureOpen(['connect', path]);
     return new Promise((resolve, reject) => {
       this.link.client.openssh_forwardOutStreamLocal(path, (error, channel) => {

@@ -186,6 +186,14 @@ export interface QemuSettings {
    * @maxItems 64
    */
   extraArgs?: string[];
+  /**
+   * Pin processes to CPUs (taskset -c lists such as "0" or "2-3"), for quieter numbers: the QEMU processes on the source host, those on the destination host (a guest migrated back and forth runs on both), and the probes (the observer's ICMP probe and the agent taps). In the embedded lab all three are this machine's CPUs. qemu targets only.
+   */
+  cpus?: {
+    source?: string;
+    destination?: string;
+    probes?: string;
+  };
 }
 /**
  * This interface was referenced by `MigbenchConfig`'s JSON-Schema

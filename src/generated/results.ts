@@ -132,6 +132,13 @@ export interface MigrationRecord {
      */
     wallMs?: number;
   };
+  /**
+   * SSH channels migbench opened to each host for this sample: commands, taps and forwarded sockets (QMP, the agent), each at least one round trip over the link to the host. Absent for hosts not reached over SSH, and in files written before migbench counted them.
+   */
+  sshChannels?: {
+    source?: number;
+    destination?: number;
+  };
   link: null | {
     interface: string;
     bandwidthMbps: number | null;
@@ -215,6 +222,14 @@ export interface GuestSummary {
    * The target's domain-level XML (libvirt.domainXml) as migbench wrote it into the domain, when it has any.
    */
   domainXml?: string;
+  /**
+   * CPUs the target pinned its processes to (qemu.cpus: taskset lists for the QEMU processes on the source host and on the destination host, and for the probes), when it pins them.
+   */
+  cpus?: {
+    source?: string;
+    destination?: string;
+    probes?: string;
+  };
 }
 /**
  * The workload asked of the guest agent; null parts were not running.

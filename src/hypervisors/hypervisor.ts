@@ -19,6 +19,8 @@ export interface TargetHost {
   readonly bridge: string;
   /** Where VM sockets and logs live on the host. */
   readonly workDir: string;
+  /** CPUs (a taskset -c list) the host's QEMU processes are pinned to; unset: not pinned. */
+  readonly cpus?: string;
 }
 
 export interface GuestLaunch {

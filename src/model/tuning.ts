@@ -10,6 +10,8 @@ import { XMLParser, XMLValidator } from 'fast-xml-parser';
 export interface MachineTuning {
   readonly qemuArgs?: readonly string[];
   readonly domainXml?: string;
+  /** CPU pinning (qemu.cpus): taskset lists by host, and for the probes. */
+  readonly cpus?: { readonly source?: string; readonly destination?: string; readonly probes?: string };
 }
 
 /** A QEMU machine type's name (q35, pc-q35-7.2): `-machine NAME,accel=…` must not take more from it. */

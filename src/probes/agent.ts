@@ -99,6 +99,8 @@ export interface AgentTapOptions {
    * kept from the last sample): its start-up line, and the heartbeat it had reached.
    */
   readonly memory?: { readonly info: Readonly<Record<string, string>> | null; readonly lastSeq: number };
+  /** CPUs (a taskset -c list) to pin the tap to. */
+  readonly cpus?: string;
 }
 
 export interface AgentStart {
@@ -140,7 +142,8 @@ export class AgentTap {
 
   private start(connectWithinMs: number): RunningCommand {
     const { options } = this;
-    const process = options.runner.spawn([options.toolPath, 'tap', '-r', '-e', '-w', String(connectWithinMs), options.socketPath]);
+    const argv = [options.toolPath, 'tap', '-r', '-e', '-w', String(connectWithinMs), options.socketPath];
+    const process = options.runner.spawn(options.cpus ? ['taskset', '-c', options.cpus, ...argv] : argv);
     createInterface({ input: process.stdout }).on('line', (line) => this.onLine(line));
     const onExit = () => {
       // A tap that never connected failed for its own reasons (diagnostics() says which);

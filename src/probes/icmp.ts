@@ -59,6 +59,8 @@ export interface IcmpProbeOptions {
   readonly toolPath?: string;
   readonly address: string;
   readonly intervalMs: number;
+  /** CPUs (a taskset -c list) to pin the probe to. */
+  readonly cpus?: string;
 }
 
 export class IcmpProbe {
@@ -72,7 +74,7 @@ export class IcmpProbe {
       options.tool === 'migbench-probe'
         ? [options.toolPath ?? 'migbench-probe', 'icmp', '-r', '-e', '-i', String(Math.round(options.intervalMs * 1000)), options.address]
         : ['ping', '-D', '-n', '-i', String(options.intervalMs / 1000), options.address];
-    this.process = options.runner.spawn(argv);
+    this.process = options.runner.spawn(options.cpus ? ['taskset', '-c', options.cpus, ...argv] : argv);
     let previous: number | null = null;
     createInterface({ input: this.process.stdout }).on('line', (line) => {
       const parsed = options.tool === 'migbench-probe' ? parseProbeLine(line) : parsePingLine(line, previous);

@@ -1,6 +1,8 @@
 // BENCHMARKS.md and its plots, rendered from bench/results.json only.
 import { DEFAULT_PROBE } from '../model/scenario.js';
 import { markdownTable } from 'markdown-table';
+import { median } from '../analysis/stats.js';
+import { minimumDetectableEffectPct } from '../analysis/significance.js';
 import { attrs, dotPath, escapeXml, linePath, linearScale, niceDomain, plainNumber } from './svg.js';
 import {
   linearFit,
@@ -482,6 +484,12 @@ function costPerSampleSection(r: BenchResults, { noise, accuracy }: Figures): st
       `${f(noise.totalTimeCvPct)} % kept guest; ${f(fresh.totalTimeCvPct)} % fresh boot (unpinned)`,
       '≤ 5 %',
     ],
+    [
+      'SSH channels per migration (commands, taps, forwarded sockets; both hosts), median',
+      '30 (54 on a target’s first)',
+      `${f(noise.sshChannels.median, 0)} kept guest; ${f(fresh.sshChannels.median, 0)} fresh boot`,
+      'fewer, measured',
+    ],
     ['raw observed-downtime error vs injected pause (worst median)', `${BEFORE_REUSE.probeErrorMs} ms`, `${f(worstMedian(accuracy, (a) => a.probeError))} ms`, '≤ 4 ms'],
     [
       'two concurrent `migbench run` on one machine',
@@ -498,8 +506,38 @@ scenario ran both ways in this bench, interleaved (a kept guest, then a fresh bo
 
 ${markdownTable(rows, TABLE)}
 
-${reuseEffectSection(r)}`;
+${reuseEffectSection(r)}
+
+${pinningSection(r)}`;
 }
+
+/** Spread of the noise floor with and without pinning, and without a kept guest. */
+function pinningSection(r: BenchResults): string {
+  if (!r.noisePinned || !r.pinnedCpus) return '';
+  const modes: ReadonlyArray<readonly [string, readonly MigrationSample[]]> = [
+    ['kept guest, unpinned (the default)', r.noise],
+    [`kept guest, pinned (source QEMU CPU ${r.pinnedCpus.source}, destination QEMU CPU ${r.pinnedCpus.destination}, probes CPU ${r.pinnedCpus.probes})`, r.noisePinned],
+    ['fresh boot per sample, unpinned', r.noiseFresh ?? []],
+  ];
+  const rows = modes.map(([mode, samples]) => {
+    const nf = noiseFloor(samples);
+    const mde = (cvPct: number | null) => f(minimumDetectableEffectPct(cvPct === null ? null : cvPct / 100, nf.n));
+    const medianOf = (value: (s: MigrationSample) => number | null) => f(median(samples.filter((s) => s.status === 'completed').flatMap((s) => finiteOrNone(value(s)))));
+    return [
+      mode,
+      String(nf.n),
+      `${f(nf.totalTimeCvPct)} % (MDE ±${mde(nf.totalTimeCvPct)} %)`,
+      `${f(nf.downtimeCvPct)} % (MDE ±${mde(nf.downtimeCvPct)} %)`,
+      `${f(nf.observedDowntimeCvPct)} % (MDE ±${mde(nf.observedDowntimeCvPct)} %)`,
+      `${medianOf((s) => s.totalTimeMs)} / ${medianOf((s) => s.observedDowntimeMs)}`,
+    ];
+  });
+  return `Pinned and unpinned, interleaved in this run (CV, and the MDE at this n a side):
+
+${markdownTable([['mode', 'n', 'CV total time', 'CV reported downtime', 'CV observed downtime', 'median total / observed ms'], ...rows], TABLE)}`;
+}
+
+const finiteOrNone = (x: number | null): number[] => (x === null || !Number.isFinite(x) ? [] : [x]);
 
 function reuseEffectSection(r: BenchResults): string {
   const effects = reuseEffect(r.noise, r.noiseFresh ?? []);

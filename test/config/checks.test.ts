@@ -56,6 +56,14 @@ ${minimal}`;
     ]);
   });
 
+  test('CPU pinning takes taskset lists, on qemu targets only', () => {
+    const target = (name: string, hypervisor: string, cpus: string) =>
+      `targets:\n  ${name}:\n    hypervisor: ${hypervisor}\n    lab: true\n    qemu: { cpus: ${cpus} }\n${minimal}`;
+    expect(() => parseConfig(target('pinned', 'qemu', '{ source: "0", destination: "1-3,5", probes: "1" }'), 'c.yaml')).not.toThrow();
+    expect(problems(target('pinned', 'qemu', '{ probes: "0; reboot" }'))).toEqual([expect.stringMatching(/^targets\.pinned\.qemu\.cpus\.probes \(line 5\): /)]);
+    expect(problems(target('pinned-libvirt', 'libvirt', '{ source: "0" }'))).toEqual(['targets.pinned-libvirt.qemu.cpus (line 5): CPU pinning (taskset) is for qemu targets']);
+  });
+
   test('real-host targets must name their hosts (their keys are checked on connecting, against the pins or known_hosts)', () => {
     const text = `targets:
   prod:

@@ -85,6 +85,9 @@ matrices:
   });
 });
 
+/** The key of the plain scenario below as migbench computed it before `fresh` existed. */
+const FINGERPRINT_BEFORE_FRESH = 'scenario:38f7358364ff4986';
+
 describe('a scenario fingerprint', () => {
   const realBits = 'guestNetwork: { address: 192.0.2.5/24, bridge: br0 }, sharedStorageDir: /srv/vm';
   const host = (address: string) => `{ address: ${address}, user: root, identityFile: /k, migrationAddress: 10.1.0.1, migrationInterface: ens5 }`;
@@ -105,6 +108,7 @@ describe('a scenario fingerprint', () => {
     ['the kind', '{ name: a, guest: { memoryMiB: 256 }, migration: { kind: storage } }'],
     ['the probe', '{ name: a, guest: { memoryMiB: 256 }, migration: { kind: memory }, probe: { intervalMs: 5 } }'],
     ['the target', '{ name: a, target: lab, guest: { memoryMiB: 256 }, migration: { kind: memory } }'],
+    ['a fresh boot per sample', '{ name: a, guest: { memoryMiB: 256 }, migration: { kind: memory }, fresh: true }'],
   ])('changes with %s', (_what, scenario) => {
     expect(fingerprint(scenario)).not.toBe(fingerprint(plain));
   });
@@ -122,6 +126,12 @@ describe('a scenario fingerprint', () => {
         .fingerprint;
     expect(lab(', link: { bandwidthMbps: 100 }')).not.toBe(lab(''));
     expect(lab(', link: { bandwidthMbps: 100 }')).not.toBe(lab(', link: { bandwidthMbps: 200 }'));
+  });
+
+  test('fresh: false, the default, keeps the keys scenarios had before it existed', () => {
+    expect(fingerprint('{ name: a, guest: { memoryMiB: 256 }, migration: { kind: memory }, fresh: false }')).toBe(fingerprint(plain));
+    // The key of `plain` as migbench computed it before `fresh` existed (issue 18).
+    expect(fingerprint(plain)).toBe(FINGERPRINT_BEFORE_FRESH);
   });
 
   test('does not change with what judges or bounds a migration: name, description, thresholds, repeat, timeout', () => {

@@ -183,7 +183,9 @@ export class QemuHypervisor implements Hypervisor {
       ...(this.options.extraArgs && { extraArgs: this.options.extraArgs }),
     });
     const paths = vmPaths(entry.dir);
-    const started = await runner.run([setup.toolPath, 'daemon', '-o', paths.log, '--', ...argv], { timeoutMs: 30_000 });
+    // taskset execs QEMU, so the pid the daemon reports is still QEMU's.
+    const pinned = host.cpus ? ['taskset', '-c', host.cpus, ...argv] : argv;
+    const started = await runner.run([setup.toolPath, 'daemon', '-o', paths.log, '--', ...pinned], { timeoutMs: 30_000 });
     entry.pid = Number(started.stdout.trim());
     entry.qmp = await this.monitors.connect(entry, side, 15_000);
     return entry;

@@ -88,6 +88,41 @@ describe(QemuHypervisor, () => {
     expect(src.runner.calls).toContainEqual(['rm', '-rf', '/run/migbench/vms/mbabc123-source']);
   });
 
+  test('turning a migrated guest around: the old source is quit and removed, the reversed driver takes it back', async () => {
+    const shift = Date.now() + 1000 - firstEventMs(loadTranscript('migrate-completed.source.txt'));
+    const src = host('source', 'migrate-completed.source.txt', shift);
+    const dst = host('destination', 'migrate-completed.destination.txt', shift);
+    // Pinned by host, not by role: the guest's QEMU keeps its host's CPUs whichever way it goes.
+    const hv = new QemuHypervisor({ source: { ...src.host, cpus: '0' }, destination: { ...dst.host, cpus: '1-3' }, image, probeTool, accel: 'tcg', pollIntervalMs: 1 });
+    const guest = await hv.startGuest(launch);
+    const plan = scenarioFor({}).migration;
+    await expect(hv.turnAround(guest)).rejects.toThrow('guest mbabc123 is not on the destination (source): only a migrated guest turns around');
+    await hv.prepareDestination(guest, plan);
+    await hv.migrate(guest, plan);
+    const before = { src: src.runner.calls.length, dst: dst.runner.calls.length };
+
+    const turned = await hv.turnAround(guest);
+    // The old source's QEMU and what it had: gone from the source host, nothing touched on the destination.
+    const srcCalls = src.runner.calls.slice(before.src);
+    expect(srcCalls).toContainEqual(['ip', 'link', 'del', 'mbtabc123']);
+    expect(srcCalls).toContainEqual(['rm', '-rf', '/run/migbench/vms/mbabc123-source']);
+    expect(dst.runner.calls.slice(before.dst).filter((c) => c[0] === 'rm' || c[0] === 'kill')).toEqual([]);
+    // To the reversed driver the guest runs on its source, which is the destination host.
+    expect(turned.guest).toMatchObject({ vmId: 'mbabc123', location: 'source' });
+    expect(turned.hypervisor.agentEndpoint(turned.guest, 'source')).toMatchObject({ runner: dst.runner, socketPath: '/run/migbench/vms/mbabc123-destination/agent.sock' });
+    expect(turned.hypervisor.agentEndpoint(turned.guest, 'destination')).toBeNull();
+    // The way back: an incoming QEMU on the old source host.
+    await turned.hypervisor.prepareDestination(turned.guest, plan);
+    expect(src.runner.calls.find((c) => c[1] === 'daemon')!.slice(4, 8)).toEqual(['--', 'taskset', '-c', '0']);
+    expect(dst.runner.calls.find((c) => c[1] === 'daemon')!.slice(4, 8)).toEqual(['--', 'taskset', '-c', '1-3']);
+    const incoming = src.runner.calls.slice(before.src).find((c) => c[1] === 'daemon')!;
+    expect(incoming.slice(0, 8)).toEqual(['/cache/tools/migbench-probe', 'daemon', '-o', '/run/migbench/vms/mbabc123-destination/qemu.log', '--', 'taskset', '-c', '0']);
+    expect(incoming.slice(-2)).toEqual(['-incoming', 'defer']);
+    // Turning around twice gives the original driver back: the guests are shared.
+    expect((turned.hypervisor as QemuHypervisor)['reverse']()).toBe(hv);
+    await hv.close();
+  });
+
   test('a "completed" answer without its times (QEMU 7.2 race) is asked again, never recorded as 0 ms', async () => {
     const shift = Date.now() + 1000 - firstEventMs(loadTranscript('migrate-completed.source.txt'));
     const src = host('source', 'migrate-completed-early.source.txt', shift);
