@@ -36107,6 +36107,7 @@ function postcopyIssues(scenario, at) {
 }
 
 // src/model/scenario.ts
+var DEFAULT_SAMPLES_PER_BOOT = 5;
 var DEFAULT_PROBE = {
   tool: "migbench-probe",
   intervalMs: 2,
@@ -36200,6 +36201,7 @@ function resolveScenario(config, suite, raw) {
     thresholds: raw.thresholds ?? {},
     repeat: raw.repeat ?? 1,
     fresh: raw.fresh ?? false,
+    samplesPerBoot: raw.samplesPerBoot ?? DEFAULT_SAMPLES_PER_BOOT,
     bootTimeoutMs: defaults.bootTimeoutMs ?? DEFAULT_BOOT_TIMEOUT_MS
   };
   return { ...scenario, fingerprint: scenarioFingerprint(config, scenario) };
@@ -36220,7 +36222,8 @@ function scenarioFingerprint(config, scenario) {
     link: scenario.link,
     probe: scenario.probe,
     // Only when set, so the keys of scenarios that never said it stay as they were.
-    ...scenario.fresh && { fresh: true }
+    ...scenario.fresh && { fresh: true },
+    ...scenario.samplesPerBoot !== DEFAULT_SAMPLES_PER_BOOT && { samplesPerBoot: scenario.samplesPerBoot }
   });
 }
 function resolveMigration(raw, defaultTimeoutMs) {

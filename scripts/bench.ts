@@ -12,6 +12,7 @@ import { parseConfig } from '../src/config/load.js';
 import { resolveScenarios } from '../src/config/scenarios.js';
 import { runMigration } from '../src/engine/migration.js';
 import { GuestChain } from '../src/engine/chain.js';
+import { DEFAULT_SAMPLES_PER_BOOT } from '../src/model/scenario.js';
 import { labDown, labStatus, labUp, readLabState } from '../src/lab/lab.js';
 import { holdLabForChildren } from '../src/lab/lock.js';
 import { projectPath } from '../src/model/paths.js';
@@ -59,6 +60,7 @@ async function migrate(target: ConnectedTarget, line: string, memoryMiB: number,
     ...(record.harnessMs && { windowsMs: (record.harnessMs.leadInMs ?? 0) + (record.harnessMs.observeMs ?? 0) }),
     ...(record.error && { error: `${record.error.code} in ${record.error.phase}: ${record.error.message}` }),
     boot: record.chain?.boot ?? 'fresh',
+    ...(record.chain && { guestId: record.chain.id }),
     ...(record.sshChannels && { sshChannels: (record.sshChannels.source ?? 0) + (record.sshChannels.destination ?? 0) }),
   };
   log(
@@ -178,7 +180,8 @@ try {
   const noise: MigrationSample[] = [];
   const noiseFresh: MigrationSample[] = [];
   const noisePinned: MigrationSample[] = [];
-  const chains = { kept: new GuestChain('noise', false), pinned: new GuestChain('noise pinned', false) };
+  const keep = { fresh: false, samplesPerBoot: DEFAULT_SAMPLES_PER_BOOT };
+  const chains = { kept: new GuestChain('noise', keep), pinned: new GuestChain('noise pinned', keep) };
   try {
     for (let i = 0; i < (quick ? 3 : 10); i++) {
       noise.push(await migrate(target, `{ name: noise-${i + 1}, guest: { memoryMiB: 256 }, migration: { kind: memory } }`, 256, 0, chains.kept));

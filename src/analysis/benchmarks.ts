@@ -45,6 +45,8 @@ export interface MigrationSample {
   readonly error?: string;
   /** fresh: the guest was booted for this sample; reused: a kept guest migrated again (absent in older bench files). */
   readonly boot?: 'fresh' | 'reused';
+  /** The guest (its boot) the sample migrated: samples of a kept guest share it. */
+  readonly guestId?: string;
   /** SSH channels opened to both hosts for the sample (the record's sshChannels, summed). */
   readonly sshChannels?: number;
 }
@@ -197,6 +199,28 @@ export function noiseFloor(samples: readonly MigrationSample[]): NoiseFloor {
 function wallLessTotal(s: MigrationSample): number | null {
   const wall = s.harnessMs?.wallMs;
   return wall === undefined || s.totalTimeMs === null ? null : wall - s.totalTimeMs;
+}
+
+/** The samples one booted guest gave, summarized: how far apart boots are, against the spread within one. */
+export interface BootSummary {
+  readonly guestId: string;
+  readonly n: number;
+  readonly totalTimeMs: Spread;
+  readonly downtimeMs: Spread;
+  readonly transferredMiB: Spread;
+}
+
+/** Completed samples grouped by the guest (boot) they migrated, in order of first appearance. */
+export function bootSummaries(samples: readonly MigrationSample[]): BootSummary[] {
+  const boots = new Map<string, MigrationSample[]>();
+  for (const s of samples) if (s.status === 'completed' && s.guestId) boots.set(s.guestId, [...(boots.get(s.guestId) ?? []), s]);
+  return [...boots].map(([guestId, xs]) => ({
+    guestId,
+    n: xs.length,
+    totalTimeMs: spread(finite(xs.map((s) => s.totalTimeMs))),
+    downtimeMs: spread(finite(xs.map((s) => s.downtimeMs))),
+    transferredMiB: spread(finite(xs.map((s) => (s.transferredBytes === null ? null : s.transferredBytes / 2 ** 20)))),
+  }));
 }
 
 /** One metric of the idle-256 noise floor, kept guest against fresh boots. */

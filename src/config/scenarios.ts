@@ -1,7 +1,7 @@
 // The scenarios a config's suites and matrices stand for, with every default applied.
 import type { MigbenchConfig, Scenario as ScenarioConfig } from '../generated/config.js';
 import { DEFAULT_DISK_DATA_MIB, DEFAULT_DISK_MIB } from '../model/hardware.js';
-import { DEFAULT_PROBE, type MigrationSpec, type Scenario, type WorkloadSpec } from '../model/scenario.js';
+import { DEFAULT_PROBE, DEFAULT_SAMPLES_PER_BOOT, type MigrationSpec, type Scenario, type WorkloadSpec } from '../model/scenario.js';
 import { expandMatrix, type MatrixPoint } from './matrix.js';
 import { BUILTIN_TARGETS, defaultTargetName, resolveTargetConfig } from './targets.js';
 import { shortHash } from '../model/fingerprint.js';
@@ -67,6 +67,7 @@ function resolveScenario(config: MigbenchConfig, suite: string, raw: ScenarioCon
     thresholds: raw.thresholds ?? {},
     repeat: raw.repeat ?? 1,
     fresh: raw.fresh ?? false,
+    samplesPerBoot: raw.samplesPerBoot ?? DEFAULT_SAMPLES_PER_BOOT,
     bootTimeoutMs: defaults.bootTimeoutMs ?? DEFAULT_BOOT_TIMEOUT_MS,
   };
   return { ...scenario, fingerprint: scenarioFingerprint(config, scenario) };
@@ -97,6 +98,7 @@ export function scenarioFingerprint(config: MigbenchConfig, scenario: Omit<Scena
     probe: scenario.probe,
     // Only when set, so the keys of scenarios that never said it stay as they were.
     ...(scenario.fresh && { fresh: true }),
+    ...(scenario.samplesPerBoot !== DEFAULT_SAMPLES_PER_BOOT && { samplesPerBoot: scenario.samplesPerBoot }),
   });
 }
 

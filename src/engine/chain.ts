@@ -34,18 +34,23 @@ export type ChainStart = { readonly held: HeldGuest } | { readonly freshBecause:
 /** Guest addresses held by a chain's guest in this process, by address. */
 const holders = new Map<string, GuestChain>();
 
+/** How long a chain keeps a guest: the scenario's `fresh` and `samplesPerBoot`. */
+export interface ChainLimits {
+  readonly fresh: boolean;
+  readonly samplesPerBoot: number;
+}
+
 export class GuestChain {
   private held: HeldGuest | null = null;
   private address: string | null = null;
   private parked = false;
   private freshBecause = 'the first sample of its scenario';
 
-  /** `fresh`: never hold a guest (the scenario's `fresh: true`). */
   constructor(
     readonly label: string,
-    readonly fresh: boolean,
+    private readonly limits: ChainLimits,
   ) {
-    if (fresh) this.freshBecause = 'fresh: true in the scenario';
+    if (limits.fresh) this.freshBecause = 'fresh: true in the scenario';
   }
 
   /**
@@ -71,14 +76,15 @@ export class GuestChain {
     return { held };
   }
 
-  /** Whether a sample's guest may stay for the next one. */
-  canHold(target: ConnectedTarget): boolean {
-    return !this.fresh && Boolean(target.hypervisor.turnAround && target.hypervisor.setPaused);
-  }
-
-  /** Why a sample on `target` cannot keep its guest, for the next record. */
-  noHold(target: ConnectedTarget): string {
-    return this.fresh ? 'fresh: true in the scenario' : `the ${target.hypervisor.kind} driver does not migrate a guest back`;
+  /**
+   * Why the guest of a sample on `target`, the `position`th of its boot, cannot stay for
+   * the next one whatever the sample measured; null when it may.
+   */
+  noHold(target: ConnectedTarget, position: number): string | null {
+    if (this.limits.fresh) return 'fresh: true in the scenario';
+    if (position >= this.limits.samplesPerBoot) return `the guest gave the ${this.limits.samplesPerBoot} samples a boot gives (samplesPerBoot)`;
+    if (!target.hypervisor.turnAround || !target.hypervisor.setPaused) return `the ${target.hypervisor.kind} driver does not migrate a guest back`;
+    return null;
   }
 
   hold(held: HeldGuest): void {

@@ -14,7 +14,10 @@ export async function tearDown(run: MigrationRun, chain: GuestChain, notKept: st
   run.clock.restartLap();
   // The measurement stands: a teardown step that fails is a warning on the record (what
   // may be left on the hosts), never a failed migration.
-  for (const failure of await cleanupFailures(cleanupsOf(run, chain, notKept))) {
+  // What measured runs on different hosts and channels, independently: stopped all at once.
+  // The guest goes last, once nothing taps it any more.
+  const failures = [...(await cleanupFailures(measuringCleanups(run), { concurrently: true })), ...(await cleanupFailures(guestCleanup(run, chain, notKept)))];
+  for (const failure of failures) {
     run.warnings.push({ step: String(failure.context.step), code: String(failure.context.causeCode), message: failure.message });
     run.log(`${run.vmId}: teardown step "${failure.context.step}" failed: ${errorMessage(failure)}`);
   }
@@ -22,8 +25,8 @@ export async function tearDown(run: MigrationRun, chain: GuestChain, notKept: st
   run.clock.stop();
 }
 
-/** One named step for each thing a phase started, the guest last. */
-function cleanupsOf(run: MigrationRun, chain: GuestChain, notKept: string | null): Cleanup[] {
+/** One named step for each probe, counter and shaping a phase started. */
+function measuringCleanups(run: MigrationRun): Cleanup[] {
   const { flowCounters, taps } = run;
   return [
     ['stop the probe', () => stopProbe(run)],
@@ -33,7 +36,6 @@ function cleanupsOf(run: MigrationRun, chain: GuestChain, notKept: string | null
       const tap = taps[side];
       return tap ? [[`stop the ${side} agent tap`, () => tap.stop()] as const] : [];
     }),
-    ...guestCleanup(run, chain, notKept),
   ];
 }
 

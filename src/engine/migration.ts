@@ -19,7 +19,7 @@ export { targetEnvironment } from './phases.js';
 
 export async function runMigration(target: ConnectedTarget, request: RunRequest, log: (line: string) => void = () => undefined): Promise<MigrationRecord> {
   // A run alone is a chain of one: its guest's address is claimed like a chain's.
-  const chain = request.chain ?? new GuestChain('a single run', true);
+  const chain = request.chain ?? new GuestChain('a single run', { fresh: true, samplesPerBoot: 1 });
   const begin = await chain.take();
   const start = 'held' in begin ? begin : { ...begin, address: await chain.claimAddress(target) };
   const run = newRun(target, request, log, start);
@@ -40,7 +40,8 @@ export async function runMigration(target: ConnectedTarget, request: RunRequest,
 
 /** Why the sample's guest cannot be the next sample's, or null when it can. */
 function whyNotKept(run: MigrationRun, chain: GuestChain): string | null {
-  if (!chain.canHold(run.target)) return chain.noHold(run.target);
+  const limit = chain.noHold(run.target, (run.held?.position ?? 0) + 1);
+  if (limit) return limit;
   if (run.error || run.outcome?.status !== 'completed') return `the previous sample failed (${run.error ? run.phase : `migration ${run.outcome?.status ?? 'not run'}`})`;
   const { problem } = buildIntegrity(integrityData(run));
   return problem ? `the previous sample found the guest damaged: ${problem}` : null;

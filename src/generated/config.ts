@@ -385,6 +385,10 @@ export interface Scenario {
    * Boot a fresh guest for every repetition. By default repetitions migrate one running guest back and forth (ping-pong), and a guest is booted only for the first sample, after a failed or damaged one, or where the hypervisor driver cannot migrate a guest back.
    */
   fresh?: boolean;
+  /**
+   * Samples one booted guest gives before a fresh one boots (1 is fresh: true). Samples of one boot share that boot's offset (a guest whose boot left it a little less memory to send migrates faster every time), so a run should sample several boots: BENCHMARKS.md measures the offset.
+   */
+  samplesPerBoot?: number;
   link?: LinkShaping;
 }
 /**

@@ -1,5 +1,5 @@
 // BENCHMARKS.md and its plots, rendered from bench/results.json only.
-import { DEFAULT_PROBE } from '../model/scenario.js';
+import { DEFAULT_PROBE, DEFAULT_SAMPLES_PER_BOOT } from '../model/scenario.js';
 import { markdownTable } from 'markdown-table';
 import { median } from '../analysis/stats.js';
 import { minimumDetectableEffectPct } from '../analysis/significance.js';
@@ -7,6 +7,7 @@ import { attrs, dotPath, escapeXml, linePath, linearScale, niceDomain, plainNumb
 import {
   linearFit,
   noiseFloor,
+  bootSummaries,
   reuseEffect,
   type ReuseEffect,
   pauseAccuracy,
@@ -508,7 +509,30 @@ ${markdownTable(rows, TABLE)}
 
 ${reuseEffectSection(r)}
 
-${pinningSection(r)}`;
+${pinningSection(r)}
+
+${bootsSection(r)}`;
+}
+
+/** A boot's median, and its p10-p90 when it gave more than one sample. */
+const bootCell = (s: Spread, digits: number) => (s.n > 1 ? `${f(s.median, digits)} (${f(s.p10, digits)}–${f(s.p90, digits)})` : f(s.median, digits));
+
+/** Each boot's samples against the others': the offset a boot gives all of its samples. */
+function bootsSection(r: BenchResults): string {
+  const series: ReadonlyArray<readonly [string, readonly MigrationSample[]]> = [
+    ['kept, unpinned', r.noise],
+    ['kept, pinned', r.noisePinned ?? []],
+    ['fresh boot per sample', r.noiseFresh ?? []],
+  ];
+  const rows = series.flatMap(([mode, samples]) =>
+    bootSummaries(samples).map((b) => [mode, b.guestId, String(b.n), bootCell(b.totalTimeMs, 0), bootCell(b.downtimeMs, 0), bootCell(b.transferredMiB, 2)]),
+  );
+  if (!rows.length) return '';
+  return `Samples of one boot share that boot's offset. Each guest (boot) below, with the spread of its
+samples (median, p10, p90): a boot that differs from the others differs in every sample it gives,
+which is why a chain boots a fresh guest every \`samplesPerBoot\` samples (default ${DEFAULT_SAMPLES_PER_BOOT}).
+
+${markdownTable([['mode', 'guest', 'samples', 'total ms', 'reported downtime ms', 'transferred MiB'], ...rows], TABLE)}`;
 }
 
 /** Spread of the noise floor with and without pinning, and without a kept guest. */

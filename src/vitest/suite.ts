@@ -158,7 +158,7 @@ function bench(config: MigbenchConfig, suite: string, runs: SuiteRun[]): SuiteBe
   const chainOf = ({ scenario, variant }: SuiteRun) => {
     const key = `${scenario.suite}\0${scenario.name}\0${scenario.fingerprint ?? ''}`;
     let chain = chains.get(key);
-    if (!chain) chains.set(key, (chain = new GuestChain(`${variant ? `${variant} ` : ''}${scenario.name}`, scenario.fresh)));
+    if (!chain) chains.set(key, (chain = new GuestChain(`${variant ? `${variant} ` : ''}${scenario.name}`, scenario)));
     return chain;
   };
   afterAll(async () => {

@@ -38,7 +38,7 @@ function held(target: ConnectedTarget, vmId: string): HeldGuest {
 describe(GuestChain, () => {
   test('a chain boots its first sample, then migrates the guest it holds', async () => {
     const { target } = fakeTarget();
-    const chain = new GuestChain('idle', false);
+    const chain = new GuestChain('idle', { fresh: false, samplesPerBoot: 5 });
     expect(await chain.take()).toEqual({ freshBecause: 'the first sample of its scenario' });
     chain.hold(held(target, 'mb000001'));
     expect(await chain.take()).toEqual({ held: held(target, 'mb000001') });
@@ -48,21 +48,26 @@ describe(GuestChain, () => {
     await chain.end();
   });
 
-  test('fresh: true and a driver that cannot migrate back never hold a guest, and say so', async () => {
+  test('fresh: true, a boot that gave its samples and a driver that cannot migrate back end the chain, and say so', async () => {
     const reusing = fakeTarget().target;
     const fixed = fakeTarget({ reuse: false }).target;
-    const fresh = new GuestChain('idle', true);
+    const fresh = new GuestChain('idle', { fresh: true, samplesPerBoot: 1 });
     expect(await fresh.take()).toEqual({ freshBecause: 'fresh: true in the scenario' });
-    expect(fresh.canHold(reusing)).toBe(false);
-    const chain = new GuestChain('idle', false);
-    expect(chain.canHold(reusing)).toBe(true);
-    expect(chain.canHold(fixed)).toBe(false);
-    expect(chain.noHold(fixed)).toBe('the qemu driver does not migrate a guest back');
+    expect(fresh.noHold(reusing, 1)).toBe('fresh: true in the scenario');
+    const chain = new GuestChain('idle', { fresh: false, samplesPerBoot: 3 });
+    expect(chain.noHold(reusing, 1)).toBeNull();
+    expect(chain.noHold(reusing, 2)).toBeNull();
+    expect(chain.noHold(reusing, 3)).toBe('the guest gave the 3 samples a boot gives (samplesPerBoot)');
+    expect(chain.noHold(fixed, 1)).toBe('the qemu driver does not migrate a guest back');
   });
 
   test('two chains get two addresses; a third takes the main one from its holder, whose guest goes', async () => {
     const { target, calls } = fakeTarget();
-    const [base, head, third] = [new GuestChain('base idle', false), new GuestChain('head idle', false), new GuestChain('calibration', true)];
+    const [base, head, third] = [
+      new GuestChain('base idle', { fresh: false, samplesPerBoot: 5 }),
+      new GuestChain('head idle', { fresh: false, samplesPerBoot: 5 }),
+      new GuestChain('calibration', { fresh: true, samplesPerBoot: 1 }),
+    ];
     expect(await base.claimAddress(target)).toBe('10.77.0.100/24');
     base.hold(held(target, 'mbbase01'));
     expect(await head.claimAddress(target)).toBe('10.77.0.101/24');
@@ -78,7 +83,7 @@ describe(GuestChain, () => {
 
   test('while one chain is measured the others wait paused, and resume when their turn comes', async () => {
     const { target, calls } = fakeTarget();
-    const [base, head] = [new GuestChain('base idle', false), new GuestChain('head idle', false)];
+    const [base, head] = [new GuestChain('base idle', { fresh: false, samplesPerBoot: 5 }), new GuestChain('head idle', { fresh: false, samplesPerBoot: 5 })];
     await base.claimAddress(target);
     base.hold(held(target, 'mbbase01'));
     await head.claimAddress(target);
@@ -93,7 +98,7 @@ describe(GuestChain, () => {
 
   test('a held guest that cannot be resumed is destroyed and the sample boots a fresh one', async () => {
     const { target, calls } = fakeTarget({ failResume: true });
-    const [base, head] = [new GuestChain('base idle', false), new GuestChain('head idle', false)];
+    const [base, head] = [new GuestChain('base idle', { fresh: false, samplesPerBoot: 5 }), new GuestChain('head idle', { fresh: false, samplesPerBoot: 5 })];
     await base.claimAddress(target);
     base.hold(held(target, 'mbbase01'));
     await head.take();

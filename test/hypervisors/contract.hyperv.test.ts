@@ -151,6 +151,6 @@ hypervisorContract('Hyper-V (fake Windows hosts)', {
   // The job's times, the VMMS blackout event and the live-migration counters.
   reports: ['totalTimeMs', 'downtimeMs', 'transferredBytes', 'iterations'],
   agent: 'none',
-  optional: { pause: false, interfaceCounters: true },
+  optional: { pause: false, interfaceCounters: true, pingPong: false },
   world,
 });

@@ -23,7 +23,7 @@ export type FigureName = keyof HypervisorFigures;
 export const FIGURES: readonly FigureName[] = [...(Object.keys(NO_FIGURES) as FigureName[]), 'downtimeNetMs'];
 
 /** What a migration is set up to do: complete, outlast its timeout, or fail. */
-export type ContractScenario = 'completes' | 'times-out' | 'fails';
+export type ContractScenario = 'completes' | 'times-out' | 'fails' | 'migrates-back';
 
 /** A driver with a guest to launch and a plan that, migrated, does what the scenario says. */
 export interface ContractWorld {
@@ -54,7 +54,7 @@ export interface ContractSetup {
    */
   readonly agent: 'none' | 'endpoint' | 'heartbeat';
   /** Which of the interface's optional methods the driver has. */
-  readonly optional: { readonly pause: boolean; readonly interfaceCounters: boolean };
+  readonly optional: { readonly pause: boolean; readonly interfaceCounters: boolean; readonly pingPong: boolean };
   /** A fresh world for a scenario. */
   world(scenario: ContractScenario): Promise<ContractWorld>;
   /** Scenarios this setup cannot bring about, each with why: their tests are skipped, saying so. */
@@ -98,8 +98,21 @@ function describeMigratedGuest(setup: ContractSetup): void {
     });
 
     test('migrates it: completed, the figures it reports and only those, progress samples in order', async () => {
-      await expectMigrated(world, launched(), setup);
+      await expectMigrated(world, world.hypervisor, launched(), setup);
     });
+
+    if (setup.optional.pingPong && !skipped(setup, 'migrates-back', 'turned around, it waits paused and migrates back')) {
+      test('turned around, it waits paused and migrates back: the reversed driver has it on its source', async () => {
+        const turned = await world.hypervisor.turnAround!(launched());
+        guest.handle = turned.guest;
+        expect(turned.guest).toMatchObject({ vmId: world.launch.vmId, location: 'source' });
+        await expectRunning(turned.hypervisor, turned.guest);
+        await turned.hypervisor.setPaused!(turned.guest, true);
+        expect((await turned.hypervisor.inspect(turned.guest)).running, 'paused').toBe(false);
+        await turned.hypervisor.setPaused!(turned.guest, false);
+        await expectMigrated(world, turned.hypervisor, turned.guest, setup);
+      });
+    }
 
     test('destroying the guest leaves nothing behind', async () => {
       const g = launched();
@@ -123,10 +136,10 @@ async function expectLaunched(world: ContractWorld, guest: GuestHandle, setup: C
   expect(typeof (await world.hypervisor.diagnostics(guest, 'source'))).toBe('string');
 }
 
-async function expectMigrated(world: ContractWorld, guest: GuestHandle, setup: ContractSetup): Promise<void> {
-  await world.hypervisor.prepareDestination(guest, world.plan);
+async function expectMigrated(world: ContractWorld, hypervisor: Hypervisor, guest: GuestHandle, setup: ContractSetup): Promise<void> {
+  await hypervisor.prepareDestination(guest, world.plan);
   const beganAtMs = epochMs();
-  const outcome = await world.hypervisor.migrate(guest, world.plan);
+  const outcome = await hypervisor.migrate(guest, world.plan);
   const returnedAtMs = epochMs();
   expect(outcome.error?.message ?? null).toBeNull();
   expect(outcome.status).toBe('completed');
@@ -137,7 +150,7 @@ async function expectMigrated(world: ContractWorld, guest: GuestHandle, setup: C
   expect(figureKinds(outcome.figures), 'the figures the setup says the driver reports, and null for the rest').toEqual(expectedFigureKinds(setup.reports));
   expectTimeline(outcome);
   expectOutcomeShape(outcome, world.plan);
-  await expectRunning(world.hypervisor, guest);
+  await expectRunning(hypervisor, guest);
 }
 
 function describeTimedOutMigration(setup: ContractSetup): void {
@@ -221,7 +234,11 @@ function skipped(setup: ContractSetup, scenario: ContractScenario, what: string)
 
 function expectIdentity(hv: Hypervisor, setup: ContractSetup): void {
   expect(hv.kind).toBe(setup.kind);
-  expect({ pause: typeof hv.pause === 'function', interfaceCounters: typeof hv.interfaceCounters === 'function' }).toEqual(setup.optional);
+  expect({
+    pause: typeof hv.pause === 'function',
+    interfaceCounters: typeof hv.interfaceCounters === 'function',
+    pingPong: typeof hv.turnAround === 'function' && typeof hv.setPaused === 'function',
+  }).toEqual(setup.optional);
   const vendor = setup.kind in VENDOR_HYPERVISORS ? VENDOR_HYPERVISORS[setup.kind as VendorKind] : undefined;
   const unreported: readonly string[] = vendor?.unreported ?? [];
   expect(

@@ -143,6 +143,6 @@ hypervisorContract('XenServer (fake XenAPI pool)', {
   // Task times only (whole seconds); downtime and bytes come from migbench's probes.
   reports: ['totalTimeMs'],
   agent: 'none',
-  optional: { pause: false, interfaceCounters: false },
+  optional: { pause: false, interfaceCounters: false, pingPong: false },
   world,
 });

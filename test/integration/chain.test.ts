@@ -38,7 +38,7 @@ describe('a chain of samples', () => {
     const { config, scenario: s } = scenario(`      - ${DIRTY}\n`);
     dirty = s;
     target = await connectTarget(config, 'lab');
-    const chain = new GuestChain('dirty', false);
+    const chain = new GuestChain('dirty', { fresh: false, samplesPerBoot: 5 });
     // A migration cut off after 50 ms is cancelled: the guest stays where it was, and the chain boots anew.
     const cancelled: Scenario = { ...dirty, migration: { ...dirty.migration, timeoutMs: 50 } };
     for (const [i, s] of [dirty, dirty, cancelled, dirty, dirty].entries()) {
@@ -96,11 +96,11 @@ describe('an A/B run: two chains at once', () => {
   const records: Record<'base' | 'head', MigrationRecord[]> = { base: [], head: [] };
 
   beforeAll(async () => {
-    const { config, scenario: idle } = scenario(`      - { name: idle, guest: { memoryMiB: 256 }, migration: { kind: memory } }\n`);
+    const { config, scenario: idle } = scenario(`      - { name: idle, guest: { memoryMiB: 256 }, migration: { kind: memory }, samplesPerBoot: 2 }\n`);
     target = await connectTarget(config, 'lab');
-    const chains = { base: new GuestChain('base idle', false), head: new GuestChain('head idle', false) };
+    const chains = { base: new GuestChain('base idle', idle), head: new GuestChain('head idle', idle) };
     try {
-      for (let i = 1; i <= 2; i++) {
+      for (let i = 1; i <= 3; i++) {
         for (const variant of ['base', 'head'] as const) {
           records[variant].push(await runMigration(target, { scenario: idle, suite: 'it', test: `idle #${i} ${variant}`, repetition: i, variant, chain: chains[variant] }));
         }
@@ -112,13 +112,17 @@ describe('an A/B run: two chains at once', () => {
   }, 300_000);
   afterAll(async () => target?.close());
 
-  test('each side keeps its own guest at its own address', () => {
+  test('each side keeps its own guest at its own address, for the samples a boot gives', () => {
     for (const variant of ['base', 'head'] as const) {
-      const [first, second] = records[variant];
+      const [first, second, third] = records[variant];
       expectIntact(first!);
       expectIntact(second!);
+      expectIntact(third!);
       expect(second!.chain).toMatchObject({ id: first!.chain!.id, position: 2, boot: 'reused' });
       expect(second!.probe!.target).toBe(first!.probe!.target);
+      // samplesPerBoot: 2, so the third boots its own guest.
+      expect(third!.chain).toMatchObject({ position: 1, boot: 'fresh', freshBecause: 'the guest gave the 2 samples a boot gives (samplesPerBoot)' });
+      expect(third!.chain!.id).not.toBe(first!.chain!.id);
     }
     expect(records.base[0]!.chain!.id).not.toBe(records.head[0]!.chain!.id);
     expect(records.base[0]!.probe!.target).not.toBe(records.head[0]!.probe!.target);

@@ -88,7 +88,7 @@ hypervisorContract('QEMU in the lab', {
   kind: 'qemu',
   reports: ['totalTimeMs', 'downtimeMs', 'setupTimeMs', 'transferredBytes', 'iterations', 'dirtyRatePagesPerSec', 'stopToResumeMs'],
   agent: 'heartbeat',
-  optional: { pause: true, interfaceCounters: false },
+  optional: { pause: true, interfaceCounters: false, pingPong: true },
   async world(scenario) {
     const target = await connectTarget(config, 'lab');
     if (scenario !== 'fails') return labWorld(target, target.hypervisor, labPlan(scenario, 1500), false, () => target.close());
@@ -111,7 +111,7 @@ hypervisorContract('libvirt in the lab', {
   kind: 'libvirt',
   reports: ['totalTimeMs', 'downtimeMs', 'downtimeNetMs', 'setupTimeMs', 'transferredBytes', 'iterations', 'dirtyRatePagesPerSec', 'stopToResumeMs'],
   agent: 'heartbeat',
-  optional: { pause: false, interfaceCounters: false },
+  optional: { pause: false, interfaceCounters: false, pingPong: true },
   async world(scenario) {
     await labUp({ withLibvirt: true });
     const target = await connectTarget(config, scenario === 'fails' ? 'lab-libvirt-unreachable' : 'lab-libvirt');
@@ -177,7 +177,7 @@ hypervisorContract('vSphere (vcsim)', {
   // Task times, and the stun ESXi logs in vmware.log (vcsim never stuns: the line is written here, as ESXi would).
   reports: ['totalTimeMs', 'downtimeMs'],
   agent: 'none',
-  optional: { pause: false, interfaceCounters: true },
+  optional: { pause: false, interfaceCounters: true, pingPong: false },
   cannot: { 'times-out': 'vcsim completes RelocateVM_Task at once: no migration there outlasts its timeout' },
   async world(scenario) {
     const sdk = await simulator();

@@ -80,12 +80,14 @@ interface HostSetup {
 }
 
 interface LibvirtVm {
-  readonly handle: GuestHandle;
+  /** Replaced when the guest turns around (ping-pong). */
+  handle: GuestHandle;
   readonly name: string;
   readonly diskPath: string | null;
   /** Hosts the guest's disk image was created on (removed with the guest). */
-  readonly diskOn: Set<Side>;
-  readonly xmlPath: string;
+  readonly diskOn: Set<TargetHost>;
+  /** The domain XML migbench wrote, on the host the guest booted on. */
+  readonly xml: { readonly host: TargetHost; readonly path: string };
   migrationStartedAtMs: number | null;
   events: HypervisorEvent[];
 }
@@ -120,14 +122,56 @@ class VirshWatch {
   }
 }
 
+/** What a driver shares with its reversed self (ping-pong): the hosts' set-ups and the guests. */
+interface DriverState {
+  readonly setups: Map<TargetHost, Promise<HostSetup>>;
+  readonly toolPaths: Map<TargetHost, string>;
+  readonly vms: Map<string, LibvirtVm>;
+  readonly reversed: LibvirtHypervisor;
+}
+
 export class LibvirtHypervisor implements Hypervisor {
   readonly kind = 'libvirt' as const;
-  private readonly setups = new Map<Side, Promise<HostSetup>>();
-  private readonly vms = new Map<string, LibvirtVm>();
+  private readonly setups: Map<TargetHost, Promise<HostSetup>>;
+  private readonly toolPaths: Map<TargetHost, string>;
+  private readonly vms: Map<string, LibvirtVm>;
   private readonly mode: LibvirtMigrationMode;
+  private reversed: LibvirtHypervisor | undefined;
+  /**
+   * Ping-pong: the guest a completed migration left on the destination becomes the guest on
+   * the source of the reversed driver (libvirt already removed it from the old source). Not
+   * with a configured destinationUri: the way back would need the source's, which is not known.
+   */
+  readonly turnAround?: (guest: GuestHandle) => Promise<{ hypervisor: LibvirtHypervisor; guest: GuestHandle }>;
 
-  constructor(private readonly options: LibvirtDriverOptions) {
+  constructor(
+    private readonly options: LibvirtDriverOptions,
+    shared?: DriverState,
+  ) {
     this.mode = options.mode ?? 'p2p';
+    this.setups = shared?.setups ?? new Map();
+    this.toolPaths = shared?.toolPaths ?? new Map();
+    this.vms = shared?.vms ?? new Map();
+    this.reversed = shared?.reversed;
+    if (!options.destinationUri) this.turnAround = (guest) => this.turnGuestAround(guest);
+  }
+
+  private async turnGuestAround(guest: GuestHandle): Promise<{ hypervisor: LibvirtHypervisor; guest: GuestHandle }> {
+    const vm = this.vm(guest);
+    if (guest.location !== 'destination')
+      throw new MigbenchError('MB_GUEST', `guest ${guest.vmId} is not on the destination (${guest.location}): only a migrated guest turns around`);
+    vm.handle = { ...guest, location: 'source' };
+    vm.migrationStartedAtMs = null;
+    vm.events = [];
+    this.reversed ??= new LibvirtHypervisor(
+      { ...this.options, source: this.options.destination, destination: this.options.source },
+      { setups: this.setups, toolPaths: this.toolPaths, vms: this.vms, reversed: this },
+    );
+    return { hypervisor: this.reversed, guest: vm.handle };
+  }
+
+  async setPaused(guest: GuestHandle, paused: boolean): Promise<void> {
+    await this.virsh(guest.location, [paused ? 'suspend' : 'resume', this.vm(guest).name]);
   }
 
   private host(side: Side): TargetHost {
@@ -146,23 +190,24 @@ export class LibvirtHypervisor implements Hypervisor {
   }
 
   private setup(side: Side): Promise<HostSetup> {
-    let setup = this.setups.get(side);
+    const host = this.host(side);
+    let setup = this.setups.get(host);
     if (!setup) {
       setup = (async () => {
-        const { runner } = this.host(side);
+        const { runner } = host;
         const { kernelPath, initrdPath, toolPath } = await installGuestFiles(runner, {
           kernel: this.options.image.kernel,
           initrd: this.options.image.initrd,
           probeTool: this.options.probeTool,
         });
-        this.toolPaths.set(side, toolPath);
+        this.toolPaths.set(host, toolPath);
         const version = parseVirshVersion((await this.virsh(side, ['version'])).stdout);
         if (!version.libvirt) throw new MigbenchError('MB_LIBVIRT', `${runner.host}: cannot read libvirt's version from virsh version`, { context: { host: runner.host } });
         const accel = await chooseAccel(runner, { binary: this.emulator, machine: this.machine, kernelPath, requested: this.options.accel ?? 'auto' });
         return { kernelPath, initrdPath, toolPath, accel, version: version.text, qemuVersion: version.hypervisor ?? '' };
       })();
-      setup.catch(() => this.setups.delete(side));
-      this.setups.set(side, setup);
+      setup.catch(() => this.setups.delete(host));
+      this.setups.set(host, setup);
     }
     return setup;
   }
@@ -219,12 +264,21 @@ export class LibvirtHypervisor implements Hypervisor {
     // workloads can lose pages there; migbench's integrity check reports it.
     const handle: GuestHandle = { vmId: launch.vmId, launch, location: 'source', workarounds: [] };
     const name = domainName(launch.vmId);
-    const { runner, workDir, bridge } = this.host('source');
-    const vm: LibvirtVm = { handle, name, diskPath: this.diskPath(launch), diskOn: new Set(), xmlPath: `${workDir}/vms/${name}.xml`, migrationStartedAtMs: null, events: [] };
+    const source = this.host('source');
+    const { runner, workDir, bridge } = source;
+    const vm: LibvirtVm = {
+      handle,
+      name,
+      diskPath: this.diskPath(launch),
+      diskOn: new Set(),
+      xml: { host: source, path: `${workDir}/vms/${name}.xml` },
+      migrationStartedAtMs: null,
+      events: [],
+    };
     this.vms.set(launch.vmId, vm);
     if (vm.diskPath) {
       await this.createDisk('source', vm.diskPath, launch.guest.diskMiB);
-      vm.diskOn.add('source');
+      vm.diskOn.add(source);
     }
     const xml = domainXml(launch, {
       accel: setup.accel.accel,
@@ -241,9 +295,9 @@ export class LibvirtHypervisor implements Hypervisor {
     });
     for (const side of ['source', 'destination'] as const) await this.host(side).runner.run(['mkdir', '-p', CONSOLE_DIR, CHANNEL_DIR]);
     await runner.run(['mkdir', '-p', `${workDir}/vms`]);
-    await runner.run(['cp', '/dev/stdin', vm.xmlPath], { stdin: xml });
+    await runner.run(['cp', '/dev/stdin', vm.xml.path], { stdin: xml });
     // Transient: the domain is gone from a host once it leaves it or is destroyed.
-    await this.virsh('source', ['create', vm.xmlPath], { timeoutMs: 60_000 });
+    await this.virsh('source', ['create', vm.xml.path], { timeoutMs: 60_000 });
     return handle;
   }
 
@@ -256,18 +310,16 @@ export class LibvirtHypervisor implements Hypervisor {
     // --copy-storage-all copies into an image that must already exist on the destination.
     if (plan.kind === 'storage' && vm.diskPath) {
       await this.createDisk('destination', vm.diskPath, guest.launch.guest.diskMiB);
-      vm.diskOn.add('destination');
+      vm.diskOn.add(this.host('destination'));
     }
   }
 
   agentEndpoint(guest: GuestHandle, side: Side): AgentEndpoint | null {
     const vm = this.vms.get(guest.vmId);
-    const toolPath = this.toolPaths.get(side);
+    const toolPath = this.toolPaths.get(this.host(side));
     if (!vm || !toolPath) return null;
     return { side, runner: this.host(side).runner, socketPath: `${CHANNEL_DIR}/${vm.name}.agent`, toolPath, appearsDuringMigration: side === 'destination' };
   }
-
-  private readonly toolPaths = new Map<Side, string>();
 
   private async migrationParameters(): Promise<MigrationParameters> {
     const parameters: MigrationParameters = {};
@@ -496,9 +548,9 @@ export class LibvirtHypervisor implements Hypervisor {
       ]);
     }
     if (vm.diskPath) {
-      for (const side of vm.diskOn) cleanups.push([`remove the disk of ${guest.vmId} on the ${side}`, () => this.host(side).runner.run(['rm', '-f', vm.diskPath!])]);
+      for (const host of vm.diskOn) cleanups.push([`remove the disk of ${guest.vmId} on ${host.runner.host}`, () => host.runner.run(['rm', '-f', vm.diskPath!])]);
     }
-    cleanups.push([`remove the domain XML of ${guest.vmId}`, () => this.host('source').runner.run(['rm', '-f', vm.xmlPath])]);
+    cleanups.push([`remove the domain XML of ${guest.vmId}`, () => vm.xml.host.runner.run(['rm', '-f', vm.xml.path])]);
     await runCleanups(cleanups);
   }
 

@@ -39,7 +39,11 @@ export async function stopSide(monitors: QmpMonitors, entry: VmSide, side: Side)
     await runner.run(['kill', '-KILL', String(entry.pid)], { check: false });
     if (!(await waitForExit(runner, entry.pid, 5000))) throw new MigbenchError('MB_GUEST', `${runner.host}: QEMU ${entry.pid} does not exit`);
   }
-  // Teardown steps that do no harm twice: a connection lost under one runs it again.
-  await runner.run(['ip', 'link', 'del', entry.tap], { check: false, idempotent: true });
-  await runner.run(['rm', '-rf', entry.dir], { idempotent: true });
+  // Teardown steps that do no harm twice (a connection lost under one runs it again), and
+  // independent of each other: both at once.
+  const [tap, dir] = await Promise.allSettled([
+    runner.run(['ip', 'link', 'del', entry.tap], { check: false, idempotent: true }),
+    runner.run(['rm', '-rf', entry.dir], { idempotent: true }),
+  ]);
+  for (const done of [tap, dir]) if (done.status === 'rejected') throw done.reason;
 }
