@@ -36107,7 +36107,7 @@ function postcopyIssues(scenario, at) {
 }
 
 // src/model/scenario.ts
-var DEFAULT_SAMPLES_PER_BOOT = 5;
+var DEFAULT_SAMPLES_PER_BOOT = 1;
 var DEFAULT_PROBE = {
   tool: "migbench-probe",
   intervalMs: 2,

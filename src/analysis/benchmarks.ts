@@ -70,10 +70,10 @@ export interface BenchResults {
   /** `migbench run` of the default suites, wall time; absent where the bench did not run it. */
   readonly defaultSuiteMs?: number | null;
   /**
-   * The idle-256 noise floor with a fresh boot per sample, interleaved with `noise` (which
-   * migrates one kept guest back and forth, the default); absent in older bench files.
+   * The idle-256 noise floor of a kept guest migrated back and forth (five samples a boot),
+   * interleaved with `noise` (a fresh boot per sample, the default); absent in older bench files.
    */
-  readonly noiseFresh?: readonly MigrationSample[];
+  readonly noiseKept?: readonly MigrationSample[];
   /** The same, a kept guest on a target whose QEMUs and probes are pinned to CPUs (`pinnedCpus`), interleaved with the others. */
   readonly noisePinned?: readonly MigrationSample[];
   readonly pinnedCpus?: { readonly source: string; readonly destination: string; readonly probes: string };

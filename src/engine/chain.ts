@@ -82,6 +82,7 @@ export class GuestChain {
    */
   noHold(target: ConnectedTarget, position: number): string | null {
     if (this.limits.fresh) return 'fresh: true in the scenario';
+    if (this.limits.samplesPerBoot === 1) return 'samplesPerBoot is 1: every sample boots its own guest';
     if (position >= this.limits.samplesPerBoot) return `the guest gave the ${this.limits.samplesPerBoot} samples a boot gives (samplesPerBoot)`;
     if (!target.hypervisor.turnAround || !target.hypervisor.setPaused) return `the ${target.hypervisor.kind} driver does not migrate a guest back`;
     return null;

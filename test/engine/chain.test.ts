@@ -59,6 +59,8 @@ describe(GuestChain, () => {
     expect(chain.noHold(reusing, 2)).toBeNull();
     expect(chain.noHold(reusing, 3)).toBe('the guest gave the 3 samples a boot gives (samplesPerBoot)');
     expect(chain.noHold(fixed, 1)).toBe('the qemu driver does not migrate a guest back');
+    // The default: a fresh boot per sample.
+    expect(new GuestChain('idle', { fresh: false, samplesPerBoot: 1 }).noHold(reusing, 1)).toBe('samplesPerBoot is 1: every sample boots its own guest');
   });
 
   test('two chains get two addresses; a third takes the main one from its holder, whose guest goes', async () => {

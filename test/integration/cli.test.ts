@@ -59,20 +59,32 @@ describe('migbench run', () => {
     ]);
   });
 
-  test('an A/B run alternates base and head, writes both results files and compares them', async () => {
+  test('an A/B run alternates base and head, each keeping its own guest, writes both results files and compares them', async () => {
     const out = await mkdtemp(join(tmpdir(), 'migbench-ab-'));
     const scenarioYaml = (limit: number) =>
-      `suites:\n  memory-migration:\n    scenarios:\n      - { name: idle, guest: { memoryMiB: 256, diskMiB: 0, diskDataMiB: 0 }, migration: { kind: memory, downtimeLimitMs: ${limit} } }\n`;
+      `suites:\n  memory-migration:\n    scenarios:\n      - { name: idle, guest: { memoryMiB: 256, diskMiB: 0, diskDataMiB: 0 }, migration: { kind: memory, downtimeLimitMs: ${limit} }, samplesPerBoot: 2 }\n`;
     const [base, head] = [join(out, 'base.yaml'), join(out, 'head.yaml')];
     await writeFile(base, scenarioYaml(300));
     await writeFile(head, scenarioYaml(100));
-    const result = await migbench(['run', '--ab', base, head, '--out', out]);
+    const result = await migbench(['run', '--ab', base, head, '--repeat', '2', '--out', out]);
     expect(result.code, result.stderr.slice(-3000)).toBe(0);
     const [b, h] = [await readResults(join(out, 'base', 'results.json')), await readResults(join(out, 'head', 'results.json'))];
-    expect(b.records.map((r) => [r.variant, r.parameters.downtimeLimitMs])).toEqual([['base', 300]]);
-    expect(h.records.map((r) => [r.variant, r.parameters.downtimeLimitMs])).toEqual([['head', 100]]);
-    // Interleaved: base ran first.
+    const sides = (records: typeof b.records) => records.map((r) => [r.variant, r.parameters.downtimeLimitMs, r.chain?.position, r.chain?.boot, r.status]);
+    expect(sides(b.records)).toEqual([
+      ['base', 300, 1, 'fresh', 'completed'],
+      ['base', 300, 2, 'reused', 'completed'],
+    ]);
+    expect(sides(h.records)).toEqual([
+      ['head', 100, 1, 'fresh', 'completed'],
+      ['head', 100, 2, 'reused', 'completed'],
+    ]);
+    // Each side migrated its own guest, at its own address, while the other's waited.
+    expect(b.records[1]!.chain!.id).toBe(b.records[0]!.chain!.id);
+    expect(h.records[1]!.chain!.id).toBe(h.records[0]!.chain!.id);
+    expect(b.records[0]!.probe!.target).not.toBe(h.records[0]!.probe!.target);
+    // Interleaved: base ran first, then head, then base again.
     expect(Date.parse(b.records[0]!.startedAt)).toBeLessThan(Date.parse(h.records[0]!.startedAt));
+    expect(Date.parse(h.records[0]!.startedAt)).toBeLessThan(Date.parse(b.records[1]!.startedAt));
     expect(result.stdout).toContain('## migbench: live migration, base vs head');
     // One run a side: nothing can be judged, and the report says how many runs could.
     expect(result.stdout).toMatch(/the interval is unbounded at this size: needs n ≥ \d+ a side/);
