@@ -41697,6 +41697,27 @@ function headConfig(trusted, head, headFile) {
   }));
   throw configTextError(headFile, head, issues);
 }
+var MEASUREMENT_FIELDS = ["probe", "samplesPerBoot", "fresh"];
+function assertSameMeasurement(base, head, headText, headFile) {
+  const issues = [];
+  for (const suite of Object.keys(head.suites ?? {})) {
+    if (!base.suites?.[suite]) continue;
+    const baseScenarios = new Map(resolveScenarios(base, suite).map((s) => [s.name, s]));
+    for (const [index, scenario] of resolveScenarios(head, suite).entries()) {
+      const before = baseScenarios.get(scenario.name);
+      if (!before) continue;
+      for (const field of MEASUREMENT_FIELDS) {
+        if (JSON.stringify(before[field]) === JSON.stringify(scenario[field])) continue;
+        const own = head.suites[suite].scenarios[index][field] !== void 0;
+        issues.push({
+          segments: own || field !== "probe" ? ["suites", suite, "scenarios", index, ...own ? [field] : []] : ["defaults", "probe"],
+          message: `a pull request may not change how scenario ${scenario.name} is measured (${field}: ${JSON.stringify(scenario[field])}, the base has ${JSON.stringify(before[field])}): base and head are measured alike`
+        });
+      }
+    }
+  }
+  if (issues.length) throw configTextError(headFile, headText, issues);
+}
 
 // src/config/compare.ts
 function compareThresholds(config) {
@@ -50455,7 +50476,9 @@ async function pullRequestConfigs(inputs, ctx, pr, deps, io) {
   const trusted = inputs.trustedConfig ? { config: (await loadConfig(inputs.trustedConfig)).config, description: inputs.trustedConfig } : { config: validatedConfig(baseText, base.file), description: `the base branch's ${inputs.config} (at the merge-base ${sha.slice(0, 12)})` };
   for (const secret of await configSecrets(trusted.config, process.env)) io.mask?.(secret);
   const baseConfig = inputs.trustedConfig ? headConfig(trusted, baseText, base.file) : trusted.config;
-  const headConfigMerged = headConfig(trusted, readConfigText(head.text, head.file), head.file);
+  const headText = readConfigText(head.text, head.file);
+  const headConfigMerged = headConfig(trusted, headText, head.file);
+  assertSameMeasurement(baseConfig, headConfigMerged, headText, head.file);
   io.log(
     `baseline: ${inputs.config} at the merge-base ${sha.slice(0, 12)} of ${pr.baseRef}; head: at ${pr.headSha.slice(0, 12)}, knobs only, trusted fields from ${trusted.description}`
   );

@@ -11,7 +11,7 @@ import { isAbsolute, join, relative, resolve } from 'node:path';
 import type { Octokit } from 'octokit';
 import { compareResults, headFindings, type Comparison, type Verdict } from '../analysis/comparison.js';
 import { configLine, loadConfig, readConfigText, validatedConfig } from '../config/load.js';
-import { headConfig, type TrustedSource } from '../config/trust.js';
+import { assertSameMeasurement, headConfig, type TrustedSource } from '../config/trust.js';
 import type { MigbenchConfig } from '../generated/config.js';
 import { compareOptions } from '../config/compare.js';
 import { EXIT } from '../model/exit.js';
@@ -355,7 +355,9 @@ async function pullRequestConfigs(inputs: ActionInputs, ctx: GateContext, pr: Pu
   // The passwords the measuring will log in with are masked before anything runs.
   for (const secret of await configSecrets(trusted.config, process.env)) io.mask?.(secret);
   const baseConfig = inputs.trustedConfig ? headConfig(trusted, baseText, base.file) : trusted.config;
-  const headConfigMerged = headConfig(trusted, readConfigText(head.text, head.file), head.file);
+  const headText = readConfigText(head.text, head.file);
+  const headConfigMerged = headConfig(trusted, headText, head.file);
+  assertSameMeasurement(baseConfig, headConfigMerged, headText, head.file);
   io.log(
     `baseline: ${inputs.config} at the merge-base ${sha.slice(0, 12)} of ${pr.baseRef}; head: at ${pr.headSha.slice(0, 12)}, knobs only, trusted fields from ${trusted.description}`,
   );

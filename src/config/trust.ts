@@ -10,6 +10,7 @@ import type { MigbenchConfig } from '../generated/config.js';
 import { configTextError, validatedConfig, type ConfigText } from './load.js';
 import type { ConfigIssue, Segments } from './issues.js';
 import { BUILTIN_TARGETS } from './targets.js';
+import { resolveScenarios } from './scenarios.js';
 
 /** What a pull request may change: whole sections, and a few fields of a trusted target (`*`: any target). */
 export const KNOB_PATHS: ReadonlyArray<readonly string[]> = [
@@ -106,4 +107,35 @@ export function headConfig(trusted: TrustedSource, head: ConfigText, headFile: s
     message: `a pull request may not change this: where and how migbench runs, and how the gate judges, come from ${trusted.description} (a pull request may change scenarios, workloads, migration settings, thresholds, matrices, defaults, and a target's qemu.extraArgs, qemu.machine and libvirt.domainXml)`,
   }));
   throw configTextError(headFile, head, issues);
+}
+
+/** What decides how a scenario is measured, rather than what it migrates. */
+const MEASUREMENT_FIELDS = ['probe', 'samplesPerBoot', 'fresh'] as const;
+
+/**
+ * A pull request may change what a scenario migrates, not how migbench measures it: a
+ * scenario both configs have keeps the base's probe settings, samplesPerBoot and fresh, or
+ * the head would be judged with another yardstick (a kept guest's observed downtime is a
+ * third lower than a freshly booted one's, so turning reuse on would hide a regression of it).
+ * Each such field is named at its line in the head's file (the scenario's, or defaults.probe).
+ */
+export function assertSameMeasurement(base: MigbenchConfig, head: MigbenchConfig, headText: ConfigText, headFile: string): void {
+  const issues: ConfigIssue[] = [];
+  for (const suite of Object.keys(head.suites ?? {})) {
+    if (!base.suites?.[suite]) continue;
+    const baseScenarios = new Map(resolveScenarios(base, suite).map((s) => [s.name, s]));
+    for (const [index, scenario] of resolveScenarios(head, suite).entries()) {
+      const before = baseScenarios.get(scenario.name);
+      if (!before) continue;
+      for (const field of MEASUREMENT_FIELDS) {
+        if (JSON.stringify(before[field]) === JSON.stringify(scenario[field])) continue;
+        const own = (head.suites![suite]!.scenarios[index] as unknown as Record<string, unknown>)[field] !== undefined;
+        issues.push({
+          segments: own || field !== 'probe' ? ['suites', suite, 'scenarios', index, ...(own ? [field] : [])] : ['defaults', 'probe'],
+          message: `a pull request may not change how scenario ${scenario.name} is measured (${field}: ${JSON.stringify(scenario[field])}, the base has ${JSON.stringify(before[field])}): base and head are measured alike`,
+        });
+      }
+    }
+  }
+  if (issues.length) throw configTextError(headFile, headText, issues);
 }

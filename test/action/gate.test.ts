@@ -196,6 +196,12 @@ describe(runGate, () => {
     expect(github!.requests.filter((r) => r.method !== 'GET')).toEqual([]);
   });
 
+  test('a head that measures a scenario its own way (kept guests) is refused: base and head are measured alike', async () => {
+    const s = await setup({}, undefined, HEAD_CONFIG.replace('migration: { kind: memory, downtimeLimitMs: 30 }', 'migration: { kind: memory, downtimeLimitMs: 30 }, samplesPerBoot: 5'));
+    await expect(runGate(s.inputs, s.ctx, s.io, s.deps)).rejects.toThrow(/samplesPerBoot \(line \d+\): a pull request may not change how scenario \S+ is measured \(samplesPerBoot: 5, the base has 1\)/);
+    expect(s.abCalls).toHaveLength(0);
+  });
+
   test('fork pull requests, and events whose origin is unknown, are measured on a self-hosted runner only when allowed', async () => {
     const s = await setup({});
     await expect(runGate(s.inputs, { ...s.ctx, payload: payload(true) }, s.io, s.deps)).rejects.toThrow(

@@ -2,7 +2,7 @@
 // a hostile head that sets it is refused with the field and its line; knobs pass.
 import { describe, expect, test } from 'vitest';
 import { parseConfig, readConfigText } from '../../src/config/load.js';
-import { headConfig } from '../../src/config/trust.js';
+import { assertSameMeasurement, headConfig } from '../../src/config/trust.js';
 import { InputFileError } from '../../src/model/errors.js';
 import { validateConfigSchema } from '../../src/model/schema.js';
 
@@ -138,5 +138,36 @@ describe(headConfig, () => {
     // And a knob the trusted side has but the head does not is gone.
     const tunedTrusted = { ...trusted, config: { ...trusted.config, targets: { rack1: { ...trusted.config.targets!.rack1!, qemu: { extraArgs: ['-rtc', 'clock=vm'] } } } } };
     expect(headConfig(tunedTrusted, readConfigText(trustedText, 'head/migbench.yaml'), 'head/migbench.yaml').targets!.rack1!.qemu?.extraArgs).toBeUndefined();
+  });
+});
+
+describe(assertSameMeasurement, () => {
+  const base = trusted.config;
+  const check = (text: string): string[] => {
+    const headText = readConfigText(text, 'head/migbench.yaml');
+    try {
+      assertSameMeasurement(base, headConfig(trusted, headText, 'head/migbench.yaml'), headText, 'head/migbench.yaml');
+    } catch (error) {
+      expect(error).toBeInstanceOf(InputFileError);
+      return (error as InputFileError).issues.map((i) => `${i.path}: ${i.message}`);
+    }
+    return [];
+  };
+  const idle = '{ name: idle-256, target: rack1, guest: { memoryMiB: 256 }, migration: { kind: memory } }';
+
+  test('a head that changes what a scenario migrates, or adds a scenario measured its own way, passes', () => {
+    expect(check(trustedText.replace(idle, '{ name: idle-256, target: rack1, guest: { memoryMiB: 512 }, migration: { kind: memory, downtimeLimitMs: 50 } }'))).toEqual([]);
+    expect(check(`${trustedText}      - { name: new-one, target: rack1, guest: { memoryMiB: 256 }, migration: { kind: memory }, samplesPerBoot: 5 }\n`)).toEqual([]);
+  });
+
+  test('a head that changes how a scenario both configs have is measured is refused, at the field', () => {
+    expect(check(trustedText.replace(idle, '{ name: idle-256, target: rack1, guest: { memoryMiB: 256 }, migration: { kind: memory }, samplesPerBoot: 5 }'))).toEqual([
+      'suites.memory-migration.scenarios[0].samplesPerBoot (line 11): a pull request may not change how scenario idle-256 is measured (samplesPerBoot: 5, the base has 1): base and head are measured alike',
+    ]);
+    expect(check(`defaults: { probe: { intervalMs: 20 } }\n${trustedText}`)).toEqual([
+      expect.stringMatching(
+        /^defaults\.probe \(line 1\): a pull request may not change how scenario idle-256 is measured \(probe: \{.*"intervalMs":20.*\}, the base has \{.*"intervalMs":2.*\}\)/,
+      ),
+    ]);
   });
 });
