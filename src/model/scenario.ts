@@ -53,11 +53,11 @@ export type ProbeSpec = Required<ProbeSettings>;
 
 /**
  * Samples one booted guest gives by default: one, a fresh boot per sample. Samples of one
- * boot share its offset. In the benches of 2026-12-07, about one boot in fifteen sent 0.3 to
- * 1.4 % fewer bytes, took about 10 % less total time and reported 30-40 ms more downtime than
- * the others, in every sample it gave; an A/A gate with two boots of five samples a side
- * failed on such a boot (stop→resume +46 %, adjusted p 0.059). The comparison counts samples,
- * not boots, so reusing a guest is opt-in until it counts boots.
+ * boot share its offset. In the benches of 2026-12-07 about one idle-256 boot in four (7 of
+ * 20 fresh boots) reported 20-50 ms of downtime against 4-8 ms, sending up to 1.4 % fewer
+ * bytes; a kept guest of that kind did so in every sample it gave, and an A/A gate with two
+ * boots of five samples a side failed on one (stop→resume +46 %, adjusted p 0.059). The
+ * comparison counts samples, not boots, so reusing a guest is opt-in until it counts boots.
  */
 export const DEFAULT_SAMPLES_PER_BOOT = 1;
 
