@@ -197,8 +197,14 @@ describe(runGate, () => {
   });
 
   test('a head that measures a scenario its own way (kept guests) is refused: base and head are measured alike', async () => {
-    const s = await setup({}, undefined, HEAD_CONFIG.replace('migration: { kind: memory, downtimeLimitMs: 30 }', 'migration: { kind: memory, downtimeLimitMs: 30 }, samplesPerBoot: 5'));
-    await expect(runGate(s.inputs, s.ctx, s.io, s.deps)).rejects.toThrow(/samplesPerBoot \(line \d+\): a pull request may not change how scenario \S+ is measured \(samplesPerBoot: 5, the base has 1\)/);
+    const s = await setup(
+      {},
+      undefined,
+      HEAD_CONFIG.replace('migration: { kind: memory, downtimeLimitMs: 30 }', 'migration: { kind: memory, downtimeLimitMs: 30 }, samplesPerBoot: 5'),
+    );
+    await expect(runGate(s.inputs, s.ctx, s.io, s.deps)).rejects.toThrow(
+      /samplesPerBoot \(line \d+\): a pull request may not change how scenario \S+ is measured \(samplesPerBoot: 5, the base has 1\)/,
+    );
     expect(s.abCalls).toHaveLength(0);
   });
 
