@@ -40,7 +40,9 @@ export class LocalRunner implements CommandRunner {
     return new Promise((resolve, reject) => {
       let child: ChildProcess;
       try {
-        child = spawnChild(full[0]!, full.slice(1), { stdio: ['pipe', 'pipe', 'pipe'], cwd: this.cwd, ...(this.env && { env: this.env }) });
+        // Its own process group, so a timeout ends what it started too: a grandchild left
+        // running would keep its output open, and the run waiting for it.
+        child = spawnChild(full[0]!, full.slice(1), { stdio: ['pipe', 'pipe', 'pipe'], cwd: this.cwd, detached: true, ...(this.env && { env: this.env }) });
       } catch (error) {
         reject(startError(this.host, argv, error));
         return;
@@ -54,7 +56,7 @@ export class LocalRunner implements CommandRunner {
           ? undefined
           : setTimeout(() => {
               timedOut = true;
-              child.kill('SIGKILL');
+              killGroup(child);
             }, options.timeoutMs);
       child.stdout!.on('data', (chunk: Buffer) => stdout.push(chunk));
       child.stderr!.on('data', (chunk: Buffer) => stderr.push(chunk));
@@ -169,4 +171,14 @@ function startError(host: string, argv: readonly string[], error: unknown): Comm
     { host, argv, exitCode: null, signal: null, stderr: '', reason: notFound ? `could not start: ${argv[0]} not found` : `could not start: ${message}` },
     error,
   );
+}
+
+/** SIGKILL to the child's process group (it leads one: spawned detached), or the child alone if that fails. */
+function killGroup(child: ChildProcess): void {
+  try {
+    if (child.pid !== undefined) return void process.kill(-child.pid, 'SIGKILL');
+  } catch {
+    // The group is gone already, or was never made: the child itself below.
+  }
+  child.kill('SIGKILL');
 }

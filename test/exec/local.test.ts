@@ -1,3 +1,6 @@
+import { mkdtemp, readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { CommandError } from '../../src/model/errors.js';
 import { LocalRunner } from '../../src/exec/local.js';
@@ -24,6 +27,22 @@ describe(LocalRunner, () => {
     const started = performance.now();
     await expect(runner.run(['sleep', '5'], { timeoutMs: 200 })).rejects.toMatchObject({ code: 'MB_COMMAND_TIMEOUT' });
     expect(performance.now() - started).toBeLessThan(3000);
+  });
+
+  test('a timeout kills what the command started too: a sleeper it forked ends with it', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'migbench-local-'));
+    const pidFile = join(dir, 'sleeper.pid');
+    // The sleeper keeps the command's stdout open: left alive, the run would wait 30 s for it.
+    const error = await runner.run(['sh', '-c', `sleep 30 & echo $! > ${pidFile}; wait`], { timeoutMs: 300 }).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'MB_COMMAND_TIMEOUT' });
+    const sleeper = Number(await readFile(pidFile, 'utf8'));
+    // Running, not a zombie waiting for whoever inherited it to reap it.
+    const alive = async () => {
+      const stat = await readFile(`/proc/${sleeper}/stat`, 'utf8').catch(() => null);
+      return stat !== null && stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
+    };
+    for (let i = 0; i < 50 && (await alive()); i++) await new Promise((r) => setTimeout(r, 20));
+    expect(await alive(), `sleeper ${sleeper} still running`).toBe(false);
   });
 
   test('a missing program is MB_COMMAND_START, not a crash', async () => {
