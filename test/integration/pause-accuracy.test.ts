@@ -47,8 +47,15 @@ describe('injected pause', () => {
     // while QEMU is paused), so the probe is judged on what is left.
     const bound = 2 + 3 * PROBE_INTERVAL_MS;
     const raw = pauses.map((p) => p.probe.gapMs! - p.pausedMs);
-    // A probe gap can never be shorter than the pause (less a clock tick).
+    // Raw, two-sided. Below: a probe gap can never be shorter than the pause (less a clock
+    // tick). Above: BENCHMARKS.md's medians of the raw error were 3.3 to 4.8 ms for every
+    // pause length in three npm run bench on 2026-12-07 (single pauses up to 7.3 ms idle,
+    // 16.9 ms with other work on the cores; CI's worst of 35 was 7.6 ms). The median must stay
+    // within the same 2 ms + 3 × interval (8 ms) as the wake-up-free error, a single pause
+    // within four times that: a probe that timestamps late, or misses replies, breaks them.
     for (const e of raw) expect(e).toBeGreaterThan(-1);
+    expect(median(raw), `raw errors ${raw.map((e) => e.toFixed(2)).join(', ')} ms`).toBeLessThanOrEqual(bound);
+    for (const e of raw) expect(e).toBeLessThanOrEqual(4 * bound);
     const awake = pauses.map((p) => p.probe.gapMs! - p.pausedMs - p.guestClockGapMs!);
     expect(median(awake)).toBeLessThanOrEqual(bound);
     expect(median(awake)).toBeGreaterThanOrEqual(-bound);
