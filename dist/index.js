@@ -40921,7 +40921,7 @@ var LocalRunner = class {
     return new Promise((resolve3, reject) => {
       let child;
       try {
-        child = spawnChild(full[0], full.slice(1), { stdio: ["pipe", "pipe", "pipe"], cwd: this.cwd, ...this.env && { env: this.env } });
+        child = spawnChild(full[0], full.slice(1), { stdio: ["pipe", "pipe", "pipe"], cwd: this.cwd, detached: true, ...this.env && { env: this.env } });
       } catch (error2) {
         reject(startError(this.host, argv, error2));
         return;
@@ -40932,7 +40932,7 @@ var LocalRunner = class {
       let spawnFailure;
       const timer = options.timeoutMs === void 0 ? void 0 : setTimeout(() => {
         timedOut = true;
-        child.kill("SIGKILL");
+        killGroup(child);
       }, options.timeoutMs);
       child.stdout.on("data", (chunk) => stdout.push(chunk));
       child.stderr.on("data", (chunk) => stderr.push(chunk));
@@ -41039,6 +41039,13 @@ function startError(host, argv, error2) {
     { host, argv, exitCode: null, signal: null, stderr: "", reason: notFound ? `could not start: ${argv[0]} not found` : `could not start: ${message}` },
     error2
   );
+}
+function killGroup(child) {
+  try {
+    if (child.pid !== void 0) return void process.kill(-child.pid, "SIGKILL");
+  } catch {
+  }
+  child.kill("SIGKILL");
 }
 
 // src/action/context.ts

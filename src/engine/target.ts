@@ -201,7 +201,7 @@ function vsphereHypervisor(vs: VsphereSettings, { source, destination }: Pair): 
   return new VsphereHypervisor({
     source,
     destination,
-    client: new VsphereClient(vs.url),
+    client: new VsphereClient(vs.url, undefined, vs.requestTimeoutMs),
     user: vs.user,
     password: () => readPassword('vCenter', vs.passwordEnv, vs.passwordFile),
     vm: vs.vm,
@@ -215,7 +215,7 @@ function xenServerHypervisor(xen: XenServerSettings, { source, destination }: Pa
   return new XenServerHypervisor({
     source,
     destination,
-    client: new XenApiClient(xen.url),
+    client: new XenApiClient(xen.url, undefined, xen.requestTimeoutMs),
     user: xen.user,
     password: () => readPassword('XenAPI', xen.passwordEnv, xen.passwordFile),
     vm: xen.vm,

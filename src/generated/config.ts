@@ -270,6 +270,10 @@ export interface XenServerSettings {
    * Allow an http:// url: the password crosses the network unencrypted. For a lab or a simulator on this machine only.
    */
   insecure?: boolean;
+  /**
+   * A XenAPI call not answered in this long fails, naming the URL (an endpoint that accepts and never answers must not hang the run).
+   */
+  requestTimeoutMs?: number;
 }
 /**
  * This interface was referenced by `MigbenchConfig`'s JSON-Schema
@@ -312,6 +316,10 @@ export interface VsphereSettings {
    * Allow an http:// url: the password crosses the network unencrypted. For a lab or a simulator on this machine only.
    */
   insecure?: boolean;
+  /**
+   * A vCenter call not answered in this long fails, naming the URL (an endpoint that accepts and never answers must not hang the run).
+   */
+  requestTimeoutMs?: number;
 }
 /**
  * This interface was referenced by `MigbenchConfig`'s JSON-Schema

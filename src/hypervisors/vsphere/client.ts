@@ -4,6 +4,7 @@
 // never in them.
 import { XMLParser } from 'fast-xml-parser';
 import { MigbenchError } from '../../model/errors.js';
+import { DEFAULT_REQUEST_TIMEOUT_MS, post } from '../http.js';
 
 export interface MoRef {
   readonly type: string;
@@ -11,12 +12,12 @@ export interface MoRef {
 }
 
 export interface SoapTransport {
-  (url: string, init: { headers: Record<string, string>; body: string }): Promise<{ status: number; text: string; setCookie: string | null }>;
+  (url: string, init: { headers: Record<string, string>; body: string }, timeoutMs: number): Promise<{ status: number; text: string; setCookie: string | null }>;
 }
 
-const fetchTransport: SoapTransport = async (url, init) => {
-  const response = await fetch(url, { method: 'POST', headers: init.headers, body: init.body });
-  return { status: response.status, text: await response.text(), setCookie: response.headers.get('set-cookie') };
+const fetchTransport: SoapTransport = async (url, init, timeoutMs) => {
+  const reply = await post(url, init, timeoutMs);
+  return { status: reply.status, text: reply.text, setCookie: reply.headers.get('set-cookie') };
 };
 
 const parser = new XMLParser({
@@ -71,6 +72,8 @@ export class VsphereClient {
     /** The SDK endpoint, e.g. https://vcenter.example.net/sdk */
     readonly url: string,
     private readonly transport: SoapTransport = fetchTransport,
+    /** A call not answered in this long fails (vsphere.requestTimeoutMs). */
+    private readonly timeoutMs: number = DEFAULT_REQUEST_TIMEOUT_MS,
   ) {}
 
   get host(): string {
@@ -84,12 +87,16 @@ export class VsphereClient {
       `<${method}>${moRefXml('_this', self)}${bodyXml}</${method}></soapenv:Body></soapenv:Envelope>`;
     let reply: Awaited<ReturnType<SoapTransport>>;
     try {
-      reply = await this.transport(this.url, {
-        headers: { 'content-type': 'text/xml; charset=utf-8', soapaction: 'urn:vim25/6.5', ...(this.cookie && { cookie: this.cookie }) },
-        body: envelope,
-      });
+      reply = await this.transport(
+        this.url,
+        {
+          headers: { 'content-type': 'text/xml; charset=utf-8', soapaction: 'urn:vim25/6.5', ...(this.cookie && { cookie: this.cookie }) },
+          body: envelope,
+        },
+        this.timeoutMs,
+      );
     } catch (error) {
-      throw new MigbenchError('MB_VSPHERE', `${this.host}: cannot reach vSphere for ${method}: ${(error as Error).message}`, {
+      throw new MigbenchError('MB_VSPHERE', `${this.host}: cannot reach vSphere at ${this.url} for ${method}: ${(error as Error).message}`, {
         cause: error,
         context: { host: this.host, vim25Method: method },
       });

@@ -3,9 +3,10 @@
 // host, the method and the vendor's code, with the password never in them.
 import { MigbenchError } from '../../model/errors.js';
 import type { XenApiMethod } from './methods.js';
+import { DEFAULT_REQUEST_TIMEOUT_MS, post } from '../http.js';
 
 export interface XenApiTransport {
-  (url: string, body: string): Promise<{ status: number; text: string }>;
+  (url: string, body: string, timeoutMs: number): Promise<{ status: number; text: string }>;
 }
 
 export class XenApiError extends MigbenchError {
@@ -37,10 +38,7 @@ function describeXapiError(code: string, params: readonly string[]): string {
   }
 }
 
-const fetchTransport: XenApiTransport = async (url, body) => {
-  const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
-  return { status: response.status, text: await response.text() };
-};
+const fetchTransport: XenApiTransport = (url, body, timeoutMs) => post(url, { headers: { 'content-type': 'application/json' }, body }, timeoutMs);
 
 export class XenApiClient {
   private nextId = 1;
@@ -50,6 +48,8 @@ export class XenApiClient {
     /** e.g. https://xcp1.example.net */
     readonly url: string,
     private readonly transport: XenApiTransport = fetchTransport,
+    /** A call not answered in this long fails (xenserver.requestTimeoutMs). */
+    private readonly timeoutMs: number = DEFAULT_REQUEST_TIMEOUT_MS,
   ) {}
 
   get host(): string {
@@ -60,9 +60,9 @@ export class XenApiClient {
     const id = this.nextId++;
     let reply: { status: number; text: string };
     try {
-      reply = await this.transport(new URL('/jsonrpc', this.url).toString(), JSON.stringify({ jsonrpc: '2.0', method, params, id }));
+      reply = await this.transport(new URL('/jsonrpc', this.url).toString(), JSON.stringify({ jsonrpc: '2.0', method, params, id }), this.timeoutMs);
     } catch (error) {
-      throw new MigbenchError('MB_XENAPI', `${this.host}: cannot reach XenAPI for ${method}: ${(error as Error).message}`, {
+      throw new MigbenchError('MB_XENAPI', `${this.host}: cannot reach XenAPI at ${this.url} for ${method}: ${(error as Error).message}`, {
         cause: error,
         context: { host: this.host, xenApiMethod: method },
       });

@@ -116,9 +116,9 @@ describe(XenApiClient, () => {
     );
   });
 
-  test('an unreachable host fails fast, naming the host and the call', async () => {
+  test('an unreachable host fails fast, naming the host, the URL, the call and why (fetch refuses port 9 itself)', async () => {
     const client = new XenApiClient('http://127.0.0.1:9');
-    await expect(client.login('root', 'pw')).rejects.toThrow(/^127\.0\.0\.1:9: cannot reach XenAPI for session\.login_with_password/);
+    await expect(client.login('root', 'pw')).rejects.toThrow(/^127\.0\.0\.1:9: cannot reach XenAPI at http:\/\/127\.0\.0\.1:9 for session\.login_with_password: bad port$/);
   });
 });
 
