@@ -50663,6 +50663,8 @@ var measure = {
     o.config,
     "--out",
     o.out,
+    // The Action's own results folder: a job that runs again replaces its last results.
+    "--force",
     ...o.suites.flatMap((s) => ["--suite", s]),
     ...o.scenarios.flatMap((s) => ["--scenario", s]),
     ...o.repeat ? ["--repeat", String(o.repeat)] : []
@@ -50674,6 +50676,8 @@ var measure = {
     o.head,
     "--out",
     o.out,
+    // The Action's own results folder: a job that runs again replaces its last results.
+    "--force",
     ...o.suites.flatMap((s) => ["--suite", s]),
     ...o.scenarios.flatMap((s) => ["--scenario", s]),
     ...o.repeat ? ["--repeat", String(o.repeat)] : []

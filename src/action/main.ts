@@ -80,6 +80,8 @@ const measure: Measure = {
       o.config,
       '--out',
       o.out,
+      // The Action's own results folder: a job that runs again replaces its last results.
+      '--force',
       ...o.suites.flatMap((s) => ['--suite', s]),
       ...o.scenarios.flatMap((s) => ['--scenario', s]),
       ...(o.repeat ? ['--repeat', String(o.repeat)] : []),
@@ -92,6 +94,8 @@ const measure: Measure = {
       o.head,
       '--out',
       o.out,
+      // The Action's own results folder: a job that runs again replaces its last results.
+      '--force',
       ...o.suites.flatMap((s) => ['--suite', s]),
       ...o.scenarios.flatMap((s) => ['--scenario', s]),
       ...(o.repeat ? ['--repeat', String(o.repeat)] : []),

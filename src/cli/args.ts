@@ -86,6 +86,8 @@ export interface RunOptions {
   readonly junit?: string;
   /** Neither vitest's progress nor a line per migration: only the table and errors. */
   readonly quiet?: boolean;
+  /** Replace the results already in `out` rather than writing beside them. */
+  readonly force?: boolean;
 }
 
 export const USAGE = `migbench: measures virtual machine live migration for real
@@ -101,7 +103,9 @@ Usage:
       --ab BASE_CONFIG HEAD_CONFIG     run the suites under two configs, interleaved, and compare them
       --shard I/N                      run only the I-th of N shares of the scenarios (sorted by name)
       --repeat N                       run every scenario N times
-      --out DIR                        results directory (default ${DEFAULT_OUT})
+      --out DIR                        results directory (default ${DEFAULT_OUT}); one that holds an earlier run's
+                                       results is kept, and this run writes to DIR-<date> beside it
+      --force                          replace the results already in --out instead
       --keep-lab                       leave the lab up afterwards
       --junit FILE                     also write the tests as JUnit XML (for GitLab, Jenkins, test reporters)
       --quiet                          no progress while it runs (vitest's lines, a line per migration): the table only
@@ -256,6 +260,7 @@ function runCommand(name: 'run' | 'start', parse: ParseOptions): Command {
       'keep-lab': { type: 'boolean' },
       junit: { type: 'string' },
       quiet: { type: 'boolean' },
+      force: { type: 'boolean' },
     },
     name === 'run',
   );
@@ -276,6 +281,7 @@ function runOptions(values: ParsedArgs['values'], positionals: readonly string[]
     keepLab: Boolean(values['keep-lab']),
     ...(values.junit !== undefined && { junit: values.junit as string }),
     ...(values.quiet && { quiet: true }),
+    ...(values.force && { force: true }),
     ...(values.ab && { ab: { base: positionals[0]!, head: positionals[1]! } }),
     ...(values.shard !== undefined && { shard: parseShard(values.shard as string) }),
   };

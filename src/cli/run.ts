@@ -30,6 +30,7 @@ import type { MigbenchConfig } from '../generated/config.js';
 import type { ResultsFile } from '../generated/results.js';
 import type { Scenario } from '../model/scenario.js';
 import type { RunOptions } from './args.js';
+import { resultsDirFor } from './out.js';
 
 export interface RunSummary {
   /** model/exit.ts: 0 passed, 1 failed, 2 bad input, 3 infrastructure; 128 + n stopped by signal n. */
@@ -83,6 +84,13 @@ function suiteRunOptions(files: readonly string[], reporter: ResultsReporter, mi
   };
 }
 
+/** The run's results directory: --out, or a dated sibling when --out holds an earlier run's results. */
+async function outputDir(options: RunOptions, io: Io): Promise<string> {
+  const { dir, note } = await resultsDirFor(isAbsolute(options.out) ? options.out : resolve(options.out), Boolean(options.force));
+  if (note) io.log(note);
+  return dir;
+}
+
 export async function runSuites(command: RunOptions, io: Io, start = false): Promise<RunSummary> {
   const options = { ...command, config: start && command.config === undefined ? defaultSuitesConfig() : findConfig(command.config) };
   if (options.ab) return runAb(options, options.ab, io);
@@ -92,7 +100,7 @@ export async function runSuites(command: RunOptions, io: Io, start = false): Pro
   const files = await suiteFiles(configPath, suites, options.matrices);
   const selected = selectScenarios(options, loaded.config, suites, io);
   const names = options.shard || options.scenarios.length ? [...new Set(selected.map((s) => s.name))] : [];
-  const outDir = isAbsolute(options.out) ? options.out : resolve(options.out);
+  const outDir = await outputDir(options, io);
   const source = { path: relative(process.cwd(), configPath) || configPath, sha256: loaded.sha256 };
   if ((options.shard || options.scenarios.length) && !names.length) {
     const empty = await ResultsWriter.create(outDir, source);
@@ -217,7 +225,7 @@ async function runAb(options: RunOptions, ab: { base: string; head: string }, io
   const { suites, scenarios } = commonScenarios(options, base.config, head.config);
   const targets = scenarios.map((s) => s.target);
   for (const config of [base, head]) assertCredentials(config, targets);
-  const outDir = isAbsolute(options.out) ? options.out : resolve(options.out);
+  const outDir = await outputDir(options, io);
   return withLab(head.config, targets, `migbench run --ab, results to ${outDir}`, io, async (startedLab) => {
     const writers = {
       base: await ResultsWriter.create(join(outDir, 'base'), { path: relative(process.cwd(), paths.base) || paths.base, sha256: base.sha256 }),

@@ -3,7 +3,7 @@
 import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { PROJECT_ROOT, projectPath } from '../../src/model/paths.js';
 import { readResults } from '../../src/model/results.js';
@@ -31,6 +31,16 @@ describe('migbench run', () => {
     expect(result.stdout).toContain('| memory-migration | idle-256');
     expect(result.stdout).toContain('downtime ms (observed)');
     expect(await readFile(join(out, 'results.md'), 'utf8')).toContain('idle-256');
+
+    // A second run into the same folder keeps the first run's results and writes beside them.
+    const again = await migbench(['run', '--scenario', 'idle-256', '--out', out, '--quiet']);
+    expect(again.code, again.stderr.slice(-3000)).toBe(0);
+    const dated = /this run writes to (\S+) \(--force replaces them instead\)/.exec(again.stderr)?.[1];
+    expect(dated, again.stderr).toMatch(new RegExp(`^${out.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}-\\d{4}-\\d\\d-\\d\\dT\\d\\d-\\d\\d-\\d\\dZ$`));
+    expect((await readResults(join(out, 'results.json'))).records.map((r) => r.id)).toEqual([record!.id]);
+    expect((await readResults(join(dated!, 'results.json'))).records).toHaveLength(1);
+    // The run's last line says where its results went.
+    expect(again.stdout).toMatch(new RegExp(`Results: \\S*${basename(dated!)}/results\\.json`));
   });
 
   test('a threshold that does not hold fails the run (exit 1) and the record is still written', async () => {
