@@ -34,6 +34,8 @@ interface AgentBehaviour {
   readonly beats?: boolean;
   /** The tap reaches the agent's socket. @default true */
   readonly connects?: boolean;
+  /** The agent starts (again) on this host once the tap connects: a guest that rebooted (on the source: a second start). */
+  readonly starts?: boolean;
 }
 
 interface FakeOptions {
@@ -242,6 +244,7 @@ class AgentRunner extends FakeRunner {
     stdout.write('# connected\n');
     // The agent starts once, at boot, on the source: a start seen on the destination would be a restart.
     if (side === 'source') line('I boot_id=fake disk=ok');
+    if (behaviour.starts) line('I boot_id=fake2 disk=ok');
     heartbeats.timer = setInterval(() => {
       if (this.guestIsHere() && (behaviour.beats ?? true)) line(`H ${++seq} ${seq * 5000}`);
     }, 5);
@@ -471,6 +474,16 @@ describe(runMigration, () => {
       [expect.stringMatching(/^destroy guest /), 'MB_SSH_LOST'],
     ]);
     expect(stops(hv)).toEqual(['probe stop', 'tap source stop', 'tap destination stop', 'destroyGuest']);
+  });
+
+  test.each([
+    ['on the destination', { destination: { starts: true } }],
+    ['on the source, before the migration', { source: { starts: true } }],
+  ] as const)('an agent that starts again %s is a restarted guest: the record says so and calls its memory damaged', async (_where, agent) => {
+    const record = await run(withAgent(null, agent));
+    expect(record.status).toBe('completed');
+    expect(record.integrity).toMatchObject({ restarted: true, guestAlive: false, memoryIntact: false });
+    expect(record.integrity.problem).toContain('guest restarted: its agent started again');
   });
 
   test("what the hosts' runners had to do during the run goes into its notes, and only that", async () => {
