@@ -41903,6 +41903,12 @@ function toAlignment(value2) {
 function markdownText(text) {
   return text.replace(/\r\n|\r|\n/g, " ").replace(/[\\`*_[\]<>|~!]/g, (c) => `\\${c}`).replace(/[@#]/g, (c) => `${c}\u200B`);
 }
+function htmlText(text) {
+  return text.replace(/\r\n|\r|\n/g, " ").replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" })[c]).replace(/[@#]/g, (c) => `${c}\u200B`).replace(/[[\]`*_|~\\!]/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+function mermaidText(text) {
+  return text.replace(/\r\n|\r|\n/g, " ").replaceAll('"', "'").replaceAll("<", "\u2039").replaceAll(">", "\u203A").replace(/[@#]/g, (c) => `${c}\u200B`);
+}
 
 // src/render/comparison.ts
 var COMMENT_LIMIT = 6e4;
@@ -41950,7 +41956,7 @@ function table(rows, withScenario, samples = false) {
     ...samples ? ["base samples", "head samples"] : []
   ];
   const body = rows.map((r) => [
-    ...withScenario ? [`${r.suite} / ${r.scenario}`] : [],
+    ...withScenario ? [markdownText(`${r.suite} / ${r.scenario}`)] : [],
     `${METRICS[r.metric].label}`,
     sample(r.metric, r.base),
     sample(r.metric, r.head),
@@ -41986,7 +41992,7 @@ function mermaidBars(scenario, rows) {
   return [
     "```mermaid",
     "xychart-beta",
-    `  title "${scenario.replaceAll('"', "'")}: base (first bar) vs head, ms"`,
+    `  title "${mermaidText(scenario)}: base (first bar) vs head, ms"`,
     `  x-axis [${labels.join(", ")}]`,
     `  y-axis "ms" 0 --> ${Math.ceil(max2 * 1.1)}`,
     `  bar [${timing.map((r) => round(r.base.median)).join(", ")}]`,
@@ -41997,7 +42003,7 @@ function mermaidBars(scenario, rows) {
 function compareMarkdown(comparison, options = {}) {
   const limit = options.limit ?? COMMENT_LIMIT;
   const lines = ["## migbench: live migration, base vs head", "", headline(comparison), ""];
-  if (options.baseLabel || options.headLabel) lines.push(`Base: ${options.baseLabel ?? "base"} \xB7 head: ${options.headLabel ?? "head"}`, "");
+  if (options.baseLabel || options.headLabel) lines.push(`Base: ${markdownText(options.baseLabel ?? "base")} \xB7 head: ${markdownText(options.headLabel ?? "head")}`, "");
   if (options.notes?.length) lines.push(...options.notes.map((n) => `- ${markdownText(n)}`), "");
   lines.push(...environmentNote(comparison));
   if (comparison.configDiffers) lines.push("The configurations differ (expected when the change is to configuration).", "");
@@ -42020,16 +42026,9 @@ function compareMarkdown(comparison, options = {}) {
   for (const [name, rows] of scenarios) {
     const chart = mermaidBars(name, rows);
     details.push(
-      [
-        "<details>",
-        `<summary>${escapeHtml(name)}: ${summaryOf(rows)}</summary>`,
-        "",
-        table(rows, false, options.samples),
-        "",
-        ...chart ? [chart, ""] : [],
-        "</details>",
-        ""
-      ].join("\n")
+      ["<details>", `<summary>${htmlText(name)}: ${summaryOf(rows)}</summary>`, "", table(rows, false, options.samples), "", ...chart ? [chart, ""] : [], "</details>", ""].join(
+        "\n"
+      )
     );
   }
   let out = head;
@@ -42052,20 +42051,25 @@ function environmentNote(comparison) {
   const d = comparison.environmentDifferences;
   if (!d.length) return [];
   if (comparison.acrossEnvironments)
-    return ["> [!IMPORTANT]", "> Judged across a declared environment change (environment-change: expected):", ...d.map((x) => `> - ${x.field}: ${x.base} \u2192 ${x.head}`), ""];
+    return [
+      "> [!IMPORTANT]",
+      "> Judged across a declared environment change (environment-change: expected):",
+      ...d.map((x) => `> - ${x.field}: ${markdownText(String(x.base))} \u2192 ${markdownText(String(x.head))}`),
+      ""
+    ];
   return [
     "> [!WARNING]",
     "> The two sides ran in different environments, so their figures are not compared (declare the change with environment-change: expected to judge it):",
-    ...d.map((x) => `> - ${x.field}: base ${x.base}; head ${x.head}`),
+    ...d.map((x) => `> - ${x.field}: base ${markdownText(String(x.base))}; head ${markdownText(String(x.head))}`),
     ""
   ];
 }
 function runFindings(comparison) {
-  const lines = comparison.unmatched.map((u) => `- ${u.suite} / ${u.scenario} was measured on the ${u.side} only.`);
+  const lines = comparison.unmatched.map((u) => `- ${markdownText(`${u.suite} / ${u.scenario}`)} was measured on the ${u.side} only.`);
   for (const f of comparison.failures) {
     const base = `${f.base.failed} of ${f.base.total} base runs`;
     lines.push(
-      `- ${f.head.failed ? "\u{1F6A8} " : ""}${f.suite} / ${f.scenario}: ${f.head.failed} of ${f.head.total} head runs failed, ${base}${f.example ? ` (head: ${f.example})` : ""}.`
+      `- ${f.head.failed ? "\u{1F6A8} " : ""}${markdownText(`${f.suite} / ${f.scenario}`)}: ${f.head.failed} of ${f.head.total} head runs failed, ${base}${f.example ? ` (head: ${markdownText(f.example)})` : ""}.`
     );
   }
   return lines.length ? [...lines, ""] : [];
@@ -42074,9 +42078,6 @@ function summaryOf(rows) {
   const counts = /* @__PURE__ */ new Map();
   for (const r of rows) counts.set(r.verdict, (counts.get(r.verdict) ?? 0) + 1);
   return [...counts.entries()].map(([v, n]) => `${n} ${v}`).join(", ");
-}
-function escapeHtml(text) {
-  return text.replaceAll("&", "&amp;").replaceAll("<", "&lt;").replaceAll(">", "&gt;");
 }
 
 // src/render/summary.ts
@@ -42115,13 +42116,13 @@ function incompleteCell(s) {
 function summaryTable(results) {
   const rows = [];
   for (const s of scenarioSummaries(results)) {
-    if (s.completed < s.runs) rows.push([s.suite, s.scenario, incompleteCell(s), "", "", "", "", "", ""]);
+    if (s.completed < s.runs) rows.push([markdownText(s.suite), markdownText(s.scenario), incompleteCell(s), "", "", "", "", "", ""]);
     for (const m of METRIC_ORDER) {
       const x = s.metrics[m];
       if (x.n === 0) continue;
       rows.push([
-        s.suite,
-        s.scenario,
+        markdownText(s.suite),
+        markdownText(s.scenario),
         METRICS[m].label,
         String(x.n),
         formatMetricValue(m, x.median),
@@ -42151,19 +42152,19 @@ function statusState(record) {
 }
 function guestCell(record) {
   const g = guestState(record);
-  return g.bad ? `**${g.text}**` : g.text;
+  return g.bad ? `**${markdownText(g.text)}**` : markdownText(g.text);
 }
 function statusCell(record) {
   const s = statusState(record);
-  return s.detail === null ? s.status : `**${s.status}**: ${s.detail}`;
+  return s.detail === null ? s.status : `**${s.status}**: ${markdownText(s.detail)}`;
 }
 function resultsTable(results) {
   if (results.records.length === 0) return "_No migrations were measured._\n";
   const columns = metricColumns(results.records);
   const header = ["suite", "scenario", "run", "status", ...columns.map((m) => METRICS[m].label), "probe loss", "guest after migration"];
   const rows = results.records.map((r) => [
-    r.suite,
-    r.scenario,
+    markdownText(r.suite),
+    markdownText(r.scenario),
     String(r.repetition),
     statusCell(r),
     ...columns.map((m) => formatMetricValue(m, r.metrics[m])),
@@ -42182,11 +42183,11 @@ function resultsNotes(results) {
     const key2 = `${s.hypervisorVersion}, accel ${s.accel}${s.accelReason ? ` (${s.accelReason})` : ""}, host kernel ${s.kernel}, ${s.cpuCount}\xD7 ${s.cpuModel}`;
     environments.set(key2, (environments.get(key2) ?? 0) + 1);
   }
-  for (const [env, n] of environments) lines.push(`- Environment (${n} run${n === 1 ? "" : "s"}): ${env}.`);
+  for (const [env, n] of environments) lines.push(`- Environment (${n} run${n === 1 ? "" : "s"}): ${markdownText(env)}.`);
   const workarounds = new Set(results.records.flatMap((r) => r.workarounds));
-  for (const w of workarounds) lines.push(`- Workaround applied: ${w}.`);
+  for (const w of workarounds) lines.push(`- Workaround applied: ${markdownText(w)}.`);
   lines.push(
-    `- migbench ${results.migbenchVersion}${results.gitSha ? ` (${results.gitSha.slice(0, 12)})` : ""}; config ${results.config.path} (sha256 ${results.config.sha256.slice(0, 12)}).`
+    `- migbench ${markdownText(results.migbenchVersion)}${results.gitSha ? ` (${markdownText(results.gitSha.slice(0, 12))})` : ""}; config ${markdownText(results.config.path)} (sha256 ${markdownText(results.config.sha256.slice(0, 12))}).`
   );
   const probe = results.records.find((r) => r.probe)?.probe;
   const beat = results.records.find((r) => r.heartbeat)?.heartbeat;
@@ -42195,8 +42196,10 @@ function resultsNotes(results) {
   );
   lines.push('- "\u2014" means not measured; migbench never fills in an estimate.');
   for (const r of results.records) {
-    for (const w of r.warnings ?? []) lines.push(`- **Teardown warning** (${r.scenario} #${r.repetition}, measured and kept): step "${w.step}" failed [${w.code}]: ${w.message}`);
-    for (const note of r.notes ?? []) lines.push(`- Note (${r.scenario} #${r.repetition}): ${note}`);
+    const run2 = markdownText(`${r.scenario} #${r.repetition}`);
+    for (const w of r.warnings ?? [])
+      lines.push(`- **Teardown warning** (${run2}, measured and kept): step "${markdownText(w.step)}" failed ${markdownText(`[${w.code}]`)}: ${markdownText(w.message)}`);
+    for (const note of r.notes ?? []) lines.push(`- Note (${run2}): ${markdownText(note)}`);
   }
   return `${lines.join("\n")}
 `;

@@ -3,7 +3,7 @@
 // and Mermaid bars GitHub draws natively. It stays under GitHub's comment limit by
 // dropping detail, never the verdicts, and says where the full report is.
 import { markdownTable } from 'markdown-table';
-import { markdownText } from './escape.js';
+import { htmlText, markdownText, mermaidText } from './escape.js';
 import type { Comparison, MetricComparison, Verdict } from '../analysis/comparison.js';
 import { formatMetricValue, METRICS, type MetricName } from '../model/metrics.js';
 
@@ -63,7 +63,7 @@ function table(rows: readonly MetricComparison[], withScenario: boolean, samples
     ...(samples ? ['base samples', 'head samples'] : []),
   ];
   const body = rows.map((r) => [
-    ...(withScenario ? [`${r.suite} / ${r.scenario}`] : []),
+    ...(withScenario ? [markdownText(`${r.suite} / ${r.scenario}`)] : []),
     `${METRICS[r.metric].label}`,
     sample(r.metric, r.base),
     sample(r.metric, r.head),
@@ -102,7 +102,7 @@ export function mermaidBars(scenario: string, rows: readonly MetricComparison[])
   return [
     '```mermaid',
     'xychart-beta',
-    `  title "${scenario.replaceAll('"', "'")}: base (first bar) vs head, ms"`,
+    `  title "${mermaidText(scenario)}: base (first bar) vs head, ms"`,
     `  x-axis [${labels.join(', ')}]`,
     `  y-axis "ms" 0 --> ${Math.ceil(max * 1.1)}`,
     `  bar [${timing.map((r) => round(r.base.median!)).join(', ')}]`,
@@ -126,7 +126,7 @@ export interface CompareReportOptions {
 export function compareMarkdown(comparison: Comparison, options: CompareReportOptions = {}): string {
   const limit = options.limit ?? COMMENT_LIMIT;
   const lines: string[] = ['## migbench: live migration, base vs head', '', headline(comparison), ''];
-  if (options.baseLabel || options.headLabel) lines.push(`Base: ${options.baseLabel ?? 'base'} · head: ${options.headLabel ?? 'head'}`, '');
+  if (options.baseLabel || options.headLabel) lines.push(`Base: ${markdownText(options.baseLabel ?? 'base')} · head: ${markdownText(options.headLabel ?? 'head')}`, '');
   if (options.notes?.length) lines.push(...options.notes.map((n) => `- ${markdownText(n)}`), '');
   lines.push(...environmentNote(comparison));
   if (comparison.configDiffers) lines.push('The configurations differ (expected when the change is to configuration).', '');
@@ -152,16 +152,9 @@ export function compareMarkdown(comparison: Comparison, options: CompareReportOp
   for (const [name, rows] of scenarios) {
     const chart = mermaidBars(name, rows);
     details.push(
-      [
-        '<details>',
-        `<summary>${escapeHtml(name)}: ${summaryOf(rows)}</summary>`,
-        '',
-        table(rows, false, options.samples),
-        '',
-        ...(chart ? [chart, ''] : []),
-        '</details>',
-        '',
-      ].join('\n'),
+      ['<details>', `<summary>${htmlText(name)}: ${summaryOf(rows)}</summary>`, '', table(rows, false, options.samples), '', ...(chart ? [chart, ''] : []), '</details>', ''].join(
+        '\n',
+      ),
     );
   }
   let out = head;
@@ -183,22 +176,27 @@ function environmentNote(comparison: Comparison): string[] {
   const d = comparison.environmentDifferences;
   if (!d.length) return [];
   if (comparison.acrossEnvironments)
-    return ['> [!IMPORTANT]', '> Judged across a declared environment change (environment-change: expected):', ...d.map((x) => `> - ${x.field}: ${x.base} → ${x.head}`), ''];
+    return [
+      '> [!IMPORTANT]',
+      '> Judged across a declared environment change (environment-change: expected):',
+      ...d.map((x) => `> - ${x.field}: ${markdownText(String(x.base))} → ${markdownText(String(x.head))}`),
+      '',
+    ];
   return [
     '> [!WARNING]',
     '> The two sides ran in different environments, so their figures are not compared (declare the change with environment-change: expected to judge it):',
-    ...d.map((x) => `> - ${x.field}: base ${x.base}; head ${x.head}`),
+    ...d.map((x) => `> - ${x.field}: base ${markdownText(String(x.base))}; head ${markdownText(String(x.head))}`),
     '',
   ];
 }
 
 /** Scenarios one side did not measure, and failed runs (a failed head run fails the gate). */
 function runFindings(comparison: Comparison): string[] {
-  const lines = comparison.unmatched.map((u) => `- ${u.suite} / ${u.scenario} was measured on the ${u.side} only.`);
+  const lines = comparison.unmatched.map((u) => `- ${markdownText(`${u.suite} / ${u.scenario}`)} was measured on the ${u.side} only.`);
   for (const f of comparison.failures) {
     const base = `${f.base.failed} of ${f.base.total} base runs`;
     lines.push(
-      `- ${f.head.failed ? '🚨 ' : ''}${f.suite} / ${f.scenario}: ${f.head.failed} of ${f.head.total} head runs failed, ${base}${f.example ? ` (head: ${f.example})` : ''}.`,
+      `- ${f.head.failed ? '🚨 ' : ''}${markdownText(`${f.suite} / ${f.scenario}`)}: ${f.head.failed} of ${f.head.total} head runs failed, ${base}${f.example ? ` (head: ${markdownText(f.example)})` : ''}.`,
     );
   }
   return lines.length ? [...lines, ''] : [];
@@ -208,10 +206,6 @@ function summaryOf(rows: readonly MetricComparison[]): string {
   const counts = new Map<Verdict, number>();
   for (const r of rows) counts.set(r.verdict, (counts.get(r.verdict) ?? 0) + 1);
   return [...counts.entries()].map(([v, n]) => `${n} ${v}`).join(', ');
-}
-
-function escapeHtml(text: string): string {
-  return text.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;');
 }
 
 export { MiB };

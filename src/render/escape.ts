@@ -13,7 +13,33 @@ export function markdownText(text: string): string {
     .replace(/[@#]/g, (c) => `${c}\u200b`);
 }
 
-/** Text for a quoted Mermaid label: one line, no double quote (Mermaid has no escape for it inside a string). */
+/**
+ * Text inside an HTML element of GitHub Markdown (a <summary>): one line, HTML-escaped
+ * (backslashes do nothing there), Markdown punctuation as character references, and
+ * mentions and issue links neutralised as above.
+ */
+export function htmlText(text: string): string {
+  return (
+    text
+      .replace(/\r\n|\r|\n/g, ' ')
+      .replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!)
+      .replace(/[@#]/g, (c) => `${c}\u200b`)
+      // Markdown punctuation as character references, last (they hold a # of their own):
+      // shown as itself, read as nothing.
+      .replace(/[[\]`*_|~\\!]/g, (c) => `&#${c.charCodeAt(0)};`)
+  );
+}
+
+/**
+ * Text for a quoted Mermaid label: one line, no double quote (Mermaid has no escape for it
+ * inside a string), no angle brackets (Mermaid reads some labels as HTML), and no `#`
+ * entity code (#lt;) or mention.
+ */
 export function mermaidText(text: string): string {
-  return text.replace(/\r\n|\r|\n/g, ' ').replaceAll('"', "'");
+  return text
+    .replace(/\r\n|\r|\n/g, ' ')
+    .replaceAll('"', "'")
+    .replaceAll('<', '‹')
+    .replaceAll('>', '›')
+    .replace(/[@#]/g, (c) => `${c}\u200b`);
 }

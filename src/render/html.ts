@@ -621,7 +621,14 @@ function notesHtml(results: ResultsFile): string {
     .filter((l) => l.startsWith('- '))
     // The header already says which environment, migbench and config measured.
     .filter((l) => !l.startsWith('- Environment') && !l.startsWith('- migbench '))
-    .map((l) => `<li>${esc(l.slice(2)).replace(/\*\*(.+?)\*\*/g, '<strong>$1</strong>')}</li>`);
+    // **bold** first, while its asterisks are still unescaped; then the Markdown escapes of
+    // names and messages (markdownText) go, since HTML escaping takes their place here.
+    .map(
+      (l) =>
+        `<li>${esc(l.slice(2))
+          .replace(/\*\*(.+?)\*\*/g, '<strong>$1</strong>')
+          .replace(/\\([\\`*_[\]<>|~!]|&lt;|&gt;)/g, '$1')}</li>`,
+    );
   return `<ul class="notes">${items.join('')}</ul>`;
 }
 

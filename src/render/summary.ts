@@ -2,6 +2,7 @@
 // alone like the main table. Only completed runs feed the statistics; runs that failed
 // or were cancelled are counted and shown, never averaged away.
 import { markdownTable } from 'markdown-table';
+import { markdownText } from './escape.js';
 import type { ResultsFile } from '../generated/results.js';
 import { formatMetricValue, METRIC_ORDER, METRICS, type MetricName } from '../model/metrics.js';
 import { summarize, type Summary } from '../analysis/stats.js';
@@ -68,13 +69,13 @@ function incompleteCell(s: ScenarioSummary): string {
 export function summaryTable(results: ResultsFile): string {
   const rows: string[][] = [];
   for (const s of scenarioSummaries(results)) {
-    if (s.completed < s.runs) rows.push([s.suite, s.scenario, incompleteCell(s), '', '', '', '', '', '']);
+    if (s.completed < s.runs) rows.push([markdownText(s.suite), markdownText(s.scenario), incompleteCell(s), '', '', '', '', '', '']);
     for (const m of METRIC_ORDER) {
       const x = s.metrics[m];
       if (x.n === 0) continue;
       rows.push([
-        s.suite,
-        s.scenario,
+        markdownText(s.suite),
+        markdownText(s.scenario),
         METRICS[m].label,
         String(x.n),
         formatMetricValue(m, x.median),

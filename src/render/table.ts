@@ -4,6 +4,7 @@ import { markdownTable } from 'markdown-table';
 import type { MigrationRecord, ResultsFile } from '../generated/results.js';
 import { formatMetricValue, metricColumns, METRICS } from '../model/metrics.js';
 import { hasRepeatedScenarios, summaryTable } from './summary.js';
+import { markdownText } from './escape.js';
 
 /** The guest after the migration in words; `bad` when it is not known to be intact. Shared by every rendering. */
 export function guestState(record: MigrationRecord): { text: string; bad: boolean } {
@@ -19,14 +20,16 @@ export function statusState(record: MigrationRecord): { status: string; detail: 
   return record.status === 'completed' ? { status: 'completed', detail: null } : { status: record.status, detail: record.error?.message.split('\n')[0] ?? '' };
 }
 
+// Names, errors and notes are data (escape.ts): a `|` in an error message must not add a
+// column, nor an `@name` in a scenario mention anyone where the table is posted.
 function guestCell(record: MigrationRecord): string {
   const g = guestState(record);
-  return g.bad ? `**${g.text}**` : g.text;
+  return g.bad ? `**${markdownText(g.text)}**` : markdownText(g.text);
 }
 
 function statusCell(record: MigrationRecord): string {
   const s = statusState(record);
-  return s.detail === null ? s.status : `**${s.status}**: ${s.detail}`;
+  return s.detail === null ? s.status : `**${s.status}**: ${markdownText(s.detail)}`;
 }
 
 export function resultsTable(results: ResultsFile): string {
@@ -34,8 +37,8 @@ export function resultsTable(results: ResultsFile): string {
   const columns = metricColumns(results.records);
   const header = ['suite', 'scenario', 'run', 'status', ...columns.map((m) => METRICS[m].label), 'probe loss', 'guest after migration'];
   const rows = results.records.map((r) => [
-    r.suite,
-    r.scenario,
+    markdownText(r.suite),
+    markdownText(r.scenario),
     String(r.repetition),
     statusCell(r),
     ...columns.map((m) => formatMetricValue(m, r.metrics[m])),
@@ -55,11 +58,11 @@ export function resultsNotes(results: ResultsFile): string {
     const key = `${s.hypervisorVersion}, accel ${s.accel}${s.accelReason ? ` (${s.accelReason})` : ''}, host kernel ${s.kernel}, ${s.cpuCount}× ${s.cpuModel}`;
     environments.set(key, (environments.get(key) ?? 0) + 1);
   }
-  for (const [env, n] of environments) lines.push(`- Environment (${n} run${n === 1 ? '' : 's'}): ${env}.`);
+  for (const [env, n] of environments) lines.push(`- Environment (${n} run${n === 1 ? '' : 's'}): ${markdownText(env)}.`);
   const workarounds = new Set(results.records.flatMap((r) => r.workarounds));
-  for (const w of workarounds) lines.push(`- Workaround applied: ${w}.`);
+  for (const w of workarounds) lines.push(`- Workaround applied: ${markdownText(w)}.`);
   lines.push(
-    `- migbench ${results.migbenchVersion}${results.gitSha ? ` (${results.gitSha.slice(0, 12)})` : ''}; config ${results.config.path} (sha256 ${results.config.sha256.slice(0, 12)}).`,
+    `- migbench ${markdownText(results.migbenchVersion)}${results.gitSha ? ` (${markdownText(results.gitSha.slice(0, 12))})` : ''}; config ${markdownText(results.config.path)} (sha256 ${markdownText(results.config.sha256.slice(0, 12))}).`,
   );
   const probe = results.records.find((r) => r.probe)?.probe;
   const beat = results.records.find((r) => r.heartbeat)?.heartbeat;
@@ -71,8 +74,10 @@ export function resultsNotes(results: ResultsFile): string {
   );
   lines.push('- "—" means not measured; migbench never fills in an estimate.');
   for (const r of results.records) {
-    for (const w of r.warnings ?? []) lines.push(`- **Teardown warning** (${r.scenario} #${r.repetition}, measured and kept): step "${w.step}" failed [${w.code}]: ${w.message}`);
-    for (const note of r.notes ?? []) lines.push(`- Note (${r.scenario} #${r.repetition}): ${note}`);
+    const run = markdownText(`${r.scenario} #${r.repetition}`);
+    for (const w of r.warnings ?? [])
+      lines.push(`- **Teardown warning** (${run}, measured and kept): step "${markdownText(w.step)}" failed ${markdownText(`[${w.code}]`)}: ${markdownText(w.message)}`);
+    for (const note of r.notes ?? []) lines.push(`- Note (${run}): ${markdownText(note)}`);
   }
   return `${lines.join('\n')}\n`;
 }

@@ -166,6 +166,23 @@ describe('the HTML report in headless Chromium', () => {
   );
 
   test(
+    'hostile names stay text: no element, attribute or script of theirs gets into the DOM',
+    async () => {
+      const payload = `x <img src=x onerror="document.title='PWNED'"> <script>document.title='PWNED'</script> ]] @octocat #123`;
+      const hostile: ResultsFile = { ...results, records: results.records.map((r) => ({ ...r, suite: `s ${payload}`, scenario: `n ${payload}`, notes: [`note ${payload}`] })) };
+      const path = join(dir, 'hostile.html');
+      await writeFile(path, renderHtmlReport(hostile));
+      const dom = ok(await chromium(['--dump-dom', pathToFileURL(path).href])).stdout;
+      expect(dom).not.toMatch(/<title>PWNED/);
+      expect(dom).not.toMatch(/<img[^>]*onerror/);
+      expect(dom).not.toContain("<script>document.title='PWNED'");
+      // Shown, as text.
+      expect(dom).toContain("&lt;script&gt;document.title='PWNED'&lt;/script&gt;");
+    },
+    TIMEOUT_MS,
+  );
+
+  test(
     'keeps the SVG charts with non-empty paths in the DOM after layout',
     async () => {
       const dom = ok(await chromium(['--dump-dom', pathToFileURL(reportPath).href])).stdout;
