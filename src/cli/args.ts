@@ -17,7 +17,7 @@ export type Command =
   | { readonly name: 'validate'; readonly config: string | undefined; readonly credentials: boolean }
   | { readonly name: 'compare'; readonly options: CompareCommandOptions }
   | { readonly name: 'export'; readonly results: string; readonly format: 'bmf' | 'gab' }
-  | { readonly name: 'merge'; readonly out: string; readonly inputs: readonly string[] }
+  | { readonly name: 'merge'; readonly out: string; readonly inputs: readonly string[]; readonly force: boolean }
   | { readonly name: 'alert'; readonly base: string; readonly head: string; readonly repository: string; readonly label: string; readonly config: string | undefined }
   | { readonly name: 'store'; readonly options: StoreOptions }
   | { readonly name: 'baseline'; readonly options: BaselineOptions }
@@ -120,7 +120,8 @@ Usage:
       --json                           print the comparison as JSON instead of Markdown
       --samples                        list every sample of both sides in the details
       --allow-environment-change       judge even when the environments differ (still reported)
-  migbench merge --out DIR RESULTS...  combine the results files of shards of one config
+  migbench merge --out DIR RESULTS...  combine the results files of shards of one config (a DIR holding results
+                                       is kept, as for run; --force replaces them)
   migbench alert --repo OWNER/REPO [--label L] [--config FILE] BASE HEAD
                                        compare, then keep one labelled issue open while a regression persists
                                        and close it on recovery (token from GITHUB_TOKEN, API from GITHUB_API_URL)
@@ -328,10 +329,10 @@ function alertCommand(parse: ParseOptions): Command {
 }
 
 function mergeCommand(parse: ParseOptions): Command {
-  const { values, positionals } = parse({ out: { type: 'string' } }, true);
+  const { values, positionals } = parse({ out: { type: 'string' }, force: { type: 'boolean' } }, true);
   if (!values.out) throw new UsageError('merge needs --out DIR');
   if (!positionals.length) throw new UsageError('merge needs the results files to combine');
-  return { name: 'merge', out: values.out as string, inputs: positionals };
+  return { name: 'merge', out: values.out as string, inputs: positionals, force: Boolean(values.force) };
 }
 
 function exportCommand(parse: ParseOptions): Command {

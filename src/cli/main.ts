@@ -2,7 +2,7 @@
 // regression, a migration or an assertion failed, 2 the user's input was wrong (message
 // only, no stack trace), 3 the infrastructure failed (hosts, lab, set-up).
 import { mkdir, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, resolve, sep } from 'node:path';
 import { compareResults, comparisonExitCode, headFindings, type Comparison, type CompareOptions } from '../analysis/comparison.js';
 import { loadConfig } from '../config/load.js';
 import { findConfig } from '../config/find.js';
@@ -12,7 +12,7 @@ import { compareOptions } from '../config/compare.js';
 import { compareMarkdown } from '../render/comparison.js';
 import { renderHtmlReport } from '../render/html.js';
 import { toBencherMetricFormat, toGithubActionBenchmark } from '../render/export.js';
-import { formatError, isUserError } from '../model/errors.js';
+import { formatError, isUserError, UsageError } from '../model/errors.js';
 import { labDown, labStatus, labUp } from '../lab/lab.js';
 import { labLockHolder } from '../lab/lock.js';
 import { resultsMarkdown } from '../render/table.js';
@@ -22,6 +22,7 @@ import { ensureGuestImage } from '../setup/image.js';
 import { ensureProbeTool, ensureVcsim } from '../setup/tools.js';
 import { commandHelp, parseCommand, USAGE, type Command, type CompareCommandOptions } from './args.js';
 import { runSuites, type Io } from './run.js';
+import { resultsDirFor } from './out.js';
 import { statusLine, wantsStatusLine } from './terminal.js';
 import { initRepository } from './init.js';
 import { doctor, doctorReport, installMissingPackages } from '../setup/doctor.js';
@@ -180,7 +181,16 @@ async function alert(command: CommandNamed<'alert'>, io: Io): Promise<number> {
 }
 
 async function merge(command: CommandNamed<'merge'>, io: Io): Promise<number> {
-  const writer = await mergeResults(command.out, command.inputs);
+  // --force empties --out first: an input inside it would be gone before it is read.
+  const out = resolve(command.out);
+  for (const input of command.inputs) {
+    const path = resolve(await resultsPath(input));
+    if (command.force && path.startsWith(out + sep))
+      throw new UsageError(`merge --force would remove ${input} (it is in --out ${command.out}) before reading it: merge into another folder`);
+  }
+  const { dir, note } = await resultsDirFor(command.out, command.force);
+  if (note) io.log(note);
+  const writer = await mergeResults(dir, command.inputs);
   io.out(`${writer.path}: ${writer.records.length} records from ${command.inputs.length} files\n`);
   return 0;
 }

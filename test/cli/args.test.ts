@@ -16,7 +16,8 @@ describe(parseCommand, () => {
   test('shards and merges', () => {
     expect(parseCommand(['run', '--matrix', 'study', '--shard', '2/3'])).toMatchObject({ options: { matrices: ['study'], shard: { index: 2, total: 3 } } });
     expect(() => parseCommand(['run', '--shard', '4/3'])).toThrow('--shard needs I/N with 1 ≤ I ≤ N, got "4/3"');
-    expect(parseCommand(['merge', '--out', 'm', 'a.json', 'b.json'])).toEqual({ name: 'merge', out: 'm', inputs: ['a.json', 'b.json'] });
+    expect(parseCommand(['merge', '--out', 'm', 'a.json', 'b.json'])).toEqual({ name: 'merge', out: 'm', inputs: ['a.json', 'b.json'], force: false });
+    expect(parseCommand(['merge', '--force', '--out', 'm', 'a.json'])).toMatchObject({ force: true });
     expect(() => parseCommand(['merge', 'a.json'])).toThrow('merge needs --out DIR');
   });
 

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { copyFile, mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
@@ -44,6 +44,27 @@ describe(main, () => {
     const missing = await cli(['report', '/nonexistent/results.json']);
     expect(missing.code).toBe(2);
     expect(missing.err).toContain('/nonexistent/results.json');
+  });
+
+  test('merge never writes over earlier results: a second merge into one folder goes to a dated one, --force replaces, and refuses to empty a folder it reads from', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'migbench-merge-'));
+    const out = join(dir, 'merged');
+    const shard = projectPath('fixtures/results/lab-tcg.json');
+    const first = await cli(['merge', '--out', out, shard]);
+    expect(first).toMatchObject({ code: 0, err: '' });
+    expect(first.out).toContain(join(out, 'results.json'));
+    const before = await readFile(join(out, 'results.json'), 'utf8');
+    const second = await cli(['merge', '--out', out, shard, shard]);
+    expect(second.code).toBe(0);
+    expect(second.err).toMatch(/holds an earlier run's results, kept; this run writes to .*merged-\d{4}-\d\d-\d\dT/);
+    expect(await readFile(join(out, 'results.json'), 'utf8')).toBe(before);
+    const forced = await cli(['merge', '--force', '--out', out, shard, shard]);
+    expect(forced).toMatchObject({ code: 0, out: expect.stringContaining(join(out, 'results.json')) });
+    expect(forced.err).toContain('replaced the earlier results');
+    expect(await readFile(join(out, 'results.json'), 'utf8')).not.toBe(before);
+    const inside = await cli(['merge', '--force', '--out', out, out]);
+    expect(inside).toMatchObject({ code: 2, err: expect.stringContaining('would remove') });
+    expect(await readFile(join(out, 'results.json'), 'utf8')).not.toBe('');
   });
 
   test('help and usage errors', async () => {
