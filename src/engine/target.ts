@@ -42,8 +42,9 @@ export interface ConnectedTarget {
   close(): Promise<void>;
 }
 
-async function connectHost(name: string, side: 'source' | 'destination', host: HostConnection): Promise<SshRunner> {
-  return SshRunner.connect(await sshRoute(`${name} ${side}`, host));
+/** Hyper-V hosts are Windows: their runner sends PowerShell (SshTarget.platform); jump hosts stay POSIX. */
+async function connectHost(name: string, side: 'source' | 'destination', host: HostConnection, platform: 'posix' | 'windows'): Promise<SshRunner> {
+  return SshRunner.connect({ ...(await sshRoute(`${name} ${side}`, host)), platform });
 }
 
 export async function connectTarget(config: MigbenchConfig, name: string, log: (line: string) => void = () => undefined): Promise<ConnectedTarget> {
@@ -129,8 +130,9 @@ async function connectRemoteHosts(target: TargetConfig, name: string, runners: S
   if (!source || !destination || !guestNetwork) {
     throw new InputFileError('MB_CONFIG_INVALID', '(config)', [{ path: `targets.${name}`, message: 'needs source, destination and guestNetwork' }]);
   }
-  runners.push(await connectHost(name, 'source', source));
-  runners.push(await connectHost(name, 'destination', destination));
+  const platform = target.hypervisor === 'hyperv' ? 'windows' : 'posix';
+  runners.push(await connectHost(name, 'source', source, platform));
+  runners.push(await connectHost(name, 'destination', destination, platform));
   const host = (side: 'source' | 'destination', conn: HostConnection, runner: CommandRunner): TargetHost => ({
     role: side,
     runner,

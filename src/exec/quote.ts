@@ -1,5 +1,8 @@
-// The one place where argv becomes a string: SSH's exec request carries a single
-// command line that the remote login shell splits again.
+// The one place where argv becomes a string: SSH's exec request carries a single command
+// line that the remote login shell splits again. A POSIX host's shell gets POSIX quoting;
+// a Windows host's (Windows OpenSSH starts cmd.exe or PowerShell, whichever DefaultShell
+// says) gets only `powershell -NoProfile -NonInteractive -EncodedCommand <base64>`, whose
+// words mean the same to both shells, with every value inside as a PowerShell literal.
 
 /** POSIX sh quoting: every argument single-quoted unless it is plainly safe. */
 export function shellQuote(argv: readonly string[]): string {
@@ -11,4 +14,58 @@ function quoteArg(arg: string): string {
   if (arg.includes('\0')) throw new Error('shellQuote: NUL byte in argument');
   if (arg !== '' && /^[A-Za-z0-9_@%+=:,./-]+$/.test(arg)) return arg;
   return `'${arg.replaceAll("'", `'\\''`)}'`;
+}
+
+/**
+ * A PowerShell single-quoted string literal. Inside one, only the quote characters mean
+ * anything, and PowerShell counts the typographic ones (U+2018..U+201B) as quotes too:
+ * each is doubled, the way PowerShell escapes them.
+ */
+export function psQuote(value: string): string {
+  if (value.includes('\0')) throw new Error('a PowerShell argument cannot contain NUL');
+  return `'${value.replace(/['\u2018\u2019\u201A\u201B]/g, (q) => q + q)}'`;
+}
+
+const ENCODED_FLAGS = ['-NoProfile', '-NonInteractive', '-EncodedCommand'] as const;
+
+/** The argv that runs a script: powershell -NoProfile -NonInteractive -EncodedCommand base64(UTF-16LE). */
+export function powershellArgv(script: string, shell: readonly string[] = ['powershell']): string[] {
+  return [...shell, ...ENCODED_FLAGS, Buffer.from(script, 'utf16le').toString('base64')];
+}
+
+/** Decodes what powershellArgv sends (for tests and stand-ins). */
+export function decodeEncodedCommand(base64: string): string {
+  return Buffer.from(base64, 'base64').toString('utf16le');
+}
+
+/**
+ * A native command run by PowerShell, its exit code passed on: `$LASTEXITCODE` for a
+ * program, 0 or 1 from `$?` for a cmdlet or a command not found (whose `$LASTEXITCODE` stays
+ * unset, and `exit $null` would say 0). Arguments are literals, so a cmdlet's `-Name` given
+ * this way is a value, not a parameter: cmdlets go in scripts (powershellArgv).
+ */
+export function nativeCommandScript(argv: readonly string[]): string {
+  const [program, ...args] = argv;
+  if (program === undefined) throw new Error('nativeCommandScript: empty argv');
+  return [`& ${[program, ...args].map(psQuote).join(' ')}`, '$ok = $?', 'if ($null -ne $LASTEXITCODE) { exit $LASTEXITCODE } elseif ($ok) { exit 0 } else { exit 1 }'].join('\n');
+}
+
+/** Is argv already a PowerShell script sent as EncodedCommand, by a shell named in plain words? */
+function isEncodedPowershell(argv: readonly string[]): boolean {
+  const flagsAt = argv.length - 4;
+  return (
+    flagsAt >= 1 &&
+    ENCODED_FLAGS.every((flag, i) => argv[flagsAt + i] === flag) &&
+    /^[A-Za-z0-9+/]+=*$/.test(argv[argv.length - 1]!) &&
+    argv.slice(0, flagsAt).every((word) => /^[A-Za-z0-9_.:\\/-]+$/.test(word))
+  );
+}
+
+/**
+ * The command line for a Windows OpenSSH server. A script already in EncodedCommand form
+ * goes as it is; any other argv becomes the script that runs it (nativeCommandScript), so
+ * nothing of a value ever meets cmd.exe's or PowerShell's parser.
+ */
+export function windowsCommandLine(argv: readonly string[]): string {
+  return (isEncodedPowershell(argv) ? argv : powershellArgv(nativeCommandScript(argv))).join(' ');
 }

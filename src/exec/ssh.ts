@@ -6,7 +6,7 @@ import { Duplex, PassThrough } from 'node:stream';
 import { Client, type AnyAuthMethod, type ClientChannel, type ConnectConfig } from 'ssh2';
 import { CommandError, displayArgv, MigbenchError } from '../model/errors.js';
 import { certificateAuthorities, certifiedKeys, knownHostKeys, verifyHostKey, type HostKeyPolicy } from './hostkey.js';
-import { shellQuote } from './quote.js';
+import { shellQuote, windowsCommandLine } from './quote.js';
 import type { CommandResult, CommandRunner, RunnerIncident, RunningCommand, RunOptions, SpawnOptions } from './runner.js';
 import { sleep } from '../model/time.js';
 
@@ -31,6 +31,14 @@ export interface SshTarget {
   readonly connectTimeoutMs?: number;
   /** Where the server logs its side (the lab's sshd -E file): named when a connection is lost. */
   readonly serverLog?: string;
+  /**
+   * The host's kind of login shell. `windows`: Windows OpenSSH, whose shell is cmd.exe or
+   * PowerShell. Every command goes as `powershell -NoProfile -NonInteractive -EncodedCommand`
+   * (windowsCommandLine), its exit code passed on by PowerShell; timeouts are the client's,
+   * as Windows has no coreutils `timeout`; there are no unix sockets to forward.
+   * @default 'posix'
+   */
+  readonly platform?: 'posix' | 'windows';
 }
 
 /** How a channel's command ended, as the server said (exit-status or exit-signal). */
@@ -81,6 +89,15 @@ export class SshRunner implements CommandRunner {
     readonly target: SshTarget,
   ) {
     this.host = hostLabel(target);
+  }
+
+  private get windows(): boolean {
+    return this.target.platform === 'windows';
+  }
+
+  /** argv as the host's login shell must get it (src/exec/quote.ts). */
+  private commandLine(argv: readonly string[]): string {
+    return this.windows ? windowsCommandLine(argv) : shellQuote(argv);
   }
 
   private get lost(): boolean {
@@ -145,7 +162,7 @@ export class SshRunner implements CommandRunner {
     const link = this.link;
     this.lastActivityMs = performance.now();
     return new Promise((resolve, reject) => {
-      link.client.exec(shellQuote(argv), (error, channel) => {
+      link.client.exec(this.commandLine(argv), (error, channel) => {
         if (!error) {
           const exit: ChannelExit = { code: null, signal: null };
           channel.on('exit', (code: number | null, sig?: string) => {
@@ -180,9 +197,13 @@ export class SshRunner implements CommandRunner {
     const idleBeforeMs = performance.now() - this.lastActivityMs;
     const started = performance.now();
     // OpenSSH honours signal requests only with privilege separation, which it drops for
-    // root sessions: the host enforces the timeout itself (coreutils timeout), and the
-    // client gives up on its own shortly after, whatever the channel does.
-    const remoteArgv = options.timeoutMs === undefined ? argv : ['timeout', '-k', '2', `${(options.timeoutMs / 1000).toFixed(3)}s`, ...argv];
+    // root sessions: a POSIX host enforces the timeout itself (coreutils timeout), and the
+    // client gives up on its own shortly after, whatever the channel does. A Windows host
+    // has no such command: there the client's own timer is the timeout, and closing the
+    // channel ends the session's process.
+    const hostTimeout = options.timeoutMs !== undefined && !this.windows;
+    const remoteArgv = hostTimeout ? ['timeout', '-k', '2', `${(options.timeoutMs! / 1000).toFixed(3)}s`, ...argv] : argv;
+    const clientGraceMs = this.windows ? 0 : 5000;
     const { channel, link, exit } = await this.exec(remoteArgv);
     return new Promise((resolve, reject) => {
       const stdout: Buffer[] = [];
@@ -205,7 +226,7 @@ export class SshRunner implements CommandRunner {
           ok: exitCode === 0,
         };
         // timeout(1) exits 124 after TERM and 137 after the follow-up KILL.
-        const expired = timedOut || (options.timeoutMs !== undefined && (exitCode === 124 || exitCode === 137) && result.durationMs >= options.timeoutMs);
+        const expired = timedOut || (hostTimeout && (exitCode === 124 || exitCode === 137) && result.durationMs >= options.timeoutMs!);
         if (expired) reject(new CommandError('MB_COMMAND_TIMEOUT', { ...result, reason: `timed out after ${options.timeoutMs} ms` }));
         else if (exitCode === null && signal === null) reject(await this.lostError(link, result, idleBeforeMs));
         else if ((options.check ?? true) && !result.ok) reject(new CommandError('MB_COMMAND_FAILED', result));
@@ -217,7 +238,7 @@ export class SshRunner implements CommandRunner {
           : setTimeout(() => {
               channel.close();
               void finish(true);
-            }, options.timeoutMs + 5000);
+            }, options.timeoutMs + clientGraceMs);
       channel.on('data', (chunk: Buffer) => {
         stdout.push(chunk);
         this.lastActivityMs = performance.now();
@@ -301,6 +322,16 @@ export class SshRunner implements CommandRunner {
   }
 
   async openUnixSocket(path: string): Promise<Duplex> {
+    if (this.windows) {
+      throw new CommandError('MB_COMMAND_START', {
+        host: this.host,
+        argv: ['connect', path],
+        exitCode: null,
+        signal: null,
+        stderr: '',
+        reason: 'a Windows host has no unix sockets to forward (Hyper-V is driven through PowerShell)',
+      });
+    }
     this.channelsOpened++;
     await this.ensureOpen(['connect', path]);
     return new Promise((resolve, reject) => {

@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import { LocalRunner } from '../../src/exec/local.js';
-import { shellQuote } from '../../src/exec/quote.js';
+import { decodeEncodedCommand, nativeCommandScript, powershellArgv, shellQuote, windowsCommandLine } from '../../src/exec/quote.js';
 
 describe(shellQuote, () => {
   test('leaves plain words alone and single-quotes everything else', () => {
@@ -17,5 +17,39 @@ describe(shellQuote, () => {
   test('refuses what cannot be quoted', () => {
     expect(() => shellQuote([])).toThrow(/empty argv/);
     expect(() => shellQuote(['a\0b'])).toThrow(/NUL/);
+  });
+});
+
+describe(windowsCommandLine, () => {
+  const encoded = (line: string) => line.split(' ').at(-1)!;
+
+  test('a script already sent as -EncodedCommand goes as it is', () => {
+    const argv = powershellArgv("Get-VM -Name 'a''b'", ['pwsh']);
+    expect(windowsCommandLine(argv)).toBe(argv.join(' '));
+    expect(decodeEncodedCommand(encoded(windowsCommandLine(argv)))).toBe("Get-VM -Name 'a''b'");
+  });
+
+  test('any other argv becomes a script of literals that passes the exit code on; the line holds only words both Windows shells leave alone', () => {
+    const argv = ['cmd.exe', '/c', "it's \u2019x\u2019 $(Stop-Computer) & | ; `n %PATH%"];
+    const line = windowsCommandLine(argv);
+    expect(line).toMatch(/^powershell -NoProfile -NonInteractive -EncodedCommand [A-Za-z0-9+/]+=*$/);
+    expect(decodeEncodedCommand(encoded(line))).toBe(nativeCommandScript(argv));
+    expect(nativeCommandScript(argv).split('\n')[0]).toBe("& 'cmd.exe' '/c' 'it''s \u2019\u2019x\u2019\u2019 $(Stop-Computer) & | ; `n %PATH%'");
+    expect(nativeCommandScript(argv)).toContain('exit $LASTEXITCODE');
+  });
+
+  test('a PowerShell command whose shell is not a plain word, or whose flags differ, is wrapped rather than trusted', () => {
+    for (const argv of [
+      ['C:\\Program Files\\pwsh.exe', '-NoProfile', '-NonInteractive', '-EncodedCommand', 'QQA='],
+      ['powershell', '-NoProfile', '-EncodedCommand', 'QQA='],
+      ['powershell', '-NoProfile', '-NonInteractive', '-EncodedCommand', 'not base64!'],
+    ]) {
+      expect(decodeEncodedCommand(encoded(windowsCommandLine(argv)))).toBe(nativeCommandScript(argv));
+    }
+  });
+
+  test('refuses what cannot be quoted', () => {
+    expect(() => windowsCommandLine([])).toThrow(/empty argv/);
+    expect(() => windowsCommandLine(['a\0b'])).toThrow(/NUL/);
   });
 });

@@ -3,7 +3,7 @@
 // the VM and which Move-VM jobs run. As in test/hypervisors/hyperv/driver.test.ts, the
 // answers are CONSTRUCTED from Microsoft's documented property names, not recorded.
 // The scenario decides how the first move's job goes; the way home always completes.
-import { decodeEncodedCommand } from '../../src/hypervisors/hyperv/powershell.js';
+import { decodeEncodedCommand } from '../../src/exec/quote.js';
 import { HypervHypervisor } from '../../src/hypervisors/hyperv/driver.js';
 import type { TargetHost } from '../../src/hypervisors/hypervisor.js';
 import { FakeRunner, type Answer } from '../fakes/runner.js';

@@ -6,7 +6,7 @@
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import { blackoutMs, toInterfaceCounters, toJobStatus, toLiveMigrationCounters } from '../../src/hypervisors/hyperv/driver.js';
-import { decodeEncodedCommand, powershellArgv, psQuote } from '../../src/hypervisors/hyperv/powershell.js';
+import { decodeEncodedCommand, powershellArgv, psQuote } from '../../src/exec/quote.js';
 import { expectFiniteOrNull, mutatedJson, oddJson, oddString, RUNS, TIMEOUT, valueOrTypedError } from './arbitraries.js';
 
 /** PowerShell's single quotes: the ASCII one and the typographic U+2018..U+201B. */
@@ -98,7 +98,7 @@ describe(psQuote, () => {
   );
 });
 
-// What the scripts printed in the stand-in (test/fakes/pwsh-standin.sh), as parsed JSON.
+// What the scripts print in the stand-in (fixtures/hyperv/answers.json, constructed), as parsed JSON.
 const running = {
   state: 'Running',
   begin: '2026-12-04T14:00:00.2000000Z',

@@ -20,7 +20,8 @@ import { statusProgress } from '../progress.js';
 import { assertRunning, migrateHome, sourceGuest } from '../vendor.js';
 import type { MigrationSpec } from '../../model/scenario.js';
 import type { InterfaceCounters } from '../../probes/wire.js';
-import { ADAPTER_STATISTICS, adapterStatisticsScript, blackoutScript, cancelScript, jobStatusScript, moveVmScript, powershellArgv, vmStateScript } from './powershell.js';
+import { ADAPTER_STATISTICS, adapterStatisticsScript, blackoutScript, cancelScript, jobStatusScript, moveVmScript, vmStateScript } from './powershell.js';
+import { powershellArgv } from '../../exec/quote.js';
 import { epochMs } from '../../model/time.js';
 import type { Side } from '../../model/side.js';
 

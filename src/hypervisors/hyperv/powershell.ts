@@ -2,26 +2,7 @@
 // (psQuote), every script is sent as -EncodedCommand (UTF-16LE, base64), so no value ever
 // reaches a shell's parser. Scripts end in ConvertTo-Json; errors are caught and returned
 // as JSON too, so a failure is data, not a stack trace on stderr.
-
-/**
- * A PowerShell single-quoted string literal. Inside one, only the quote characters mean
- * anything, and PowerShell counts the typographic ones (U+2018..U+201B) as quotes too:
- * each is doubled, the way PowerShell escapes them.
- */
-export function psQuote(value: string): string {
-  if (value.includes('\0')) throw new Error('a PowerShell argument cannot contain NUL');
-  return `'${value.replace(/['\u2018\u2019\u201A\u201B]/g, (q) => q + q)}'`;
-}
-
-/** The argv that runs a script: powershell -EncodedCommand base64(UTF-16LE). */
-export function powershellArgv(script: string, shell: readonly string[] = ['powershell']): string[] {
-  return [...shell, '-NoProfile', '-NonInteractive', '-EncodedCommand', Buffer.from(script, 'utf16le').toString('base64')];
-}
-
-/** Decodes what powershellArgv sends (for tests and stand-ins). */
-export function decodeEncodedCommand(base64: string): string {
-  return Buffer.from(base64, 'base64').toString('utf16le');
-}
+import { psQuote } from '../../exec/quote.js';
 
 const jsonTail = '| ConvertTo-Json -Compress -Depth 4';
 

@@ -6,7 +6,7 @@
 import { describe, expect, test } from 'vitest';
 import type { TargetHost } from '../../../src/hypervisors/hypervisor.js';
 import { blackoutMs, HypervHypervisor, toInterfaceCounters, toJobStatus, toLiveMigrationCounters } from '../../../src/hypervisors/hyperv/driver.js';
-import { decodeEncodedCommand } from '../../../src/hypervisors/hyperv/powershell.js';
+import { decodeEncodedCommand } from '../../../src/exec/quote.js';
 import { FakeRunner, type Answer } from '../../fakes/runner.js';
 
 type Responder = (script: string) => Answer;

@@ -1,5 +1,6 @@
 import { describe, expect, test } from 'vitest';
-import { blackoutScript, decodeEncodedCommand, jobStatusScript, moveVmScript, powershellArgv, psQuote } from '../../../src/hypervisors/hyperv/powershell.js';
+import { blackoutScript, jobStatusScript, moveVmScript } from '../../../src/hypervisors/hyperv/powershell.js';
+import { decodeEncodedCommand, powershellArgv, psQuote } from '../../../src/exec/quote.js';
 
 describe(psQuote, () => {
   test('hostile VM names stay one single-quoted literal: quotes doubled, typographic ones too, nothing else special', () => {
