@@ -165,7 +165,7 @@ async function migrate(run: MigrationRun): Promise<void> {
     ...(onProgress && { onSample: (sample) => onProgress({ phase: run.phase, percent: percentDone(sample) }) }),
   }));
   run.log(`${vmId}: migration ${outcome.status} after ${Math.round(outcome.endedAtMs - outcome.startedAtMs)} ms`);
-  if (request.afterMigration) await request.afterMigration(guest);
+  if (request.afterMigration) await request.afterMigration(guest, run.taps[guest.location]);
   run.clock.lap('migrateMs');
 }
 

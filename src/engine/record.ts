@@ -110,10 +110,12 @@ export function buildIntegrity(i: IntegrityData): Integrity {
   if (i.restarted) problems.push('guest restarted: its agent started again, so the migrated instance is gone');
   if (!i.answering) problems.push(`guest stopped answering on the ${i.location} (probe or heartbeat silent)`);
   if (i.hypervisorStatus !== 'running' && !i.panicked) problems.push(`hypervisor reports the guest as ${i.hypervisorStatus}`);
-  if (badPages) problems.push(`${badPages} damaged memory pages`);
+  const firstBadPage = i.verification?.firstBadPage ?? null;
+  if (badPages) problems.push(`${badPages} damaged memory pages${firstBadPage !== null ? ` (first: page ${firstBadPage})` : ''}`);
   if (i.hasAgent && !i.verification && !i.restarted && i.answering) problems.push('the agent did not report a verification pass');
   const badBlocks = i.diskVerification ? i.diskVerification.badBlocks : null;
-  if (badBlocks) problems.push(`${badBlocks} disk blocks do not read back as written`);
+  const firstBadBlock = i.diskVerification?.firstBadBlock ?? null;
+  if (badBlocks) problems.push(`${badBlocks} disk blocks do not read back as written${firstBadBlock !== null ? ` (first: block ${firstBadBlock})` : ''}`);
   if (i.diskWriteErrors) problems.push(`${i.diskWriteErrors} disk writes failed in the guest`);
   if (i.hasAgent && i.hasDisk && !i.diskVerification && !i.restarted && i.answering) problems.push('the agent did not report a disk verification pass');
   const guestAlive = i.answering && !i.restarted && !i.panicked && i.hypervisorStatus === 'running';
@@ -125,9 +127,11 @@ export function buildIntegrity(i: IntegrityData): Integrity {
     memoryIntact: !i.hasAgent ? null : i.restarted || i.panicked ? false : i.verification ? badPages === 0 : null,
     pagesChecked: i.verification?.pagesChecked ?? null,
     badPages,
+    ...(firstBadPage !== null && { firstBadPage }),
     diskIntact: !i.hasAgent || !i.hasDisk ? null : i.restarted || i.panicked ? false : i.diskVerification ? badBlocks === 0 && i.diskWriteErrors === 0 : null,
     blocksChecked: i.diskVerification?.blocksChecked ?? null,
     badBlocks,
+    ...(firstBadBlock !== null && { firstBadBlock }),
     problem: problems.length ? problems.join('; ') : null,
   };
 }

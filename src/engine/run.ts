@@ -25,9 +25,11 @@ export interface RunRequest {
   readonly axes?: Readonly<Record<string, string>>;
   /**
    * Fault injection: runs after the migration and before the guest is verified, so tests
-   * can damage what a migration delivered and see migbench report it.
+   * can damage what a migration delivered and see migbench report it. `agent` is the guest's
+   * agent where it now runs (absent without one), for damage the hypervisor cannot write
+   * (QEMU's monitor reads guest memory but does not write it).
    */
-  readonly afterMigration?: (guest: GuestHandle) => Promise<void>;
+  readonly afterMigration?: (guest: GuestHandle, agent?: Pick<AgentTap, 'send'>) => Promise<void>;
   /**
    * Fault injection: called (not awaited) as the migrate command is about to be issued, so
    * a test can break a process, a link or a connection while the migration runs.

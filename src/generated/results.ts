@@ -492,6 +492,10 @@ export interface Integrity {
   pagesChecked: number | null;
   badPages: number | null;
   /**
+   * The first page the verification pass found damaged, in the agent's numbering (pattern pages from 0, then the working set). Only when a page was.
+   */
+  firstBadPage?: number;
+  /**
    * What was wrong with the guest afterwards (panic, restart, silence, damaged pages), in words.
    */
   problem: string | null;
@@ -501,6 +505,10 @@ export interface Integrity {
   diskIntact: boolean | null;
   blocksChecked: number | null;
   badBlocks: number | null;
+  /**
+   * The first 4 KiB block of the disk's data region that did not read back as written. Only when a block did not.
+   */
+  firstBadBlock?: number;
 }
 /**
  * This interface was referenced by `ResultsFile`'s JSON-Schema

@@ -21,6 +21,8 @@ export interface Verification {
   readonly startSeq: number;
   readonly pagesChecked: number;
   readonly badPages: number;
+  /** The agent's index of the first page that failed (pattern pages first, then the working set); null: none. */
+  readonly firstBadPage: number | null;
   readonly passMs: number;
   readonly atMs: number;
   readonly side: Side;
@@ -39,6 +41,8 @@ export interface DiskVerification {
   readonly startSeq: number;
   readonly blocksChecked: number;
   readonly badBlocks: number;
+  /** The first block of the data region that failed (4 KiB blocks from the disk's start); null: none. */
+  readonly firstBadBlock: number | null;
   readonly passMs: number;
   readonly atMs: number;
   readonly side: Side;
@@ -69,15 +73,19 @@ export function parseAgentLine(line: string, side: Side): AgentLine | null {
   if (parts.length < 2 || !/^\d+$/.test(parts[0]!)) return null;
   const atMs = nsToEpochMs(parts[0]!);
   const n = (i: number) => Number(parts[i]);
+  /** A first-bad-index field: "-" when nothing failed. */
+  const first = (i: number) => (parts[i] === '-' ? null : n(i));
   switch (parts[1]) {
     case 'H':
       return parts.length === 4 ? { kind: 'heartbeat', value: { seq: n(2), guestUs: n(3), atMs, side } } : null;
     case 'V':
-      return parts.length === 6 ? { kind: 'verification', value: { startSeq: n(2), pagesChecked: n(3), badPages: n(4), passMs: n(5), atMs, side } } : null;
+      return parts.length === 7 ? { kind: 'verification', value: { startSeq: n(2), pagesChecked: n(3), badPages: n(4), passMs: n(5), firstBadPage: first(6), atMs, side } } : null;
     case 'D':
       return parts.length === 5 ? { kind: 'stats', value: { seq: n(2), pagesDirtied: n(3), badPages: n(4), atMs, side } } : null;
     case 'B':
-      return parts.length === 6 ? { kind: 'disk-verification', value: { startSeq: n(2), blocksChecked: n(3), badBlocks: n(4), passMs: n(5), atMs, side } } : null;
+      return parts.length === 7
+        ? { kind: 'disk-verification', value: { startSeq: n(2), blocksChecked: n(3), badBlocks: n(4), passMs: n(5), firstBadBlock: first(6), atMs, side } }
+        : null;
     case 'W':
       return parts.length === 5 ? { kind: 'disk-stats', value: { seq: n(2), blocksWritten: n(3), writeErrors: n(4), atMs, side } } : null;
     case 'I':
@@ -86,6 +94,12 @@ export function parseAgentLine(line: string, side: Side): AgentLine | null {
       return null;
   }
 }
+
+/**
+ * What the agent takes. `corrupt [page]` and `corrupt-block N` damage a pattern page or a
+ * disk block on purpose, so tests can prove the damage is reported and named.
+ */
+export type AgentCommand = 'verify' | 'stats' | 'corrupt' | `corrupt ${number}` | `corrupt-block ${number}`;
 
 export interface AgentTapOptions {
   readonly runner: CommandRunner;
@@ -210,7 +224,7 @@ export class AgentTap {
     return this.heartbeats.at(-1);
   }
 
-  send(command: 'verify' | 'corrupt' | 'stats'): void {
+  send(command: AgentCommand): void {
     this.process.write(`${command}\n`);
   }
 

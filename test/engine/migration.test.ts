@@ -223,8 +223,8 @@ class AgentRunner extends FakeRunner {
       for (const request of data.trim().split('\n')) {
         events.push(`${request} ${side}`);
         if (request === 'verify') {
-          line(`V ${seq} 4096 0 80`);
-          line(`B ${seq} 16384 0 300`);
+          line(`V ${seq} 4096 0 80 -`);
+          line(`B ${seq} 16384 0 300 -`);
         }
         if (request === 'stats') {
           line(`D ${seq} 10 0`);

@@ -53,10 +53,10 @@ const integrity: IntegrityData = {
   restarted: false,
   panicked: false,
   hypervisorStatus: 'running',
-  verification: { startSeq: 2900, pagesChecked: 4096, badPages: 0, passMs: 80, atMs: T0 + 3000, side: 'destination' },
+  verification: { startSeq: 2900, pagesChecked: 4096, badPages: 0, firstBadPage: null, passMs: 80, atMs: T0 + 3000, side: 'destination' },
   dirtierBadPages: 0,
   hasAgent: true,
-  diskVerification: { startSeq: 2900, blocksChecked: 16384, badBlocks: 0, passMs: 300, atMs: T0 + 3100, side: 'destination' },
+  diskVerification: { startSeq: 2900, blocksChecked: 16384, badBlocks: 0, firstBadBlock: null, passMs: 300, atMs: T0 + 3100, side: 'destination' },
   hasDisk: true,
   diskWriteErrors: 0,
 };
@@ -192,6 +192,11 @@ describe(buildIntegrity, () => {
       badBlocks: 5,
       problem: '5 disk blocks do not read back as written',
     });
+    expect(buildIntegrity({ ...integrity, diskVerification: { ...integrity.diskVerification!, badBlocks: 2, firstBadBlock: 8192 } })).toMatchObject({
+      diskIntact: false,
+      firstBadBlock: 8192,
+      problem: '2 disk blocks do not read back as written (first: block 8192)',
+    });
     expect(buildIntegrity({ ...integrity, diskWriteErrors: 2 })).toMatchObject({ diskIntact: false, problem: '2 disk writes failed in the guest' });
     expect(buildIntegrity({ ...integrity, diskVerification: null })).toMatchObject({ diskIntact: null, problem: 'the agent did not report a disk verification pass' });
     expect(buildIntegrity({ ...integrity, hasDisk: false, diskVerification: null })).toMatchObject({ diskIntact: null, blocksChecked: null, problem: null });
@@ -208,6 +213,13 @@ describe(buildIntegrity, () => {
       'guest kernel panicked on the destination; guest stopped answering on the destination (probe or heartbeat silent)',
     );
     expect(buildIntegrity({ ...integrity, dirtierBadPages: 3 })).toMatchObject({ memoryIntact: false, badPages: 3, problem: '3 damaged memory pages' });
+    expect(buildIntegrity({ ...integrity, verification: { ...integrity.verification!, badPages: 1, firstBadPage: 1234 } })).toMatchObject({
+      memoryIntact: false,
+      badPages: 1,
+      firstBadPage: 1234,
+      problem: '1 damaged memory pages (first: page 1234)',
+    });
+    expect(buildIntegrity(integrity)).not.toHaveProperty('firstBadPage');
     expect(buildIntegrity({ ...integrity, verification: null })).toMatchObject({ memoryIntact: null, problem: 'the agent did not report a verification pass' });
     expect(buildIntegrity({ ...integrity, hasAgent: false, verification: null })).toMatchObject({ guestAlive: true, memoryIntact: null, problem: null });
   });

@@ -71,8 +71,9 @@ describe('storage migration', () => {
     expect(damaged.status).toBe('completed');
     // qemu-io prints its report to QEMU's stdout; the monitor answers only errors.
     expect(String(hmp)).not.toMatch(/error/i);
-    expect(damaged.integrity).toMatchObject({ guestAlive: true, diskIntact: false, badBlocks: 1 });
-    expect(damaged.integrity.problem).toContain('1 disk blocks do not read back as written');
+    // Named: the block at 32 MiB is block 8192 of 4 KiB.
+    expect(damaged.integrity).toMatchObject({ guestAlive: true, diskIntact: false, badBlocks: 1, firstBadBlock: 8192 });
+    expect(damaged.integrity.problem).toContain('1 disk blocks do not read back as written (first: block 8192)');
   });
 });
 

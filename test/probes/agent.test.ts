@@ -11,10 +11,14 @@ describe(parseAgentLine, () => {
       kind: 'heartbeat',
       value: { seq: 4172, guestUs: 6408912, atMs: 1795602417824.495, side: 'source' },
     });
-    expect(parseAgentLine('1795602417824495000 V 9000 20480 0 112', 'destination')).toMatchObject({
+    expect(parseAgentLine('1795602417824495000 V 9000 20480 0 112 -', 'destination')).toMatchObject({
       kind: 'verification',
-      value: { startSeq: 9000, pagesChecked: 20480, badPages: 0, passMs: 112, side: 'destination' },
+      value: { startSeq: 9000, pagesChecked: 20480, badPages: 0, passMs: 112, firstBadPage: null, side: 'destination' },
     });
+    // The first damaged page and block are named.
+    expect(parseAgentLine('1795602417824495000 V 9000 20480 3 112 1234', 'destination')).toMatchObject({ kind: 'verification', value: { badPages: 3, firstBadPage: 1234 } });
+    expect(parseAgentLine('1795602417824495000 B 9000 16384 1 300 8192', 'destination')).toMatchObject({ kind: 'disk-verification', value: { badBlocks: 1, firstBadBlock: 8192 } });
+    expect(parseAgentLine('1795602417824495000 B 9000 16384 0 300 -', 'destination')).toMatchObject({ kind: 'disk-verification', value: { badBlocks: 0, firstBadBlock: null } });
     expect(parseAgentLine('1795602417824495000 D 8000 65536 2', 'source')).toMatchObject({ kind: 'stats', value: { pagesDirtied: 65536, badPages: 2 } });
     expect(parseAgentLine('1795602417824495000 I boot_id=0f3a hb_ms=1 ws_mib=64', 'source')).toMatchObject({ kind: 'info', params: { boot_id: '0f3a', hb_ms: '1', ws_mib: '64' } });
     expect(parseAgentLine('# connected', 'source')).toEqual({ kind: 'connected' });
@@ -23,6 +27,8 @@ describe(parseAgentLine, () => {
 
   test('ignores what it does not know (half lines, noise)', () => {
     expect(parseAgentLine('1795602417824495000 H 12', 'source')).toBeNull();
+    // A verification line of another agent version (no first-bad field) is not taken for a pass.
+    expect(parseAgentLine('1795602417824495000 V 9000 20480 0 112', 'source')).toBeNull();
     expect(parseAgentLine('hello', 'source')).toBeNull();
     expect(parseAgentLine('1795602417824495000 Z 1 2', 'source')).toBeNull();
   });
