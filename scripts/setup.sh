@@ -17,7 +17,7 @@ fi
 tests=false
 [ "${1:-}" = --test ] && tests=true
 
-packages=(qemu-system-x86 qemu-utils busybox-static iputils-ping openssh-server openssh-client iproute2 nftables gcc libc6-dev)
+packages=(qemu-system-x86 qemu-utils busybox-static iputils-ping openssh-server openssh-client iproute2 nftables gcc libc6-dev xz-utils)
 if $tests; then
   packages+=(chromium libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients golang-go golang-github-vmware-govmomi-dev)
 fi

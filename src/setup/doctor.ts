@@ -31,6 +31,8 @@ export const REQUIRED_PROGRAMS: ReadonlyArray<readonly [program: string, debianP
   ['ping', 'iputils-ping'],
   ['busybox', 'busybox-static'],
   ['gcc', 'gcc'],
+  // Unpacks the guest kernel so it boots without decompressing itself (src/setup/image.ts).
+  ['xz', 'xz-utils'],
 ];
 
 /** The system's directories for administrators' programs too: sshd lives in /usr/sbin. */
