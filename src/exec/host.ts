@@ -1,5 +1,6 @@
 // Things migbench asks of any host through its runner: is a process alive, what is
 // this machine, and put a file there (tools, guest images) unless it already has it.
+import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import type { HostEnvironment } from '../generated/results.js';
 import type { CommandRunner } from './runner.js';
@@ -28,6 +29,8 @@ export interface HostSettingsProbe {
   readonly migrationInterface?: string;
   /** Configuration files hashed into the environment, by name (e.g. qemu.conf → /etc/libvirt/qemu.conf). */
   readonly files?: Readonly<Record<string, string>>;
+  /** Settings known without asking the host, by name (the guest image migbench boots there). */
+  readonly known?: Readonly<Record<string, string>>;
 }
 
 export async function describeHost(runner: CommandRunner, hypervisorVersion: string, accel: string, accelReason?: string, probe: HostSettingsProbe = {}): Promise<HostEnvironment> {
@@ -37,7 +40,7 @@ export async function describeHost(runner: CommandRunner, hypervisorVersion: str
   const cpuModel = /^model name\s*:\s*(.+)$/m.exec(cpuinfo)?.[1]?.trim() ?? 'unknown';
   const cpuCount = (cpuinfo.match(/^processor\s*:/gm) ?? []).length;
   const mtu = probe.migrationInterface ? await migrationMtu(runner, probe.migrationInterface) : null;
-  const settings = await hashedFiles(runner, probe.files ?? {});
+  const settings = { ...(await hashedFiles(runner, probe.files ?? {})), ...probe.known };
   return {
     host,
     kernel,
@@ -99,4 +102,13 @@ export async function installGuestFiles(
     initrdPath: await installFile(runner, files.initrd),
     toolPath: await installFile(runner, files.probeTool),
   };
+}
+
+/**
+ * The guest image as an environment setting: what a migration moves is that guest's memory,
+ * so another kernel or agent changes every figure (the uncompressed kernel moved idle-256
+ * from 91.2 to 74.7 MiB). sha256 of the kernel's and the initrd's sha256, 12 hex digits.
+ */
+export function guestImageSetting(files: { kernel: LocalFile; initrd: LocalFile }): Record<string, string> {
+  return { 'guest image': `sha256:${createHash('sha256').update(`${files.kernel.sha256}\n${files.initrd.sha256}`).digest('hex').slice(0, 12)}` };
 }

@@ -544,7 +544,7 @@ export interface HostEnvironment {
    */
   migrationMtu?: number;
   /**
-   * Host configuration files that shape migration, by name, as sha256:<first 12 hex digits> (qemu.conf for libvirt), or 'absent'.
+   * Host configuration files that shape migration, by name, as sha256:<first 12 hex digits> (qemu.conf for libvirt), or 'absent'; and 'guest image', the kernel and initrd migbench boots there (QEMU and libvirt).
    */
   settings?: {
     [k: string]: string;

@@ -2,7 +2,9 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { describeHost, installFile, processAlive } from '../../src/exec/host.js';
+import { describeHost, guestImageSetting, installFile, processAlive } from '../../src/exec/host.js';
+import type { MigrationRecord } from '../../src/generated/results.js';
+import { environmentDescription, environmentFingerprint } from '../../src/model/fingerprint.js';
 import { FakeRunner } from '../fakes/runner.js';
 
 describe('host', () => {
@@ -27,6 +29,22 @@ describe('host', () => {
       accel: 'tcg',
       accelReason: 'no /dev/kvm',
     });
+  });
+
+  test('the guest image is a setting of the environment: another kernel or initrd is another environment', async () => {
+    const file = (name: string, sha: string) => ({ name, localPath: `/x/${name}`, sha256: sha.repeat(64) });
+    const image = guestImageSetting({ kernel: file('vmlinux', 'a'), initrd: file('initrd.img', 'b') });
+    expect(image).toEqual({ 'guest image': expect.stringMatching(/^sha256:[0-9a-f]{12}$/) });
+    expect(guestImageSetting({ kernel: file('vmlinuz', 'c'), initrd: file('initrd.img', 'b') })).not.toEqual(image);
+    expect(guestImageSetting({ kernel: file('vmlinux', 'a'), initrd: file('initrd.img', 'd') })).not.toEqual(image);
+    const runner = new FakeRunner('h', (argv) => (argv[0] === 'uname' ? { stdout: 'src 6.1.0-18-amd64\n' } : { stdout: 'processor\t: 0\nmodel name\t: AMD EPYC\n' }));
+    const host = await describeHost(runner, 'QEMU 7.2', 'tcg', undefined, { known: image });
+    expect(host.settings).toEqual(image);
+    // The comparison names it like any other setting when two runs differ in it.
+    const record = (h: typeof host) => ({ environment: { source: h, destination: h }, status: 'completed' }) as unknown as MigrationRecord;
+    const other = { ...host, settings: guestImageSetting({ kernel: file('vmlinuz', 'c'), initrd: file('initrd.img', 'b') }) };
+    expect(environmentDescription([record(host)])['guest image']).toBe(image['guest image']);
+    expect(environmentFingerprint([record(host)])).not.toBe(environmentFingerprint([record(other)]));
   });
 
   test('installFile uses an identical copy in place, else copies it under its hash', async () => {

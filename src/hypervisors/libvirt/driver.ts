@@ -7,7 +7,7 @@ import { randomInt } from 'node:crypto';
 import { createInterface } from 'node:readline';
 import { MigbenchError, runCleanups } from '../../model/errors.js';
 import type { HostEnvironment, HypervisorEvent, MigrationParameters, ProgressSample } from '../../generated/results.js';
-import { describeHost, installGuestFiles, type LocalFile } from '../../exec/host.js';
+import { describeHost, guestImageSetting, installGuestFiles, type LocalFile } from '../../exec/host.js';
 import type { AgentEndpoint, GuestHandle, GuestInspection, GuestLaunch, Hypervisor, HypervisorFigures, MigrationHooks, MigrationOutcome, TargetHost } from '../hypervisor.js';
 import { peak } from '../progress.js';
 import { chooseAccel, type AccelChoice } from '../qemu/accel.js';
@@ -226,6 +226,7 @@ export class LibvirtHypervisor implements Hypervisor {
       return describeHost(this.host(side).runner, s.version, s.accel.accel, s.accel.reason, {
         migrationInterface: this.host(side).migrationInterface,
         files: { 'qemu.conf': '/etc/libvirt/qemu.conf' },
+        known: guestImageSetting(this.options.image),
       });
     };
     return { source: await describeSide('source'), destination: await describeSide('destination') };

@@ -4,7 +4,7 @@
 // mirror of a storage migration mirror.ts, and the QMP connections monitor.ts.
 import { MigbenchError, runCleanups } from '../../model/errors.js';
 import type { HostEnvironment } from '../../generated/results.js';
-import { describeHost, installGuestFiles, processAlive, type LocalFile } from '../../exec/host.js';
+import { describeHost, guestImageSetting, installGuestFiles, processAlive, type LocalFile } from '../../exec/host.js';
 import type { AgentEndpoint, GuestHandle, GuestInspection, GuestLaunch, Hypervisor, MigrationHooks, MigrationOutcome, TargetHost } from '../hypervisor.js';
 import type { MigrationSpec } from '../../model/scenario.js';
 import type { GuestImage } from '../../setup/image.js';
@@ -116,7 +116,10 @@ export class QemuHypervisor implements Hypervisor {
   async describe(): Promise<{ source: HostEnvironment; destination: HostEnvironment }> {
     const describeSide = async (side: Side) => {
       const s = await this.setup(side);
-      return describeHost(this.host(side).runner, s.version, s.accel.accel, s.accel.reason, { migrationInterface: this.host(side).migrationInterface });
+      return describeHost(this.host(side).runner, s.version, s.accel.accel, s.accel.reason, {
+        migrationInterface: this.host(side).migrationInterface,
+        known: guestImageSetting(this.options.image),
+      });
     };
     return { source: await describeSide('source'), destination: await describeSide('destination') };
   }
