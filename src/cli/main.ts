@@ -1,7 +1,7 @@
 // Dispatches one command and maps its outcome to an exit code (model/exit.ts): 0 ok, 1 a
 // regression, a migration or an assertion failed, 2 the user's input was wrong (message
 // only, no stack trace), 3 the infrastructure failed (hosts, lab, set-up).
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, realpath, writeFile } from 'node:fs/promises';
 import { join, resolve, sep } from 'node:path';
 import { compareResults, comparisonExitCode, headFindings, type Comparison, type CompareOptions } from '../analysis/comparison.js';
 import { loadConfig } from '../config/load.js';
@@ -181,10 +181,11 @@ async function alert(command: CommandNamed<'alert'>, io: Io): Promise<number> {
 }
 
 async function merge(command: CommandNamed<'merge'>, io: Io): Promise<number> {
-  // --force empties --out first: an input inside it would be gone before it is read.
-  const out = resolve(command.out);
+  // --force empties --out first: an input inside it would be gone before it is read. Real
+  // paths, so a symlink to the folder or into it counts as inside.
+  const out = await realpath(command.out).catch(() => resolve(command.out));
   for (const input of command.inputs) {
-    const path = resolve(await resultsPath(input));
+    const path = await realpath(await resultsPath(input)).catch(() => resolve(input));
     if (command.force && path.startsWith(out + sep))
       throw new UsageError(`merge --force would remove ${input} (it is in --out ${command.out}) before reading it: merge into another folder`);
   }

@@ -2,7 +2,9 @@
 // line that the remote login shell splits again. A POSIX host's shell gets POSIX quoting;
 // a Windows host's (Windows OpenSSH starts cmd.exe or PowerShell, whichever DefaultShell
 // says) gets only `powershell -NoProfile -NonInteractive -EncodedCommand <base64>`, whose
-// words mean the same to both shells, with every value inside as a PowerShell literal.
+// words both shells pass on unchanged, with every value inside as a PowerShell literal.
+// Exit codes arrive exactly under cmd.exe (OpenSSH's default shell); a DefaultShell of
+// PowerShell reports any non-zero code of the inner powershell as 1.
 
 /** POSIX sh quoting: every argument single-quoted unless it is plainly safe. */
 export function shellQuote(argv: readonly string[]): string {
@@ -47,7 +49,27 @@ export function decodeEncodedCommand(base64: string): string {
 export function nativeCommandScript(argv: readonly string[]): string {
   const [program, ...args] = argv;
   if (program === undefined) throw new Error('nativeCommandScript: empty argv');
+  // Windows PowerShell 5.1 rebuilds a program's command line without escaping: an empty
+  // argument vanishes, a double quote splits one, a trailing backslash eats the closing quote.
+  const unsafe = args.find((a) => a === '' || a.includes('"') || a.endsWith('\\'));
+  if (unsafe !== undefined)
+    throw new Error(`an argument for a Windows host cannot be empty, hold a double quote or end in a backslash (PowerShell 5.1 passes it on unescaped): ${JSON.stringify(unsafe)}`);
   return [`& ${[program, ...args].map(psQuote).join(' ')}`, '$ok = $?', 'if ($null -ne $LASTEXITCODE) { exit $LASTEXITCODE } elseif ($ok) { exit 0 } else { exit 1 }'].join('\n');
+}
+
+/**
+ * PowerShell without a console writes its errors to stderr as CLIXML (`#< CLIXML` and
+ * <S S="Error"> elements, newlines as _x000D__x000A_): the text, for messages.
+ */
+export function clixmlText(stderr: string): string {
+  const at = stderr.indexOf('#< CLIXML');
+  if (at < 0) return stderr;
+  const parts = [...stderr.slice(at).matchAll(/<S S="Error">([\s\S]*?)<\/S>/g)].map((m) => m[1]!);
+  const text = parts
+    .join('')
+    .replace(/_x([0-9A-Fa-f]{4})_/g, (_, hex: string) => String.fromCharCode(parseInt(hex, 16)))
+    .replace(/&(lt|gt|quot|apos|amp);/g, (_, e: string) => ({ lt: '<', gt: '>', quot: '"', apos: "'", amp: '&' })[e]!);
+  return stderr.slice(0, at) + text;
 }
 
 /** Is argv already a PowerShell script sent as EncodedCommand, by a shell named in plain words? */

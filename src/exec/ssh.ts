@@ -6,7 +6,7 @@ import { Duplex, PassThrough } from 'node:stream';
 import { Client, type AnyAuthMethod, type ClientChannel, type ConnectConfig } from 'ssh2';
 import { CommandError, displayArgv, MigbenchError } from '../model/errors.js';
 import { certificateAuthorities, certifiedKeys, knownHostKeys, verifyHostKey, type HostKeyPolicy } from './hostkey.js';
-import { shellQuote, windowsCommandLine } from './quote.js';
+import { clixmlText, shellQuote, windowsCommandLine } from './quote.js';
 import type { CommandResult, CommandRunner, RunnerIncident, RunningCommand, RunOptions, SpawnOptions } from './runner.js';
 import { sleep } from '../model/time.js';
 
@@ -221,7 +221,7 @@ export class SshRunner implements CommandRunner {
           exitCode,
           signal,
           stdout: Buffer.concat(stdout).toString('utf8'),
-          stderr: Buffer.concat(stderr).toString('utf8'),
+          stderr: this.windows ? clixmlText(Buffer.concat(stderr).toString('utf8')) : Buffer.concat(stderr).toString('utf8'),
           durationMs: performance.now() - started,
           ok: exitCode === 0,
         };

@@ -222,9 +222,14 @@ async function extractXz(payload: Buffer, out: string): Promise<string | null> {
   const compressed = join(out, 'vmlinux.xz');
   await writeFile(compressed, payload);
   // --single-stream: the bzImage's trailer after the XZ stream is not an error.
-  const xz = await new LocalRunner().run(['xz', '--decompress', '--single-stream', '--force', compressed], { check: false, timeoutMs: 120_000 });
+  const xz = await new LocalRunner()
+    .run(['xz', '--decompress', '--single-stream', '--force', compressed], { check: false, timeoutMs: 120_000 })
+    .catch((error: unknown) => ({ ok: false, exitCode: null, stderr: error instanceof Error ? error.message : String(error) }));
   await rm(compressed, { force: true });
-  if (!xz.ok) return `xz could not decompress it: ${xz.stderr.trim() || `exit ${xz.exitCode}`}`;
+  if (!xz.ok) {
+    await rm(join(out, 'vmlinux'), { force: true });
+    return `xz could not decompress it: ${xz.stderr.trim() || `exit ${xz.exitCode}`}`;
+  }
   const elf = await readFile(join(out, 'vmlinux'));
   if (hasPvhEntry(elf)) return null;
   await rm(join(out, 'vmlinux'), { force: true });
@@ -240,14 +245,19 @@ export function hasPvhEntry(elf: Buffer): boolean {
     const ph = phoff + i * phentsize;
     if (ph + 56 > elf.length || elf.readUInt32LE(ph) !== 4) continue; // PT_NOTE
     const [offset, size] = [Number(elf.readBigUInt64LE(ph + 8)), Number(elf.readBigUInt64LE(ph + 32))];
-    for (let n = offset; n + 12 <= Math.min(offset + size, elf.length);) {
+    const end = Math.min(offset + size, elf.length);
+    for (let n = offset; n + 12 <= end;) {
       const [nameSize, descSize, type] = [elf.readUInt32LE(n), elf.readUInt32LE(n + 4), elf.readUInt32LE(n + 8)];
+      // A size past the segment's end is a broken note: stop rather than read or loop on it.
+      const next = n + 12 + align4(nameSize) + align4(descSize);
+      if (next > end) return false;
       const name = elf.toString('latin1', n + 12, n + 12 + nameSize).replace(/\0+$/, '');
       if (name === 'Xen' && type === PVH_NOTE_TYPE) return true;
-      n += 12 + align4(nameSize) + align4(descSize);
+      n = next;
     }
   }
   return false;
 }
 
-const align4 = (n: number) => (n + 3) & ~3;
+/** Rounded up to 4, in plain arithmetic: sizes are 32-bit unsigned, beyond what bitwise operators keep. */
+const align4 = (n: number) => Math.ceil(n / 4) * 4;

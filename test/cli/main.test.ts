@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { copyFile, mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
@@ -64,7 +64,12 @@ describe(main, () => {
     expect(await readFile(join(out, 'results.json'), 'utf8')).not.toBe(before);
     const inside = await cli(['merge', '--force', '--out', out, out]);
     expect(inside).toMatchObject({ code: 2, err: expect.stringContaining('would remove') });
+    // Through a symlink to the folder, it is still inside.
+    await symlink(out, join(dir, 'link'));
+    const linked = await cli(['merge', '--force', '--out', join(dir, 'link'), out]);
+    expect(linked).toMatchObject({ code: 2, err: expect.stringContaining('would remove') });
     expect(await readFile(join(out, 'results.json'), 'utf8')).not.toBe('');
+    await rm(dir, { recursive: true, force: true });
   });
 
   test('help and usage errors', async () => {

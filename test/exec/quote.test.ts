@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import { LocalRunner } from '../../src/exec/local.js';
-import { decodeEncodedCommand, nativeCommandScript, powershellArgv, shellQuote, windowsCommandLine } from '../../src/exec/quote.js';
+import { clixmlText, decodeEncodedCommand, nativeCommandScript, powershellArgv, shellQuote, windowsCommandLine } from '../../src/exec/quote.js';
 
 describe(shellQuote, () => {
   test('leaves plain words alone and single-quotes everything else', () => {
@@ -48,8 +48,19 @@ describe(windowsCommandLine, () => {
     }
   });
 
-  test('refuses what cannot be quoted', () => {
+  test('refuses what cannot be quoted, and what Windows PowerShell 5.1 would pass on mangled', () => {
     expect(() => windowsCommandLine([])).toThrow(/empty argv/);
     expect(() => windowsCommandLine(['a\0b'])).toThrow(/NUL/);
+    for (const arg of ['', 'a" "b', 'C:\\dir with space\\'])
+      expect(() => windowsCommandLine(['prog.exe', arg])).toThrow(/cannot be empty, hold a double quote or end in a backslash/);
+  });
+});
+
+describe(clixmlText, () => {
+  test("PowerShell's CLIXML error stream becomes its text; anything else is left alone", () => {
+    const clixml =
+      '#< CLIXML\r\n<Objs Version="1.1.0.1" xmlns="http://schemas.microsoft.com/powershell/2004/04"><S S="Error">Get-VM : Hyper-V was unable to find a virtual machine with name &quot;web&apos;01&quot;._x000D__x000A_</S><S S="Error">At line:1 char:1_x000D__x000A_</S></Objs>';
+    expect(clixmlText(clixml)).toBe('Get-VM : Hyper-V was unable to find a virtual machine with name "web\'01".\r\nAt line:1 char:1\r\n');
+    expect(clixmlText('plain error\n')).toBe('plain error\n');
   });
 });

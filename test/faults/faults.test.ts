@@ -158,7 +158,10 @@ describe('faults during a migration', () => {
     const { netns, migrationInterface } = lab.hosts.destination;
     let cutAtMs = 0;
     let restoredAtMs = 0;
+    let migrateAtMs = 0;
     const faulted = await runWithFault(SLOW('link-cut'), async (guest, target) => {
+      // Called as the migrate command goes out: where the record's wall time starts.
+      migrateAtMs = Date.now();
       await whenTransferring(target, guest);
       cutAtMs = Date.now();
       await inNetns(netns, ['ip', 'link', 'set', migrationInterface, 'down']);
@@ -168,9 +171,9 @@ describe('faults during a migration', () => {
     });
     expect(cutAtMs).toBeGreaterThan(0);
     await expectOutcome(faulted, { status: 'completed', location: 'destination' });
-    // The migration was still running when the link came back: it outlasted the 3 s cut.
-    expect(restoredAtMs - cutAtMs).toBeGreaterThanOrEqual(3000);
-    expect(faulted.record.metrics.wallTimeMs).toBeGreaterThan(3000);
+    // The migration was still running when the link came back: it ended after the link was up
+    // again (its wall time runs from the migrate command to completion seen).
+    expect(migrateAtMs + faulted.record.metrics.wallTimeMs!).toBeGreaterThan(restoredAtMs);
   });
 
   test('3. the QMP connection to the source dropped: migbench reconnects, the job is not orphaned', async () => {

@@ -58,4 +58,15 @@ describe(hasPvhEntry, () => {
     expect(hasPvhEntry(Buffer.from('MZ this is a bzImage'))).toBe(false);
     expect(hasPvhEntry(Buffer.alloc(0))).toBe(false);
   });
+
+  test('a note whose size runs past its segment ends the search instead of looping or reading beyond it', () => {
+    for (const size of [0xfffffff4, 0xfffffff0, 0xffffffff, 4096]) {
+      const broken = elf([
+        { name: 'Xen', type: 6 },
+        { name: 'Xen', type: 18 },
+      ]);
+      broken.writeUInt32LE(size, 120); // the first note's name size
+      expect(hasPvhEntry(broken)).toBe(false);
+    }
+  });
 });

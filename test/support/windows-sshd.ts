@@ -75,7 +75,13 @@ export async function startWindowsStandin(): Promise<WindowsStandin> {
   // sshd refuses to start without its privilege-separation directory.
   await mkdir('/run/sshd', { recursive: true, mode: 0o755 });
   const sshd = spawn('/usr/sbin/sshd', ['-D', '-f', join(dir, 'sshd_config'), '-E', sshdLog], { stdio: 'ignore' });
-  await listening(port, sshd, sshdLog);
+  try {
+    await listening(port, sshd, sshdLog);
+  } catch (error) {
+    sshd.kill('SIGTERM');
+    await rm(dir, { recursive: true, force: true });
+    throw error;
+  }
   const publicBlob = Buffer.from(host.public.split(/\s+/)[1]!, 'base64');
   return {
     log,

@@ -39,7 +39,8 @@ export async function chooseAccel(runner: CommandRunner, options: AccelOptions):
   const version = (await runner.run([options.binary, '--version'], { timeoutMs: 10_000 })).stdout.split('\n')[0] ?? '';
   const uname = (await runner.run(['uname', '-r'], { timeoutMs: 10_000 })).stdout.trim();
   const cpu = /^model name.*$/m.exec((await runner.run(['cat', '/proc/cpuinfo'], { timeoutMs: 10_000 })).stdout)?.[0] ?? '';
-  const key = createHash('sha256').update(`${version}\n${uname}\n${cpu}\n${options.machine}`).digest('hex').slice(0, 16);
+  // The kernel booted is part of the verdict: another image (the uncompressed vmlinux) may boot where the last did not.
+  const key = createHash('sha256').update(`${version}\n${uname}\n${cpu}\n${options.machine}\n${options.kernelPath}`).digest('hex').slice(0, 16);
   const cacheDir = options.cacheDir ?? '/var/tmp/migbench';
   const cacheFile = `${cacheDir}/accel-${key}`;
   const cached = await runner.run(['cat', cacheFile], { check: false, timeoutMs: 10_000 });
