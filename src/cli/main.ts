@@ -181,19 +181,21 @@ async function alert(command: CommandNamed<'alert'>, io: Io): Promise<number> {
 }
 
 async function merge(command: CommandNamed<'merge'>, io: Io): Promise<number> {
-  // --force empties --out first: an input inside it would be gone before it is read. Real
-  // paths, so a symlink to the folder or into it counts as inside.
-  const out = await realpath(command.out).catch(() => resolve(command.out));
-  for (const input of command.inputs) {
-    const path = await realpath(await resultsPath(input)).catch(() => resolve(input));
-    if (command.force && path.startsWith(out + sep))
-      throw new UsageError(`merge --force would remove ${input} (it is in --out ${command.out}) before reading it: merge into another folder`);
-  }
+  if (command.force) await refuseInputsInside(command.out, command.inputs);
   const { dir, note } = await resultsDirFor(command.out, command.force);
   if (note) io.log(note);
   const writer = await mergeResults(dir, command.inputs);
   io.out(`${writer.path}: ${writer.records.length} records from ${command.inputs.length} files\n`);
   return 0;
+}
+
+/** --force empties --out first: an input inside it would be gone before it is read. Real paths, so a symlink counts. */
+async function refuseInputsInside(out: string, inputs: readonly string[]): Promise<void> {
+  const outDir = await realpath(out).catch(() => resolve(out));
+  for (const input of inputs) {
+    const path = await realpath(await resultsPath(input)).catch(() => resolve(input));
+    if (path.startsWith(outDir + sep)) throw new UsageError(`merge --force would remove ${input} (it is in --out ${out}) before reading it: merge into another folder`);
+  }
 }
 
 async function exportResults(command: CommandNamed<'export'>, io: Io): Promise<number> {

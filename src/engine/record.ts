@@ -103,6 +103,9 @@ export interface RecordParts {
   readonly warnings?: readonly RecordWarning[];
 }
 
+/** " (first: page 1234)", or nothing when the agent named none. */
+const firstNamed = (what: string, index: number | null) => (index === null ? '' : ` (first: ${what} ${index})`);
+
 export function buildIntegrity(i: IntegrityData): Integrity {
   const badPages = i.verification ? i.verification.badPages + i.dirtierBadPages : null;
   const problems: string[] = [];
@@ -111,11 +114,11 @@ export function buildIntegrity(i: IntegrityData): Integrity {
   if (!i.answering) problems.push(`guest stopped answering on the ${i.location} (probe or heartbeat silent)`);
   if (i.hypervisorStatus !== 'running' && !i.panicked) problems.push(`hypervisor reports the guest as ${i.hypervisorStatus}`);
   const firstBadPage = i.verification?.firstBadPage ?? null;
-  if (badPages) problems.push(`${badPages} damaged memory pages${firstBadPage !== null ? ` (first: page ${firstBadPage})` : ''}`);
+  if (badPages) problems.push(`${badPages} damaged memory pages${firstNamed('page', firstBadPage)}`);
   if (i.hasAgent && !i.verification && !i.restarted && i.answering) problems.push('the agent did not report a verification pass');
   const badBlocks = i.diskVerification ? i.diskVerification.badBlocks : null;
   const firstBadBlock = i.diskVerification?.firstBadBlock ?? null;
-  if (badBlocks) problems.push(`${badBlocks} disk blocks do not read back as written${firstBadBlock !== null ? ` (first: block ${firstBadBlock})` : ''}`);
+  if (badBlocks) problems.push(`${badBlocks} disk blocks do not read back as written${firstNamed('block', firstBadBlock)}`);
   if (i.diskWriteErrors) problems.push(`${i.diskWriteErrors} disk writes failed in the guest`);
   if (i.hasAgent && i.hasDisk && !i.diskVerification && !i.restarted && i.answering) problems.push('the agent did not report a disk verification pass');
   const guestAlive = i.answering && !i.restarted && !i.panicked && i.hypervisorStatus === 'running';

@@ -215,13 +215,14 @@ export class SshRunner implements CommandRunner {
         if (guard) clearTimeout(guard);
         this.lastActivityMs = performance.now();
         const { code: exitCode, signal } = exit;
+        const errText = Buffer.concat(stderr).toString('utf8');
         const result: CommandResult = {
           host: this.host,
           argv,
           exitCode,
           signal,
           stdout: Buffer.concat(stdout).toString('utf8'),
-          stderr: this.windows ? clixmlText(Buffer.concat(stderr).toString('utf8')) : Buffer.concat(stderr).toString('utf8'),
+          stderr: this.windows ? clixmlText(errText) : errText,
           durationMs: performance.now() - started,
           ok: exitCode === 0,
         };

@@ -4,7 +4,7 @@
 // The kernel is stored uncompressed (vmlinux, booted through its PVH entry) where it
 // has one: under TCG, decompressing Debian's XZ bzImage took 2.6 of a boot's 4.6 s.
 import { createHash } from 'node:crypto';
-import { copyFile, mkdir, mkdtemp, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { MigbenchError } from '../model/errors.js';
@@ -117,7 +117,7 @@ async function buildGuestImage(runner: CommandRunner, log: Log, build: ImageBuil
     const busybox = await readFile('/bin/busybox');
     if (!busybox.includes(Buffer.from('BusyBox'))) throw new MigbenchError('MB_SETUP', '/bin/busybox is not BusyBox (install busybox-static)');
     const entries = await initramfsEntries(busybox, agentPath, modules);
-    const image = await writeImage(build, { root, release, entries, modules }, log);
+    const image = await writeImage(runner, build, { root, release, entries, modules }, log);
     log(`setup: guest image ready in ${((Date.now() - started) / 1000).toFixed(1)} s (kernel ${release}; modules ${image.modules.join(' ')})`);
     return image;
   } finally {
@@ -156,6 +156,7 @@ async function initramfsEntries(busybox: Buffer, agentPath: string, modules: rea
 
 /** Writes kernel, initrd and manifest beside dir, then moves them into place in one rename. */
 async function writeImage(
+  runner: CommandRunner,
   { inputs, kernel, dir }: ImageBuild,
   built: { root: string; release: string; entries: CpioEntry[]; modules: readonly ResolvedModule[] },
   log: Log,
@@ -163,12 +164,12 @@ async function writeImage(
   const out = `${dir}.tmp`;
   await rm(out, { recursive: true, force: true });
   await mkdir(out, { recursive: true });
-  const kernelName = await bootKernel(join(built.root, 'boot', `vmlinuz-${built.release}`), out, log);
+  const boot = await bootKernel(runner, join(built.root, 'boot', `vmlinuz-${built.release}`), out, log);
   const initrd = gzipSync(writeCpio(built.entries), { level: 6 });
   await writeFile(join(out, 'initrd.img'), initrd);
   const image: GuestImage = {
     dir,
-    kernel: { name: kernelName, localPath: join(dir, kernelName), sha256: sha256(await readFile(join(out, kernelName))) },
+    kernel: { name: boot.name, localPath: join(dir, boot.name), sha256: sha256(boot.data) },
     initrd: { name: 'initrd.img', localPath: join(dir, 'initrd.img'), sha256: sha256(initrd) },
     kernelPackage: `${kernel.name} ${kernel.version}`,
     kernelVersion: built.release,
@@ -202,38 +203,40 @@ const XZ_MAGIC = Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]);
 /** Xen's ELF note type for the 32-bit PVH entry point (XEN_ELFNOTE_PHYS32_ENTRY), which QEMU's -kernel boots. */
 const PVH_NOTE_TYPE = 18;
 
-/**
- * Puts the kernel to boot in `out` and returns its file name: the bzImage's payload,
- * uncompressed (vmlinux), when it is XZ (Debian's) and the ELF has a PVH entry; else the
- * bzImage itself (vmlinuz), with the reason logged. QEMU boots either with -kernel.
- */
-async function bootKernel(bzImage: string, out: string, log: Log): Promise<string> {
-  const data = await readFile(bzImage);
-  const at = data.indexOf(XZ_MAGIC);
-  const why = at < 0 ? 'its payload is not XZ' : await extractXz(data.subarray(at), out);
-  if (why === null) return 'vmlinux';
-  log(`setup: booting the compressed kernel (slower under TCG): ${why}`);
-  await copyFile(bzImage, join(out, 'vmlinuz'));
-  return 'vmlinuz';
+/** The kernel file put in the image: its name, and its bytes (hashed for the manifest). */
+interface BootKernel {
+  readonly name: 'vmlinux' | 'vmlinuz';
+  readonly data: Buffer;
 }
 
-/** Decompresses the payload to out/vmlinux; null when it is a bootable ELF, else why not. */
-async function extractXz(payload: Buffer, out: string): Promise<string | null> {
+/**
+ * Puts the kernel to boot in `out`: the bzImage's payload, uncompressed (vmlinux), when it
+ * is XZ (Debian's) and the ELF has a PVH entry; else the bzImage itself (vmlinuz), with the
+ * reason logged. QEMU boots either with -kernel.
+ */
+async function bootKernel(runner: CommandRunner, bzImage: string, out: string, log: Log): Promise<BootKernel> {
+  const data = await readFile(bzImage);
+  const at = data.indexOf(XZ_MAGIC);
+  const extracted = at < 0 ? 'its payload is not XZ' : await extractXz(runner, data.subarray(at), out);
+  if (typeof extracted !== 'string') return { name: 'vmlinux', data: extracted };
+  log(`setup: booting the compressed kernel (slower under TCG): ${extracted}`);
+  await writeFile(join(out, 'vmlinuz'), data);
+  return { name: 'vmlinuz', data };
+}
+
+/** Decompresses the payload to out/vmlinux: its bytes when it is a bootable ELF, else why not. */
+async function extractXz(runner: CommandRunner, payload: Buffer, out: string): Promise<Buffer | string> {
   const compressed = join(out, 'vmlinux.xz');
   await writeFile(compressed, payload);
   // --single-stream: the bzImage's trailer after the XZ stream is not an error.
-  const xz = await new LocalRunner()
+  const xz = await runner
     .run(['xz', '--decompress', '--single-stream', '--force', compressed], { check: false, timeoutMs: 120_000 })
     .catch((error: unknown) => ({ ok: false, exitCode: null, stderr: error instanceof Error ? error.message : String(error) }));
   await rm(compressed, { force: true });
-  if (!xz.ok) {
-    await rm(join(out, 'vmlinux'), { force: true });
-    return `xz could not decompress it: ${xz.stderr.trim() || `exit ${xz.exitCode}`}`;
-  }
-  const elf = await readFile(join(out, 'vmlinux'));
-  if (hasPvhEntry(elf)) return null;
+  const elf = xz.ok ? await readFile(join(out, 'vmlinux')) : null;
+  if (elf && hasPvhEntry(elf)) return elf;
   await rm(join(out, 'vmlinux'), { force: true });
-  return 'the kernel has no PVH entry (CONFIG_PVH)';
+  return elf ? 'the kernel has no PVH entry (CONFIG_PVH)' : `xz could not decompress it: ${xz.stderr.trim() || `exit ${xz.exitCode}`}`;
 }
 
 /** Whether a 64-bit little-endian ELF carries Xen's PVH entry note, which QEMU needs to boot it. */
