@@ -3,6 +3,7 @@
 // default branch. Pure helpers plus calls that take the octokit client as a parameter;
 // no @actions/core here.
 import { randomUUID } from 'node:crypto';
+import Bottleneck from 'bottleneck/light.js';
 import { Octokit, RequestError } from 'octokit';
 import { UsageError } from '../model/errors.js';
 
@@ -35,11 +36,12 @@ export interface GitHubClientOptions {
    */
   readonly rateLimitRetries?: number;
   /**
-   * Milliseconds per second of every wait GitHub asks for, and of the back-off before
-   * retrying a 5xx. Only tests change it.
+   * Milliseconds per second of every wait GitHub asks for: its `retry-after`, the back-off
+   * before retrying a 5xx, and the spacing of writes (1 s apart, 3 s for writes that
+   * notify, 2 s for searches). Only tests change it.
    * @default 1000
    */
-  readonly retryAfterUnitMs?: number;
+  readonly waitUnitMs?: number;
 }
 
 /** A primary rate limit is waited out only when it resets this soon; a CI job should not sleep for an hour. */
@@ -55,7 +57,7 @@ export function createGitHubClient(options: GitHubClientOptions): Octokit {
   const token = options.token?.trim();
   if (!token) throw new UsageError('a GitHub token is required to comment on pull requests and issues (usually ${{ github.token }})');
   const retries = options.rateLimitRetries ?? 2;
-  const unitMs = options.retryAfterUnitMs ?? 1000;
+  const unitMs = options.waitUnitMs ?? 1000;
   const log = redactingLog(options.log ?? consoleLog, token);
   return new Octokit({
     auth: token,
@@ -66,10 +68,11 @@ export function createGitHubClient(options: GitHubClientOptions): Octokit {
     // transient, and the same request sent again only conflicts again.
     retry: { retryAfterBaseValue: unitMs, doNotRetry: [400, 401, 403, 404, 409, 410, 422, 451] },
     throttle: {
-      // The plugin's limiters are shared by every client with the same id; one per
-      // client keeps the write spacing GitHub asks for (1 s between writes, 3 s between
-      // writes that notify) without one client waiting on another's writes.
+      // Limiters of this client's own keep the spacing GitHub asks for (1 s between
+      // writes, 3 s between writes that notify, 2 s between searches) without one client
+      // waiting on another's writes; the plugin's own are shared by every client.
       id: `migbench-${randomUUID()}`,
+      ...spacing(unitMs),
       retryAfterBaseValue: unitMs,
       onSecondaryRateLimit: (retryAfterS: number, request: LimitedRequest, _octokit: unknown, retryCount: number) => {
         const route = routeOf(request);
@@ -91,6 +94,12 @@ export function createGitHubClient(options: GitHubClientOptions): Octokit {
       },
     },
   });
+}
+
+/** The throttling plugin's request limiters, as it makes them, in `unitMs` per second. */
+function spacing(unitMs: number) {
+  const group = (minSeconds: number) => new Bottleneck.Group({ maxConcurrent: 1, minTime: minSeconds * unitMs, timeout: 120_000 });
+  return { write: group(1), notifications: group(3), search: group(2) };
 }
 
 /** What the throttling plugin's handlers receive of the refused request. */

@@ -51,7 +51,7 @@ describe(gateEvent, () => {
     ] as const) {
       const github = await startFakeGitHub({ token: TOKEN, ...repo, pulls: { 7: body } });
       servers.push(github);
-      const octokit = createGitHubClient({ token: TOKEN, baseUrl: github.url });
+      const octokit = createGitHubClient({ token: TOKEN, baseUrl: github.url, waitUnitMs: 1 });
       expect(await gateEvent('issue_comment', payload, octokit, repo)).toMatchObject({ kind: 'pull-request', pr, fork: isFork });
       expect(github.requests.map((r) => `${r.method} ${r.path}`)).toEqual(['GET /repos/acme/hypervisors/pulls/7']);
     }

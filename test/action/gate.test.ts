@@ -71,7 +71,7 @@ async function setup(inputs: Record<string, string>, headRecords: (records: Arra
       return { exitCode: 0 };
     },
   };
-  const octokit = createGitHubClient({ token: TOKEN, baseUrl: github.url });
+  const octokit = createGitHubClient({ token: TOKEN, baseUrl: github.url, waitUnitMs: 1 });
   const get = (name: string) => ({ 'github-token': TOKEN, comment: 'never', ...inputs })[name] ?? '';
   const deps = { measure, octokit, scenarioNames: async () => [] as string[] };
   return { ctx, io, logs, abCalls, measure, octokit, deps, inputs: readInputs(get) };

@@ -48,7 +48,7 @@ function on(fake: FakeGitHub, token = TOKEN, log?: GitHubLog, rateLimitRetries?:
     token,
     baseUrl: fake.url,
     userAgent: 'migbench-test',
-    retryAfterUnitMs: 1,
+    waitUnitMs: 1,
     ...(log && { log }),
     ...(rateLimitRetries !== undefined && { rateLimitRetries }),
   });
@@ -346,6 +346,23 @@ describe(createGitHubClient, () => {
       },
     };
   }
+
+  test('writes are spaced as GitHub asks, 3 s apart when they notify, and one client never waits on another', async ({ github }) => {
+    const fake = await github();
+    const unitMs = 100;
+    const client = () => createGitHubClient({ token: TOKEN, baseUrl: fake.url, waitUnitMs: unitMs });
+    const comment = async (octokit: ReturnType<typeof client>, n: number) => {
+      for (let i = 0; i < 3; i++) await octokit.rest.issues.createComment({ ...REPO, issue_number: n, body: `${i}` });
+    };
+    const started = performance.now();
+    await Promise.all([comment(client(), 3), comment(client(), 4)]);
+    // Each client's comments (writes that notify) reach GitHub at least 3 units apart: the
+    // whole run takes two spacings, not none (unspaced) nor four (one limiter for both).
+    const elapsedMs = performance.now() - started;
+    expect(fake.requests.filter((r) => r.method === 'POST')).toHaveLength(6);
+    expect(elapsedMs).toBeGreaterThanOrEqual(2 * 3 * unitMs - 5);
+    expect(elapsedMs).toBeLessThan(4 * 3 * unitMs);
+  });
 
   test('a secondary rate limit is retried after the wait, and logged', async ({ github }) => {
     const fake = await github();

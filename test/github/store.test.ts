@@ -16,7 +16,7 @@ async function fakeGitHub(): Promise<FakeGitHub> {
   return fake;
 }
 
-const client = (fake: FakeGitHub) => createGitHubClient({ token: TOKEN, baseUrl: fake.url, retryAfterUnitMs: 1 });
+const client = (fake: FakeGitHub) => createGitHubClient({ token: TOKEN, baseUrl: fake.url, waitUnitMs: 1 });
 const meta = (day: number) => ({ ref: 'refs/heads/main', commit: `${day}`.padStart(2, '0').repeat(20), storedAt: new Date(Date.UTC(2026, 11, day, 3)), regressed: false });
 const lines: string[] = [];
 const log = (line: string) => void lines.push(line);
