@@ -4,6 +4,7 @@ import { access } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { MigbenchError } from './errors.js';
 
 /**
  * The checkout this code runs from: the nearest folder above this module holding
@@ -48,13 +49,36 @@ export function cacheDir(): string {
   return join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'migbench');
 }
 
-/** State of the embedded lab (keys, sshd configs, pid files): gone after a reboot, like the lab. */
-export function labDir(): string {
-  return process.env.MIGBENCH_LAB_DIR || '/run/migbench/lab';
-}
-
 /** Where migbench keeps a host's VM folders unless the target says otherwise. */
 export const DEFAULT_WORK_DIR = '/run/migbench';
+
+/** The embedded lab's name when MIGBENCH_LAB does not give one. */
+export const DEFAULT_LAB_NAME = 'mb';
+
+/**
+ * Which embedded lab: the prefix of its namespaces (`mb-src`) and the root of its files.
+ * One machine can run several labs side by side under different names (MIGBENCH_LAB=mbt1):
+ * their namespaces keep their addresses apart, their files and locks are their own. The
+ * test suite runs one per worker.
+ */
+export function labName(): string {
+  const name = process.env.MIGBENCH_LAB || DEFAULT_LAB_NAME;
+  if (!/^[a-z][a-z0-9]{0,7}$/.test(name)) {
+    throw new MigbenchError('MB_LAB', `MIGBENCH_LAB must be 1-8 lowercase letters or digits, starting with a letter, not ${JSON.stringify(name)}`, { userError: true });
+  }
+  return name;
+}
+
+/** Every file of the lab lives under this folder: /run/migbench for the default lab, /run/migbench-NAME for another. */
+export function labRoot(): string {
+  const name = labName();
+  return name === DEFAULT_LAB_NAME ? DEFAULT_WORK_DIR : `${DEFAULT_WORK_DIR}-${name}`;
+}
+
+/** State of the embedded lab (keys, sshd configs, pid files): gone after a reboot, like the lab. */
+export function labDir(): string {
+  return process.env.MIGBENCH_LAB_DIR || join(labRoot(), 'lab');
+}
 
 /**
  * The lab's guest files: each host's VM folders and the folder both hosts share as shared
@@ -62,9 +86,9 @@ export const DEFAULT_WORK_DIR = '/run/migbench';
  * go with the lab at `lab down` (a run killed with SIGKILL leaves its guest's files there).
  */
 export function labWorkDir(hostName: string): string {
-  return `${DEFAULT_WORK_DIR}/${hostName}`;
+  return join(labRoot(), hostName);
 }
 
 export function labSharedDir(): string {
-  return `${DEFAULT_WORK_DIR}/shared`;
+  return join(labRoot(), 'shared');
 }
