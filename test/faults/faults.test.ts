@@ -12,13 +12,14 @@ import { runMigration, type RunRequest } from '../../src/engine/migration.js';
 import type { MigrationRecord } from '../../src/generated/results.js';
 import type { GuestHandle } from '../../src/hypervisors/hypervisor.js';
 import type { QemuHypervisor } from '../../src/hypervisors/qemu/driver.js';
-import { alive, readLabState } from '../../src/lab/lab.js';
+import { readLabState } from '../../src/lab/lab.js';
 import type { LabState } from '../../src/lab/state.js';
 import { readResults, ResultsWriter } from '../../src/model/results.js';
 import { LocalRunner } from '../../src/exec/local.js';
 import { sleep } from '../../src/model/time.js';
 import { connectTarget, type ConnectedTarget } from '../../src/engine/target.js';
-import { scenario } from '../integration/helpers.js';
+import { labQemuPids, scenario } from '../integration/helpers.js';
+import { labWorkDir } from '../../src/model/paths.js';
 
 const root = new LocalRunner();
 let lab: LabState;
@@ -30,11 +31,12 @@ beforeAll(async () => {
   writer = await ResultsWriter.create(await mkdtemp(join(tmpdir(), 'migbench-faults-')), { path: 'test/faults/faults.test.ts', sha256: '0'.repeat(64) });
 });
 
-/** Running QEMUs (exited ones not yet reaped do not count). */
-async function qemuPids(): Promise<number[]> {
-  const out = await root.run(['pgrep', '-x', 'qemu-system-x86'], { check: false });
-  return out.stdout.split(/\s+/).filter(Boolean).map(Number).filter(alive);
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
+
+/** Running QEMUs of this worker's lab. */
+const qemuPids = labQemuPids;
 
 /** The QEMU whose command line holds `fragment` (a VM's folder on one host). */
 async function qemuWith(fragment: string): Promise<number | null> {
@@ -260,7 +262,7 @@ describe('faults during a migration', () => {
   test('7. the destination disk full during a storage migration: failed, named; guest and disk intact at the source', async () => {
     // The destination's own view of its folder (its sshd's mount namespace): 24 MiB for a
     // disk the guest filled with 64 MiB of checked blocks.
-    const dstDir = `/run/migbench/${lab.hosts.destination.name}/vms`;
+    const dstDir = join(labWorkDir(lab.hosts.destination.name), 'vms');
     const inDst = ['nsenter', '-t', String(await sshdPid('destination')), '-m', '--'];
     await root.run([...inDst, 'mkdir', '-p', dstDir]);
     await root.run([...inDst, 'mount', '-t', 'tmpfs', '-o', 'size=24m,mode=0755', 'migbench-fault-full', dstDir]);
@@ -287,7 +289,7 @@ describe('faults after a migration', () => {
       undefined,
       {
         afterMigration: async (guest) => {
-          pinned = `/run/migbench/${lab.hosts.source.name}/vms/${guest.vmId}-source/pinned`;
+          pinned = join(labWorkDir(lab.hosts.source.name), 'vms', `${guest.vmId}-source`, 'pinned');
           await root.run([...inSrc, 'mkdir', '-p', pinned]);
           await root.run([...inSrc, 'mount', '-t', 'tmpfs', '-o', 'size=1m', 'migbench-fault-pin', pinned]);
         },
@@ -305,7 +307,7 @@ describe('faults after a migration', () => {
       {
         step: expect.stringMatching(/^stop source QEMU of mb[0-9a-f]{6}$/),
         code: 'MB_COMMAND_FAILED',
-        message: expect.stringMatching(/`rm -rf \/run\/migbench\/src\/vms\/mb[0-9a-f]{6}-source` exited with status 1: .*busy/),
+        message: expect.stringMatching(new RegExp(`\`rm -rf ${escapeRegExp(labWorkDir(lab.hosts.source.name))}/vms/mb[0-9a-f]{6}-source\` exited with status 1: .*busy`)),
       },
     ]);
   });

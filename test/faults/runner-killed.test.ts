@@ -9,17 +9,15 @@ import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { alive, labStatus, labUp } from '../../src/lab/lab.js';
 import { labLockHolder, labLockPath } from '../../src/lab/lock.js';
-import { projectPath } from '../../src/model/paths.js';
+import { labName, labRoot, projectPath } from '../../src/model/paths.js';
+import { labQemuPids } from '../integration/helpers.js';
 import { readResults } from '../../src/model/results.js';
 import { LocalRunner } from '../../src/exec/local.js';
 import { sleep } from '../../src/model/time.js';
 
 const root = new LocalRunner();
 
-async function qemuPids(): Promise<number[]> {
-  const out = await root.run(['pgrep', '-x', 'qemu-system-x86'], { check: false });
-  return out.stdout.split(/\s+/).filter(Boolean).map(Number).filter(alive);
-}
+const qemuPids = labQemuPids;
 
 /** Three migrations of about ten seconds each (256 MiB at 8 MiB/s). */
 async function slowSuite(): Promise<{ config: string; out: string }> {
@@ -112,11 +110,11 @@ describe('the runner killed mid-run', () => {
     const down = await root.run([process.execPath, '--import', 'tsx', projectPath('src/cli/index.ts'), 'lab', 'down'], { check: false, timeoutMs: 120_000 });
     expect(down.exitCode, down.stderr).toBe(0);
     expect(await qemuPids()).toEqual([]);
-    expect((await root.run(['ip', 'netns', 'list'])).stdout).not.toMatch(/^mb-/m);
+    expect((await root.run(['ip', 'netns', 'list'])).stdout.split('\n').filter((ns) => ns.startsWith(`${labName()}-`))).toEqual([]);
     expect((await labStatus()).up).toBe(false);
     // Nor the killed run's guest files: its VM folders and its shared disk. Only the test
     // suite's own lock stays (the suite holds the lab and lent it to the killed run).
-    const left = (await root.run(['find', '/run/migbench', '-mindepth', '1'], { check: false })).stdout.split('\n').filter(Boolean);
+    const left = (await root.run(['find', labRoot(), '-mindepth', '1'], { check: false })).stdout.split('\n').filter(Boolean);
     expect(left.filter((path) => path !== labLockPath())).toEqual([]);
     expect((await labLockHolder())?.what).toBe('the integration tests (vitest)');
     // The lab back for whatever runs next (global teardown takes it down again).

@@ -1,4 +1,10 @@
-// Shared by the integration tests: a config with one lab scenario, and the lab target.
+// Shared by the integration tests: a config with one lab scenario, the lab target, and
+// what runs in this worker's lab.
+import { readdir, readlink, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { LocalRunner } from '../../src/exec/local.js';
+import { alive } from '../../src/lab/processes.js';
+import { labName } from '../../src/model/paths.js';
 import { parseConfig } from '../../src/config/load.js';
 import { resolveScenarios } from '../../src/config/scenarios.js';
 import type { MigbenchConfig } from '../../src/generated/config.js';
@@ -27,4 +33,24 @@ export function isTcgDirtyPageLoss(record: MigrationRecord): boolean {
   const qemuMajor = Number(/QEMU (\d+)\./.exec(record.environment.destination.hypervisorVersion)?.[1] ?? NaN);
   const damage = /guest kernel panicked on the destination/.test(record.integrity.problem ?? '') || (record.integrity.badPages ?? 0) > 0;
   return record.status === 'completed' && record.integrity.location === 'destination' && record.environment.destination.accel === 'tcg' && qemuMajor < 9 && damage;
+}
+
+/**
+ * Running QEMUs of this worker's lab: every QEMU on the machine but those in another lab's
+ * namespaces (the tests run one lab per worker). A QEMU whose namespace was deleted under it
+ * counts: the lab left it behind. Exited ones this machine's PID 1 has not reaped do not.
+ */
+export async function labQemuPids(): Promise<number[]> {
+  const out = await new LocalRunner().run(['pgrep', '-x', 'qemu-system-x86'], { check: false });
+  const own = `${labName()}-`;
+  const otherLabs = new Set<number>();
+  for (const name of await readdir('/run/netns').catch(() => [] as string[])) {
+    if (!name.startsWith(own)) otherLabs.add((await stat(join('/run/netns', name)).catch(() => ({ ino: -1 }))).ino);
+  }
+  const pids: number[] = [];
+  for (const pid of out.stdout.split(/\s+/).filter(Boolean).map(Number).filter(alive)) {
+    const netns = Number(/\[(\d+)\]/.exec(await readlink(`/proc/${pid}/ns/net`).catch(() => ''))?.[1] ?? NaN);
+    if (!otherLabs.has(netns)) pids.push(pid);
+  }
+  return pids;
 }

@@ -3,12 +3,19 @@
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
 import { alive, connectLabHost, labDown, labStatus, labUp, labProxyCommand, readLabState } from '../../src/lab/lab.js';
 import { LocalRunner } from '../../src/exec/local.js';
 import { SshRunner } from '../../src/exec/ssh.js';
+import { labDir, labName, labSharedDir, labWorkDir } from '../../src/model/paths.js';
+import { labQemuPids } from './helpers.js';
 
 const root = new LocalRunner();
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
 
 function readFileSyncSafe(path: string): string {
   try {
@@ -25,8 +32,10 @@ async function live(argv: string[]): Promise<string> {
 }
 
 async function leftovers(): Promise<{ namespaces: string; sshd: string; qemu: string }> {
+  // This worker's lab only: the other workers run labs of their own meanwhile.
   const ns = await root.run(['ip', 'netns', 'list'], { check: false });
-  return { namespaces: ns.stdout.trim(), sshd: await live(['pgrep', '-f', '/run/migbench/lab']), qemu: await live(['pgrep', '-x', 'qemu-system-x86']) };
+  const own = ns.stdout.split('\n').filter((line) => line.startsWith(`${labName()}-`));
+  return { namespaces: own.join('\n'), sshd: await live(['pgrep', '-f', `${labDir()}/`]), qemu: (await labQemuPids()).join(' ') };
 }
 
 describe('lab', () => {
@@ -126,6 +135,7 @@ describe('lab', () => {
   test('a connection lost under a command says where, what, how long and why; an idempotent command runs again on a new one', async () => {
     const state = (await readLabState())!;
     const ssh = await connectLabHost(state, 'source');
+    const proxyKilled = `the proxy \`ip netns exec ${state.observer.netns} busybox nc 10.77.0.11 22\` was killed by SIGKILL`;
     // The SSH proxy this worker runs for that connection (busybox nc in the observer).
     const killProxy = async () => {
       const pids = (await root.run(['pgrep', '-P', String(process.pid), '-f', `nc ${state.hosts.source.address} 22`], { check: false })).stdout.split(/\s+/).filter(Boolean);
@@ -138,7 +148,9 @@ describe('lab', () => {
       await expect(lost).rejects.toMatchObject({
         code: 'MB_SSH_LOST',
         message: expect.stringMatching(
-          /^lab src \(root@10\.77\.0\.11:22\): `sleep 3` lost its SSH connection after \d+ ms running \(the connection was \d+ s old and had been idle \d+ ms before it\): the proxy `ip netns exec mb-obs busybox nc 10\.77\.0\.11 22` was killed by SIGKILL; the server's log: \/run\/migbench\/lab\/src\/sshd\.log$/,
+          new RegExp(
+            `^lab src \\(root@10\\.77\\.0\\.11:22\\): \`sleep 3\` lost its SSH connection after \\d+ ms running \\(the connection was \\d+ s old and had been idle \\d+ ms before it\\): ${escapeRegExp(proxyKilled)}; the server's log: ${escapeRegExp(`${labDir()}/src/sshd.log`)}$`,
+          ),
         ),
       });
       // Not idempotent: no second run. Idempotent: once more, on a new connection, noted.
@@ -147,7 +159,6 @@ describe('lab', () => {
       setTimeout(() => void killProxy(), 1500);
       expect((await again).ok).toBe(true);
       // The first loss is made good as the second command starts; the second, by the retry.
-      const proxyKilled = 'the proxy `ip netns exec mb-obs busybox nc 10.77.0.11 22` was killed by SIGKILL';
       expect(ssh.incidents.slice(before).map((i) => i.text)).toEqual([
         `SSH connection lost (${proxyKilled}) and made again`,
         expect.stringMatching(/^`sleep 3` lost its connection and ran again on a new one \(.*`sleep 3` lost its SSH connection after \d+ ms running/),
@@ -177,7 +188,8 @@ describe('lab', () => {
   test('lab up on a dirty lab (what a killed run leaves) resets it and says what it removed; lab status lists it first', async () => {
     const state = (await readLabState())!;
     const src = state.hosts.source;
-    const vmDir = `/run/migbench/${src.name}/vms/mbdead00-source`;
+    const vmDir = join(labWorkDir(src.name), 'vms', 'mbdead00-source');
+    const sharedDisk = join(labSharedDir(), 'mbdead00.qcow2');
     // A killed run's leftovers: its QEMU, its tap, shaping on the migration link, a flow
     // table, its VM folder and its shared disk.
     const qemu = spawn('ip', ['netns', 'exec', src.netns, 'qemu-system-x86_64', '-machine', 'none', '-display', 'none', '-S'], { stdio: 'ignore', detached: true });
@@ -185,8 +197,8 @@ describe('lab', () => {
     await root.run(['tc', '-n', src.netns, 'qdisc', 'replace', 'dev', src.migrationInterface, 'root', 'tbf', 'rate', '100mbit', 'burst', '70000', 'latency', '50ms']);
     await root.run(['ip', 'netns', 'exec', src.netns, 'nft', 'add', 'table', 'inet', 'migbench_mbdead00']);
     await mkdir(vmDir, { recursive: true });
-    await mkdir('/run/migbench/shared', { recursive: true });
-    await writeFile('/run/migbench/shared/mbdead00.qcow2', '');
+    await mkdir(labSharedDir(), { recursive: true });
+    await writeFile(sharedDisk, '');
     try {
       let qemuPid = 0;
       for (let i = 0; i < 50 && !qemuPid; i++) {
@@ -199,7 +211,7 @@ describe('lab', () => {
         `${src.name}: link shaping (tbf) on ${src.migrationInterface}`,
         `${src.name}: flow counter table migbench_mbdead00`,
         `${src.name}: ${vmDir}`,
-        'shared storage: /run/migbench/shared/mbdead00.qcow2',
+        `shared storage: ${sharedDisk}`,
       ];
       const status = await labStatus();
       expect(status.up).toBe(true);
@@ -223,9 +235,9 @@ describe('lab', () => {
     expect((await labStatus({ checkSsh: false })).up).toBe(false);
     expect(await labDown()).toEqual({ removedNamespaces: [], killedProcesses: 0 });
     // A half-built lab, as a crashed `lab up` leaves it.
-    await root.run(['ip', 'netns', 'add', 'mb-src']);
+    await root.run(['ip', 'netns', 'add', `${labName()}-src`]);
     const state = await labUp();
     expect((await labStatus()).up).toBe(true);
-    expect(state.hosts.source.netns).toBe('mb-src');
+    expect(state.hosts.source.netns).toBe(`${labName()}-src`);
   });
 });

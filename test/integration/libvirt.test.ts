@@ -13,6 +13,8 @@ import { connectTarget, type ConnectedTarget } from '../../src/engine/target.js'
 import { domainName } from '../../src/hypervisors/libvirt/domain.js';
 import { GuestChain } from '../../src/engine/chain.js';
 import { isTcgDirtyPageLoss } from './helpers.js';
+import { labDir } from '../../src/model/paths.js';
+import { join } from 'node:path';
 
 const config = parseConfig(
   `
@@ -54,7 +56,7 @@ async function migrateSurvivingTcgBug(target: ConnectedTarget, request: RunReque
 }
 
 async function virsh(host: 'src' | 'dst', args: readonly string[]): Promise<string> {
-  const pid = (await new LocalRunner().run(['cat', `/run/migbench/lab/${host}/sshd.pid`])).stdout.trim();
+  const pid = (await new LocalRunner().run(['cat', join(labDir(), host, 'sshd.pid')])).stdout.trim();
   return (await new LocalRunner().run(['nsenter', '-t', pid, '-m', '-n', '--', 'virsh', ...args])).stdout.trim();
 }
 
@@ -186,7 +188,7 @@ describe('libvirt storage migration (client-managed, --copy-storage-all to each 
 
   test('the images are removed from both hosts afterwards', async () => {
     for (const host of ['src', 'dst'] as const) {
-      const out = await new LocalRunner().run(['ls', `/run/migbench/lab/${host}/libvirt/lib/images/migbench`], { check: false });
+      const out = await new LocalRunner().run(['ls', join(labDir(), host, 'libvirt/lib/images/migbench')], { check: false });
       expect(out.stdout.trim(), host).toBe('');
     }
   });

@@ -2,18 +2,16 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { runMigration } from '../../src/engine/migration.js';
 import type { MigrationRecord } from '../../src/generated/results.js';
-import { alive } from '../../src/lab/lab.js';
 import { LocalRunner } from '../../src/exec/local.js';
 import { validateRecordSchema } from '../../src/model/schema.js';
 import { connectTarget, type ConnectedTarget } from '../../src/engine/target.js';
-import { scenario } from './helpers.js';
+import { labQemuPids, scenario } from './helpers.js';
 import { parseConfig } from '../../src/config/load.js';
 import { resolveScenarios } from '../../src/config/scenarios.js';
 
-/** Running QEMUs; exited ones this machine's PID 1 has not reaped yet do not count. */
+/** Running QEMUs of this worker's lab. */
 async function qemuProcesses(): Promise<number> {
-  const out = await new LocalRunner().run(['pgrep', '-x', 'qemu-system-x86'], { check: false });
-  return out.stdout.split(/\s+/).filter(Boolean).map(Number).filter(alive).length;
+  return (await labQemuPids()).length;
 }
 
 describe('idle 256 MiB guest, memory migration', () => {
