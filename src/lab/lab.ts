@@ -13,7 +13,7 @@ import type { LabHostState, LabState } from './state.js';
 import { labNamespaces, labPlan, networkCommands, sshdConfig, type LabPlan, type LabRole } from './topology.js';
 import { alive, killAll, namespacePids } from './processes.js';
 import { findLeftovers } from './leftovers.js';
-import { assertLabFree, heldByAnother, removeStaleLock } from './lock.js';
+import { assertLabFree, heldByAnother, removeEmptyLabRoot, removeStaleLock } from './lock.js';
 import { sleep } from '../model/time.js';
 
 export { alive };
@@ -146,6 +146,7 @@ export async function labDown(options: LabOptions = {}): Promise<{ removedNamesp
   await removeStaleLock();
   // The guests' files (VM folders, shared disks): nothing runs that uses them any more.
   for (const dir of [...plan.hosts.map((h) => labWorkDir(h.name)), labSharedDir()]) await rm(dir, { recursive: true, force: true });
+  await removeEmptyLabRoot();
   if (removedNamespaces.length || killedProcesses) {
     options.log?.(`lab: removed ${removedNamespaces.length} namespaces (${removedNamespaces.join(', ')}) and stopped ${killedProcesses} processes`);
   }

@@ -10,10 +10,10 @@
 // in MIGBENCH_LAB_LOCK_HELD; they do not wait for it, but take turns among themselves on a
 // second lock beside it (lab.lock.lent), with the same rules.
 import { mkdirSync, readFileSync } from 'node:fs';
-import { open, readFile, rm, stat } from 'node:fs/promises';
+import { open, readFile, rm, rmdir, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { MigbenchError } from '../model/errors.js';
-import { labDir } from '../model/paths.js';
+import { DEFAULT_LAB_NAME, labDir, labName, labRoot } from '../model/paths.js';
 import { epochMs, sleep } from '../model/time.js';
 import { alive } from './processes.js';
 
@@ -147,6 +147,22 @@ async function acquireAt(path: string, options: AcquireOptions, mayBeLent: boole
   }
 }
 
+/**
+ * One attempt at a lock file of the lab lock's kind (pid, start time, what) at any path,
+ * never waiting: null while a live process holds it. A stale one (its holder died) is
+ * removed first, under the same breaker as the lab lock's.
+ */
+export async function tryLockFile(path: string, what: string, log: (line: string) => void): Promise<LabLock | null> {
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const lock = await tryCreate(path, what);
+    if (lock) return lock;
+    const holder = await readHolder(path);
+    if (holder && !(await isStale(path, holder))) return null;
+    if (holder) await breakStale(path, holder, log);
+  }
+  return null;
+}
+
 function ensureFolder(path: string): void {
   try {
     mkdirSync(dirname(path), { recursive: true, mode: 0o755 });
@@ -204,8 +220,18 @@ async function tryCreate(path: string, what: string): Promise<LabLock | null> {
       // Only our own: a lock file of another pid here would mean ours was removed as stale.
       const now = await readHolder(path);
       if (now?.pid === process.pid) await rm(path, { force: true });
+      await removeEmptyLabRoot();
     },
   };
+}
+
+/**
+ * A named lab's folder (/run/migbench-NAME) goes once nothing is left in it: after lab down
+ * and the lock's release, whichever comes last. The default lab's, /run/migbench, stays.
+ */
+export async function removeEmptyLabRoot(): Promise<void> {
+  if (labName() === DEFAULT_LAB_NAME) return;
+  await rmdir(labRoot()).catch(() => undefined);
 }
 
 /** Refuses when another live process holds the lab: what it would do to the lab would break that run. */

@@ -6,7 +6,11 @@ import { holdLabForChildren, type LabLock } from '../../src/lab/lock.js';
 import { LocalRunner } from '../../src/exec/local.js';
 import { ensureGuestImage } from '../../src/setup/image.js';
 import { ensureProbeTool } from '../../src/setup/tools.js';
-import { TEST_LABS, testLabName } from './labs.js';
+import { mkdtempSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CLAIMS_ENV, testLabNames } from './labs.js';
 
 /** Runs `fn` with MIGBENCH_LAB naming `name`: the lab functions read it when called. */
 async function inLab<T>(name: string, fn: () => Promise<T>): Promise<T> {
@@ -21,12 +25,16 @@ async function inLab<T>(name: string, fn: () => Promise<T>): Promise<T> {
 }
 
 export default async function setup(): Promise<() => Promise<void>> {
+  // vitest runs this once per lab project, in one process: the first run does it all.
+  if (process.env[CLAIMS_ENV]) return async () => undefined;
+  // The folder where each worker claims its lab (labs.ts); the workers inherit its name.
+  const claims = mkdtempSync(join(tmpdir(), 'migbench-test-labs-'));
+  process.env[CLAIMS_ENV] = claims;
   const log = (line: string) => process.stderr.write(`${line}\n`);
   await ensureGuestImage(new LocalRunner(), log);
   await ensureProbeTool(log);
   const held: Array<{ name: string; lock: LabLock; wasUp: boolean }> = [];
-  for (let poolId = 1; poolId <= TEST_LABS; poolId++) {
-    const name = testLabName(poolId);
+  for (const name of testLabNames()) {
     // The tests hold each lab, and lend it to the migbench runs they start: a `migbench run`
     // started on this machine meanwhile waits instead of taking the tests' guests for leftovers.
     await inLab(name, async () => {
@@ -37,6 +45,8 @@ export default async function setup(): Promise<() => Promise<void>> {
     });
   }
   return async () => {
+    await rm(claims, { recursive: true, force: true });
+    delete process.env[CLAIMS_ENV];
     for (const { name, lock, wasUp } of held.reverse()) {
       await inLab(name, async () => {
         try {

@@ -2,13 +2,13 @@
 // without a trace after `lab down`.
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
 import { alive, connectLabHost, labDown, labStatus, labUp, labProxyCommand, readLabState } from '../../src/lab/lab.js';
 import { LocalRunner } from '../../src/exec/local.js';
 import { SshRunner } from '../../src/exec/ssh.js';
-import { labDir, labName, labSharedDir, labWorkDir } from '../../src/model/paths.js';
+import { labDir, labName, labRoot, labSharedDir, labWorkDir } from '../../src/model/paths.js';
 import { labQemuPids } from './helpers.js';
 
 const root = new LocalRunner();
@@ -232,6 +232,8 @@ describe('lab', () => {
   test('lab down leaves no namespace, sshd or qemu; lab up after a crash-like leftover recovers', async () => {
     await labDown();
     expect(await leftovers()).toEqual({ namespaces: '', sshd: '', qemu: '' });
+    // Of the lab's folder, only the lock the test suite holds is left (it goes with the lock).
+    expect(await readdir(labRoot())).toEqual(['lab.lock']);
     expect((await labStatus({ checkSsh: false })).up).toBe(false);
     expect(await labDown()).toEqual({ removedNamespaces: [], killedProcesses: 0 });
     // A half-built lab, as a crashed `lab up` leaves it.
