@@ -11,6 +11,7 @@ import type { HostConnection } from '../../src/generated/config.js';
 import { sshRoute, type RouteContext } from '../../src/engine/route.js';
 import { LocalRunner } from '../../src/exec/local.js';
 import { SshRunner } from '../../src/exec/ssh.js';
+import { sleep } from '../../src/model/time.js';
 
 const local = new LocalRunner();
 let dir: string;
@@ -62,7 +63,19 @@ async function startSshd(name: string, port: number, extra: readonly string[], c
   );
   await mkdir('/run/sshd', { recursive: true });
   await local.run(['/usr/sbin/sshd', '-f', join(d, 'sshd_config'), '-E', join(d, 'sshd.log')]);
-  started.push(Number((await readFile(join(d, 'sshd.pid'), 'utf8')).trim()));
+  started.push(await daemonPid(d));
+}
+
+/**
+ * The daemon's pid, once it wrote it: sshd's first process exits as soon as it forked, and
+ * the daemon writes its pid file after binding, a moment later (later still on a busy machine).
+ */
+async function daemonPid(d: string): Promise<number> {
+  for (const deadline = Date.now() + 10_000; Date.now() < deadline; await sleep(50)) {
+    const pid = Number((await readFile(join(d, 'sshd.pid'), 'utf8').catch(() => '')).trim());
+    if (pid) return pid;
+  }
+  throw new Error(`sshd in ${d} wrote no pid file within 10 s; its log: ${await readFile(join(d, 'sshd.log'), 'utf8').catch(() => '(none)')}`);
 }
 
 const context = (env: NodeJS.ProcessEnv = {}): RouteContext => ({ home, sshConfigFiles: [join(home, '.ssh', 'config')], env });
