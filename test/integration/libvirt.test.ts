@@ -13,7 +13,8 @@ import { connectTarget, type ConnectedTarget } from '../../src/engine/target.js'
 import { domainName } from '../../src/hypervisors/libvirt/domain.js';
 import { GuestChain } from '../../src/engine/chain.js';
 import { isTcgDirtyPageLoss } from './helpers.js';
-import { labDir } from '../../src/model/paths.js';
+import { labDir, labName } from '../../src/model/paths.js';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
 const config = parseConfig(
@@ -58,6 +59,19 @@ async function migrateSurvivingTcgBug(target: ConnectedTarget, request: RunReque
 async function virsh(host: 'src' | 'dst', args: readonly string[]): Promise<string> {
   const pid = (await new LocalRunner().run(['cat', join(labDir(), host, 'sshd.pid')])).stdout.trim();
   return (await new LocalRunner().run(['nsenter', '-t', pid, '-m', '-n', '--', 'virsh', ...args])).stdout.trim();
+}
+
+/** What runs in the lab's hosts under this program name, as `host: pid args`. */
+async function labPrograms(comm: string): Promise<string[]> {
+  const found: string[] = [];
+  for (const host of ['src', 'dst']) {
+    const pids = (await new LocalRunner().run(['ip', 'netns', 'pids', `${labName()}-${host}`])).stdout.split(/\s+/).filter(Boolean);
+    for (const pid of pids) {
+      if ((await readFile(`/proc/${pid}/comm`, 'utf8').catch(() => '')).trim() !== comm) continue;
+      found.push(`${host}: ${pid} ${(await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '')).split('\0').join(' ').trim()}`);
+    }
+  }
+  return found;
 }
 
 async function domains(host: 'src' | 'dst'): Promise<string> {
@@ -129,6 +143,11 @@ describe('libvirt memory migration (virsh migrate --live --p2p, shared storage)'
     expect(names).toContain('destination libvirt:lifecycle Resumed Migrated');
     expect(names).toContain('source STOP');
     expect(names).toContain('source MIGRATION completed');
+  });
+
+  test('its event watchers end with it: no virsh is left running on either host', async () => {
+    // A `virsh event --loop` with nothing more to say outlived its SSH channel before.
+    expect(await labPrograms('virsh')).toEqual([]);
   });
 });
 

@@ -315,6 +315,13 @@ export class LibvirtHypervisor implements Hypervisor {
     }
   }
 
+  /** The probe tool on a host, installed by its set-up (which every guest's launch awaits). */
+  private hostToolPath(side: Side): string {
+    const toolPath = this.toolPaths.get(this.host(side));
+    if (!toolPath) throw new MigbenchError('MB_LIBVIRT', `${this.host(side).runner.host}: migbench-probe is not installed yet (the host's set-up did not run)`);
+    return toolPath;
+  }
+
   agentEndpoint(guest: GuestHandle, side: Side): AgentEndpoint | null {
     const vm = this.vms.get(guest.vmId);
     const toolPath = this.toolPaths.get(this.host(side));
@@ -350,7 +357,6 @@ export class LibvirtHypervisor implements Hypervisor {
 
   async migrate(guest: GuestHandle, plan: MigrationSpec, hooks: MigrationHooks = {}): Promise<MigrationOutcome> {
     const vm = this.vm(guest);
-    const [src, dst] = [this.host('source'), this.host('destination')];
     if (plan.downtimeLimitMs !== undefined) await this.virsh('source', ['migrate-setmaxdowntime', vm.name, String(plan.downtimeLimitMs)]);
     // Set before migrating (not --bandwidth) so migrate-getspeed records what is in force.
     if (plan.maxBandwidthMiBps !== undefined) await this.virsh('source', ['migrate-setspeed', vm.name, String(plan.maxBandwidthMiBps)]);
@@ -368,13 +374,17 @@ export class LibvirtHypervisor implements Hypervisor {
     const qmpEvents: QmpEventLine[] = [];
     const srcEvents = new VirshEventReader();
     const dstEvents = new VirshEventReader();
+    // Each under the probe tool's `watch`, which ends it when its channel closes: a virsh
+    // --loop that has nothing more to say would otherwise run on the host for good.
+    const watch = (side: Side, argv: readonly string[], onLine: (line: string) => void) =>
+      new VirshWatch(this.host(side).runner, [this.hostToolPath(side), 'watch', '--', 'virsh', '-c', 'qemu:///system', ...argv], onLine);
     const watches = [
-      new VirshWatch(src.runner, ['virsh', '-c', 'qemu:///system', 'qemu-monitor-event', vm.name, '--loop', '--timestamp'], (l) => {
+      watch('source', ['qemu-monitor-event', vm.name, '--loop', '--timestamp'], (l) => {
         const e = parseQemuMonitorEvent(l);
         if (e) qmpEvents.push(e);
       }),
-      new VirshWatch(src.runner, ['virsh', '-c', 'qemu:///system', 'event', '--all', '--loop', '--timestamp'], (l) => srcEvents.push(l)),
-      new VirshWatch(dst.runner, ['virsh', '-c', 'qemu:///system', 'event', '--all', '--loop', '--timestamp'], (l) => dstEvents.push(l)),
+      watch('source', ['event', '--all', '--loop', '--timestamp'], (l) => srcEvents.push(l)),
+      watch('destination', ['event', '--all', '--loop', '--timestamp'], (l) => dstEvents.push(l)),
     ];
     try {
       // virsh registers for events after it connects; give it that long before migrating.
