@@ -1,13 +1,14 @@
 // Repetitions migrate one guest back and forth (ping-pong): a chain of samples on the real
-// lab, with a failed migration in the middle after which a fresh guest boots; and an A/B
-// run's two chains, each keeping its own guest at its own address while the other waits paused.
+// lab, with a failed migration in the middle after which a fresh guest boots. Its dirty-rate
+// bound needs an idle machine, so this file runs alone (vitest.config.ts); an A/B run's two
+// chains are in ab-chains.test.ts.
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { GuestChain } from '../../src/engine/chain.js';
 import { runMigration } from '../../src/engine/migration.js';
 import { connectTarget, type ConnectedTarget } from '../../src/engine/target.js';
 import type { MigrationRecord } from '../../src/generated/results.js';
 import type { Scenario } from '../../src/model/scenario.js';
-import { scenario } from './helpers.js';
+import { expectIntact, scenario } from './helpers.js';
 
 const DIRTY = '{ name: dirty, guest: { memoryMiB: 256 }, workload: { memory: { workingSetMiB: 64, dirtyRateMBps: 32 } }, migration: { kind: memory } }';
 /** 32 MB/s of 4 KiB pages. */
@@ -19,13 +20,6 @@ async function vmFolders(target: ConnectedTarget): Promise<string[]> {
     return out.ok ? out.stdout.split('\n').filter(Boolean) : [];
   };
   return [...(await list(target.source)), ...(await list(target.destination))];
-}
-
-function expectIntact(record: MigrationRecord): void {
-  expect(record.status, record.error?.message).toBe('completed');
-  expect(record.integrity.problem).toBeNull();
-  expect(record.integrity.memoryIntact).toBe(true);
-  expect(record.integrity.restarted).toBe(false);
 }
 
 describe('a chain of samples', () => {
@@ -88,43 +82,5 @@ describe('a chain of samples', () => {
 
   test('ending the chain leaves nothing on the hosts', () => {
     expect(leftAfterEnd).toEqual([]);
-  });
-});
-
-describe('an A/B run: two chains at once', () => {
-  let target: ConnectedTarget;
-  const records: Record<'base' | 'head', MigrationRecord[]> = { base: [], head: [] };
-
-  beforeAll(async () => {
-    const { config, scenario: idle } = scenario(`      - { name: idle, guest: { memoryMiB: 256 }, migration: { kind: memory }, samplesPerBoot: 2 }\n`);
-    target = await connectTarget(config, 'lab');
-    const chains = { base: new GuestChain('base idle', idle), head: new GuestChain('head idle', idle) };
-    try {
-      for (let i = 1; i <= 3; i++) {
-        for (const variant of ['base', 'head'] as const) {
-          records[variant].push(await runMigration(target, { scenario: idle, suite: 'it', test: `idle #${i} ${variant}`, repetition: i, variant, chain: chains[variant] }));
-        }
-      }
-    } finally {
-      await chains.base.end();
-      await chains.head.end();
-    }
-  }, 300_000);
-  afterAll(async () => target?.close());
-
-  test('each side keeps its own guest at its own address, for the samples a boot gives', () => {
-    for (const variant of ['base', 'head'] as const) {
-      const [first, second, third] = records[variant];
-      expectIntact(first!);
-      expectIntact(second!);
-      expectIntact(third!);
-      expect(second!.chain).toMatchObject({ id: first!.chain!.id, position: 2, boot: 'reused' });
-      expect(second!.probe!.target).toBe(first!.probe!.target);
-      // samplesPerBoot: 2, so the third boots its own guest.
-      expect(third!.chain).toMatchObject({ position: 1, boot: 'fresh', freshBecause: 'the guest gave the 2 samples a boot gives (samplesPerBoot)' });
-      expect(third!.chain!.id).not.toBe(first!.chain!.id);
-    }
-    expect(records.base[0]!.chain!.id).not.toBe(records.head[0]!.chain!.id);
-    expect(records.base[0]!.probe!.target).not.toBe(records.head[0]!.probe!.target);
   });
 });

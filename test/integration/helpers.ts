@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { LocalRunner } from '../../src/exec/local.js';
 import { alive } from '../../src/lab/processes.js';
 import { labName } from '../../src/model/paths.js';
+import { expect } from 'vitest';
 import { parseConfig } from '../../src/config/load.js';
 import { resolveScenarios } from '../../src/config/scenarios.js';
 import type { MigbenchConfig } from '../../src/generated/config.js';
@@ -53,4 +54,12 @@ export async function labQemuPids(): Promise<number[]> {
     if (!otherLabs.has(netns)) pids.push(pid);
   }
   return pids;
+}
+
+/** A completed migration whose guest arrived whole: memory verified, not restarted, no problem named. */
+export function expectIntact(record: MigrationRecord): void {
+  expect(record.status, record.error?.message).toBe('completed');
+  expect(record.integrity.problem).toBeNull();
+  expect(record.integrity.memoryIntact).toBe(true);
+  expect(record.integrity.restarted).toBe(false);
 }
