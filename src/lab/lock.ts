@@ -1,6 +1,6 @@
-// One run at a time on the embedded lab. Its hosts, guest address and MACs are fixed, so
-// two runs on one machine would answer each other's probes, and the first to finish would
-// take the lab down under the second. A run that uses the lab holds this lock from lab up
+// One run at a time on an embedded lab. Its hosts, guest address and MACs are fixed, so
+// two runs on one lab would answer each other's probes, and the first to finish would
+// take the lab down under the second (each lab, MIGBENCH_LAB, has a lock of its own). A run that uses the lab holds this lock from lab up
 // to lab down; a second one waits, and says for whom. The lock is a file created with
 // O_EXCL beside the lab's state (not inside it: lab down removes that folder), naming its
 // holder by pid and start time (a pid the kernel gave again to another process is not the
