@@ -31,6 +31,7 @@ import type { ResultsFile } from '../generated/results.js';
 import type { Scenario } from '../model/scenario.js';
 import type { RunOptions } from './args.js';
 import { resultsDirFor } from './out.js';
+import { escapeRegExp } from '../model/text.js';
 
 export interface RunSummary {
   /** model/exit.ts: 0 passed, 1 failed, 2 bad input, 3 infrastructure; 128 + n stopped by signal n. */
@@ -47,10 +48,6 @@ export interface Io {
   readonly out: (text: string) => void;
   /** A status line at the bottom of a terminal, where there is one (a progress bar). */
   readonly statusLine?: () => StatusLine | null;
-}
-
-function escapeRegExp(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
 /**

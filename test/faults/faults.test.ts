@@ -20,6 +20,7 @@ import { sleep } from '../../src/model/time.js';
 import { connectTarget, type ConnectedTarget } from '../../src/engine/target.js';
 import { labQemuPids, scenario } from '../integration/helpers.js';
 import { labWorkDir } from '../../src/model/paths.js';
+import { escapeRegExp } from '../../src/model/text.js';
 
 const root = new LocalRunner();
 let lab: LabState;
@@ -31,16 +32,9 @@ beforeAll(async () => {
   writer = await ResultsWriter.create(await mkdtemp(join(tmpdir(), 'migbench-faults-')), { path: 'test/faults/faults.test.ts', sha256: '0'.repeat(64) });
 });
 
-function escapeRegExp(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-}
-
-/** Running QEMUs of this worker's lab. */
-const qemuPids = labQemuPids;
-
 /** The QEMU whose command line holds `fragment` (a VM's folder on one host). */
 async function qemuWith(fragment: string): Promise<number | null> {
-  for (const pid of await qemuPids()) {
+  for (const pid of await labQemuPids()) {
     const cmdline = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
     if (cmdline.includes(fragment)) return pid;
   }
@@ -137,7 +131,7 @@ async function expectOutcome({ record, next }: Faulted, expected: Expected): Pro
   expectIntact(record, expected.location);
   expect(next.status, next.error?.message).toBe('completed');
   expectIntact(next, 'destination');
-  expect(await qemuPids()).toEqual([]);
+  expect(await labQemuPids()).toEqual([]);
 }
 
 // 256 MiB at 8 MiB/s: about ten seconds of migration to break something in.
@@ -248,7 +242,7 @@ describe('faults during a migration', () => {
     // ssh2's handshake timeout (15 s) bounds it, however long TCP would keep trying.
     expect(tookMs).toBeLessThan(20_000);
     // No guest was started, so none is left; with the host back, the next scenario runs.
-    expect(await qemuPids()).toEqual([]);
+    expect(await labQemuPids()).toEqual([]);
     const target = await connectTarget(config, 'lab');
     try {
       const next = await measure(target, { scenario: NEXT, suite: 'faults', test: 'after unreachable', repetition: 1 });

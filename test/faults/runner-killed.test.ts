@@ -17,8 +17,6 @@ import { sleep } from '../../src/model/time.js';
 
 const root = new LocalRunner();
 
-const qemuPids = labQemuPids;
-
 /** Three migrations of about ten seconds each (256 MiB at 8 MiB/s). */
 async function slowSuite(): Promise<{ config: string; out: string }> {
   const out = await mkdtemp(join(tmpdir(), 'migbench-killed-'));
@@ -64,7 +62,7 @@ async function runIntoSecondScenario() {
   await waitForRecords(results, 1, 240_000);
   // A signal before the second guest is up skips that scenario too.
   const deadline = Date.now() + 60_000;
-  while ((await qemuPids()).length === 0 && Date.now() < deadline) await sleep(200);
+  while ((await labQemuPids()).length === 0 && Date.now() < deadline) await sleep(200);
   return { run, out, results };
 }
 
@@ -80,7 +78,7 @@ describe('the runner killed mid-run', () => {
     expect(kept.records.map((r) => r.scenario)).toEqual(['slow-1', 'slow-2']);
     expect(kept.records.every((r) => r.status === 'completed')).toBe(true);
     expect(await readFile(join(out, 'results.md'), 'utf8')).toContain('slow-2');
-    expect(await qemuPids()).toEqual([]);
+    expect(await labQemuPids()).toEqual([]);
   });
 
   test('SIGKILL of the runner alone: results valid up to the last finished run; its worker finishes the running scenario, cleans up and exits', async () => {
@@ -97,7 +95,7 @@ describe('the runner killed mid-run', () => {
     const deadline = Date.now() + 240_000;
     while (workers.some(alive) && Date.now() < deadline) await sleep(500);
     expect(workers.filter(alive)).toEqual([]);
-    expect(await qemuPids()).toEqual([]);
+    expect(await labQemuPids()).toEqual([]);
     expect((await readResults(results)).records.map((r) => r.scenario)).toEqual(['slow-1']);
   });
 
@@ -106,10 +104,10 @@ describe('the runner killed mid-run', () => {
     process.kill(-run.child.pid!, 'SIGKILL');
     await run.exited;
     expect((await readResults(results)).records.map((r) => r.scenario)).toEqual(['slow-1']);
-    expect((await qemuPids()).length).toBeGreaterThan(0);
+    expect((await labQemuPids()).length).toBeGreaterThan(0);
     const down = await root.run([process.execPath, '--import', 'tsx', projectPath('src/cli/index.ts'), 'lab', 'down'], { check: false, timeoutMs: 120_000 });
     expect(down.exitCode, down.stderr).toBe(0);
-    expect(await qemuPids()).toEqual([]);
+    expect(await labQemuPids()).toEqual([]);
     expect((await root.run(['ip', 'netns', 'list'])).stdout.split('\n').filter((ns) => ns.startsWith(`${labName()}-`))).toEqual([]);
     expect((await labStatus()).up).toBe(false);
     // Nor the killed run's guest files: its VM folders and its shared disk. Only the test

@@ -7,6 +7,7 @@ import { basename, join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { PROJECT_ROOT, projectPath } from '../../src/model/paths.js';
 import { readResults } from '../../src/model/results.js';
+import { escapeRegExp } from '../../src/model/text.js';
 
 function migbench(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
@@ -36,7 +37,7 @@ describe('migbench run', () => {
     const again = await migbench(['run', '--scenario', 'idle-256', '--out', out, '--quiet']);
     expect(again.code, again.stderr.slice(-3000)).toBe(0);
     const dated = /this run writes to (\S+) \(--force replaces them instead\)/.exec(again.stderr)?.[1];
-    expect(dated, again.stderr).toMatch(new RegExp(`^${out.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}-\\d{4}-\\d\\d-\\d\\dT\\d\\d-\\d\\d-\\d\\dZ$`));
+    expect(dated, again.stderr).toMatch(new RegExp(`^${escapeRegExp(out)}-\\d{4}-\\d\\d-\\d\\dT\\d\\d-\\d\\d-\\d\\dZ$`));
     expect((await readResults(join(out, 'results.json'))).records.map((r) => r.id)).toEqual([record!.id]);
     expect((await readResults(join(dated!, 'results.json'))).records).toHaveLength(1);
     // The run's last line says where its results went.

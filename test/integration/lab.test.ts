@@ -10,12 +10,9 @@ import { LocalRunner } from '../../src/exec/local.js';
 import { SshRunner } from '../../src/exec/ssh.js';
 import { labDir, labName, labRoot, labSharedDir, labWorkDir } from '../../src/model/paths.js';
 import { labQemuPids } from './helpers.js';
+import { escapeRegExp } from '../../src/model/text.js';
 
 const root = new LocalRunner();
-
-function escapeRegExp(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-}
 
 function readFileSyncSafe(path: string): string {
   try {

@@ -14,6 +14,7 @@ import { domainName } from '../../src/hypervisors/libvirt/domain.js';
 import { GuestChain } from '../../src/engine/chain.js';
 import { isTcgDirtyPageLoss } from './helpers.js';
 import { labDir, labName } from '../../src/model/paths.js';
+import { namespacePids } from '../../src/lab/processes.js';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
@@ -65,8 +66,7 @@ async function virsh(host: 'src' | 'dst', args: readonly string[]): Promise<stri
 async function labPrograms(comm: string): Promise<string[]> {
   const found: string[] = [];
   for (const host of ['src', 'dst']) {
-    const pids = (await new LocalRunner().run(['ip', 'netns', 'pids', `${labName()}-${host}`])).stdout.split(/\s+/).filter(Boolean);
-    for (const pid of pids) {
+    for (const pid of await namespacePids(new LocalRunner(), `${labName()}-${host}`)) {
       if ((await readFile(`/proc/${pid}/comm`, 'utf8').catch(() => '')).trim() !== comm) continue;
       found.push(`${host}: ${pid} ${(await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '')).split('\0').join(' ').trim()}`);
     }
