@@ -129,8 +129,13 @@ describe('libvirt memory migration (virsh migrate --live --p2p, shared storage)'
       wireBytes: 'wire',
       wireRamBytes: 'wire',
     });
-    // The outside sees at least the pause the hypervisor reports (allowing for clock granularity).
-    expect(m.observedDowntimeMs!).toBeGreaterThan(m.downtimeMs! - 5);
+    // The guest cannot answer between QEMU's STOP (sent once the vCPUs are paused) and RESUME
+    // (sent before they run again), and the probe takes kernel receive timestamps: the network
+    // gap holds the hypervisor's own stop→resume. libvirt's `downtime` is no such bound: it is
+    // libvirtd's clock, from the source daemon handling STOP to the destination daemon ending
+    // its Finish phase after resuming, so a busy daemon makes it longer than the pause (seen
+    // in CI: downtime 96 ms, network gap 87.5 ms).
+    expect(m.observedDowntimeMs!).toBeGreaterThanOrEqual(m.stopToResumeMs!);
     expect(m.wireBytes!).toBeGreaterThanOrEqual(m.transferredBytes!);
     expect(m.wireBytes! / m.transferredBytes!).toBeLessThan(1.05);
     expect(Math.abs(m.wireRamBytes! - m.wireBytes!) / m.wireBytes!).toBeLessThan(0.02);
@@ -142,6 +147,7 @@ describe('libvirt memory migration (virsh migrate --live --p2p, shared storage)'
     expect(names).toContain('source libvirt:lifecycle Suspended Migrated');
     expect(names).toContain('destination libvirt:lifecycle Resumed Migrated');
     expect(names).toContain('source STOP');
+    expect(names).toContain('destination RESUME');
     expect(names).toContain('source MIGRATION completed');
   });
 

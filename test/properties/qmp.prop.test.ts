@@ -35,8 +35,8 @@ const capabilities = repliesTo('query-migrate-capabilities');
 /** Block jobs as QEMU reported them in the lab (relayed by libvirt: the QMP transcripts have no storage migration). */
 const blockJobs = readFileSync(projectPath('fixtures/libvirt/qemu-monitor-event-storage.source.txt'), 'utf8')
   .split('\n')
-  .filter((l) => / event BLOCK_JOB/.test(l))
-  .map((l) => JSON.parse(l.slice(l.indexOf(': {', 30) + 2)) as unknown);
+  .filter((l) => /^event BLOCK_JOB/.test(l))
+  .map((l) => JSON.parse(l.slice(l.indexOf("': {") + 3)) as unknown);
 
 const isPlainObject = (v: unknown) => typeof v === 'object' && v !== null && !Array.isArray(v);
 

@@ -369,9 +369,15 @@ export class LibvirtHypervisor implements Hypervisor {
       ...(plan.kind === 'storage' ? ['copy-storage-all'] : []),
     ];
 
-    // What libvirt and QEMU say while it runs: QMP events of the source (mirror and STOP
-    // timing), libvirt's lifecycle and job events on both hosts.
-    const qmpEvents: QmpEventLine[] = [];
+    // What libvirt and QEMU say while it runs: QMP events with QEMU's own times, the
+    // source's (mirror and STOP) and the destination's RESUME; libvirt's lifecycle and job
+    // events on both hosts, which are timed when virsh reads them.
+    const srcQmp: QmpEventLine[] = [];
+    const dstQmp: QmpEventLine[] = [];
+    const qmpInto = (into: QmpEventLine[]) => (line: string) => {
+      const e = parseQemuMonitorEvent(line);
+      if (e) into.push(e);
+    };
     const srcEvents = new VirshEventReader();
     const dstEvents = new VirshEventReader();
     // Each under the probe tool's `watch`, which ends it when its channel closes: a virsh
@@ -379,17 +385,16 @@ export class LibvirtHypervisor implements Hypervisor {
     const watch = (side: Side, argv: readonly string[], onLine: (line: string) => void) =>
       new VirshWatch(this.host(side).runner, [this.hostToolPath(side), 'watch', '--', 'virsh', '-c', 'qemu:///system', ...argv], onLine);
     const watches = [
-      watch('source', ['qemu-monitor-event', vm.name, '--loop', '--timestamp'], (l) => {
-        const e = parseQemuMonitorEvent(l);
-        if (e) qmpEvents.push(e);
-      }),
+      watch('source', ['qemu-monitor-event', vm.name, '--loop'], qmpInto(srcQmp)),
+      // Every domain: the incoming one does not exist until the migration defines it.
+      watch('destination', ['qemu-monitor-event', '--event', 'RESUME', '--loop'], qmpInto(dstQmp)),
       watch('source', ['event', '--all', '--loop', '--timestamp'], (l) => srcEvents.push(l)),
       watch('destination', ['event', '--all', '--loop', '--timestamp'], (l) => dstEvents.push(l)),
     ];
     try {
       // virsh registers for events after it connects; give it that long before migrating.
       await sleep(500);
-      return await this.runMigration(vm, plan, hooks, { parameters, capabilities, qmpEvents, srcEvents, dstEvents });
+      return await this.runMigration(vm, plan, hooks, { parameters, capabilities, srcQmp, dstQmp, srcEvents, dstEvents });
     } finally {
       await sleep(300);
       await Promise.all(watches.map((w) => w.stop()));
@@ -473,9 +478,9 @@ export class LibvirtHypervisor implements Hypervisor {
       await lastEvents(vm, r);
     }
     const stats = await this.jobStats(vm, r, status);
-    const qmp = r.qmpEvents.filter((e) => e.domain === vm.name);
-    const mirror = mirrorOf(qmp);
-    const figures = toHypervisorFigures(vm, r, status, stats, mirror, qmp);
+    const qmp = { source: r.srcQmp.filter((e) => e.domain === vm.name), destination: r.dstQmp.filter((e) => e.domain === vm.name) };
+    const mirror = mirrorOf(qmp.source);
+    const figures = toHypervisorFigures(r, status, stats, mirror, qmp);
     const events = collectEvents(vm, r, qmp);
     vm.events = events;
     let error: MigbenchError | null = null;
@@ -574,7 +579,8 @@ export class LibvirtHypervisor implements Hypervisor {
 interface Seen {
   parameters: MigrationParameters;
   capabilities: string[];
-  qmpEvents: QmpEventLine[];
+  srcQmp: QmpEventLine[];
+  dstQmp: QmpEventLine[];
   srcEvents: VirshEventReader;
   dstEvents: VirshEventReader;
 }
@@ -589,10 +595,13 @@ interface Ran extends Seen {
   timeline: ProgressSample[];
 }
 
-/** A completed migration's last events (job-completed on the source, Resumed on the destination) may still be on their way: up to 3 s for them. */
+/** A completed migration's last events (job-completed on the source, RESUME and Resumed on the destination) may still be on their way: up to 3 s for them. */
 async function lastEvents(vm: LibvirtVm, r: Ran): Promise<void> {
   const mine = (e: { domain: string }) => e.domain === vm.name;
-  const found = () => r.srcEvents.events.some((e) => mine(e) && e.kind === 'job-completed') && r.dstEvents.events.some((e) => mine(e) && e.detail === 'Resumed Migrated');
+  const found = () =>
+    r.srcEvents.events.some((e) => mine(e) && e.kind === 'job-completed') &&
+    r.dstEvents.events.some((e) => mine(e) && e.detail === 'Resumed Migrated') &&
+    r.dstQmp.some((e) => mine(e) && e.event === 'RESUME');
   const until = epochMs() + 3000;
   while (!found() && epochMs() < until) await sleep(50);
 }
@@ -608,18 +617,15 @@ function mirrorOf(qmp: readonly QmpEventLine[]) {
   };
 }
 
-/** libvirt's own figures, completed by what QEMU's and libvirt's events show (STOP to Resumed, the mirror's times and bytes). */
-function toHypervisorFigures(
-  vm: LibvirtVm,
-  r: Ran,
-  status: MigrationOutcome['status'],
-  stats: JobStats | undefined,
-  mirror: ReturnType<typeof mirrorOf>,
-  qmp: readonly QmpEventLine[],
-): HypervisorFigures {
+/** One migration's QMP events, by the host whose QEMU sent them. */
+type QmpBySide = Readonly<Record<Side, readonly QmpEventLine[]>>;
+
+/** libvirt's own figures, completed by what QEMU's events show (STOP to RESUME, the mirror's times and bytes). */
+function toHypervisorFigures(r: Ran, status: MigrationOutcome['status'], stats: JobStats | undefined, mirror: ReturnType<typeof mirrorOf>, qmp: QmpBySide): HypervisorFigures {
   const reported = toFigures(stats ?? {});
-  const stop = qmp.find((e) => e.event === 'STOP' && e.epochMs >= r.startedAtMs - 1);
-  const resume = r.dstEvents.events.find((e) => e.domain === vm.name && e.detail.startsWith('Resumed') && e.epochMs >= r.startedAtMs - 1);
+  // QEMU's own times on both hosts, as for the QEMU driver: libvirt's `downtime` is its daemons' clock.
+  const stop = qmp.source.find((e) => e.event === 'STOP' && e.epochMs >= r.startedAtMs - 1);
+  const resume = qmp.destination.find((e) => e.event === 'RESUME' && e.epochMs >= r.startedAtMs - 1);
   return {
     totalTimeMs: reported.totalTimeMs,
     downtimeMs: status === 'completed' ? reported.downtimeMs : null,
@@ -634,11 +640,13 @@ function toHypervisorFigures(
   };
 }
 
-/** The source QEMU's events and both hosts' libvirt events, timed from the migrate command. */
-function collectEvents(vm: LibvirtVm, r: Ran, qmp: readonly QmpEventLine[]): HypervisorEvent[] {
+/** Both QEMUs' events and both hosts' libvirt events, timed from the migrate command. */
+function collectEvents(vm: LibvirtVm, r: Ran, qmp: QmpBySide): HypervisorEvent[] {
   const mine = (e: { domain: string }) => e.domain === vm.name;
+  const fromQemu = (side: Side) => qmp[side].map((e) => ({ side, name: e.event, tMs: round3(e.epochMs - r.startedAtMs), ...qmpDetail(e) }));
   return [
-    ...qmp.map((e) => ({ side: 'source' as const, name: e.event, tMs: round3(e.epochMs - r.startedAtMs), ...qmpDetail(e) })),
+    ...fromQemu('source'),
+    ...fromQemu('destination'),
     ...r.srcEvents.events
       .filter((e) => mine(e) && e.kind !== 'job-completed')
       .map((e) => ({ side: 'source' as const, name: `libvirt:${e.kind}`, tMs: round3(e.epochMs - r.startedAtMs), detail: e.detail })),

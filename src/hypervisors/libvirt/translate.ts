@@ -98,7 +98,9 @@ export function parseVirshTimestamp(text: string): number | null {
 }
 
 const EVENT_LINE = /^(\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}\.\d{3}[+-]\d{4}): event '([^']+)' for domain '([^']*)':?\s*(.*)$/;
-const QMP_EVENT_LINE = /^(\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}\.\d{3}[+-]\d{4}): event (\S+) for domain '([^']*)': (.*)$/;
+// Without --timestamp, virsh prints the time QEMU put in the event (seconds.microseconds),
+// not the time virsh read it: 3–15 ms apart in the lab, more on a busy host.
+const QMP_EVENT_LINE = /^event (\S+) at (\d+)\.(\d{6}) for domain '([^']*)': (.*)$/;
 
 /** Reads `virsh event --loop --timestamp` output line by line. */
 export class VirshEventReader {
@@ -117,22 +119,22 @@ export class VirshEventReader {
   }
 }
 
-/** One `virsh qemu-monitor-event --loop --timestamp` line (QMP events relayed by libvirt). */
+/** One `virsh qemu-monitor-event --loop` line (QMP events relayed by libvirt, with QEMU's own time). */
 export function parseQemuMonitorEvent(line: string): QmpEventLine | null {
   const m = QMP_EVENT_LINE.exec(line);
   if (!m) return null;
-  const epochMs = parseVirshTimestamp(m[1]!);
-  if (epochMs === null) return null;
+  const epochMs = Number(m[2]) * 1000 + Number(m[3]) / 1000;
+  if (!Number.isFinite(epochMs)) return null;
   let data: Record<string, unknown> = {};
   try {
-    const parsed = JSON.parse(m[4]!) as unknown;
+    const parsed = JSON.parse(m[5]!) as unknown;
     // QMP event data is an object; an array is not (found by the property tests: a line
     // ending in "[{}]" gave data [{}]).
     if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) data = parsed as Record<string, unknown>;
   } catch {
     // "<null>" for events without data.
   }
-  return { epochMs, event: m[2]!, domain: m[3]!, data };
+  return { epochMs, event: m[1]!, domain: m[4]!, data };
 }
 
 /** `virsh version` → "libvirt 9.0.0, QEMU 7.2.22". */

@@ -97,21 +97,36 @@ describe('virsh event --loop --timestamp', () => {
 });
 
 describe('virsh qemu-monitor-event', () => {
-  test("QMP events relayed by libvirt: the mirror job's states, STOP without data, migration states", () => {
-    const events = fixture('qemu-monitor-event-storage.source.txt')
+  const events = (name: string) =>
+    fixture(name)
       .split('\n')
       .map(parseQemuMonitorEvent)
       .filter((e) => e !== null);
-    expect(events.length).toBeGreaterThan(15);
-    expect(events.find((e) => e.event === 'STOP')).toMatchObject({ data: {}, domain: 'migbench-t4' });
-    expect(events.filter((e) => e.event === 'JOB_STATUS_CHANGE').map((e) => e.data.status)).toEqual(expect.arrayContaining(['created', 'running', 'ready', 'concluded']));
-    expect(events.at(-1)).toMatchObject({ event: 'MIGRATION', data: { status: 'completed' } });
+
+  test("QMP events relayed by libvirt: the mirror job's states, STOP without data, migration states", () => {
+    const source = events('qemu-monitor-event-storage.source.txt');
+    expect(source.length).toBeGreaterThan(15);
+    expect(source.find((e) => e.event === 'STOP')).toMatchObject({ data: {}, domain: 'migbench-mbac3f0b' });
+    expect(source.filter((e) => e.event === 'JOB_STATUS_CHANGE').map((e) => e.data.status)).toEqual(expect.arrayContaining(['created', 'running', 'ready', 'concluded']));
+    expect(source.at(-1)).toMatchObject({ event: 'MIGRATION', data: { status: 'completed' } });
     expect(parseQemuMonitorEvent('not an event')).toBeNull();
+  });
+
+  test("QEMU's own time, to the microsecond, not the time virsh read the event: the pause from the source's STOP to the destination's RESUME", () => {
+    const stop = events('qemu-monitor-event-storage.source.txt').find((e) => e.event === 'STOP')!;
+    const [resume] = events('qemu-monitor-event-resume.destination.txt');
+    // Epoch milliseconds in a double keep about 0.2 µs.
+    expect(stop.epochMs).toBeCloseTo(1796656907016.311, 3);
+    expect(resume).toMatchObject({ event: 'RESUME', domain: 'migbench-mbac3f0b', data: {} });
+    expect(resume!.epochMs).toBeCloseTo(1796656907088.388, 3);
+    expect(resume!.epochMs - stop.epochMs).toBeCloseTo(72.077, 3);
+    // What --timestamp prints is virsh's reading time: not this parser's input.
+    expect(parseQemuMonitorEvent("2026-12-04 14:06:49.264+0000: event STOP for domain 'migbench-t4': <null>")).toBeNull();
   });
 
   // Found by test/properties/virsh.prop.test.ts.
   test('data that is not an object (an array) is no data', () => {
-    expect(parseQemuMonitorEvent("2026-12-04 14:06:49.264+0000: event JOB_STATUS_CHANGE for domain 'migbench-t4': [{}]")).toMatchObject({ event: 'JOB_STATUS_CHANGE', data: {} });
+    expect(parseQemuMonitorEvent("event JOB_STATUS_CHANGE at 1796656905.627777 for domain 'migbench-t4': [{}]")).toMatchObject({ event: 'JOB_STATUS_CHANGE', data: {} });
   });
 });
 
