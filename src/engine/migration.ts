@@ -155,6 +155,7 @@ function integrityData(run: MigrationRun): IntegrityData {
       (taps.source?.starts.length ?? 0) > (run.held ? 0 : 1) ||
       Boolean(taps.source?.seqRegressions || taps[location]?.seqRegressions),
     panicked: run.panicked,
+    consoleFault: run.consoleFault,
     hypervisorStatus: run.hypervisorStatus,
     verification: verification.memory,
     dirtierBadPages: Math.max(0, ...(taps[location]?.stats ?? []).map((s) => s.badPages)),

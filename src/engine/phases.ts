@@ -10,6 +10,7 @@ import { epochMs, sleep } from '../model/time.js';
 import { gitSha, MIGBENCH_VERSION } from '../model/version.js';
 import type { GuestHandle } from '../hypervisors/hypervisor.js';
 import { AgentTap } from '../probes/agent.js';
+import { consoleFault } from '../probes/console.js';
 import { FlowCounters, type FlowPorts } from '../probes/flows.js';
 import { IcmpProbe } from '../probes/icmp.js';
 import { steadySince, type Signal } from '../probes/gaps.js';
@@ -229,7 +230,19 @@ async function inspectGuest(run: MigrationRun): Promise<void> {
   run.answering = run.answered && run.beating && stillBeating;
   run.panicked = inspection.panicked;
   run.hypervisorStatus = inspection.status;
+  if (!run.answering || run.panicked || !inspection.running) run.consoleFault = await readConsoleFault(run);
   run.clock.lap('verifyMs');
+}
+
+/** Why a lost guest was lost, as its console says; a console that cannot be read says nothing. */
+async function readConsoleFault(run: MigrationRun): Promise<string | null> {
+  const { hypervisor } = run.target;
+  if (!hypervisor.guestConsole) return null;
+  const text = await hypervisor.guestConsole(run.guest!, run.guest!.location).catch((e: unknown) => {
+    run.log(`${run.guest!.vmId}: could not read the guest's console: ${errorMessage(e)}`);
+    return '';
+  });
+  return consoleFault(text);
 }
 
 /**

@@ -51,6 +51,8 @@ export interface IntegrityData {
   readonly answering: boolean;
   readonly restarted: boolean;
   readonly panicked: boolean;
+  /** The first line of the guest's console that shows it failing, where the guest was lost (probes/console.ts). */
+  readonly consoleFault: string | null;
   /** The hypervisor's state of the guest at the end (running, paused, guest-panicked, ...). */
   readonly hypervisorStatus: string;
   /** A verification pass that began after the migration, on the guest's location; null without an agent. */
@@ -113,6 +115,7 @@ export function buildIntegrity(i: IntegrityData): Integrity {
   if (i.restarted) problems.push('guest restarted: its agent started again, so the migrated instance is gone');
   if (!i.answering) problems.push(`guest stopped answering on the ${i.location} (probe or heartbeat silent)`);
   if (i.hypervisorStatus !== 'running' && !i.panicked) problems.push(`hypervisor reports the guest as ${i.hypervisorStatus}`);
+  if (i.consoleFault) problems.push(`its console on the ${i.location}: "${i.consoleFault}"`);
   const firstBadPage = i.verification?.firstBadPage ?? null;
   if (badPages) problems.push(`${badPages} damaged memory pages${firstNamed('page', firstBadPage)}`);
   if (i.hasAgent && !i.verification && !i.restarted && i.answering) problems.push('the agent did not report a verification pass');

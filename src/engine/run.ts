@@ -103,6 +103,7 @@ export interface MigrationRun {
   verification: Awaited<ReturnType<AgentTap['verify']>>;
   answering: boolean;
   panicked: boolean;
+  consoleFault: string | null;
   hypervisorStatus: string;
   events: HypervisorEvent[] | null;
   readonly warnings: RecordWarning[];
@@ -174,6 +175,7 @@ export function newRun(original: ConnectedTarget, request: RunRequest, log: (lin
     verification: { memory: null, disk: null },
     answering: false,
     panicked: false,
+    consoleFault: null,
     hypervisorStatus: 'unknown',
     events: null,
     warnings: [],

@@ -1,5 +1,6 @@
 // Things migbench asks of any host through its runner: is a process alive, what is
-// this machine, and put a file there (tools, guest images) unless it already has it.
+// this machine, the end of a file there, and put a file there (tools, guest images)
+// unless it already has it.
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import type { HostEnvironment } from '../generated/results.js';
@@ -12,6 +13,13 @@ export async function processAlive(runner: CommandRunner, pid: number): Promise<
   if (!stat.ok) return false;
   const close = stat.stdout.lastIndexOf(')');
   return close > 0 && stat.stdout.charAt(close + 2) !== 'Z';
+}
+
+/** The end of a file on the host (its last lines, or bytes); '' when it cannot be read. */
+export async function readTail(runner: CommandRunner, file: string, size: { readonly lines: number } | { readonly bytes: number }): Promise<string> {
+  const option = 'lines' in size ? ['-n', String(size.lines)] : ['-c', String(size.bytes)];
+  const out = await runner.run(['tail', ...option, file], { check: false, timeoutMs: 10_000 }).catch(() => null);
+  return out?.ok ? out.stdout.trim() : '';
 }
 
 export async function waitForExit(runner: CommandRunner, pid: number, timeoutMs: number): Promise<boolean> {

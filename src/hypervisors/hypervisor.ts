@@ -75,6 +75,9 @@ export interface HypervisorFigures {
   readonly diskBytes: number | null;
 }
 
+/** How much of a guest's console guestConsole reads: the last 64 KiB, a few oopses. */
+export const GUEST_CONSOLE_BYTES = 64 * 1024;
+
 /** Nothing reported: where a migration failed before the hypervisor said anything, or a figure it never gives. */
 export const NO_FIGURES: HypervisorFigures = {
   totalTimeMs: null,
@@ -161,6 +164,11 @@ export interface Hypervisor {
   inspect(guest: GuestHandle): Promise<GuestInspection>;
   /** Console and hypervisor log tails, for error messages. */
   diagnostics(guest: GuestHandle, side: Side): Promise<string>;
+  /**
+   * The guest's serial console on a side (its last 64 KiB), read when a guest is lost to
+   * say why. Optional: where migbench cannot read the console, the record says less.
+   */
+  guestConsole?(guest: GuestHandle, side: Side): Promise<string>;
   /**
    * Ping-pong: makes the guest, which a completed migration left running on the
    * destination, the guest on the source of the returned driver (this one with the hosts'

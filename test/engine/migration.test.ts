@@ -41,6 +41,8 @@ interface AgentBehaviour {
 interface FakeOptions {
   /** Guest agent channels on both hosts (a migbench agent in the guest). */
   readonly agent?: { readonly source?: AgentBehaviour; readonly destination?: AgentBehaviour };
+  /** The guest's serial console on each host (guestConsole). */
+  readonly console?: Partial<Record<Side, string>>;
 }
 
 /**
@@ -55,6 +57,7 @@ class FakeHypervisor implements Hypervisor {
   private readonly failures: Failure[];
   private readonly callCounts = new Map<Step, number>();
   private readonly agents: Partial<Record<Side, AgentRunner>>;
+  private readonly consoles: Partial<Record<Side, string>>;
   guest: GuestHandle | undefined;
 
   constructor(
@@ -65,6 +68,7 @@ class FakeHypervisor implements Hypervisor {
     this.failures = failIn === null ? [] : Array.isArray(failIn) ? [...(failIn as readonly Failure[])] : [failIn as Failure];
     const agent = (side: Side) => new AgentRunner(`lab ${side}`, side, () => (this.guest?.location ?? 'source') === side, this.events, options.agent?.[side] ?? {});
     this.agents = options.agent ? { source: agent('source'), destination: agent('destination') } : {};
+    this.consoles = options.console ?? {};
   }
 
   private step(step: Step): void {
@@ -140,6 +144,10 @@ class FakeHypervisor implements Hypervisor {
   }
   async diagnostics() {
     return '';
+  }
+  async guestConsole(_guest: GuestHandle, side: Side) {
+    this.events.push(`console ${side}`);
+    return this.consoles[side] ?? '';
   }
   async destroyGuest() {
     this.step('destroyGuest');
@@ -427,6 +435,20 @@ describe(runMigration, () => {
     expect(stops(hv)).toEqual(stopped);
     // Nothing of the later phases ran.
     expect(hv.calls.includes('inspect')).toBe(what === 'verify');
+  });
+
+  test('a guest lost after the migration: its console where it went says why, and a guest that answers has its console left alone', async () => {
+    const console = { source: 'migbench-agent: ready\n', destination: '[    7.053427] BUG: scheduling while atomic: migbench-agent/102/0x00000000\n' };
+    const silent = new FakeHypervisor(null, undefined, { agent: { destination: { beats: false } }, console });
+    const record = await run(silent);
+    expect(record.status).toBe('completed');
+    expect(record.integrity).toMatchObject({ guestAlive: false, location: 'destination' });
+    expect(record.integrity.problem).toContain('its console on the destination: "BUG: scheduling while atomic: migbench-agent/102/0x00000000"');
+    expect(silent.events.filter((e) => e.startsWith('console'))).toEqual(['console destination']);
+
+    const alive = new FakeHypervisor(null, undefined, { agent: {}, console });
+    expect((await run(alive)).integrity.problem).toBeNull();
+    expect(alive.events.filter((e) => e.startsWith('console'))).toEqual([]);
   });
 
   test('a source that fails to boot while the destination is being prepared is torn down only once the destination is ready', async () => {

@@ -52,6 +52,7 @@ const integrity: IntegrityData = {
   answering: true,
   restarted: false,
   panicked: false,
+  consoleFault: null,
   hypervisorStatus: 'running',
   verification: { startSeq: 2900, pagesChecked: 4096, badPages: 0, firstBadPage: null, passMs: 80, atMs: T0 + 3000, side: 'destination' },
   dirtierBadPages: 0,
@@ -222,5 +223,13 @@ describe(buildIntegrity, () => {
     expect(buildIntegrity(integrity)).not.toHaveProperty('firstBadPage');
     expect(buildIntegrity({ ...integrity, verification: null })).toMatchObject({ memoryIntact: null, problem: 'the agent did not report a verification pass' });
     expect(buildIntegrity({ ...integrity, hasAgent: false, verification: null })).toMatchObject({ guestAlive: true, memoryIntact: null, problem: null });
+  });
+
+  test("a silent guest's console says why, where it was lost; the fault alone is not proof of damaged memory", () => {
+    const i = buildIntegrity({ ...integrity, answering: false, verification: null, consoleFault: 'BUG: scheduling while atomic: migbench-agent/102/0x00000000' });
+    expect(i).toMatchObject({ guestAlive: false, memoryIntact: null });
+    expect(i.problem).toBe(
+      'guest stopped answering on the destination (probe or heartbeat silent); its console on the destination: "BUG: scheduling while atomic: migbench-agent/102/0x00000000"',
+    );
   });
 });

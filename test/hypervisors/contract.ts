@@ -134,6 +134,10 @@ async function expectLaunched(world: ContractWorld, guest: GuestHandle, setup: C
   await expectRunning(world.hypervisor, guest);
   await expectReachable(world.hypervisor, guest, setup);
   expect(typeof (await world.hypervisor.diagnostics(guest, 'source'))).toBe('string');
+  if (world.hypervisor.guestConsole && setup.agent === 'heartbeat') {
+    // The console the engine reads to say why a guest was lost: the agent said there it was ready.
+    expect(await world.hypervisor.guestConsole(guest, 'source')).toContain('migbench-agent: ready');
+  }
 }
 
 async function expectMigrated(world: ContractWorld, hypervisor: Hypervisor, guest: GuestHandle, setup: ContractSetup): Promise<void> {

@@ -23,19 +23,31 @@ const panicked = (r: MigrationRecord) => {
 const damaged = (r: MigrationRecord) => {
   r.integrity = { ...r.integrity, memoryIntact: false, badPages: 3, problem: '3 damaged memory pages' };
 };
+// As seen in the lab (fixtures/console/destination-scheduling-while-atomic.log).
+const faulted = (r: MigrationRecord) => {
+  r.integrity = {
+    ...r.integrity,
+    guestAlive: false,
+    memoryIntact: null,
+    problem:
+      'guest stopped answering on the destination (probe or heartbeat silent); its console on the destination: "BUG: scheduling while atomic: migbench-agent/102/0x00000000"',
+  };
+};
 
 describe(isTcgDirtyPageLoss, () => {
-  test('a guest that panicked or lost pages on the destination, under TCG on QEMU < 9, is the known loss', () => {
+  test('a guest that panicked, lost pages or faulted on its console on the destination, under TCG on QEMU < 9, is the known loss', () => {
     expect(isTcgDirtyPageLoss(record(panicked))).toBe(true);
     expect(isTcgDirtyPageLoss(record(damaged))).toBe(true);
+    expect(isTcgDirtyPageLoss(record(faulted))).toBe(true);
   });
 
   test.each([
     ['an intact guest', () => undefined],
     ['KVM', (r: MigrationRecord) => (panicked(r), (r.environment.destination.accel = 'kvm'))],
     ['QEMU 9, where the bug is fixed', (r: MigrationRecord) => (panicked(r), (r.environment.destination.hypervisorVersion = 'libvirt 10.0.0, QEMU 9.1.0'))],
+    ['a console fault on KVM', (r: MigrationRecord) => (faulted(r), (r.environment.destination.accel = 'kvm'))],
     [
-      'a guest that went silent without a panic',
+      'a guest that went silent with a clean console',
       (r: MigrationRecord) => (r.integrity = { ...r.integrity, guestAlive: false, problem: 'guest stopped answering on the destination (probe or heartbeat silent)' }),
     ],
     [

@@ -7,8 +7,19 @@ import { randomInt } from 'node:crypto';
 import { createInterface } from 'node:readline';
 import { MigbenchError, runCleanups } from '../../model/errors.js';
 import type { HostEnvironment, HypervisorEvent, MigrationParameters, ProgressSample } from '../../generated/results.js';
-import { describeHost, guestImageSetting, installGuestFiles, type LocalFile } from '../../exec/host.js';
-import type { AgentEndpoint, GuestHandle, GuestInspection, GuestLaunch, Hypervisor, HypervisorFigures, MigrationHooks, MigrationOutcome, TargetHost } from '../hypervisor.js';
+import { describeHost, guestImageSetting, installGuestFiles, readTail, type LocalFile } from '../../exec/host.js';
+import {
+  GUEST_CONSOLE_BYTES,
+  type AgentEndpoint,
+  type GuestHandle,
+  type GuestInspection,
+  type GuestLaunch,
+  type Hypervisor,
+  type HypervisorFigures,
+  type MigrationHooks,
+  type MigrationOutcome,
+  type TargetHost,
+} from '../hypervisor.js';
 import { peak } from '../progress.js';
 import { chooseAccel, type AccelChoice } from '../qemu/accel.js';
 import type { Accel } from '../qemu/cmdline.js';
@@ -537,15 +548,17 @@ export class LibvirtHypervisor implements Hypervisor {
     const vm = this.vms.get(guest.vmId);
     if (!vm) return '';
     const { runner } = this.host(side);
-    const tail = async (file: string) => {
-      const out = await runner.run(['tail', '-n', '8', file], { check: false, timeoutMs: 10_000 }).catch(() => null);
-      return out?.ok ? out.stdout.trim() : '';
-    };
+    const tail = (file: string) => readTail(runner, file, { lines: 8 });
     const parts = [
       ['console', await tail(`${CONSOLE_DIR}/${vm.name}.console.log`)],
       ['qemu', await tail(`${CONSOLE_DIR}/${vm.name}.log`)],
     ].filter(([, text]) => text);
     return parts.map(([what, text]) => `${runner.host} ${what}: ${text!.replaceAll('\n', ' | ')}`).join('; ');
+  }
+
+  async guestConsole(guest: GuestHandle, side: Side): Promise<string> {
+    const vm = this.vms.get(guest.vmId);
+    return vm ? readTail(this.host(side).runner, `${CONSOLE_DIR}/${vm.name}.console.log`, { bytes: GUEST_CONSOLE_BYTES }) : '';
   }
 
   async destroyGuest(guest: GuestHandle): Promise<void> {

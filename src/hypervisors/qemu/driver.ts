@@ -4,8 +4,18 @@
 // mirror of a storage migration mirror.ts, and the QMP connections monitor.ts.
 import { MigbenchError, runCleanups } from '../../model/errors.js';
 import type { HostEnvironment } from '../../generated/results.js';
-import { describeHost, guestImageSetting, installGuestFiles, processAlive, type LocalFile } from '../../exec/host.js';
-import type { AgentEndpoint, GuestHandle, GuestInspection, GuestLaunch, Hypervisor, MigrationHooks, MigrationOutcome, TargetHost } from '../hypervisor.js';
+import { describeHost, guestImageSetting, installGuestFiles, processAlive, readTail, type LocalFile } from '../../exec/host.js';
+import {
+  GUEST_CONSOLE_BYTES,
+  type AgentEndpoint,
+  type GuestHandle,
+  type GuestInspection,
+  type GuestLaunch,
+  type Hypervisor,
+  type MigrationHooks,
+  type MigrationOutcome,
+  type TargetHost,
+} from '../hypervisor.js';
 import type { MigrationSpec } from '../../model/scenario.js';
 import type { GuestImage } from '../../setup/image.js';
 import { chooseAccel } from './accel.js';
@@ -269,6 +279,11 @@ export class QemuHypervisor implements Hypervisor {
     if (!entry) return '';
     const [console, log] = [await tail(entry, vmPaths(entry.dir).console), await tail(entry, vmPaths(entry.dir).log)];
     return [console && `console:\n${console}`, log && `qemu log:\n${log}`].filter(Boolean).join('\n');
+  }
+
+  async guestConsole(guest: GuestHandle, side: Side): Promise<string> {
+    const entry = this.vms.get(guest.vmId)?.sides[side];
+    return entry ? readTail(entry.host.runner, vmPaths(entry.dir).console, { bytes: GUEST_CONSOLE_BYTES }) : '';
   }
 
   async migrate(guest: GuestHandle, plan: MigrationSpec, hooks: MigrationHooks = {}): Promise<MigrationOutcome> {

@@ -1,5 +1,6 @@
 // What the QEMU driver knows of a guest: its QEMU on each side and that QEMU's monitor.
 import type { GuestHandle, TargetHost } from '../hypervisor.js';
+import { readTail } from '../../exec/host.js';
 import type { AccelChoice } from './accel.js';
 import type { QmpClient } from './qmp.js';
 import type { Side } from '../../model/side.js';
@@ -34,7 +35,6 @@ export interface QemuVm {
 }
 
 /** The last lines of a file of the side's QEMU (its log, its console); empty when unreadable. */
-export async function tail(entry: VmSide, file: string, lines = 12): Promise<string> {
-  const out = await entry.host.runner.run(['tail', '-n', String(lines), file], { check: false, timeoutMs: 10_000 }).catch(() => null);
-  return out?.ok ? out.stdout.trim() : '';
+export function tail(entry: VmSide, file: string, lines = 12): Promise<string> {
+  return readTail(entry.host.runner, file, { lines });
 }
