@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { consoleFault } from '../../src/probes/console.js';
 import { projectPath } from '../../src/model/paths.js';
 
-const consoleOf = (name: string) => readFileSync(projectPath('fixtures/console', `${name}.log`), 'utf8');
+const consoleOf = (name: string) => readFileSync(projectPath('fixtures/console', `${name}.txt`), 'utf8');
 
 describe(consoleFault, () => {
   // Real destination consoles of guests damaged by QEMU 7.2's TCG dirty-page loss

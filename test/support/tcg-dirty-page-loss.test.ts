@@ -23,7 +23,7 @@ const panicked = (r: MigrationRecord) => {
 const damaged = (r: MigrationRecord) => {
   r.integrity = { ...r.integrity, memoryIntact: false, badPages: 3, problem: '3 damaged memory pages' };
 };
-// As seen in the lab (fixtures/console/destination-scheduling-while-atomic.log).
+// As seen in the lab (fixtures/console/destination-scheduling-while-atomic.txt).
 const faulted = (r: MigrationRecord) => {
   r.integrity = {
     ...r.integrity,
