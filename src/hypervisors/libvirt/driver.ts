@@ -8,18 +8,8 @@ import { createInterface } from 'node:readline';
 import { MigbenchError, runCleanups } from '../../model/errors.js';
 import type { HostEnvironment, HypervisorEvent, MigrationParameters, ProgressSample } from '../../generated/results.js';
 import { describeHost, guestImageSetting, installGuestFiles, readTail, type LocalFile } from '../../exec/host.js';
-import {
-  GUEST_CONSOLE_BYTES,
-  type AgentEndpoint,
-  type GuestHandle,
-  type GuestInspection,
-  type GuestLaunch,
-  type Hypervisor,
-  type HypervisorFigures,
-  type MigrationHooks,
-  type MigrationOutcome,
-  type TargetHost,
-} from '../hypervisor.js';
+import { GUEST_CONSOLE_BYTES } from '../hypervisor.js';
+import type { AgentEndpoint, GuestHandle, GuestInspection, GuestLaunch, Hypervisor, HypervisorFigures, MigrationHooks, MigrationOutcome, TargetHost } from '../hypervisor.js';
 import { peak } from '../progress.js';
 import { chooseAccel, type AccelChoice } from '../qemu/accel.js';
 import type { Accel } from '../qemu/cmdline.js';

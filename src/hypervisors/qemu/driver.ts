@@ -5,17 +5,8 @@
 import { MigbenchError, runCleanups } from '../../model/errors.js';
 import type { HostEnvironment } from '../../generated/results.js';
 import { describeHost, guestImageSetting, installGuestFiles, processAlive, readTail, type LocalFile } from '../../exec/host.js';
-import {
-  GUEST_CONSOLE_BYTES,
-  type AgentEndpoint,
-  type GuestHandle,
-  type GuestInspection,
-  type GuestLaunch,
-  type Hypervisor,
-  type MigrationHooks,
-  type MigrationOutcome,
-  type TargetHost,
-} from '../hypervisor.js';
+import { GUEST_CONSOLE_BYTES } from '../hypervisor.js';
+import type { AgentEndpoint, GuestHandle, GuestInspection, GuestLaunch, Hypervisor, MigrationHooks, MigrationOutcome, TargetHost } from '../hypervisor.js';
 import type { MigrationSpec } from '../../model/scenario.js';
 import type { GuestImage } from '../../setup/image.js';
 import { chooseAccel } from './accel.js';
