@@ -15,11 +15,23 @@ export async function processAlive(runner: CommandRunner, pid: number): Promise<
   return close > 0 && stat.stdout.charAt(close + 2) !== 'Z';
 }
 
-/** The end of a file on the host (its last lines, or bytes); '' when it cannot be read. */
-export async function readTail(runner: CommandRunner, file: string, size: { readonly lines: number } | { readonly bytes: number }): Promise<string> {
+type TailSize = { readonly lines: number } | { readonly bytes: number };
+
+/**
+ * The end of a file on the host in whole lines: its last `lines` lines, or the whole lines
+ * within its last `bytes` bytes (a cut first line could read as something it is not).
+ * Throws, naming the host and the command, when the file cannot be read.
+ */
+export async function readFileTail(runner: CommandRunner, file: string, size: TailSize): Promise<string> {
   const option = 'lines' in size ? ['-n', String(size.lines)] : ['-c', String(size.bytes)];
-  const out = await runner.run(['tail', ...option, file], { check: false, timeoutMs: 10_000 }).catch(() => null);
-  return out?.ok ? out.stdout.trim() : '';
+  const { stdout } = await runner.run(['tail', ...option, file], { timeoutMs: 10_000 });
+  const cut = 'bytes' in size && Buffer.byteLength(stdout) >= size.bytes;
+  return (cut ? stdout.slice(stdout.indexOf('\n') + 1) : stdout).trim();
+}
+
+/** readFileTail, or '' when the file cannot be read: for error messages, which must not fail in turn. */
+export function readTail(runner: CommandRunner, file: string, size: TailSize): Promise<string> {
+  return readFileTail(runner, file, size).catch(() => '');
 }
 
 export async function waitForExit(runner: CommandRunner, pid: number, timeoutMs: number): Promise<boolean> {

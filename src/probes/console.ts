@@ -6,7 +6,7 @@
 
 /** Lines a Linux guest or migbench's guest init prints when the guest is failing. */
 const FAULT =
-  /Kernel panic - not syncing|kernel BUG at|BUG: |Oops|general protection fault|invalid opcode|list_(?:add|del) corruption|stack-protector|Segmentation fault|Illegal instruction|Bus error|migbench-init: agent exited with status [1-9]/;
+  /Kernel panic - not syncing|kernel BUG at|(?<![A-Za-z])BUG: |\bOops\b|general protection fault|invalid opcode|list_(?:add|del) corruption|stack-protector|Segmentation fault|Illegal instruction|Bus error|migbench-init: agent exited with status [1-9]/;
 
 /** The longest excerpt a record carries: the first line says what happened; the rest is in the console. */
 const MAX_CHARS = 160;

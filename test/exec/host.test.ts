@@ -2,7 +2,8 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { describeHost, guestImageSetting, installFile, processAlive } from '../../src/exec/host.js';
+import { describeHost, guestImageSetting, installFile, processAlive, readFileTail, readTail } from '../../src/exec/host.js';
+import { LocalRunner } from '../../src/exec/local.js';
 import type { MigrationRecord } from '../../src/generated/results.js';
 import { environmentDescription, environmentFingerprint } from '../../src/model/fingerprint.js';
 import { FakeRunner } from '../fakes/runner.js';
@@ -63,5 +64,24 @@ describe('host', () => {
       ['dd', `of=${target}.tmp`, 'bs=1M', 'status=none'],
       ['mv', '-f', `${target}.tmp`, target],
     ]);
+  });
+});
+
+describe(readFileTail, () => {
+  test('whole lines only: a tail cut at a byte count drops its cut first line; a file that fits is whole', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'migbench-tail-'));
+    const file = join(dir, 'console.log');
+    await writeFile(file, '[    7.053427] BUG: scheduling while atomic\nmigbench-agent: ready\n');
+    const runner = new LocalRunner();
+    // 30 bytes from the end start inside the first line: "atomic" alone must not be read as a line.
+    expect(await readFileTail(runner, file, { bytes: 30 })).toBe('migbench-agent: ready');
+    expect(await readFileTail(runner, file, { bytes: 4096 })).toBe('[    7.053427] BUG: scheduling while atomic\nmigbench-agent: ready');
+    expect(await readFileTail(runner, file, { lines: 1 })).toBe('migbench-agent: ready');
+  });
+
+  test('a file that cannot be read is an error naming the command; readTail, for error messages, says nothing instead', async () => {
+    const missing = join(await mkdtemp(join(tmpdir(), 'migbench-tail-')), 'absent.log');
+    await expect(readFileTail(new LocalRunner(), missing, { bytes: 4096 })).rejects.toThrow(/tail -c 4096 .*absent\.log/);
+    expect(await readTail(new LocalRunner(), missing, { lines: 8 })).toBe('');
   });
 });

@@ -155,6 +155,8 @@ async function expectMigrated(world: ContractWorld, hypervisor: Hypervisor, gues
   expectTimeline(outcome);
   expectOutcomeShape(outcome, world.plan);
   await expectRunning(hypervisor, guest);
+  // Where a lost guest's console is read from: the destination's must be there to read.
+  if (hypervisor.guestConsole) expect(typeof (await hypervisor.guestConsole(guest, 'destination'))).toBe('string');
 }
 
 function describeTimedOutMigration(setup: ContractSetup): void {

@@ -28,9 +28,11 @@ export function scenario(yaml: string): { config: MigbenchConfig; scenario: Scen
  * where intact ones had 3) the guest arrives with lost pages and fails on the destination.
  * migbench reports that (that is the point); these tests are about the driver, so they try
  * again on that signature only: a completed migration under TCG on QEMU < 9 whose guest on
- * the destination panicked, has damaged pages, or whose console there shows it failing
- * (an oops, a kernel BUG, the agent's segfault: fixtures/console). Any other loss (silent
- * with a clean console, restarted, failed, KVM, QEMU 9) fails the test.
+ * the destination has damaged pages, panicked (as QEMU reports it; libvirt 9.0 here has no
+ * pvpanic the guest finds, so for libvirt the panic shows on the console), or whose console
+ * there shows it failing (a panic, an oops, a kernel BUG, the agent's segfault:
+ * fixtures/console). Any other loss (silent with a clean console, restarted, failed, KVM,
+ * QEMU 9) fails the test.
  */
 export function isTcgDirtyPageLoss(record: MigrationRecord): boolean {
   const qemuMajor = Number(/QEMU (\d+)\./.exec(record.environment.destination.hypervisorVersion)?.[1] ?? NaN);

@@ -49,7 +49,8 @@ const scenarios = Object.fromEntries(resolveScenarios(config, 'it').map((s) => [
  */
 async function migrateSurvivingTcgBug(target: ConnectedTarget, request: RunRequest): Promise<MigrationRecord> {
   let record: MigrationRecord | undefined;
-  for (let attempt = 1; attempt <= 3; attempt++) {
+  // 5 attempts: at 5 losses in 20, all 5 lost happens once in 1000 (3 attempts: 1.6 %).
+  for (let attempt = 1; attempt <= 5; attempt++) {
     record = await runMigration(target, request);
     if (!isTcgDirtyPageLoss(record)) return record;
     process.stderr.write(`libvirt ${request.scenario.name}, attempt ${attempt}: ${record.integrity.problem} (QEMU < 9.0 TCG dirty-page loss); trying again\n`);
@@ -233,10 +234,19 @@ describe('a libvirt migration that cannot converge in time', () => {
 
 describe('libvirt ping-pong: one guest migrated out, back and out again', () => {
   const records: MigrationRecord[] = [];
+  const backIntact = (r: MigrationRecord) => r.chain!.direction === 'back' && r.status === 'completed' && r.integrity.problem === null;
   const domainsAfter: Record<'src' | 'dst', string> = { src: '', dst: '' };
   beforeAll(async () => {
     const chain = new GuestChain('libvirt idle', { fresh: false, samplesPerBoot: 5 });
-    for (let i = 1; i <= 3; i++) records.push(await runMigration(target, { scenario: scenarios.idle!, suite: 'it', test: `idle #${i}`, repetition: i, chain }));
+    // Three samples, more (up to 10) only while the known TCG loss keeps a guest from coming
+    // back intact: at 5 losses in 20 (helpers.ts), 3 samples bring one back intact 70 % of
+    // the time, 10 samples 99.4 %. Any other loss ends the chain, and the test fails.
+    for (let i = 1; i <= 10; i++) {
+      const record = await runMigration(target, { scenario: scenarios.idle!, suite: 'it', test: `idle #${i}`, repetition: i, chain });
+      records.push(record);
+      if (record.integrity.problem !== null && !isTcgDirtyPageLoss(record)) break;
+      if (i >= 3 && records.some(backIntact)) break;
+    }
     await chain.end();
     domainsAfter.src = await domains('src');
     domainsAfter.dst = await domains('dst');
@@ -267,11 +277,9 @@ describe('libvirt ping-pong: one guest migrated out, back and out again', () => 
         });
       }
     }
-    // Migrated back at least once, intact.
-    expect(
-      records.some((r) => r.chain!.direction === 'back' && r.status === 'completed' && r.integrity.problem === null),
-      summary,
-    ).toBe(true);
+    // Migrated back at least once, intact; any loss on the way was the known one.
+    expect(records.some(backIntact), summary).toBe(true);
+    for (const record of records) if (record.status !== 'completed' || record.integrity.problem !== null) expect(isTcgDirtyPageLoss(record), summary).toBe(true);
   });
 
   test('ending the chain leaves no domain on either host', () => {

@@ -21,6 +21,8 @@ describe(consoleFault, () => {
   test('a clean boot, or an agent that ended well, shows no fault', () => {
     expect(consoleFault(consoleOf('source-boot'))).toBeNull();
     expect(consoleFault('migbench-init: agent exited with status 0\n')).toBeNull();
+    // Words that hold a fault's word are not faults.
+    expect(consoleFault('udhcpc: DEBUG: lease obtained\nOopsie-daisy\n')).toBeNull();
     expect(consoleFault('')).toBeNull();
   });
 

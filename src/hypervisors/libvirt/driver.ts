@@ -7,7 +7,7 @@ import { randomInt } from 'node:crypto';
 import { createInterface } from 'node:readline';
 import { MigbenchError, runCleanups } from '../../model/errors.js';
 import type { HostEnvironment, HypervisorEvent, MigrationParameters, ProgressSample } from '../../generated/results.js';
-import { describeHost, guestImageSetting, installGuestFiles, readTail, type LocalFile } from '../../exec/host.js';
+import { describeHost, guestImageSetting, installGuestFiles, readFileTail, readTail, type LocalFile } from '../../exec/host.js';
 import { GUEST_CONSOLE_BYTES } from '../hypervisor.js';
 import type { AgentEndpoint, GuestHandle, GuestInspection, GuestLaunch, Hypervisor, HypervisorFigures, MigrationHooks, MigrationOutcome, TargetHost } from '../hypervisor.js';
 import { peak } from '../progress.js';
@@ -548,7 +548,7 @@ export class LibvirtHypervisor implements Hypervisor {
 
   async guestConsole(guest: GuestHandle, side: Side): Promise<string> {
     const vm = this.vms.get(guest.vmId);
-    return vm ? readTail(this.host(side).runner, `${CONSOLE_DIR}/${vm.name}.console.log`, { bytes: GUEST_CONSOLE_BYTES }) : '';
+    return vm ? readFileTail(this.host(side).runner, `${CONSOLE_DIR}/${vm.name}.console.log`, { bytes: GUEST_CONSOLE_BYTES }) : '';
   }
 
   async destroyGuest(guest: GuestHandle): Promise<void> {

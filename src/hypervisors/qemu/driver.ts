@@ -4,7 +4,7 @@
 // mirror of a storage migration mirror.ts, and the QMP connections monitor.ts.
 import { MigbenchError, runCleanups } from '../../model/errors.js';
 import type { HostEnvironment } from '../../generated/results.js';
-import { describeHost, guestImageSetting, installGuestFiles, processAlive, readTail, type LocalFile } from '../../exec/host.js';
+import { describeHost, guestImageSetting, installGuestFiles, processAlive, readFileTail, type LocalFile } from '../../exec/host.js';
 import { GUEST_CONSOLE_BYTES } from '../hypervisor.js';
 import type { AgentEndpoint, GuestHandle, GuestInspection, GuestLaunch, Hypervisor, MigrationHooks, MigrationOutcome, TargetHost } from '../hypervisor.js';
 import type { MigrationSpec } from '../../model/scenario.js';
@@ -274,7 +274,7 @@ export class QemuHypervisor implements Hypervisor {
 
   async guestConsole(guest: GuestHandle, side: Side): Promise<string> {
     const entry = this.vms.get(guest.vmId)?.sides[side];
-    return entry ? readTail(entry.host.runner, vmPaths(entry.dir).console, { bytes: GUEST_CONSOLE_BYTES }) : '';
+    return entry ? readFileTail(entry.host.runner, vmPaths(entry.dir).console, { bytes: GUEST_CONSOLE_BYTES }) : '';
   }
 
   async migrate(guest: GuestHandle, plan: MigrationSpec, hooks: MigrationHooks = {}): Promise<MigrationOutcome> {
