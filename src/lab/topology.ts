@@ -13,7 +13,7 @@
 // Migration traffic has a link of its own (as on real hosts with a migration network),
 // so its byte counters and any shaping apply to it alone.
 
-import { labName } from '../model/paths.js';
+import { LAB_NAME, labName } from '../model/paths.js';
 
 export type LabRole = 'source' | 'destination';
 
@@ -40,7 +40,7 @@ export interface LabPlan {
 }
 
 export function labPlan(prefix = labName()): LabPlan {
-  if (!/^[a-z][a-z0-9]{0,7}$/.test(prefix)) throw new Error(`lab prefix must be 1-8 lowercase letters/digits: ${prefix}`);
+  if (!LAB_NAME.test(prefix)) throw new Error(`lab prefix must be 1-8 lowercase letters/digits: ${prefix}`);
   const host = (role: LabRole, name: 'src' | 'dst', octet: number): LabHostPlan => ({
     role,
     name,

@@ -55,6 +55,9 @@ export const DEFAULT_WORK_DIR = '/run/migbench';
 /** The embedded lab's name when MIGBENCH_LAB does not give one. */
 export const DEFAULT_LAB_NAME = 'mb';
 
+/** A lab's name, the prefix of its namespaces (`mb-src`): 1-8 lowercase letters or digits, a letter first. */
+export const LAB_NAME = /^[a-z][a-z0-9]{0,7}$/;
+
 /**
  * Which embedded lab: the prefix of its namespaces (`mb-src`) and the root of its files.
  * One machine can run several labs side by side under different names (MIGBENCH_LAB=mbt1):
@@ -63,7 +66,7 @@ export const DEFAULT_LAB_NAME = 'mb';
  */
 export function labName(): string {
   const name = process.env.MIGBENCH_LAB || DEFAULT_LAB_NAME;
-  if (!/^[a-z][a-z0-9]{0,7}$/.test(name)) {
+  if (!LAB_NAME.test(name)) {
     throw new MigbenchError('MB_LAB', `MIGBENCH_LAB must be 1-8 lowercase letters or digits, starting with a letter, not ${JSON.stringify(name)}`, { userError: true });
   }
   return name;
