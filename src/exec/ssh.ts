@@ -446,10 +446,11 @@ function connectLink(target: SshTarget, via: { sock: Duplex; closed: Promise<str
       client.on('close', () => via.jump.client.end());
     }
     const proxyExit = proxy?.exit ?? via?.closed ?? Promise.resolve(undefined);
+    const startedMs = performance.now();
     const onError = (error: Error) => {
       client.removeListener('ready', onReady);
       proxy?.child.kill();
-      reject(connectError(host, error, refusal.reason));
+      reject(connectError(host, error, refusal.reason, performance.now() - startedMs));
     };
     const onReady = () => {
       client.removeListener('error', onError);
@@ -516,12 +517,14 @@ function startProxy(proxyCommand: readonly string[], refusal: Refusal): { child:
   return { child, exit, sock };
 }
 
-function connectError(host: string, error: Error, refusal: string | undefined): MigbenchError {
+/** How long the attempt waited goes into the message: it tells a user whether the timeout ended it. */
+function connectError(host: string, error: Error, refusal: string | undefined, waitedMs: number): MigbenchError {
   if (refusal && /verif|denied/i.test(error.message)) {
     return new MigbenchError('MB_SSH_HOST_KEY', `${host}: refused: ${refusal}`, { cause: error, context: { host } });
   }
   const detail = refusal ? `${error.message} (${refusal})` : error.message;
-  return new MigbenchError('MB_SSH_CONNECT', `${host}: SSH connection failed: ${detail}`, { cause: error, context: { host } });
+  const waited = `${(waitedMs / 1000).toFixed(1)} s`;
+  return new MigbenchError('MB_SSH_CONNECT', `${host}: SSH connection failed after ${waited}: ${detail}`, { cause: error, context: { host, waitedMs: Math.round(waitedMs) } });
 }
 
 /** The link of a connection that is up, with listeners that note how and when it ends. */

@@ -1,7 +1,7 @@
 // SshRunner against a real SSH server (ssh2's, on loopback) that answers as a fast
 // command does: CHANNEL_SUCCESS, data, EOF, exit status and CLOSE in one burst, which
 // the client reads and parses in one go. Issue 15: the exit status was lost that way.
-import type { AddressInfo } from 'node:net';
+import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { Server, utils, type ServerChannel } from 'ssh2';
 import { fingerprint } from '../../src/exec/hostkey.js';
@@ -98,6 +98,36 @@ describe(SshRunner, () => {
       expect(ssh.incidents).toEqual([]);
     } finally {
       await ssh.close();
+    }
+  });
+
+  test('a host that accepts TCP but never speaks SSH: the connect timeout ends the attempt, and the error says how long it waited', async () => {
+    // What a half-up host or a stuck proxy looks like: TCP connects, no SSH banner comes.
+    const held: Socket[] = [];
+    const silent = createServer((socket) => void held.push(socket));
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    try {
+      const error = await SshRunner.connect({
+        label: 'silent',
+        address: '127.0.0.1',
+        port: (silent.address() as AddressInfo).port,
+        user: 'root',
+        privateKey: Buffer.from(clientKey.private),
+        hostKeys: { fingerprints: [] },
+        connectTimeoutMs: 400,
+      }).catch((e: unknown) => e);
+      expect(error).toMatchObject({
+        code: 'MB_SSH_CONNECT',
+        message: expect.stringMatching(/^silent \(root@127\.0\.0\.1:\d+\): SSH connection failed after \d+\.\d s: Timed out while waiting for handshake$/),
+      });
+      const { waitedMs } = (error as { context: { waitedMs: number } }).context;
+      // Not before the timeout; the upper bound only says it did end (without the timeout
+      // ssh2 would wait for the banner forever).
+      expect(waitedMs).toBeGreaterThanOrEqual(395);
+      expect(waitedMs).toBeLessThan(5000);
+    } finally {
+      for (const socket of held) socket.destroy();
+      await new Promise<void>((resolve) => silent.close(() => resolve()));
     }
   });
 });
