@@ -373,11 +373,10 @@ export class LibvirtHypervisor implements Hypervisor {
     // What libvirt and QEMU say while it runs: QMP events with QEMU's own times, the
     // source's (mirror and STOP) and the destination's RESUME; libvirt's lifecycle and job
     // events on both hosts, which are timed when virsh reads them.
-    const srcQmp: QmpEventLine[] = [];
-    const dstQmp: QmpEventLine[] = [];
-    const qmpInto = (into: QmpEventLine[]) => (line: string) => {
+    const qmp: Record<Side, QmpEventLine[]> = { source: [], destination: [] };
+    const qmpInto = (side: Side) => (line: string) => {
       const e = parseQemuMonitorEvent(line);
-      if (e) into.push(e);
+      if (e) qmp[side].push(e);
     };
     const srcEvents = new VirshEventReader();
     const dstEvents = new VirshEventReader();
@@ -386,16 +385,16 @@ export class LibvirtHypervisor implements Hypervisor {
     const watch = (side: Side, argv: readonly string[], onLine: (line: string) => void) =>
       new VirshWatch(this.host(side).runner, [this.hostToolPath(side), 'watch', '--', 'virsh', '-c', 'qemu:///system', ...argv], onLine);
     const watches = [
-      watch('source', ['qemu-monitor-event', vm.name, '--loop'], qmpInto(srcQmp)),
+      watch('source', ['qemu-monitor-event', vm.name, '--loop'], qmpInto('source')),
       // Every domain: the incoming one does not exist until the migration defines it.
-      watch('destination', ['qemu-monitor-event', '--event', 'RESUME', '--loop'], qmpInto(dstQmp)),
+      watch('destination', ['qemu-monitor-event', '--event', 'RESUME', '--loop'], qmpInto('destination')),
       watch('source', ['event', '--all', '--loop', '--timestamp'], (l) => srcEvents.push(l)),
       watch('destination', ['event', '--all', '--loop', '--timestamp'], (l) => dstEvents.push(l)),
     ];
     try {
       // virsh registers for events after it connects; give it that long before migrating.
       await sleep(500);
-      return await this.runMigration(vm, plan, hooks, { parameters, capabilities, srcQmp, dstQmp, srcEvents, dstEvents });
+      return await this.runMigration(vm, plan, hooks, { parameters, capabilities, qmp, srcEvents, dstEvents });
     } finally {
       await sleep(300);
       await Promise.all(watches.map((w) => w.stop()));
@@ -479,7 +478,8 @@ export class LibvirtHypervisor implements Hypervisor {
       await lastEvents(vm, r);
     }
     const stats = await this.jobStats(vm, r, status);
-    const qmp = { source: r.srcQmp.filter((e) => e.domain === vm.name), destination: r.dstQmp.filter((e) => e.domain === vm.name) };
+    const mine = (e: QmpEventLine) => e.domain === vm.name;
+    const qmp = { source: r.qmp.source.filter(mine), destination: r.qmp.destination.filter(mine) };
     const mirror = mirrorOf(qmp.source);
     const figures = toHypervisorFigures(r, status, stats, mirror, qmp);
     const events = collectEvents(vm, r, qmp);
@@ -582,8 +582,7 @@ export class LibvirtHypervisor implements Hypervisor {
 interface Seen {
   parameters: MigrationParameters;
   capabilities: string[];
-  srcQmp: QmpEventLine[];
-  dstQmp: QmpEventLine[];
+  qmp: QmpBySide;
   srcEvents: VirshEventReader;
   dstEvents: VirshEventReader;
 }
@@ -604,7 +603,7 @@ async function lastEvents(vm: LibvirtVm, r: Ran): Promise<void> {
   const found = () =>
     r.srcEvents.events.some((e) => mine(e) && e.kind === 'job-completed') &&
     r.dstEvents.events.some((e) => mine(e) && e.detail === 'Resumed Migrated') &&
-    r.dstQmp.some((e) => mine(e) && e.event === 'RESUME');
+    r.qmp.destination.some((e) => mine(e) && e.event === 'RESUME');
   const until = epochMs() + 3000;
   while (!found() && epochMs() < until) await sleep(50);
 }
