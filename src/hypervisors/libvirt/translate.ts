@@ -124,6 +124,9 @@ export function parseQemuMonitorEvent(line: string): QmpEventLine | null {
   const m = QMP_EVENT_LINE.exec(line);
   if (!m) return null;
   const epochMs = Number(m[2]) * 1000 + Number(m[3]) / 1000;
+  // The pattern admits any run of digits: a corrupted line of hundreds of them parses to
+  // Infinity (found by the property tests after this check was once dropped as dead).
+  if (!Number.isFinite(epochMs)) return null;
   let data: Record<string, unknown> = {};
   try {
     const parsed = JSON.parse(m[5]!) as unknown;

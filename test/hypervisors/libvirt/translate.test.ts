@@ -128,6 +128,11 @@ describe('virsh qemu-monitor-event', () => {
   test('data that is not an object (an array) is no data', () => {
     expect(parseQemuMonitorEvent("event JOB_STATUS_CHANGE at 1796656905.627777 for domain 'migbench-t4': [{}]")).toMatchObject({ event: 'JOB_STATUS_CHANGE', data: {} });
   });
+
+  // Found by test/properties/virsh.prop.test.ts (CI, stop 28), after the check was dropped as dead.
+  test('a time too long to be a number is no event', () => {
+    expect(parseQemuMonitorEvent(`event MIGRATION at ${'9'.repeat(400)}.028590 for domain 'migbench-t4': {"status":"pre-switchover"}`)).toBeNull();
+  });
 });
 
 describe('other virsh output', () => {
