@@ -4,10 +4,21 @@
 import fc from 'fast-check';
 import { MigbenchError } from '../../src/model/errors.js';
 
-/** Every property runs at least this many generated cases. */
-export const RUNS = 1000;
-/** Per property test; each takes well under a second or two, this is for slow machines. */
-export const TIMEOUT = 30_000;
+/**
+ * Every property runs at least this many generated cases. CI draws a new seed each run, so a
+ * rare counterexample can surface there first; MIGBENCH_PROPERTY_RUNS raises the count for a
+ * soak on demand (docs/contributing.md) to find those before a change lands.
+ */
+export const RUNS = propertyRuns(process.env.MIGBENCH_PROPERTY_RUNS);
+
+function propertyRuns(value: string | undefined): number {
+  if (value === undefined || value === '') return 1000;
+  const runs = Number(value);
+  if (!Number.isSafeInteger(runs) || runs < 1) throw new Error(`MIGBENCH_PROPERTY_RUNS=${JSON.stringify(value)}: expected a whole number of runs, at least 1`);
+  return runs;
+}
+/** Per property test; each takes well under a second or two per 1,000 cases, this is for slow machines. */
+export const TIMEOUT = 30_000 * Math.max(1, RUNS / 1000);
 
 /**
  * Runs `f`: its value, or the MigbenchError it threw. Anything else thrown (TypeError,

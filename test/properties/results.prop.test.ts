@@ -50,49 +50,65 @@ describe('parseResults on generated input', () => {
     for (const data of [...recorded, ...small]) expect(() => parseResults(structuredClone(data), 'r.json')).not.toThrow();
   });
 
-  test('any value at all (fc.anything: NaN, -0, sparse arrays, null prototypes, ...)', () => {
-    fc.assert(
-      fc.property(fc.anything({ maxDepth: 3 }), fileName, (data, file) => check(data, file)),
-      { numRuns: RUNS },
-    );
-  });
+  test(
+    'any value at all (fc.anything: NaN, -0, sparse arrays, null prototypes, ...)',
+    () => {
+      fc.assert(
+        fc.property(fc.anything({ maxDepth: 3 }), fileName, (data, file) => check(data, file)),
+        { numRuns: RUNS },
+      );
+    },
+    TIMEOUT,
+  );
 
-  test('objects that pass the schemaVersion gate, with anything else in them', () => {
-    const gated = fc
-      .dictionary(fc.oneof(fc.constantFrom('migbenchVersion', 'gitSha', 'startedAt', 'updatedAt', 'config', 'records'), fc.string()), oddJson)
-      .map((d) => ({ ...d, schemaVersion: SCHEMA_VERSION }));
-    fc.assert(
-      fc.property(gated, fileName, (data, file) => check(data, file)),
-      { numRuns: RUNS },
-    );
-  });
+  test(
+    'objects that pass the schemaVersion gate, with anything else in them',
+    () => {
+      const gated = fc
+        .dictionary(fc.oneof(fc.constantFrom('migbenchVersion', 'gitSha', 'startedAt', 'updatedAt', 'config', 'records'), fc.string()), oddJson)
+        .map((d) => ({ ...d, schemaVersion: SCHEMA_VERSION }));
+      fc.assert(
+        fc.property(gated, fileName, (data, file) => check(data, file)),
+        { numRuns: RUNS },
+      );
+    },
+    TIMEOUT,
+  );
 
-  test('schemaVersion of any kind: only 1 is read, newer ones say to upgrade', () => {
-    fc.assert(
-      fc.property(oddJson, (version) => {
-        const { error } = valueOrTypedError(() => parseResults({ ...small[0]!, schemaVersion: version }, 'r.json'));
-        if (version === SCHEMA_VERSION) {
-          expect(error).toBeNull();
-          return;
-        }
-        expectRefusal(error, 'r.json');
-        expect(error!.message).toContain('schemaVersion');
-        if (typeof version === 'number' && version > SCHEMA_VERSION) expect(error!.message).toContain('upgrade');
-      }),
-      { numRuns: RUNS },
-    );
-  });
+  test(
+    'schemaVersion of any kind: only 1 is read, newer ones say to upgrade',
+    () => {
+      fc.assert(
+        fc.property(oddJson, (version) => {
+          const { error } = valueOrTypedError(() => parseResults({ ...small[0]!, schemaVersion: version }, 'r.json'));
+          if (version === SCHEMA_VERSION) {
+            expect(error).toBeNull();
+            return;
+          }
+          expectRefusal(error, 'r.json');
+          expect(error!.message).toContain('schemaVersion');
+          if (typeof version === 'number' && version > SCHEMA_VERSION) expect(error!.message).toContain('upgrade');
+        }),
+        { numRuns: RUNS },
+      );
+    },
+    TIMEOUT,
+  );
 
-  test('structural mutations of recorded results files', () => {
-    fc.assert(
-      fc.property(
-        fc.nat({ max: small.length - 1 }).chain((i) => mutatedJson(small[i], 4)),
-        fileName,
-        (data, file) => check(data, file),
-      ),
-      { numRuns: RUNS },
-    );
-  });
+  test(
+    'structural mutations of recorded results files',
+    () => {
+      fc.assert(
+        fc.property(
+          fc.nat({ max: small.length - 1 }).chain((i) => mutatedJson(small[i], 4)),
+          fileName,
+          (data, file) => check(data, file),
+        ),
+        { numRuns: RUNS },
+      );
+    },
+    TIMEOUT,
+  );
 });
 
 describe('readResults on generated files', () => {
