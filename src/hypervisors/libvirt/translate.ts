@@ -160,6 +160,8 @@ export function virshError(stderr: string): string {
 
 /** `virsh domstate --reason` → state and reason, e.g. running / migrated, paused / panicked. */
 export function parseDomState(text: string): { state: string; reason: string | null } {
-  const m = /^\s*([a-z ]+?)(?: \(([^)]+)\))?\s*$/m.exec(text.trim());
+  // Words separated by single spaces ("shut off"): a line of blanks is no state (found by
+  // the property tests), and [ \t] rather than \s keeps a match on one line.
+  const m = /^[ \t]*([a-z]+(?: [a-z]+)*)(?: \(([^)]+)\))?[ \t]*$/m.exec(text.trim());
   return { state: m?.[1] ?? 'unknown', reason: m?.[2] ?? null };
 }

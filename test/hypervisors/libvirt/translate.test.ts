@@ -159,4 +159,10 @@ describe('other virsh output', () => {
     expect(parseDomState('shut off (destroyed)')).toEqual({ state: 'shut off', reason: 'destroyed' });
     expect(parseDomState('paused')).toEqual({ state: 'paused', reason: null });
   });
+
+  // Found by test/properties/virsh.prop.test.ts (a 100,000-case soak): a line of blanks was a state.
+  test('domstate: a line of blanks is not a state', () => {
+    expect(parseDomState(':running (migrated)\n \n:')).toEqual({ state: 'unknown', reason: null });
+    expect(parseDomState('garbage\n  \n')).toEqual({ state: 'garbage', reason: null });
+  });
 });
