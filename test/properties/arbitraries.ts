@@ -14,7 +14,8 @@ export const RUNS = propertyRuns(process.env.MIGBENCH_PROPERTY_RUNS);
 function propertyRuns(value: string | undefined): number {
   if (value === undefined || value === '') return 1000;
   const runs = Number(value);
-  if (!Number.isSafeInteger(runs) || runs < 1) throw new Error(`MIGBENCH_PROPERTY_RUNS=${JSON.stringify(value)}: expected a whole number of runs, at least 1`);
+  // Fewer than CI's count would make a run look checked that was not.
+  if (!Number.isSafeInteger(runs) || runs < 1000) throw new Error(`MIGBENCH_PROPERTY_RUNS=${JSON.stringify(value)}: expected a whole number of runs, at least 1000 (CI's count)`);
   return runs;
 }
 /** Per property test; each takes well under a second or two per 1,000 cases, this is for slow machines. */
