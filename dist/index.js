@@ -35601,6 +35601,32 @@ function formatError(error2, options = {}) {
   }
   return parts.join("\n");
 }
+async function cleanupFailures(cleanups, options = {}) {
+  const failures = [];
+  const failed = (what, error2) => {
+    const first = error2 instanceof AggregateError ? error2.errors[0] : error2;
+    const inner = first instanceof MigbenchError && first.code === "MB_CLEANUP" ? first.context : void 0;
+    const step = typeof inner?.step === "string" ? inner.step : what;
+    const cause = typeof inner?.causeCode === "string" ? inner.causeCode : first instanceof MigbenchError ? first.code : "MB_INTERNAL";
+    return new MigbenchError("MB_CLEANUP", `cleanup "${what}" failed: ${errorMessage(error2)}`, { cause: error2, context: { step, causeCode: cause } });
+  };
+  if (options.concurrently) {
+    const settled = await Promise.allSettled(cleanups.map(([, cleanup]) => cleanup()));
+    settled.forEach((s, i) => s.status === "rejected" && failures.push(failed(cleanups[i][0], s.reason)));
+  } else {
+    for (const [what, cleanup] of cleanups) {
+      try {
+        await cleanup();
+      } catch (error2) {
+        failures.push(failed(what, error2));
+      }
+    }
+  }
+  return failures;
+}
+function errorMessage(error2) {
+  return error2 instanceof Error ? error2.message : String(error2);
+}
 
 // src/config/load.ts
 var import_yaml = __toESM(require_dist(), 1);
@@ -41076,7 +41102,7 @@ async function contextFromEnv(env) {
 }
 
 // src/action/gate.ts
-import { mkdir as mkdir3, mkdtemp, readFile as readFile6, realpath, writeFile as writeFile3 } from "node:fs/promises";
+import { mkdir as mkdir3, mkdtemp, readFile as readFile6, realpath, rm as rm2, writeFile as writeFile3 } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { isAbsolute as isAbsolute2, join as join2, relative, resolve as resolve2 } from "node:path";
 
@@ -50445,21 +50471,26 @@ async function storeOwnRef(deps, ctx, inputs, run2, io) {
 }
 async function measurePullRequest(inputs, ctx, pr, workspace, deps, io) {
   const configs = await pullRequestConfigs(inputs, ctx, pr, deps, io);
-  const dropped = droppedScenarios(configs.base, configs.head, inputs);
-  const { out } = workspace;
-  const scenarios = inputs.shard ? shardScenarios(await deps.scenarioNames(configs.headPath), inputs.shard) : [];
-  if (inputs.shard) io.log(`shard ${inputs.shard.index}/${inputs.shard.total}: ${scenarios.join(", ") || "no scenarios"}`);
-  if (inputs.baseline !== "rerun") {
-    const runExit2 = (await deps.measure.suites({ config: configs.headPath, suites: inputs.suites, repeat: inputs.repeat, out, scenarios })).exitCode;
-    const headPath2 = join2(out, "results.json");
-    const head2 = await readResults(headPath2);
-    const base2 = await readBaseline(inputs, ctx, deps, { head: head2, baseConfig: configs.base, ref: `refs/heads/${pr.baseRef}`, pullRequest: true }, io);
-    return { head: head2, ...base2, missing: [...dropped, ...base2.missing ?? []], headPath: headPath2, runFailed: runExit2 !== 0, runExit: runExit2, headConfig: configs.head };
+  try {
+    const dropped = droppedScenarios(configs.base, configs.head, inputs);
+    const { out } = workspace;
+    const scenarios = inputs.shard ? shardScenarios(await deps.scenarioNames(configs.headPath), inputs.shard) : [];
+    if (inputs.shard) io.log(`shard ${inputs.shard.index}/${inputs.shard.total}: ${scenarios.join(", ") || "no scenarios"}`);
+    if (inputs.baseline !== "rerun") {
+      const runExit2 = (await deps.measure.suites({ config: configs.headPath, suites: inputs.suites, repeat: inputs.repeat, out, scenarios })).exitCode;
+      const headPath2 = join2(out, "results.json");
+      const head2 = await readResults(headPath2);
+      const base2 = await readBaseline(inputs, ctx, deps, { head: head2, baseConfig: configs.base, ref: `refs/heads/${pr.baseRef}`, pullRequest: true }, io);
+      return { head: head2, ...base2, missing: [...dropped, ...base2.missing ?? []], headPath: headPath2, runFailed: runExit2 !== 0, runExit: runExit2, headConfig: configs.head };
+    }
+    const runExit = (await deps.measure.ab({ base: configs.basePath, head: configs.headPath, suites: inputs.suites, repeat: inputs.repeat, out, scenarios })).exitCode;
+    const headPath = join2(out, "head", "results.json");
+    const [base, head] = [await readResults(join2(out, "base", "results.json")), await readResults(headPath)];
+    return { head, base, missing: dropped, headPath, runFailed: runExit !== 0, runExit, headConfig: configs.head };
+  } finally {
+    const removal = [`remove the config copies in ${configs.dir}`, () => rm2(configs.dir, { recursive: true, force: true })];
+    for (const failure of await cleanupFailures([removal])) io.log(`warning: ${failure.message}`);
   }
-  const runExit = (await deps.measure.ab({ base: configs.basePath, head: configs.headPath, suites: inputs.suites, repeat: inputs.repeat, out, scenarios })).exitCode;
-  const headPath = join2(out, "head", "results.json");
-  const [base, head] = [await readResults(join2(out, "base", "results.json")), await readResults(headPath)];
-  return { head, base, missing: dropped, headPath, runFailed: runExit !== 0, runExit, headConfig: configs.head };
 }
 function droppedScenarios(base, head, inputs) {
   if (inputs.shard && inputs.shard.index !== 1) return [];
@@ -50504,7 +50535,7 @@ async function pullRequestConfigs(inputs, ctx, pr, deps, io) {
 `);
   await writeFile3(headPath, `${JSON.stringify(headConfigMerged, null, 2)}
 `);
-  return { basePath, headPath, head: headConfigMerged, base: baseConfig };
+  return { dir, basePath, headPath, head: headConfigMerged, base: baseConfig };
 }
 async function annotateFailures(out, head, io, config) {
   const failures = JSON.parse(await readFile6(join2(out, "failures.json"), "utf8").catch(() => "[]"));

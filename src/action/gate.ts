@@ -5,7 +5,7 @@
 // base and head interleaved (or take results already measured), compare, write the job
 // summary, comment once (sticky), annotate, and decide whether the step fails. Nothing of
 // the pull request is executed: the measuring runs migbench's own suites on temp copies.
-import { mkdir, mkdtemp, readFile, realpath, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, realpath, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import type { Octokit } from 'octokit';
@@ -15,7 +15,7 @@ import { assertSameMeasurement, headConfig, type TrustedSource } from '../config
 import type { MigbenchConfig } from '../generated/config.js';
 import { compareOptions } from '../config/compare.js';
 import { EXIT } from '../model/exit.js';
-import { MigbenchError } from '../model/errors.js';
+import { cleanupFailures, MigbenchError } from '../model/errors.js';
 import type { ResultsFile } from '../generated/results.js';
 import { compareMarkdown } from '../render/comparison.js';
 import { resultsMarkdown, guestState } from '../render/table.js';
@@ -283,22 +283,29 @@ async function storeOwnRef(deps: GateDeps, ctx: GateContext, inputs: ActionInput
  */
 async function measurePullRequest(inputs: ActionInputs, ctx: GateContext, pr: PullRequestRef, workspace: Workspace, deps: GateDeps, io: GateIo): Promise<Measured> {
   const configs = await pullRequestConfigs(inputs, ctx, pr, deps, io);
-  const dropped = droppedScenarios(configs.base, configs.head, inputs);
-  const { out } = workspace;
-  const scenarios = inputs.shard ? shardScenarios(await deps.scenarioNames(configs.headPath), inputs.shard) : [];
-  if (inputs.shard) io.log(`shard ${inputs.shard.index}/${inputs.shard.total}: ${scenarios.join(', ') || 'no scenarios'}`);
-  if (inputs.baseline !== 'rerun') {
-    // A baseline measured earlier: the head alone, from its copy (suites by name: migbench's own; the pull request's suite files never run).
-    const runExit = (await deps.measure.suites({ config: configs.headPath, suites: inputs.suites, repeat: inputs.repeat, out, scenarios })).exitCode;
-    const headPath = join(out, 'results.json');
-    const head = await readResults(headPath);
-    const base = await readBaseline(inputs, ctx, deps, { head, baseConfig: configs.base, ref: `refs/heads/${pr.baseRef}`, pullRequest: true }, io);
-    return { head, ...base, missing: [...dropped, ...(base.missing ?? [])], headPath, runFailed: runExit !== 0, runExit, headConfig: configs.head };
+  try {
+    const dropped = droppedScenarios(configs.base, configs.head, inputs);
+    const { out } = workspace;
+    const scenarios = inputs.shard ? shardScenarios(await deps.scenarioNames(configs.headPath), inputs.shard) : [];
+    if (inputs.shard) io.log(`shard ${inputs.shard.index}/${inputs.shard.total}: ${scenarios.join(', ') || 'no scenarios'}`);
+    if (inputs.baseline !== 'rerun') {
+      // A baseline measured earlier: the head alone, from its copy (suites by name: migbench's own; the pull request's suite files never run).
+      const runExit = (await deps.measure.suites({ config: configs.headPath, suites: inputs.suites, repeat: inputs.repeat, out, scenarios })).exitCode;
+      const headPath = join(out, 'results.json');
+      const head = await readResults(headPath);
+      const base = await readBaseline(inputs, ctx, deps, { head, baseConfig: configs.base, ref: `refs/heads/${pr.baseRef}`, pullRequest: true }, io);
+      return { head, ...base, missing: [...dropped, ...(base.missing ?? [])], headPath, runFailed: runExit !== 0, runExit, headConfig: configs.head };
+    }
+    const runExit = (await deps.measure.ab({ base: configs.basePath, head: configs.headPath, suites: inputs.suites, repeat: inputs.repeat, out, scenarios })).exitCode;
+    const headPath = join(out, 'head', 'results.json');
+    const [base, head] = [await readResults(join(out, 'base', 'results.json')), await readResults(headPath)];
+    return { head, base, missing: dropped, headPath, runFailed: runExit !== 0, runExit, headConfig: configs.head };
+  } finally {
+    // A self-hosted runner keeps its /tmp: the copies (host names, pools) go with the job. A
+    // failure to remove them is said, and spoils nothing measured.
+    const removal = [`remove the config copies in ${configs.dir}`, () => rm(configs.dir, { recursive: true, force: true })] as const;
+    for (const failure of await cleanupFailures([removal])) io.log(`warning: ${failure.message}`);
   }
-  const runExit = (await deps.measure.ab({ base: configs.basePath, head: configs.headPath, suites: inputs.suites, repeat: inputs.repeat, out, scenarios })).exitCode;
-  const headPath = join(out, 'head', 'results.json');
-  const [base, head] = [await readResults(join(out, 'base', 'results.json')), await readResults(headPath)];
-  return { head, base, missing: dropped, headPath, runFailed: runExit !== 0, runExit, headConfig: configs.head };
 }
 
 /**
@@ -328,6 +335,8 @@ async function assertOutsideWorkspace(path: string, workspace: string): Promise<
 }
 
 interface PullRequestConfigs {
+  /** The folder outside the workspace holding the two copies; removed after measuring. */
+  readonly dir: string;
   readonly basePath: string;
   readonly headPath: string;
   /** The head's config as measured, with its lines in the head's file (for annotations). */
@@ -365,7 +374,7 @@ async function pullRequestConfigs(inputs: ActionInputs, ctx: GateContext, pr: Pu
   const [basePath, headPath] = [join(dir, 'base.json'), join(dir, 'head.json')];
   await writeFile(basePath, `${JSON.stringify(baseConfig, null, 2)}\n`);
   await writeFile(headPath, `${JSON.stringify(headConfigMerged, null, 2)}\n`);
-  return { basePath, headPath, head: headConfigMerged, base: baseConfig };
+  return { dir, basePath, headPath, head: headConfigMerged, base: baseConfig };
 }
 
 /** Failed assertions point at their line; failed runs and damaged guests at their suite file. */
