@@ -36,7 +36,8 @@ const lab = {
 
 export default defineConfig({
   test: {
-    setupFiles: ['src/vitest/setup.ts'],
+    // migbench's matchers (shipped), and a TMPDIR of each test file's own, removed after it.
+    setupFiles: ['src/vitest/setup.ts', 'test/support/temp-dir.ts'],
     projects: [
       {
         extends: true,
